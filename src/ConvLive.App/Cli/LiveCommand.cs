@@ -1,0 +1,96 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.CommandLine;
+using ConvLive.App.Live;
+using ConvLive.Capture;
+using ConvLive.Engine.Devices;
+using ConvLive.Render;
+
+namespace ConvLive.App.Cli;
+
+/// <summary><c>convlive live</c>: the camera, the engine and the display, running.</summary>
+internal static class LiveCommand
+{
+    public static Command Create()
+    {
+        var source = new Option<string?>("--source")
+        {
+            Description = $"Where frames come from: {FrameSources.Forms}. Default: camera 0, else synthetic.",
+        };
+        var device = CommonOptions.Device();
+        var headless = new Option<bool>("--headless")
+        {
+            Description = "Render offscreen (EGL, no X server); use with --frames and --screenshot.",
+        };
+        var frames = new Option<int>("--frames")
+        {
+            Description = "Stop after this many displayed frames (0: run until closed).",
+        };
+        var screenshot = new Option<string?>("--screenshot") { Description = "Write the last frame to this PNG." };
+        var stats = new Option<string?>("--stats") { Description = "Write run statistics (fps, latency, device) to this JSON file." };
+        var size = new Option<string>("--size")
+        {
+            Description = "Window or framebuffer size, WIDTHxHEIGHT.",
+            DefaultValueFactory = _ => "1280x560",
+        };
+        var maxFps = new Option<double>("--max-fps")
+        {
+            Description = "Cap the display rate (0: vsync in a window, 60 headless).",
+        };
+
+        var command = new Command("live", "Run the camera through the engine and show every stage live. Keys: Esc/Q quit, S screenshot, F/Space freeze, C next kernel.")
+        {
+            source, device, headless, frames, screenshot, stats, size, maxFps,
+        };
+        command.SetAction(result =>
+        {
+            if (!TryParseSize(result.GetValue(size)!, out var width, out var height))
+            {
+                Console.Error.WriteLine($"error: --size {result.GetValue(size)}: give WIDTHxHEIGHT between 64x64 and 8192x8192, e.g. 1280x560");
+                return 2;
+            }
+
+            var options = new LiveOptions(
+                result.GetValue(source),
+                CommonOptions.ParseDevice(result.GetValue(device)!),
+                result.GetValue(headless),
+                Math.Max(0, result.GetValue(frames)),
+                result.GetValue(screenshot),
+                result.GetValue(stats),
+                width,
+                height,
+                Math.Max(0, result.GetValue(maxFps)));
+            return Run(options);
+        });
+        return command;
+    }
+
+    private static int Run(LiveOptions options)
+    {
+        LiveSession session;
+        try
+        {
+            session = LiveSession.Open(options, Console.Out);
+        }
+        catch (Exception e) when (e is FrameSourceException or DeviceUnavailableException or RenderException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        using (session)
+        {
+            return session.Run();
+        }
+    }
+
+    private static bool TryParseSize(string text, out int width, out int height)
+    {
+        width = height = 0;
+        var parts = text.Split('x', 'X');
+        return parts.Length == 2
+            && int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out width)
+            && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out height)
+            && width is >= 64 and <= 8192 && height is >= 64 and <= 8192;
+    }
+}

@@ -1,0 +1,26 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Devices;
+
+namespace ConvLive.App.Live;
+
+/// <summary>What <c>convlive live</c> was asked to do.</summary>
+/// <param name="Source">The <c>--source</c> spec, or null to try camera 0 and fall back to synthetic.</param>
+/// <param name="Device">The <c>--device</c> kind.</param>
+/// <param name="Headless">Render offscreen through EGL instead of opening a window.</param>
+/// <param name="Frames">Stop after this many displayed frames (0: run until closed).</param>
+/// <param name="Screenshot">Write the last frame to this PNG, or null.</param>
+/// <param name="StatsPath">Write run statistics to this JSON file, or null.</param>
+/// <param name="Width">Window or framebuffer width, pixels.</param>
+/// <param name="Height">Window or framebuffer height, pixels.</param>
+/// <param name="MaxFps">Display rate cap; 0 means vsync in a window and 60 headless.</param>
+internal sealed record LiveOptions(
+    string? Source,
+    DeviceKind Device,
+    bool Headless,
+    int Frames,
+    string? Screenshot,
+    string? StatsPath,
+    int Width,
+    int Height,
+    double MaxFps);

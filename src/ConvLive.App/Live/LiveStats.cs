@@ -1,0 +1,88 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Globalization;
+using System.Text.Json;
+
+namespace ConvLive.App.Live;
+
+/// <summary>What a live run measured; written by <c>--stats</c> and summarised on stdout.</summary>
+internal sealed class LiveStats
+{
+    public long FramesRendered { get; init; }
+
+    public long FramesInferred { get; init; }
+
+    public long FramesCaptured { get; init; }
+
+    public long FramesDroppedBeforeInference { get; init; }
+
+    public double DisplayFps { get; init; }
+
+    public double InferenceFps { get; init; }
+
+    public double CaptureFps { get; init; }
+
+    public double LatencyMsP50 { get; init; }
+
+    public double LatencyMsP95 { get; init; }
+
+    public double InferenceMsP50 { get; init; }
+
+    public double ElapsedSeconds { get; init; }
+
+    public required string Device { get; init; }
+
+    public required string Source { get; init; }
+
+    public required string Display { get; init; }
+
+    public required string Kernel { get; init; }
+
+    public string Summary() => string.Create(CultureInfo.InvariantCulture,
+        $"rendered {FramesRendered} frames at {DisplayFps:0.0} fps; inferred {FramesInferred} at {InferenceFps:0.0} fps " +
+        $"({InferenceMsP50:0.0} ms median); latency p50 {LatencyMsP50:0.0} ms, p95 {LatencyMsP95:0.0} ms; {Device}; {Source}");
+
+    /// <summary>Writes the JSON through a temporary file and a rename.</summary>
+    public void Write(string path)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = full + ".tmp-" + Environment.ProcessId;
+        using (var stream = File.Create(temp))
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("framesRendered", FramesRendered);
+            json.WriteNumber("framesInferred", FramesInferred);
+            json.WriteNumber("framesCaptured", FramesCaptured);
+            json.WriteNumber("framesDroppedBeforeInference", FramesDroppedBeforeInference);
+            WriteFinite(json, "displayFps", DisplayFps);
+            WriteFinite(json, "inferenceFps", InferenceFps);
+            WriteFinite(json, "captureFps", CaptureFps);
+            WriteFinite(json, "latencyMsP50", LatencyMsP50);
+            WriteFinite(json, "latencyMsP95", LatencyMsP95);
+            WriteFinite(json, "inferenceMsP50", InferenceMsP50);
+            WriteFinite(json, "elapsedSeconds", ElapsedSeconds);
+            json.WriteString("device", Device);
+            json.WriteString("source", Source);
+            json.WriteString("display", Display);
+            json.WriteString("kernel", Kernel);
+            json.WriteEndObject();
+        }
+
+        File.Move(temp, full, overwrite: true);
+    }
+
+    // JSON has no NaN: a figure that could not be measured is written as null.
+    private static void WriteFinite(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            json.WriteNumber(name, Math.Round(value, 3));
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+}

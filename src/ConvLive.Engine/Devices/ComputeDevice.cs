@@ -1,0 +1,186 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Runtime.Intrinsics;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace ConvLive.Engine.Devices;
+
+/// <summary>
+/// An opened compute device: either an ILGPU accelerator with its own stream, or the SIMD CPU backend.
+/// </summary>
+/// <remarks>
+/// Owns the ILGPU <see cref="Context"/>, <see cref="Accelerator"/> and <see cref="Stream"/> when it has them;
+/// disposing it releases all three. Members are not thread safe: one thread drives a device at a time.
+/// </remarks>
+public sealed class ComputeDevice : IDisposable
+{
+    private readonly Context? _context;
+    private bool _disposed;
+
+    private ComputeDevice(DeviceKind kind, string name, Context? context, Accelerator? accelerator)
+    {
+        Kind = kind;
+        Name = name;
+        _context = context;
+        Accelerator = accelerator;
+        Stream = accelerator?.CreateStream();
+    }
+
+    /// <summary>The concrete kind opened: never <see cref="DeviceKind.Auto"/> or <see cref="DeviceKind.Ilgpu"/>.</summary>
+    public DeviceKind Kind { get; }
+
+    /// <summary>A human-readable name, e.g. <c>cpu (AVX-512, 2 threads)</c> or <c>cuda (NVIDIA H100)</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The ILGPU accelerator, or null for <see cref="DeviceKind.Cpu"/>. Owned by this device.</summary>
+    public Accelerator? Accelerator { get; }
+
+    /// <summary>The stream every launch of this device goes on, or null for the CPU backend. Owned by this device.</summary>
+    public AcceleratorStream? Stream { get; }
+
+    /// <summary>True when this device runs ILGPU kernels.</summary>
+    public bool IsIlgpu => Accelerator is not null;
+
+    /// <summary>
+    /// Opens the device <paramref name="requested"/> names. <see cref="DeviceKind.Auto"/> takes the fastest that
+    /// works (CUDA, OpenCL, then the SIMD CPU backend); <see cref="DeviceKind.Ilgpu"/> takes the best ILGPU
+    /// accelerator (CUDA, OpenCL, then ILGPU's CPU accelerator).
+    /// </summary>
+    /// <param name="requested">The kind asked for on the command line.</param>
+    /// <param name="log">Receives one line per device tried and not taken, with the reason; may be null.</param>
+    /// <returns>The opened device; the caller owns it.</returns>
+    /// <exception cref="DeviceUnavailableException">An explicit kind that is not available here.</exception>
+    public static ComputeDevice Open(DeviceKind requested, Action<string>? log = null)
+    {
+        switch (requested)
+        {
+            case DeviceKind.Cpu:
+                return OpenCpu();
+            case DeviceKind.Cuda:
+                return TryOpenCuda(out var cuda, out var cudaWhy) ? cuda
+                    : throw new DeviceUnavailableException($"--device cuda: {cudaWhy}. Use --device auto or --device cpu.");
+            case DeviceKind.OpenCL:
+                return TryOpenOpenCL(out var cl, out var clWhy) ? cl
+                    : throw new DeviceUnavailableException($"--device opencl: {clWhy}. Use --device auto or --device cpu.");
+            case DeviceKind.IlgpuCpu:
+                return OpenIlgpuCpu();
+            case DeviceKind.Auto:
+            case DeviceKind.Ilgpu:
+                if (TryOpenCuda(out var gpu, out var why))
+                {
+                    return gpu;
+                }
+
+                log?.Invoke($"cuda not taken: {why}");
+                if (TryOpenOpenCL(out gpu, out why))
+                {
+                    return gpu;
+                }
+
+                log?.Invoke($"opencl not taken: {why}");
+                return requested == DeviceKind.Auto ? OpenCpu() : OpenIlgpuCpu();
+            default:
+                throw new ArgumentOutOfRangeException(nameof(requested), requested, "unknown device kind");
+        }
+    }
+
+    /// <summary>Describes the SIMD width the CPU backend uses here, e.g. <c>AVX-512</c>.</summary>
+    /// <returns>The widest hardware-accelerated vector width as a short name.</returns>
+    public static string CpuSimdName() =>
+        Vector512.IsHardwareAccelerated ? "AVX-512"
+        : Vector256.IsHardwareAccelerated ? "AVX2"
+        : Vector128.IsHardwareAccelerated ? "SSE/NEON"
+        : "scalar";
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Stream?.Dispose();
+        Accelerator?.Dispose();
+        _context?.Dispose();
+    }
+
+    private static ComputeDevice OpenCpu() =>
+        new(DeviceKind.Cpu, $"cpu ({CpuSimdName()}, {Environment.ProcessorCount} threads)", null, null);
+
+    private static ComputeDevice OpenIlgpuCpu()
+    {
+        // One simulated multiprocessor per core, so the simulator at least uses the whole machine.
+        var simulated = new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: Environment.ProcessorCount);
+        var context = Context.Create(b => b.CPU(simulated).Optimize(OptimizationLevel.O1));
+        try
+        {
+            var accelerator = context.CreateCPUAccelerator(0);
+            return new ComputeDevice(DeviceKind.IlgpuCpu, $"ilgpu-cpu ({accelerator.NumMultiprocessors} simulated multiprocessors)", context, accelerator);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    private static bool TryOpenCuda(out ComputeDevice device, out string why)
+    {
+        device = null!;
+        Context? context = null;
+        try
+        {
+            context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
+            if (context.GetCudaDevices().Count == 0)
+            {
+                why = "no CUDA device or driver found";
+                context.Dispose();
+                return false;
+            }
+
+            var accelerator = context.CreateCudaAccelerator(0);
+            device = new ComputeDevice(DeviceKind.Cuda, $"cuda ({accelerator.Name})", context, accelerator);
+            why = string.Empty;
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            context?.Dispose();
+            why = $"the CUDA driver failed to start ({e.GetType().Name}: {e.Message})";
+            return false;
+        }
+    }
+
+    private static bool TryOpenOpenCL(out ComputeDevice device, out string why)
+    {
+        device = null!;
+        Context? context = null;
+        try
+        {
+            context = Context.Create(b => b.OpenCL().Optimize(OptimizationLevel.O2));
+            if (context.GetCLDevices().Count == 0)
+            {
+                why = "no OpenCL device that ILGPU accepts (it needs OpenCL 2.0+, or 3.0 with the generic address space)";
+                context.Dispose();
+                return false;
+            }
+
+            var accelerator = context.CreateCLAccelerator(0);
+            device = new ComputeDevice(DeviceKind.OpenCL, $"opencl ({accelerator.Name})", context, accelerator);
+            why = string.Empty;
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            context?.Dispose();
+            why = $"the OpenCL runtime failed to start ({e.GetType().Name}: {e.Message})";
+            return false;
+        }
+    }
+}

@@ -1,0 +1,301 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Collections.Concurrent;
+using ConvLive.Render.Gl;
+using ConvLive.Render.Native;
+using Silk.NET.OpenGL;
+
+namespace ConvLive.Render;
+
+/// <summary>
+/// Where panels are drawn: a real GLFW window, or an EGL surfaceless context drawing into an offscreen
+/// framebuffer (<c>--headless</c>). Both run the same GL code, so a headless screenshot shows what the window
+/// would. The shape follows Silk.NET's windowing: poll events, begin a frame, draw, end the frame.
+/// </summary>
+/// <remarks>
+/// The thread that creates the display is the render thread: every member but <see cref="RequestClose"/> must
+/// be called on it (checked). Owns the window or context, its GL objects and every texture it made.
+/// </remarks>
+public sealed class Display : IDisposable
+{
+    private readonly IGlHost _host;
+    private readonly GL _gl;
+    private readonly ShaderProgram _program;
+    private readonly QuadMesh _quad;
+    private readonly OffscreenTarget? _offscreen;
+    private readonly ConcurrentQueue<uint> _deadTextures = new();
+    private readonly int _rectUniform;
+    private readonly int _colourUniform;
+    private readonly int _useTextureUniform;
+    private readonly Action<KeyPress> _onKey;
+    private readonly Action<MouseClick> _onClick;
+    private readonly Action<int, int> _onResize;
+    private long _pixelsUploadedThisFrame;
+    private volatile bool _closeRequested;
+    private bool _disposed;
+
+    private Display(IGlHost host)
+    {
+        _host = host;
+        Thread = new RenderThread();
+        try
+        {
+            _gl = GL.GetApi(host.GetProcAddress);
+            Renderer = _gl.GetStringS(StringName.Renderer) ?? "unknown";
+            Version = _gl.GetStringS(StringName.Version) ?? "unknown";
+            _program = new ShaderProgram(_gl, "panel.vert", "panel.frag");
+            _rectUniform = _program.Uniform("g_Rect");
+            _colourUniform = _program.Uniform("g_Colour");
+            _useTextureUniform = _program.Uniform("g_UseTexture");
+            _gl.UseProgram(_program.Handle);
+            _gl.Uniform1(_program.Uniform("m_Texture"), 0);
+            _quad = new QuadMesh(_gl);
+            if (host is EglHeadlessHost)
+            {
+                _offscreen = new OffscreenTarget(_gl, host.Width, host.Height);
+            }
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
+        _onKey = k => KeyPressed?.Invoke(k);
+        _onClick = c => Clicked?.Invoke(c);
+        _onResize = (w, h) => Resized?.Invoke(w, h);
+    }
+
+    /// <summary>Raised by <see cref="PollEvents"/> for each key press, on the render thread.</summary>
+    public event Action<KeyPress>? KeyPressed;
+
+    /// <summary>Raised by <see cref="PollEvents"/> for each mouse click, on the render thread.</summary>
+    public event Action<MouseClick>? Clicked;
+
+    /// <summary>Raised by <see cref="PollEvents"/> when the framebuffer changes size (width, height in pixels).</summary>
+    public event Action<int, int>? Resized;
+
+    /// <summary>The most texture pixels uploaded in one frame; further uploads wait for the next frame.
+    /// Default 4 Mpx: a few camera-sized panels a frame keeps GL uploads from stalling the display.</summary>
+    public long MaxPixelsUploadedPerFrame { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>"window" or "headless (EGL surfaceless)".</summary>
+    public string Kind => _host.Kind;
+
+    /// <summary>GL_RENDERER, e.g. <c>llvmpipe (LLVM 15.0.6, 256 bits)</c>.</summary>
+    public string Renderer { get; }
+
+    /// <summary>GL_VERSION.</summary>
+    public string Version { get; }
+
+    /// <summary>Framebuffer width in pixels.</summary>
+    public int Width => _host.Width;
+
+    /// <summary>Framebuffer height in pixels.</summary>
+    public int Height => _host.Height;
+
+    /// <summary>True once the user closed the window, pressed a quit key, or <see cref="RequestClose"/> ran.</summary>
+    public bool IsCloseRequested => _closeRequested || _host.CloseRequested;
+
+    internal RenderThread Thread { get; }
+
+    /// <summary>Opens a real window with a GL 3.3 core context (GLFW; needs a display).</summary>
+    /// <param name="title">The title bar text.</param>
+    /// <param name="width">Window width, pixels.</param>
+    /// <param name="height">Window height, pixels.</param>
+    /// <param name="vsync">Swap on vertical blank (caps the rate at the monitor's).</param>
+    /// <returns>The display; the calling thread becomes its render thread.</returns>
+    /// <exception cref="RenderException">No display, no GLFW, or no GL 3.3; the message says what to do.</exception>
+    public static Display CreateWindow(string title, int width, int height, bool vsync = true)
+    {
+        try
+        {
+            return new Display(new GlfwWindowHost(title, width, height, vsync));
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new RenderException("GLFW 3 is not installed: apt-get install libglfw3 (on Windows put glfw3.dll beside convlive), or pass --headless.", e);
+        }
+    }
+
+    /// <summary>Opens a headless display: EGL surfaceless + an offscreen framebuffer (no X server needed).</summary>
+    /// <param name="width">Framebuffer width, pixels.</param>
+    /// <param name="height">Framebuffer height, pixels.</param>
+    /// <returns>The display; the calling thread becomes its render thread.</returns>
+    /// <exception cref="RenderException">No EGL or no Mesa driver; the message says what to install.</exception>
+    public static Display CreateHeadless(int width, int height) => new(new EglHeadlessHost(width, height));
+
+    /// <summary>Asks the loop to stop; safe from any thread.</summary>
+    public void RequestClose() => _closeRequested = true;
+
+    /// <summary>Sets the window title (no-op headless).</summary>
+    /// <param name="title">The new title.</param>
+    public void SetTitle(string title)
+    {
+        Thread.Ensure();
+        _host.SetTitle(title);
+    }
+
+    /// <summary>Processes input and window events, raising <see cref="KeyPressed"/>, <see cref="Clicked"/> and <see cref="Resized"/>.</summary>
+    public void PollEvents()
+    {
+        Thread.Ensure();
+        _host.PollEvents(_onKey, _onClick, _onResize);
+    }
+
+    /// <summary>Makes a texture for a panel.</summary>
+    /// <param name="smooth">Linear filtering (photos) rather than nearest (feature maps, where pixels matter).</param>
+    /// <returns>The texture; the caller owns it and disposes it before the display.</returns>
+    public PanelTexture CreateTexture(bool smooth = true)
+    {
+        Thread.Ensure();
+        return new PanelTexture(this, _gl, smooth);
+    }
+
+    /// <summary>Starts a frame: frees queued textures, resets the upload budget, clears to <paramref name="background"/>.</summary>
+    /// <param name="background">The clear colour.</param>
+    public void BeginFrame(Colour background)
+    {
+        Thread.Ensure();
+        while (_deadTextures.TryDequeue(out var handle))
+        {
+            _gl.DeleteTexture(handle);
+        }
+
+        _pixelsUploadedThisFrame = 0;
+        _gl.BindFramebuffer(FramebufferTarget.Framebuffer, _offscreen?.Handle ?? 0);
+        _gl.Viewport(0, 0, (uint)Width, (uint)Height);
+        _gl.Disable(EnableCap.DepthTest);
+        _gl.Enable(EnableCap.Blend);
+        _gl.BlendFunc(BlendingFactor.SrcAlpha, BlendingFactor.OneMinusSrcAlpha);
+        _gl.ClearColor(background.R, background.G, background.B, background.A);
+        _gl.Clear(ClearBufferMask.ColorBufferBit);
+        _gl.UseProgram(_program.Handle);
+    }
+
+    /// <summary>Draws <paramref name="texture"/> stretched over <paramref name="rect"/>.</summary>
+    /// <param name="texture">A texture of this display with at least one upload.</param>
+    /// <param name="rect">Where, in framebuffer pixels.</param>
+    public void DrawTexture(PanelTexture texture, RectF rect)
+    {
+        ArgumentNullException.ThrowIfNull(texture);
+        Thread.Ensure();
+        if (texture.Width == 0)
+        {
+            return;
+        }
+
+        _gl.ActiveTexture(TextureUnit.Texture0);
+        _gl.BindTexture(TextureTarget.Texture2D, texture.Handle);
+        _gl.Uniform1(_useTextureUniform, 1);
+        _gl.Uniform4(_colourUniform, 1f, 1f, 1f, 1f);
+        DrawQuad(rect);
+    }
+
+    /// <summary>Fills <paramref name="rect"/> with <paramref name="colour"/> (alpha-blended).</summary>
+    /// <param name="rect">Where, in framebuffer pixels.</param>
+    /// <param name="colour">The fill colour.</param>
+    public void FillRect(RectF rect, Colour colour)
+    {
+        Thread.Ensure();
+        _gl.Uniform1(_useTextureUniform, 0);
+        _gl.Uniform4(_colourUniform, colour.R, colour.G, colour.B, colour.A);
+        DrawQuad(rect);
+    }
+
+    /// <summary>Reads the frame drawn so far (call before <see cref="EndFrame"/>), rows top to bottom.</summary>
+    /// <param name="rgba">Width·Height·4 bytes.</param>
+    public unsafe void ReadPixels(Span<byte> rgba)
+    {
+        Thread.Ensure();
+        int w = Width, h = Height, stride = w * 4;
+        if (rgba.Length != h * stride)
+        {
+            throw new ArgumentException($"{w}x{h} RGBA needs {h * stride} bytes, got {rgba.Length}", nameof(rgba));
+        }
+
+        _gl.Finish();
+        _gl.PixelStore(PixelStoreParameter.PackAlignment, 1);
+        _gl.ReadBuffer(_offscreen is null ? GLEnum.Back : GLEnum.ColorAttachment0);
+        fixed (byte* p = rgba)
+        {
+            _gl.ReadPixels(0, 0, (uint)w, (uint)h, PixelFormat.Rgba, PixelType.UnsignedByte, p);
+        }
+
+        // GL's rows run bottom to top; flip in place (screenshots only, so the row buffer may allocate).
+        var temp = new byte[stride];
+        for (var y = 0; y < h / 2; y++)
+        {
+            var top = rgba.Slice(y * stride, stride);
+            var bottom = rgba.Slice((h - 1 - y) * stride, stride);
+            top.CopyTo(temp);
+            bottom.CopyTo(top);
+            temp.CopyTo(bottom);
+        }
+    }
+
+    /// <summary>Ends the frame: swaps the window's buffers (headless: flushes).</summary>
+    public void EndFrame()
+    {
+        Thread.Ensure();
+        if (_offscreen is null)
+        {
+            _host.Present();
+        }
+        else
+        {
+            _gl.Flush();
+        }
+    }
+
+    /// <summary>Releases GL objects, then the window or context. Render thread only; idempotent.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        Thread.Ensure();
+        _disposed = true;
+        while (_deadTextures.TryDequeue(out var handle))
+        {
+            _gl.DeleteTexture(handle);
+        }
+
+        _offscreen?.Dispose();
+        _quad.Dispose();
+        _program.Dispose();
+        _gl.Dispose();
+        _host.Dispose();
+    }
+
+    internal void QueueTextureDeletion(uint handle)
+    {
+        if (!_disposed)
+        {
+            _deadTextures.Enqueue(handle);
+        }
+    }
+
+    internal bool TrySpendUploadBudget(long pixels)
+    {
+        // The first upload of a frame always goes through, so an oversized texture still shows.
+        if (_pixelsUploadedThisFrame > 0 && _pixelsUploadedThisFrame + pixels > MaxPixelsUploadedPerFrame)
+        {
+            return false;
+        }
+
+        _pixelsUploadedThisFrame += pixels;
+        return true;
+    }
+
+    private void DrawQuad(RectF rect)
+    {
+        float w = Width, h = Height;
+        var x = (rect.X / w * 2f) - 1f;
+        var y = 1f - (rect.Bottom / h * 2f);
+        _gl.Uniform4(_rectUniform, x, y, rect.Width / w * 2f, rect.Height / h * 2f);
+        _quad.Draw();
+    }
+}

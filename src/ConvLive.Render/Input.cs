@@ -1,0 +1,73 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+namespace ConvLive.Render;
+
+/// <summary>Keys the app binds. Values are GLFW key codes, so a GLFW key maps by a cast.</summary>
+public enum Key
+{
+    /// <summary>A key the app does not bind.</summary>
+    Unknown = -1,
+
+    /// <summary>Space bar.</summary>
+    Space = 32,
+
+    /// <summary>Digit 0.</summary>
+    D0 = 48,
+
+    /// <summary>Digit 1.</summary>
+    D1 = 49,
+
+    /// <summary>Digit 9.</summary>
+    D9 = 57,
+
+    /// <summary>Letter C.</summary>
+    C = 67,
+
+    /// <summary>Letter F.</summary>
+    F = 70,
+
+    /// <summary>Letter H.</summary>
+    H = 72,
+
+    /// <summary>Letter P.</summary>
+    P = 80,
+
+    /// <summary>Letter Q.</summary>
+    Q = 81,
+
+    /// <summary>Letter S.</summary>
+    S = 83,
+
+    /// <summary>Escape.</summary>
+    Escape = 256,
+
+    /// <summary>Enter.</summary>
+    Enter = 257,
+
+    /// <summary>Tab.</summary>
+    Tab = 258,
+
+    /// <summary>Right arrow.</summary>
+    Right = 262,
+
+    /// <summary>Left arrow.</summary>
+    Left = 263,
+
+    /// <summary>Down arrow.</summary>
+    Down = 264,
+
+    /// <summary>Up arrow.</summary>
+    Up = 265,
+}
+
+/// <summary>A key press (or auto-repeat), delivered on the render thread.</summary>
+/// <param name="Key">The key; <see cref="Key.Unknown"/> for unbound keys.</param>
+/// <param name="Code">The raw GLFW key code, for keys without a <see cref="Render.Key"/> name.</param>
+/// <param name="IsRepeat">True for auto-repeat while held.</param>
+public readonly record struct KeyPress(Key Key, int Code, bool IsRepeat);
+
+/// <summary>A mouse button press, delivered on the render thread.</summary>
+/// <param name="X">Cursor x in framebuffer pixels from the left.</param>
+/// <param name="Y">Cursor y in framebuffer pixels from the top.</param>
+/// <param name="Button">0 left, 1 right, 2 middle.</param>
+public readonly record struct MouseClick(float X, float Y, int Button);

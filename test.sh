@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds everything in Release (warnings are errors) and runs every test headless:
+# EGL for offscreen rendering, Xvfb for the real-window tests. Ends with "N passed, M failed, K skipped".
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+convlive_require_dotnet
+convlive_ensure_packages "${CONVLIVE_RUNTIME_PACKAGES[@]}" "${CONVLIVE_TEST_PACKAGES[@]}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet build ConvLive.sln -c Release --nologo -v quiet -clp:"Summary;ErrorsOnly"
+
+results="$root/.build/test-results"
+rm -rf "$results"
+status=0
+run=(dotnet test ConvLive.sln -c Release --no-build --nologo --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" "$@")
+if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null 2>&1; then
+  xvfb-run -a -s "-screen 0 1920x1080x24" "${run[@]}" || status=$?
+else
+  "${run[@]}" || status=$?
+fi
+
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$status" -eq 0 ] && [ "$failed" -gt 0 ]; then status=1; fi
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "no test ran" >&2; status=1; fi
+exit "$status"

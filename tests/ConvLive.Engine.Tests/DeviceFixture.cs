@@ -1,0 +1,52 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Devices;
+
+namespace ConvLive.Engine.Tests;
+
+/// <summary>Opens each device kind once for the whole test run (ILGPU contexts are costly to make).</summary>
+public sealed class DeviceFixture : IDisposable
+{
+    private readonly Dictionary<DeviceKind, ComputeDevice?> _devices = [];
+    private readonly Dictionary<DeviceKind, string> _why = [];
+    private readonly Lock _gate = new();
+
+    /// <summary>The device, or null (with the reason in <paramref name="why"/>) when this machine lacks it.</summary>
+    public ComputeDevice? Get(DeviceKind kind, out string why)
+    {
+        lock (_gate)
+        {
+            if (!_devices.TryGetValue(kind, out var device))
+            {
+                try
+                {
+                    device = ComputeDevice.Open(kind);
+                }
+                catch (DeviceUnavailableException e)
+                {
+                    _why[kind] = e.Message;
+                    device = null;
+                }
+
+                _devices[kind] = device;
+            }
+
+            why = _why.GetValueOrDefault(kind, string.Empty);
+            return device;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var device in _devices.Values)
+        {
+            device?.Dispose();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DevicesDefinition : ICollectionFixture<DeviceFixture>
+{
+    public const string Name = "devices";
+}
