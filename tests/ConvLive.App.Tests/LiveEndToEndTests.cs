@@ -1,0 +1,142 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Text.Json;
+using ConvLive.Tests;
+using OpenCvSharp;
+
+namespace ConvLive.App.Tests;
+
+/// <summary>The whole path: capture → engine → render → screenshot and stats, headless, as a user runs it.</summary>
+public sealed class LiveEndToEndTests : IDisposable
+{
+    private const int FrameW = 160;
+    private const int FrameH = 120;
+    private readonly TempFolder _folder = new();
+
+    [Theory]
+    [InlineData("cpu", "images")]
+    [InlineData("ilgpu-cpu", "video")]
+    public void AHeadlessRunShowsTheFrameAndItsVerticalEdgesAndWritesStats(string device, string sourceKind)
+    {
+        var source = sourceKind == "images" ? WriteImages() : WriteVideo();
+        var shot = _folder.File("shot.png");
+        var statsPath = _folder.File("stats.json");
+
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2),
+            "live", "--source", source, "--device", device, "--headless", "--frames", "30",
+            "--size", "640x300", "--screenshot", shot, "--stats", statsPath);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        var root = stats.RootElement;
+        Assert.True(root.GetProperty("framesRendered").GetInt64() >= 30);
+        Assert.True(root.GetProperty("framesInferred").GetInt64() >= 1);
+        Assert.StartsWith(device, root.GetProperty("device").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith(sourceKind + ":", root.GetProperty("source").GetString(), StringComparison.Ordinal);
+        foreach (var name in new[] { "displayFps", "latencyMsP50", "latencyMsP95" })
+        {
+            Assert.True(root.GetProperty(name).ValueKind == JsonValueKind.Number, $"{name} missing");
+        }
+
+        using var image = Cv2.ImRead(shot, ImreadModes.Color);
+        Assert.Equal((640, 300), (image.Width, image.Height));
+
+        // Left panel: the frame, dark on the left of its middle and bright on the right.
+        // Right panel: the edge map, warm (red > blue) along the vertical edge in its middle, black elsewhere.
+        var (leftPanel, rightPanel) = (FindPanel(image, 0, 320), FindPanel(image, 320, 640));
+        var midY = leftPanel.Y + (leftPanel.Height / 2);
+        Assert.True(Grey(image, leftPanel.X + (leftPanel.Width / 4), midY) < 60, "left of the frame should be dark");
+        Assert.True(Grey(image, leftPanel.X + (leftPanel.Width * 3 / 4), midY) > 190, "right of the frame should be bright");
+
+        var edgeColumn = Enumerable.Range(rightPanel.X, rightPanel.Width)
+            .MaxBy(x => image.At<Vec3b>(midY, x).Item2);
+        var edge = image.At<Vec3b>(midY, edgeColumn);
+        Assert.True(edge.Item2 > 200 && edge.Item2 > edge.Item0 + 100, $"no warm edge in the edge map (best {edge})");
+        Assert.InRange(edgeColumn - rightPanel.X, (rightPanel.Width / 2) - 8, (rightPanel.Width / 2) + 8);
+        Assert.True(Grey(image, rightPanel.X + (rightPanel.Width / 4), midY) < 10, "flat regions should have no response");
+        Assert.True(Grey(image, rightPanel.X + (rightPanel.Width * 3 / 4), midY) < 10, "flat regions should have no response");
+    }
+
+    [Fact]
+    public void AMissingVideoEndsWithOneLineAndExitCode2()
+    {
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1),
+            "live", "--source", "video:" + _folder.File("missing.mp4"), "--headless", "--frames", "5");
+        Assert.Equal(2, exit);
+        var lines = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains("missing.mp4: no such file", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnknownDeviceIsRefusedByTheCommandLine()
+    {
+        var (exit, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "live", "--device", "tpu", "--headless");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("tpu", errors, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private static int Grey(Mat image, int x, int y)
+    {
+        var p = image.At<Vec3b>(y, x);
+        return (p.Item0 + p.Item1 + p.Item2) / 3;
+    }
+
+    /// <summary>The bounding box of non-background pixels in the columns [x0, x1) of the screenshot.</summary>
+    private static Rect FindPanel(Mat image, int x0, int x1)
+    {
+        // The panel border is drawn in (0.22, 0.22, 0.25) grey; the content sits inside it.
+        int top = int.MaxValue, bottom = -1, left = int.MaxValue, right = -1, height = image.Height;
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = x0; x < x1; x++)
+            {
+                var p = image.At<Vec3b>(y, x);
+                if (Math.Abs(p.Item1 - 56) <= 2 && Math.Abs(p.Item0 - 64) <= 2)
+                {
+                    (top, bottom, left, right) = (Math.Min(top, y), Math.Max(bottom, y), Math.Min(left, x), Math.Max(right, x));
+                }
+            }
+        }
+
+        Assert.True(right > left && bottom > top, $"no panel border in columns {x0}..{x1}");
+        return new Rect(left + 2, top + 2, right - left - 3, bottom - top - 3);
+    }
+
+    private static Mat SplitFrame()
+    {
+        var image = new Mat(FrameH, FrameW, MatType.CV_8UC3, Scalar.All(10));
+        image[new Rect(FrameW / 2, 0, FrameW / 2, FrameH)].SetTo(Scalar.All(240));
+        return image;
+    }
+
+    private string WriteImages()
+    {
+        var dir = Directory.CreateDirectory(_folder.File("frames")).FullName;
+        using var image = SplitFrame();
+        for (var i = 0; i < 3; i++)
+        {
+            Cv2.ImWrite(Path.Combine(dir, $"frame_{i:D4}.png"), image);
+        }
+
+        return "images:" + Path.Combine(dir, "frame_%04d.png");
+    }
+
+    private string WriteVideo()
+    {
+        var path = _folder.File("clip.avi");
+        using (var writer = new VideoWriter(path, FourCC.MJPG, 30, new Size(FrameW, FrameH)))
+        using (var image = SplitFrame())
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                writer.Write(image);
+            }
+        }
+
+        return "video:" + path;
+    }
+}
