@@ -31,6 +31,11 @@ public sealed class LiveEndToEndTests : IDisposable
         var root = stats.RootElement;
         Assert.True(root.GetProperty("framesRendered").GetInt64() >= 30);
         Assert.True(root.GetProperty("framesInferred").GetInt64() >= 1);
+        if (device == "cpu" && root.GetProperty("renderThreadBytesPerFrame").ValueKind == JsonValueKind.Number)
+        {
+            // After warm-up the render thread reuses every buffer and texture: no managed allocation per frame.
+            Assert.True(root.GetProperty("renderThreadBytesPerFrame").GetDouble() < 64, $"render thread allocates {root.GetProperty("renderThreadBytesPerFrame")} B/frame");
+        }
         Assert.StartsWith(device, root.GetProperty("device").GetString(), StringComparison.Ordinal);
         Assert.StartsWith(sourceKind + ":", root.GetProperty("source").GetString(), StringComparison.Ordinal);
         foreach (var name in new[] { "displayFps", "latencyMsP50", "latencyMsP95" })
@@ -67,6 +72,19 @@ public sealed class LiveEndToEndTests : IDisposable
         Assert.Single(lines);
         Assert.Contains("missing.mp4: no such file", lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output + errors, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void WithoutASourceAMissingCameraIsReportedInOneLineAndTheSyntheticSceneRuns()
+    {
+        Skip.If(File.Exists("/dev/video0"), "this machine has a camera");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "live", "--headless", "--frames", "5", "--device", "cpu");
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        var cameraLines = (output + errors).Split('\n').Where(l => l.Contains("camera", StringComparison.Ordinal)).ToArray();
+        Assert.Single(cameraLines);
+        Assert.Contains("camera:0: no camera opened", cameraLines[0], StringComparison.Ordinal);
+        Assert.Contains("using --source synthetic", cameraLines[0], StringComparison.Ordinal);
+        Assert.Contains("source: synthetic", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ internal static class LiveCommand
         };
         var maxFps = new Option<double>("--max-fps")
         {
-            Description = "Cap the display rate (0: vsync in a window, 60 headless).",
+            Description = "Cap the display rate (0: vsync, at most 144, in a window; 60 headless).",
         };
 
         var command = new Command("live", "Run the camera through the engine and show every stage live. Keys: Esc/Q quit, S screenshot, F/Space freeze, C next kernel.")

@@ -13,7 +13,7 @@ namespace ConvLive.App.Live;
 /// <param name="StatsPath">Write run statistics to this JSON file, or null.</param>
 /// <param name="Width">Window or framebuffer width, pixels.</param>
 /// <param name="Height">Window or framebuffer height, pixels.</param>
-/// <param name="MaxFps">Display rate cap; 0 means vsync in a window and 60 headless.</param>
+/// <param name="MaxFps">Display rate cap; 0 means vsync (at most 144) in a window and 60 headless.</param>
 internal sealed record LiveOptions(
     string? Source,
     DeviceKind Device,

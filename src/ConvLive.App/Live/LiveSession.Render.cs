@@ -10,11 +10,21 @@ namespace ConvLive.App.Live;
 /// <summary>The render thread: input, texture uploads, panels, screenshots.</summary>
 internal sealed partial class LiveSession
 {
+    private const double HeadlessFps = 60;
+
+    // Vsync normally paces a window; where it has no effect (Xvfb, some drivers) this cap keeps the render
+    // thread from spinning and taking the cores inference needs.
+    private const double WindowFpsCap = 144;
+
     private static readonly TimeSpan FirstResultTimeout = TimeSpan.FromSeconds(60);
     private static readonly Colour Background = new(0.07f, 0.07f, 0.08f);
     private static readonly Colour PanelBorder = new(0.22f, 0.22f, 0.25f);
 
+    /// <summary>Frames after which the loops count as warm: textures, buffers and JIT settled.</summary>
+    private const int WarmupFrames = 30;
+
     private bool _frozen;
+    private double _renderAllocatedPerFrame = double.NaN;
     private bool _screenshotRequested;
 
     private readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long LastFrameTicks, string? Failure);
@@ -23,11 +33,11 @@ internal sealed partial class LiveSession
     {
         using var frameTexture = _display.CreateTexture(smooth: true);
         using var edgeTexture = _display.CreateTexture(smooth: false);
-        var pacer = new FramePacer(_options.MaxFps > 0 ? _options.MaxFps : _options.Headless ? 60 : 0);
+        var pacer = new FramePacer(_options.MaxFps > 0 ? _options.MaxFps : _options.Headless ? HeadlessFps : WindowFpsCap);
         var layout = Array.Empty<RectF>();
         int layoutWidth = -1, layoutHeight = -1, contentWidth = 4, contentHeight = 3;
         bool frameUploadPending = false, edgeUploadPending = false, shownAny = false;
-        long rendered = 0, firstTicks = 0, lastTicks = 0;
+        long rendered = 0, firstTicks = 0, lastTicks = 0, allocatedAtWarmup = -1;
         var started = Stopwatch.GetTimestamp();
         var lastTitle = started;
 
@@ -95,6 +105,11 @@ internal sealed partial class LiveSession
                 }
 
                 lastTicks = now;
+                if (rendered == WarmupFrames)
+                {
+                    allocatedAtWarmup = GC.GetAllocatedBytesForCurrentThread();
+                }
+
                 if (last)
                 {
                     break;
@@ -106,7 +121,7 @@ internal sealed partial class LiveSession
                     return new RenderResult(rendered, firstTicks, lastTicks, why);
                 }
 
-                if (Stopwatch.GetElapsedTime(lastTitle) > TimeSpan.FromSeconds(0.5))
+                if (!_options.Headless && Stopwatch.GetElapsedTime(lastTitle) > TimeSpan.FromSeconds(0.5))
                 {
                     lastTitle = now;
                     UpdateTitle();
@@ -120,6 +135,9 @@ internal sealed partial class LiveSession
             _display.KeyPressed -= OnKey;
         }
 
+        _renderAllocatedPerFrame = allocatedAtWarmup >= 0 && rendered > WarmupFrames
+            ? (double)(GC.GetAllocatedBytesForCurrentThread() - allocatedAtWarmup) / (rendered - WarmupFrames)
+            : double.NaN;
         return new RenderResult(rendered, firstTicks, lastTicks, null);
     }
 

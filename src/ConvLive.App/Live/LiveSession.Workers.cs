@@ -10,6 +10,8 @@ internal sealed partial class LiveSession
 {
     private static readonly TimeSpan ProblemReportInterval = TimeSpan.FromSeconds(5);
 
+    private double _inferenceAllocatedPerFrame = double.NaN;
+
     private void CaptureLoop()
     {
         var token = _stop.Token;
@@ -59,6 +61,7 @@ internal sealed partial class LiveSession
     private void InferenceLoop()
     {
         var token = _stop.Token;
+        var allocatedAtWarmup = 0L;
         while (!token.IsCancellationRequested)
         {
             if (!_frameReady.WaitOne(100) || !_frames.TryTakeNewest(out var frame))
@@ -89,6 +92,14 @@ internal sealed partial class LiveSession
                 }
 
                 _lastInferTicks = t1;
+                if (_framesInferred == WarmupFrames)
+                {
+                    allocatedAtWarmup = GC.GetAllocatedBytesForCurrentThread();
+                }
+                else if (_framesInferred > WarmupFrames)
+                {
+                    _inferenceAllocatedPerFrame = (double)(GC.GetAllocatedBytesForCurrentThread() - allocatedAtWarmup) / (_framesInferred - WarmupFrames);
+                }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

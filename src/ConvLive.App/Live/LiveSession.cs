@@ -166,6 +166,8 @@ internal sealed partial class LiveSession : IDisposable
             LatencyMsP95 = _latencyMs.Percentile(95),
             InferenceMsP50 = _inferenceMs.Percentile(50),
             ElapsedSeconds = elapsedSeconds,
+            RenderThreadBytesPerFrame = _renderAllocatedPerFrame,
+            InferenceThreadBytesPerFrame = _inferenceAllocatedPerFrame,
             Device = _device.Name,
             Source = _source.Description,
             Display = $"{_display.Kind}, {_display.Renderer}",

@@ -30,6 +30,12 @@ internal sealed class LiveStats
 
     public double ElapsedSeconds { get; init; }
 
+    /// <summary>Managed bytes the render thread allocated per frame after warm-up (the hot path should not allocate).</summary>
+    public double RenderThreadBytesPerFrame { get; init; }
+
+    /// <summary>Managed bytes the inference thread allocated per inferred frame after warm-up.</summary>
+    public double InferenceThreadBytesPerFrame { get; init; }
+
     public required string Device { get; init; }
 
     public required string Source { get; init; }
@@ -63,6 +69,8 @@ internal sealed class LiveStats
             WriteFinite(json, "latencyMsP95", LatencyMsP95);
             WriteFinite(json, "inferenceMsP50", InferenceMsP50);
             WriteFinite(json, "elapsedSeconds", ElapsedSeconds);
+            WriteFinite(json, "renderThreadBytesPerFrame", RenderThreadBytesPerFrame);
+            WriteFinite(json, "inferenceThreadBytesPerFrame", InferenceThreadBytesPerFrame);
             json.WriteString("device", Device);
             json.WriteString("source", Source);
             json.WriteString("display", Display);

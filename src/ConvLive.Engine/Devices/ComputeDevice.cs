@@ -1,6 +1,8 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ConvLive.Engine.Cpu;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -28,6 +30,7 @@ public sealed class ComputeDevice : IDisposable
         _context = context;
         Accelerator = accelerator;
         Stream = accelerator?.CreateStream();
+        Workers = accelerator is null ? new CpuWorkers() : null;
     }
 
     /// <summary>The concrete kind opened: never <see cref="DeviceKind.Auto"/> or <see cref="DeviceKind.Ilgpu"/>.</summary>
@@ -41,6 +44,9 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>The stream every launch of this device goes on, or null for the CPU backend. Owned by this device.</summary>
     public AcceleratorStream? Stream { get; }
+
+    /// <summary>The CPU backend's worker threads, or null on ILGPU devices. Owned by this device.</summary>
+    public CpuWorkers? Workers { get; }
 
     /// <summary>True when this device runs ILGPU kernels.</summary>
     public bool IsIlgpu => Accelerator is not null;
@@ -92,6 +98,7 @@ public sealed class ComputeDevice : IDisposable
     /// <returns>The widest hardware-accelerated vector width as a short name.</returns>
     public static string CpuSimdName() =>
         Vector512.IsHardwareAccelerated ? "AVX-512"
+        : Avx512F.IsSupported ? "AVX-512 CPU, 256-bit vectors"
         : Vector256.IsHardwareAccelerated ? "AVX2"
         : Vector128.IsHardwareAccelerated ? "SSE/NEON"
         : "scalar";
@@ -105,6 +112,7 @@ public sealed class ComputeDevice : IDisposable
         }
 
         _disposed = true;
+        Workers?.Dispose();
         Stream?.Dispose();
         Accelerator?.Dispose();
         _context?.Dispose();

@@ -15,6 +15,7 @@ namespace ConvLive.Engine.Vision;
 public sealed class CpuFrameFilter : IFrameFilter
 {
     private readonly ComputeDevice _device;
+    private readonly Cpu.CpuWorkers _workers;
     private readonly Action<int> _greyBand;
     private readonly Action<int> _correlateBand;
     private float[] _padded = [];   // (H+2r, W+2r) grey, zero border
@@ -37,6 +38,7 @@ public sealed class CpuFrameFilter : IFrameFilter
     {
         ArgumentNullException.ThrowIfNull(device);
         _device = device;
+        _workers = device.Workers ?? throw new ArgumentException($"{device.Name} is an ILGPU device; use IlgpuFrameFilter", nameof(device));
         _greyBand = GreyBand;
         _correlateBand = CorrelateBand;
     }
@@ -70,8 +72,8 @@ public sealed class CpuFrameFilter : IFrameFilter
         {
             _bgrPtr = src;
             _rgbaPtr = (uint*)dst;
-            Parallel.For(0, _bands, _greyBand);
-            Parallel.For(0, _bands, _correlateBand);
+            _workers.For(_bands, _greyBand);
+            _workers.For(_bands, _correlateBand);
             _bgrPtr = null;
             _rgbaPtr = null;
         }

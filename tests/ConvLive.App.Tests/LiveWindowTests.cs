@@ -1,0 +1,96 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Diagnostics;
+using System.Text.Json;
+using ConvLive.Tests;
+
+namespace ConvLive.App.Tests;
+
+/// <summary>The real window under Xvfb, driven by key presses from xdotool the way a user would.</summary>
+public sealed class LiveWindowTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [SkippableFact]
+    public void KeysCycleTheKernelTakeAScreenshotAndEscapeQuitsCleanly()
+    {
+        Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "no X display (run ./test.sh, which uses xvfb-run)");
+        Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
+        var statsPath = _folder.File("stats.json");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = _folder.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "convlive.dll"), "live", "--source", "synthetic", "--device", "cpu", "--size", "640x300", "--stats", statsPath })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var app = Process.Start(start)!;
+        var output = app.StandardOutput.ReadToEndAsync();
+        var errors = app.StandardError.ReadToEndAsync();
+        try
+        {
+            var window = WaitForWindow("ConvLive", TimeSpan.FromSeconds(60));
+            Thread.Sleep(1000);
+            Xdotool("key", "--window", window, "c");
+            Thread.Sleep(300);
+            Xdotool("key", "--window", window, "s");
+            Thread.Sleep(1000);
+            Xdotool("key", "--window", window, "Escape");
+            Assert.True(app.WaitForExit(TimeSpan.FromSeconds(20)), "Escape did not close the app");
+        }
+        finally
+        {
+            if (!app.HasExited)
+            {
+                app.Kill(entireProcessTree: true);
+            }
+        }
+
+        app.WaitForExit();
+        var log = output.GetAwaiter().GetResult() + errors.GetAwaiter().GetResult();
+        Assert.True(app.ExitCode == 0, $"exit {app.ExitCode}\n{log}");
+        Assert.Contains("display: window", log, StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(_folder.Path, "convlive-*.png"));
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        Assert.Equal("horizontal 3x3", stats.RootElement.GetProperty("kernel").GetString());
+        Assert.True(stats.RootElement.GetProperty("framesInferred").GetInt64() > 0);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private static string WaitForWindow(string name, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            var (exit, found) = Xdotool("search", "--name", name);
+            if (exit == 0 && found.Length > 0)
+            {
+                return found.Split('\n')[0].Trim();
+            }
+
+            Thread.Sleep(250);
+        }
+
+        Assert.Fail($"no window named {name} appeared within {timeout.TotalSeconds} s");
+        return string.Empty;
+    }
+
+    private static (int Exit, string Output) Xdotool(params string[] args)
+    {
+        var start = new ProcessStartInfo("xdotool") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output.Trim());
+    }
+}
