@@ -138,56 +138,46 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
-    private static bool TryOpenCuda(out ComputeDevice device, out string why)
+    private static bool TryOpenCuda(out ComputeDevice device, out string why) =>
+        TryOpenGpu(DeviceKind.Cuda, b => b.Cuda(), c => c.GetCudaDevices().Count, c => c.CreateCudaAccelerator(0),
+            "no CUDA device or driver found", "the CUDA driver", out device, out why);
+
+    private static bool TryOpenOpenCL(out ComputeDevice device, out string why) =>
+        TryOpenGpu(DeviceKind.OpenCL, b => b.OpenCL(), c => c.GetCLDevices().Count, c => c.CreateCLAccelerator(0),
+            "no OpenCL device that ILGPU accepts (it needs OpenCL 2.0+, or 3.0 with the generic address space)",
+            "the OpenCL runtime", out device, out why);
+
+    private static bool TryOpenGpu(
+        DeviceKind kind,
+        Func<Context.Builder, Context.Builder> enable,
+        Func<Context, int> countDevices,
+        Func<Context, Accelerator> createFirst,
+        string noneFound,
+        string runtimeName,
+        out ComputeDevice device,
+        out string why)
     {
         device = null!;
         Context? context = null;
         try
         {
-            context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
-            if (context.GetCudaDevices().Count == 0)
+            context = Context.Create(b => enable(b).Optimize(OptimizationLevel.O2));
+            if (countDevices(context) == 0)
             {
-                why = "no CUDA device or driver found";
+                why = noneFound;
                 context.Dispose();
                 return false;
             }
 
-            var accelerator = context.CreateCudaAccelerator(0);
-            device = new ComputeDevice(DeviceKind.Cuda, $"cuda ({accelerator.Name})", context, accelerator);
+            var accelerator = createFirst(context);
+            device = new ComputeDevice(kind, $"{kind.ToName()} ({accelerator.Name})", context, accelerator);
             why = string.Empty;
             return true;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             context?.Dispose();
-            why = $"the CUDA driver failed to start ({e.GetType().Name}: {e.Message})";
-            return false;
-        }
-    }
-
-    private static bool TryOpenOpenCL(out ComputeDevice device, out string why)
-    {
-        device = null!;
-        Context? context = null;
-        try
-        {
-            context = Context.Create(b => b.OpenCL().Optimize(OptimizationLevel.O2));
-            if (context.GetCLDevices().Count == 0)
-            {
-                why = "no OpenCL device that ILGPU accepts (it needs OpenCL 2.0+, or 3.0 with the generic address space)";
-                context.Dispose();
-                return false;
-            }
-
-            var accelerator = context.CreateCLAccelerator(0);
-            device = new ComputeDevice(DeviceKind.OpenCL, $"opencl ({accelerator.Name})", context, accelerator);
-            why = string.Empty;
-            return true;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            context?.Dispose();
-            why = $"the OpenCL runtime failed to start ({e.GetType().Name}: {e.Message})";
+            why = $"{runtimeName} failed to start ({e.GetType().Name}: {e.Message})";
             return false;
         }
     }
