@@ -13,7 +13,17 @@ internal static class Program
         var root = new RootCommand("ConvLive: a live CNN instrument. Watch a network see through your camera, layer by layer.")
         {
             LiveCommand.Create(),
+            ConformanceCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("CONVLIVE_DEBUG") != "1")
+        {
+            // Commands report the failures they expect in their own words; this is the net for the rest.
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message} (set CONVLIVE_DEBUG=1 for the stack trace, and please report it)");
+            return 1;
+        }
     }
 }

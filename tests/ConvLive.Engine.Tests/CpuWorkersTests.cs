@@ -1,6 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
-using ConvLive.Engine.Cpu;
+using ConvLive.Engine.Backends.Cpu;
 
 namespace ConvLive.Engine.Tests;
 

@@ -2,12 +2,13 @@
 
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using ConvLive.Engine.Cpu;
+using ConvLive.Engine.Backends.Cpu;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using ILGPU.Algorithms;
 
 namespace ConvLive.Engine.Devices;
 
@@ -125,7 +126,7 @@ public sealed class ComputeDevice : IDisposable
     {
         // One simulated multiprocessor per core, so the simulator at least uses the whole machine.
         var simulated = new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: Environment.ProcessorCount);
-        var context = Context.Create(b => b.CPU(simulated).Optimize(OptimizationLevel.O1));
+        var context = Context.Create(b => b.CPU(simulated).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         try
         {
             var accelerator = context.CreateCPUAccelerator(0);
@@ -161,7 +162,7 @@ public sealed class ComputeDevice : IDisposable
         Context? context = null;
         try
         {
-            context = Context.Create(b => enable(b).Optimize(OptimizationLevel.O2));
+            context = Context.Create(b => enable(b).EnableAlgorithms().Optimize(OptimizationLevel.O2));
             if (countDevices(context) == 0)
             {
                 why = noneFound;

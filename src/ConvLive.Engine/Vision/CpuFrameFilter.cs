@@ -15,7 +15,7 @@ namespace ConvLive.Engine.Vision;
 public sealed class CpuFrameFilter : IFrameFilter
 {
     private readonly ComputeDevice _device;
-    private readonly Cpu.CpuWorkers _workers;
+    private readonly Backends.Cpu.CpuWorkers _workers;
     private readonly Action<int> _greyBand;
     private readonly Action<int> _correlateBand;
     private float[] _padded = [];   // (H+2r, W+2r) grey, zero border

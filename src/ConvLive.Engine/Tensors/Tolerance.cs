@@ -1,24 +1,21 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.Globalization;
-using Xunit.Sdk;
 
-namespace ConvLive.Tests;
+namespace ConvLive.Engine.Tensors;
 
-/// <summary>Tolerance checks the way llm.c's validate_result does them: |a−b| ≤ atol + rtol·|ref|, never pure
-/// relative error; NaN must match NaN, ±Inf must match itself; failures name the max error and first bad index.</summary>
-internal static class Numerics
+/// <summary>
+/// Closeness of two float arrays the way llm.c's validate_result judges it: |a − b| ≤ atol + rtol·|ref|, never pure
+/// relative error (which fails wherever the reference is 0). NaN matches only NaN and ±Inf only itself.
+/// </summary>
+public static class Tolerance
 {
-    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double atol, double rtol, string what)
-    {
-        var report = Compare(expected, actual, atol, rtol);
-        if (report is not null)
-        {
-            throw new XunitException($"{what}: {report}");
-        }
-    }
-
-    /// <summary>Null when every element is within tolerance, else a one-line report.</summary>
+    /// <summary>Compares <paramref name="actual"/> with <paramref name="expected"/>.</summary>
+    /// <param name="expected">The reference.</param>
+    /// <param name="actual">The values under test.</param>
+    /// <param name="atol">Absolute tolerance.</param>
+    /// <param name="rtol">Tolerance relative to |expected|.</param>
+    /// <returns>Null when all are close; else one line with the count, the first bad index and the max error.</returns>
     public static string? Compare(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double atol, double rtol)
     {
         if (expected.Length != actual.Length)

@@ -1,6 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
-namespace ConvLive.Engine.Cpu;
+namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
 /// A fixed team of worker threads for the CPU backend's parallel loops. Unlike Parallel.For it allocates nothing

@@ -1,0 +1,81 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.CommandLine;
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Conformance;
+using ConvLive.Engine.Devices;
+
+namespace ConvLive.App.Cli;
+
+/// <summary><c>convlive conformance</c>: the ONNX backend node tests on one device.</summary>
+internal static class ConformanceCommand
+{
+    public static Command Create()
+    {
+        var device = CommonOptions.Device();
+        var suites = new Option<string[]>("--suite")
+        {
+            Description = "A folder of ONNX backend tests (test_*/model.onnx); repeatable. Default: libonnx-testdata's node and pytorch-converted suites.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var filter = new Option<string?>("--filter") { Description = "Run only tests whose name contains this text." };
+        var command = new Command("conformance", "Run the ONNX backend node tests on a device; one line per test, then 'N passed, M failed, K skipped'.")
+        {
+            device, suites, filter,
+        };
+        command.SetAction(result => Run(CommonOptions.ParseDevice(result.GetValue(device)!), result.GetValue(suites), result.GetValue(filter)));
+        return command;
+    }
+
+    private static int Run(DeviceKind kind, string[]? suites, string? filter)
+    {
+        var folders = suites is { Length: > 0 } ? suites : ConformanceRunner.DefaultSuites;
+        var missing = folders.Where(f => !Directory.Exists(f)).ToList();
+        if (missing.Count > 0)
+        {
+            Console.Error.WriteLine($"error: no test suite at {string.Join(", ", missing)}. Install Debian's libonnx-testdata (./test.sh does) or pass --suite DIR.");
+            return 2;
+        }
+
+        ComputeDevice device;
+        try
+        {
+            device = ComputeDevice.Open(kind);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        using (device)
+        using (var backend = Backend.Create(device))
+        {
+            Console.WriteLine($"device: {backend.Name}");
+            int passed = 0, failed = 0, skipped = 0;
+            foreach (var folder in folders)
+            {
+                foreach (var test in ConformanceRunner.Tests(folder))
+                {
+                    if (filter is not null && !Path.GetFileName(test).Contains(filter, StringComparison.Ordinal))
+                    {
+                        continue;
+                    }
+
+                    var r = ConformanceRunner.Run(test, backend);
+                    switch (r.Outcome)
+                    {
+                        case Outcome.Passed: passed++; break;
+                        case Outcome.Failed: failed++; break;
+                        default: skipped++; break;
+                    }
+
+                    Console.WriteLine(r.Outcome == Outcome.Passed ? $"PASS {r.Name}" : $"{(r.Outcome == Outcome.Failed ? "FAIL" : "SKIP")} {r.Name}: {r.Detail}");
+                }
+            }
+
+            Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
+            return failed == 0 ? 0 : 1;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Ops;
+
+namespace ConvLive.Engine.Backends.Cpu;
+
+/// <summary>Gemm and MatMul through <see cref="Sgemm"/>; transposed operands are packed into scratch first.</summary>
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc/>
+    public unsafe void Gemm(DeviceTensor y, DeviceTensor a, DeviceTensor b, DeviceTensor? c, GemmParams p)
+    {
+        float[] yd = Cast(y).Data, ad = Cast(a).Data, bd = Cast(b).Data;
+        var beta = 0f;
+        if (c is not null && p.Bias != BiasLayout.None && p.Beta != 0f)
+        {
+            var cd = Cast(c).Data;
+            for (var i = 0; i < p.M; i++)
+            {
+                for (var j = 0; j < p.N; j++)
+                {
+                    yd[(i * p.N) + j] = p.Bias switch
+                    {
+                        BiasLayout.Scalar => cd[0],
+                        BiasLayout.Row => cd[j],
+                        BiasLayout.Column => cd[i],
+                        _ => cd[(i * p.N) + j],
+                    };
+                }
+            }
+
+            beta = p.Beta;
+        }
+
+        var scratch = Scratch((p.TransA ? (long)p.M * p.K : 0) + (p.TransB ? (long)p.K * p.N : 0));
+        if (p.TransA)
+        {
+            Transpose(scratch, 0, ad, p.K, p.M);
+        }
+
+        var bOffset = p.TransA ? p.M * p.K : 0;
+        if (p.TransB)
+        {
+            Transpose(scratch, bOffset, bd, p.N, p.K);
+        }
+
+        fixed (float* ap = p.TransA ? scratch : ad, bp = p.TransB ? scratch : bd, yp = yd)
+        {
+            Sgemm.Multiply(p.M, p.N, p.K, p.Alpha, ap, p.K, bp + (p.TransB ? bOffset : 0), p.N, beta, yp, p.N, _workers);
+        }
+    }
+
+    /// <inheritdoc/>
+    public unsafe void MatMul(DeviceTensor y, DeviceTensor a, DeviceTensor b, MatMulParams p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        float[] yd = Cast(y).Data, ad = Cast(a).Data, bd = Cast(b).Data;
+        fixed (float* ap = ad, bp = bd, yp = yd)
+        {
+            for (var batch = 0; batch < p.Batch; batch++)
+            {
+                Sgemm.Multiply(p.M, p.N, p.K, 1f, ap + p.AOffsets[batch], p.K, bp + p.BOffsets[batch], p.N, 0f, yp + ((long)batch * p.M * p.N), p.N, _workers);
+            }
+        }
+    }
+
+    /// <summary>dst[offset + j·rows + i] = src[i·cols + j]: src (rows, cols) → (cols, rows).</summary>
+    private static void Transpose(float[] dst, int offset, float[] src, int rows, int cols)
+    {
+        for (var i = 0; i < rows; i++)
+        {
+            for (var j = 0; j < cols; j++)
+            {
+                dst[offset + (j * rows) + i] = src[(i * cols) + j];
+            }
+        }
+    }
+}

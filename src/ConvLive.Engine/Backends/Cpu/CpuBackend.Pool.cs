@@ -1,0 +1,72 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Ops;
+
+namespace ConvLive.Engine.Backends.Cpu;
+
+/// <summary>Max, average and L2 pooling; one (image, channel) plane per work item.</summary>
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc/>
+    public void Pool(DeviceTensor y, DeviceTensor x, PoolParams p)
+    {
+        float[] yd = Cast(y).Data, xd = Cast(x).Data;
+        _workers.For(p.N * p.C, plane => PoolPlane(yd, plane * p.OutH * p.OutW, xd, plane * p.H * p.W, p));
+    }
+
+    private static void PoolPlane(float[] y, int yOffset, float[] x, int xOffset, PoolParams p)
+    {
+        var w = p.Window;
+        for (var oy = 0; oy < p.OutH; oy++)
+        {
+            var y0 = (oy * w.StrideH) - w.PadTop;
+            for (var ox = 0; ox < p.OutW; ox++)
+            {
+                var x0 = (ox * w.StrideW) - w.PadLeft;
+                float max = float.NegativeInfinity, sum = 0f;
+                var count = 0;
+                for (var i = 0; i < w.KernelH; i++)
+                {
+                    var iy = y0 + (i * w.DilationH);
+                    if (iy < 0 || iy >= p.H)
+                    {
+                        continue;
+                    }
+
+                    var row = xOffset + (iy * p.W);
+                    for (var j = 0; j < w.KernelW; j++)
+                    {
+                        var ix = x0 + (j * w.DilationW);
+                        if (ix < 0 || ix >= p.W)
+                        {
+                            continue;
+                        }
+
+                        var v = x[row + ix];
+                        max = MathF.Max(max, v);
+                        sum += p.Kind == PoolKind.L2 ? v * v : v;
+                        count++;
+                    }
+                }
+
+                y[yOffset + (oy * p.OutW) + ox] = p.Kind switch
+                {
+                    PoolKind.Max => max,
+                    PoolKind.L2 => MathF.Sqrt(sum),
+                    _ => sum / (p.CountIncludePad ? PaddedWindowSize(oy, ox, p) : Math.Max(count, 1)),
+                };
+            }
+        }
+    }
+
+    /// <summary>The window's size clipped to the padded input (count_include_pad), as ONNX and PyTorch count it.</summary>
+    internal static int PaddedWindowSize(int oy, int ox, PoolParams p)
+    {
+        var w = p.Window;
+        var y0 = (oy * w.StrideH) - w.PadTop;
+        var x0 = (ox * w.StrideW) - w.PadLeft;
+        var y1 = Math.Min(y0 + ((w.KernelH - 1) * w.DilationH) + 1, p.H + w.PadBottom);
+        var x1 = Math.Min(x0 + ((w.KernelW - 1) * w.DilationW) + 1, p.W + w.PadRight);
+        return (((y1 - y0 - 1) / w.DilationH) + 1) * (((x1 - x0 - 1) / w.DilationW) + 1);
+    }
+}

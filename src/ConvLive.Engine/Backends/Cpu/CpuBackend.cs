@@ -1,0 +1,93 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Devices;
+using ConvLive.Engine.Tensors;
+
+namespace ConvLive.Engine.Backends.Cpu;
+
+/// <summary>
+/// The SIMD CPU backend: managed arrays, Vector256/Vector512 loops, the device's worker team, and GEMM through
+/// <see cref="Sgemm"/> (OpenBLAS when installed). Convolution is im2col per group followed by one GEMM.
+/// </summary>
+/// <remarks>Owns its scratch (grown, never shrunk). Does not own the <see cref="ComputeDevice"/>. One thread.</remarks>
+public sealed partial class CpuBackend : IBackend
+{
+    private readonly ComputeDevice _device;
+    private readonly CpuWorkers _workers;
+    private float[] _scratch = [];
+
+    /// <summary>Creates the backend on a <see cref="DeviceKind.Cpu"/> device.</summary>
+    /// <param name="device">The device; not owned.</param>
+    public CpuBackend(ComputeDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        _device = device;
+        _workers = device.Workers ?? throw new ArgumentException($"{device.Name} is not the CPU backend", nameof(device));
+    }
+
+    /// <inheritdoc/>
+    public string Name => $"{_device.Name}, GEMM: {Sgemm.Implementation}";
+
+    /// <inheritdoc/>
+    public DeviceKind Kind => DeviceKind.Cpu;
+
+    /// <inheritdoc/>
+    public DeviceTensor Allocate(TensorShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return new CpuTensor(shape, new float[shape.Length]);
+    }
+
+    /// <inheritdoc/>
+    public void Upload(DeviceTensor destination, ReadOnlySpan<float> source)
+    {
+        var d = Cast(destination);
+        if (source.Length != d.Length)
+        {
+            throw new ArgumentException($"uploading {source.Length} values into a {d.Shape} tensor");
+        }
+
+        source.CopyTo(d.Span);
+    }
+
+    /// <inheritdoc/>
+    public void Download(Span<float> destination, DeviceTensor source)
+    {
+        var s = Cast(source);
+        if (destination.Length != s.Length)
+        {
+            throw new ArgumentException($"downloading a {s.Shape} tensor into {destination.Length} values");
+        }
+
+        s.Span.CopyTo(destination);
+    }
+
+    /// <inheritdoc/>
+    public void CopyBlocks(DeviceTensor y, int yOffset, int yStride, DeviceTensor x, int xOffset, int xStride, int blocks, int run)
+    {
+        float[] yd = Cast(y).Data, xd = Cast(x).Data;
+        for (var i = 0; i < blocks; i++)
+        {
+            Array.Copy(xd, xOffset + ((long)i * xStride), yd, yOffset + ((long)i * yStride), run);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _scratch = [];
+    }
+
+    internal static CpuTensor Cast(DeviceTensor t) =>
+        t as CpuTensor ?? throw new ArgumentException($"a {t?.GetType().Name ?? "null"} tensor was handed to the CPU backend");
+
+    private float[] Scratch(long length)
+    {
+        if (_scratch.Length < length)
+        {
+            _scratch = new float[length];
+        }
+
+        return _scratch;
+    }
+}

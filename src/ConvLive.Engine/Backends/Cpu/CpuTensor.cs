@@ -1,0 +1,25 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Tensors;
+
+namespace ConvLive.Engine.Backends.Cpu;
+
+/// <summary>A CPU backend tensor: a managed array (shared by views).</summary>
+public sealed class CpuTensor : DeviceTensor
+{
+    internal CpuTensor(TensorShape shape, float[] data)
+        : base(shape) => Data = data;
+
+    /// <summary>The elements, row-major; length ≥ <see cref="DeviceTensor.Length"/>.</summary>
+    public float[] Data { get; }
+
+    /// <summary>The valid elements.</summary>
+    public Span<float> Span => Data.AsSpan(0, Length);
+
+    /// <inheritdoc/>
+    public override DeviceTensor Reshape(TensorShape shape)
+    {
+        CheckReshape(shape);
+        return new CpuTensor(shape, Data);
+    }
+}

@@ -1,0 +1,49 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Tensors;
+
+namespace ConvLive.Engine.Backends;
+
+/// <summary>A float32 tensor in a backend's memory (host arrays for the CPU backend, device buffers for ILGPU).</summary>
+/// <remarks>Owns its storage unless it is a view made by <see cref="Reshape"/>, which owns nothing.</remarks>
+public abstract class DeviceTensor : IDisposable
+{
+    /// <summary>Sets the shape.</summary>
+    /// <param name="shape">The shape.</param>
+    protected DeviceTensor(TensorShape shape) => Shape = shape;
+
+    /// <summary>The shape.</summary>
+    public TensorShape Shape { get; }
+
+    /// <summary>Element count.</summary>
+    public int Length => Shape.Length;
+
+    /// <summary>A view of the same elements with another shape of the same length; owns nothing.</summary>
+    /// <param name="shape">The new shape.</param>
+    /// <returns>The view.</returns>
+    public abstract DeviceTensor Reshape(TensorShape shape);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the storage when owned.</summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    /// <summary>Checks a view keeps the element count.</summary>
+    /// <param name="shape">The new shape.</param>
+    protected void CheckReshape(TensorShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Length != Length)
+        {
+            throw new ArgumentException($"cannot view {Shape} ({Length} elements) as {shape} ({shape.Length} elements)");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Devices;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Tensors;
+
+namespace ConvLive.Engine.Backends;
+
+/// <summary>
+/// The engine's one op set. Two implementations: the SIMD CPU backend and the ILGPU backend (CUDA, OpenCL or
+/// ILGPU's CPU simulator). Both are held to the same naive references and ONNX node tests.
+/// </summary>
+/// <remarks>
+/// Argument order is outputs, inputs, weights, then sizes. Outputs never alias inputs. Calls are issued from one
+/// thread and may run asynchronously on the device: <see cref="Download"/> waits for them. Not thread safe.
+/// </remarks>
+public interface IBackend : IDisposable
+{
+    /// <summary>The device, as <see cref="ComputeDevice.Name"/> prints it.</summary>
+    string Name { get; }
+
+    /// <summary>The device kind.</summary>
+    DeviceKind Kind { get; }
+
+    /// <summary>Allocates a tensor (contents undefined); the caller owns it.</summary>
+    /// <param name="shape">The shape.</param>
+    /// <returns>The tensor.</returns>
+    DeviceTensor Allocate(TensorShape shape);
+
+    /// <summary>Copies host values into <paramref name="destination"/>.</summary>
+    /// <param name="destination">The tensor to fill.</param>
+    /// <param name="source">Exactly destination.Length values.</param>
+    void Upload(DeviceTensor destination, ReadOnlySpan<float> source);
+
+    /// <summary>Waits for pending work and copies <paramref name="source"/> to the host.</summary>
+    /// <param name="destination">Exactly source.Length values.</param>
+    /// <param name="source">The tensor to read.</param>
+    void Download(Span<float> destination, DeviceTensor source);
+
+    /// <summary>y = conv(x, w) + b, NCHW, with groups, strides, pads and dilations.</summary>
+    /// <param name="y">(N,M,OH,OW).</param>
+    /// <param name="x">(N,C,H,W).</param>
+    /// <param name="w">(M,C/G,KH,KW).</param>
+    /// <param name="b">(M) or null.</param>
+    /// <param name="p">The geometry.</param>
+    void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p);
+
+    /// <summary>Max, average or L2 pooling over 2-D windows.</summary>
+    /// <param name="y">(N,C,OH,OW).</param>
+    /// <param name="x">(N,C,H,W).</param>
+    /// <param name="p">The geometry and kind.</param>
+    void Pool(DeviceTensor y, DeviceTensor x, PoolParams p);
+
+    /// <summary>An element-wise activation.</summary>
+    /// <param name="y">Same shape as x.</param>
+    /// <param name="x">Any shape.</param>
+    /// <param name="kind">Which activation.</param>
+    /// <param name="alpha">LeakyRelu's slope; ignored otherwise.</param>
+    void Activation(DeviceTensor y, DeviceTensor x, ActivationKind kind, float alpha);
+
+    /// <summary>y = a ∘ b with NumPy broadcasting.</summary>
+    /// <param name="y">The broadcast shape.</param>
+    /// <param name="a">Left operand.</param>
+    /// <param name="b">Right operand.</param>
+    /// <param name="kind">Which operation.</param>
+    /// <param name="p">The broadcast.</param>
+    void Binary(DeviceTensor y, DeviceTensor a, DeviceTensor b, BinaryKind kind, BroadcastParams p);
+
+    /// <summary>Local response normalisation across channels.</summary>
+    /// <param name="y">(N,C,H,W).</param>
+    /// <param name="x">(N,C,H,W).</param>
+    /// <param name="p">Size, alpha, beta, bias.</param>
+    void Lrn(DeviceTensor y, DeviceTensor x, LrnParams p);
+
+    /// <summary>Inference batch normalisation: y = scale·(x − mean)/sqrt(var + eps) + bias, per channel.</summary>
+    /// <param name="y">(N,C,…).</param>
+    /// <param name="x">(N,C,…).</param>
+    /// <param name="scale">(C).</param>
+    /// <param name="bias">(C).</param>
+    /// <param name="mean">(C).</param>
+    /// <param name="variance">(C).</param>
+    /// <param name="epsilon">Added to the variance.</param>
+    void BatchNorm(DeviceTensor y, DeviceTensor x, DeviceTensor scale, DeviceTensor bias, DeviceTensor mean, DeviceTensor variance, float epsilon);
+
+    /// <summary>y = alpha·op(a)·op(b) + beta·c.</summary>
+    /// <param name="y">(M,N).</param>
+    /// <param name="a">(M,K), or (K,M) when transposed.</param>
+    /// <param name="b">(K,N), or (N,K) when transposed.</param>
+    /// <param name="c">Broadcastable to (M,N), or null.</param>
+    /// <param name="p">Sizes, flags and the layout of c.</param>
+    void Gemm(DeviceTensor y, DeviceTensor a, DeviceTensor b, DeviceTensor? c, GemmParams p);
+
+    /// <summary>Batched matrix product with broadcast batch dimensions.</summary>
+    /// <param name="y">(…,M,N).</param>
+    /// <param name="a">(…,M,K).</param>
+    /// <param name="b">(…,K,N).</param>
+    /// <param name="p">Sizes and batch offsets.</param>
+    void MatMul(DeviceTensor y, DeviceTensor a, DeviceTensor b, MatMulParams p);
+
+    /// <summary>Softmax or log-softmax over the middle axis of (Outer, Axis, Inner).</summary>
+    /// <param name="y">Same shape as x.</param>
+    /// <param name="x">Any shape.</param>
+    /// <param name="p">The view and whether to take the log.</param>
+    void Softmax(DeviceTensor y, DeviceTensor x, SoftmaxParams p);
+
+    /// <summary>Copies <paramref name="blocks"/> runs of <paramref name="run"/> elements: run i goes from
+    /// x[xOffset + i·xStride] to y[yOffset + i·yStride] (Concat, Split, Identity).</summary>
+    /// <param name="y">Destination.</param>
+    /// <param name="yOffset">First destination element.</param>
+    /// <param name="yStride">Elements between destination runs.</param>
+    /// <param name="x">Source.</param>
+    /// <param name="xOffset">First source element.</param>
+    /// <param name="xStride">Elements between source runs.</param>
+    /// <param name="blocks">Number of runs.</param>
+    /// <param name="run">Elements per run.</param>
+    void CopyBlocks(DeviceTensor y, int yOffset, int yStride, DeviceTensor x, int xOffset, int xStride, int blocks, int run);
+}

@@ -1,0 +1,16 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+namespace ConvLive.Engine.Backends.Ilgpu;
+
+/// <summary>Kernel parameter blocks: plain unmanaged structs, passed by value to ILGPU kernels.</summary>
+internal readonly record struct GemmArgs(int M, int N, int K, int A0, int A1, int B0, int B1, float Alpha, float Beta, int AOffset, int BOffset, int COffset, int Ldc, int Tile = 0);
+
+internal readonly record struct Im2ColArgs(int C, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int XOffset);
+
+internal readonly record struct PoolArgs(int Kind, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int PB, int PR, int DH, int DW, int OH, int OW, int IncludePad);
+
+internal readonly record struct BroadcastArgs(
+    int D0, int D1, int D2, int D3, int D4, int D5,
+    int A0, int A1, int A2, int A3, int A4, int A5,
+    int B0, int B1, int B2, int B3, int B4, int B5,
+    int Kind);

@@ -1,0 +1,40 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Ops;
+
+namespace ConvLive.Engine.Layers;
+
+/// <summary>Conv: 2-D, with groups, strides, pads (asymmetric or auto_pad), dilations and an optional bias.</summary>
+internal sealed class ConvLayer(ConvParams p) : ILayer
+{
+    public ConvParams Params { get; } = p;
+
+    public static LayerPlan Create(LayerContext ctx)
+    {
+        ctx.OnlyAttributes("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");
+        var x = ctx.Image(0);
+        var w = ctx.Shape(1);
+        if (w.Rank != 4)
+        {
+            throw ctx.Unsupported($"weight of rank {w.Rank} ({w})");
+        }
+
+        var groups = (int)ctx.Attributes.Int("group", 1);
+        if (groups < 1 || x[1] % groups != 0 || w[0] % groups != 0 || w[1] * groups != x[1])
+        {
+            throw ctx.Invalid($"input {x} and weight {w} do not fit group={groups}: the weight needs C/group = {x[1] / Math.Max(1, groups)} input channels");
+        }
+
+        if (ctx.HasInput(2) && (ctx.Shape(2).Rank != 1 || ctx.Shape(2)[0] != w[0]))
+        {
+            throw ctx.Invalid($"bias {ctx.Shape(2)} should be ({w[0]})");
+        }
+
+        var window = WindowAttributes.Read(ctx, x, w[2], w[3], ceilMode: false, out var outH, out var outW);
+        return new LayerPlan(new ConvLayer(new ConvParams(x[0], x[1], x[2], x[3], w[0], groups, window, outH, outW)), [new(x[0], w[0], outH, outW)]);
+    }
+
+    public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) =>
+        backend.Conv(outputs[0], inputs[0]!, inputs[1]!, inputs.Length > 2 ? inputs[2] : null, Params);
+}

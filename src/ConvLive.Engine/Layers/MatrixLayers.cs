@@ -1,0 +1,97 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Tensors;
+
+namespace ConvLive.Engine.Layers;
+
+/// <summary>Gemm: Y = alpha·op(A)·op(B) + beta·C.</summary>
+internal sealed class GemmLayer(GemmParams p) : ILayer
+{
+    public static LayerPlan Create(LayerContext ctx)
+    {
+        ctx.OnlyAttributes("alpha", "beta", "transA", "transB", "broadcast");
+        TensorShape a = ctx.Shape(0), b = ctx.Shape(1);
+        if (a.Rank != 2 || b.Rank != 2)
+        {
+            throw ctx.Invalid($"A {a} and B {b} must both be matrices");
+        }
+
+        bool ta = ctx.Attributes.Int("transA", 0) != 0, tb = ctx.Attributes.Int("transB", 0) != 0;
+        int m = ta ? a[1] : a[0], k = ta ? a[0] : a[1], kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
+        if (k != kb)
+        {
+            throw ctx.Invalid($"op(A) is {m}x{k} but op(B) is {kb}x{n}: inner sizes differ");
+        }
+
+        var bias = BiasLayout.None;
+        if (ctx.HasInput(2))
+        {
+            var c = ctx.Shape(2);
+            bias = c.Length == 1 ? BiasLayout.Scalar
+                : (c.Rank == 1 && c[0] == n) || (c.Rank == 2 && c[0] == 1 && c[1] == n) ? BiasLayout.Row
+                : c.Rank == 2 && c[0] == m && c[1] == 1 ? BiasLayout.Column
+                : c.Rank == 2 && c[0] == m && c[1] == n ? BiasLayout.Full
+                : throw ctx.Invalid($"C {c} does not broadcast to ({m},{n})");
+        }
+
+        var p = new GemmParams(m, n, k, ta, tb, ctx.Attributes.Float("alpha", 1f), ctx.Attributes.Float("beta", 1f), bias);
+        return new LayerPlan(new GemmLayer(p), [new(m, n)]);
+    }
+
+    public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) =>
+        backend.Gemm(outputs[0], inputs[0]!, inputs[1]!, inputs.Length > 2 ? inputs[2] : null, p);
+}
+
+/// <summary>MatMul of ranks 2 to 4 with broadcast batch dimensions (NumPy semantics, no 1-D operands).</summary>
+internal sealed class MatMulLayer(MatMulParams p) : ILayer
+{
+    public static LayerPlan Create(LayerContext ctx)
+    {
+        ctx.OnlyAttributes();
+        TensorShape a = ctx.Shape(0), b = ctx.Shape(1);
+        if (a.Rank < 2 || b.Rank < 2 || a.Rank > 4 || b.Rank > 4)
+        {
+            throw ctx.Unsupported($"MatMul of ranks {a.Rank} and {b.Rank} (2-D to 4-D only)");
+        }
+
+        int m = a[-2], k = a[-1], n = b[-1];
+        if (b[-2] != k)
+        {
+            throw ctx.Invalid($"A {a} and B {b}: inner sizes {k} and {b[-2]} differ");
+        }
+
+        BroadcastParams batch;
+        try
+        {
+            batch = BroadcastParams.Create(new TensorShape(a.Dims[..^2]), new TensorShape(b.Dims[..^2]));
+        }
+        catch (ArgumentException e)
+        {
+            throw ctx.Invalid(e.Message);
+        }
+
+        var count = batch.Output.Length;
+        int[] aOffsets = new int[count], bOffsets = new int[count];
+        for (var i = 0; i < count; i++)
+        {
+            int rest = i, ai = 0, bi = 0;
+            for (var axis = BroadcastParams.MaxRank - 1; axis >= 0; axis--)
+            {
+                var idx = rest % batch.OutDims[axis];
+                rest /= batch.OutDims[axis];
+                ai += idx * batch.AStrides[axis];
+                bi += idx * batch.BStrides[axis];
+            }
+
+            aOffsets[i] = ai * m * k;
+            bOffsets[i] = bi * k * n;
+        }
+
+        var outShape = new TensorShape([.. batch.Output.Dims, m, n]);
+        return new LayerPlan(new MatMulLayer(new MatMulParams(count, m, n, k, aOffsets, bOffsets, outShape)), [outShape]);
+    }
+
+    public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) => backend.MatMul(outputs[0], inputs[0]!, inputs[1]!, p);
+}
