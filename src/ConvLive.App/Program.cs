@@ -14,6 +14,7 @@ internal static class Program
         {
             LiveCommand.Create(),
             ConformanceCommand.Create(),
+            BenchCommand.Create(),
         };
         try
         {

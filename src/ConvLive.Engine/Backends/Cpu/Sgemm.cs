@@ -9,13 +9,14 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// <summary>
 /// Row-major single-precision GEMM, C = alpha·A·B + beta·C with A (M,K), B (K,N), C (M,N) and leading
 /// dimensions lda/ldb/ldc. OpenBLAS's cblas_sgemm (Debian libopenblas0-pthread) when it loads; otherwise a
-/// blocked SIMD kernel of our own (4×16 register tile, FMA, bands of columns across the worker team).
+/// packed SIMD kernel of our own (<see cref="PackedGemm"/>: 6×16 register tile, FMA, bands of columns across the worker team).
 /// </summary>
 internal static unsafe partial class Sgemm
 {
     private const int RowMajor = 101;
     private const int NoTrans = 111;
     private static readonly bool BlasLoaded = TryLoadBlas();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int, int, int, int, int), bool> Choices = new();
 
     /// <summary>True when OpenBLAS is in use.</summary>
     public static bool UsesBlas => BlasLoaded && !ForceManaged;
@@ -23,9 +24,17 @@ internal static unsafe partial class Sgemm
     /// <summary>Tests set this to exercise the managed kernel on machines that have OpenBLAS.</summary>
     internal static bool ForceManaged { get; set; }
 
-    /// <summary>The implementation name, for benchmarks and logs.</summary>
-    public static string Implementation => UsesBlas ? "OpenBLAS cblas_sgemm" : "managed SIMD (4x16 FMA tiles)";
+    /// <summary>Benchmarks set this to time OpenBLAS alone, without the per-shape choice.</summary>
+    internal static bool ForceBlas { get; set; }
 
+    /// <summary>The implementation name, for benchmarks and logs.</summary>
+    public static string Implementation => UsesBlas ? "OpenBLAS cblas_sgemm or managed, tuned per shape" : "managed packed SIMD (6x16 FMA)";
+
+    /// <summary>
+    /// C = alpha·A·B + beta·C. The first call for a shape with beta = 0 times OpenBLAS against the managed kernel
+    /// (each twice; both write the same C) and remembers the faster one for that shape: OpenBLAS's small-M and
+    /// matrix-vector paths are slow here, our packed kernel is slower on others.
+    /// </summary>
     public static void Multiply(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, CpuWorkers workers)
     {
         if (m == 0 || n == 0)
@@ -33,113 +42,77 @@ internal static unsafe partial class Sgemm
             return;
         }
 
-        if (UsesBlas)
+        if (!UsesBlas)
         {
-            CblasSgemm(RowMajor, NoTrans, NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            Managed(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
             return;
         }
 
-        Managed(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
-    }
-
-    internal static void Managed(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, CpuWorkers workers)
-    {
-        const int TileN = 16;
-        var bands = Math.Max(1, Math.Min(workers.Size * 4, (n + TileN - 1) / TileN));
-        var columnsPerBand = (((n + bands - 1) / bands) + TileN - 1) / TileN * TileN;
-        bands = (n + columnsPerBand - 1) / columnsPerBand;
-        workers.For(bands, band =>
+        var shape = (m, n, k, lda, ldb, ldc);
+        if (ForceBlas)
         {
-            var j0 = band * columnsPerBand;
-            var j1 = Math.Min(n, j0 + columnsPerBand);
-            Band(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        });
-    }
+            Blas(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
+            return;
+        }
 
-    private static void Band(int m, int j0, int j1, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
-    {
-        var j = j0;
-        if (Vector256.IsHardwareAccelerated)
+        if (!Choices.TryGetValue(shape, out var useBlas))
         {
-            for (; j + 16 <= j1; j += 16)
+            if (beta != 0f)
             {
-                var i = 0;
-                for (; i + 4 <= m; i += 4)
+                // C is read as well as written, so trial runs would accumulate: decide without timing.
+                useBlas = n > 1;
+            }
+            else
+            {
+                long blasTicks = long.MaxValue, managedTicks = long.MaxValue;
+                for (var trial = 0; trial < 2; trial++)
                 {
-                    Tile4x16(i, j, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                    var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    Blas(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
+                    var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    Managed(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
+                    var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    blasTicks = Math.Min(blasTicks, t1 - t0);
+                    managedTicks = Math.Min(managedTicks, t2 - t1);
                 }
 
-                Scalar(i, m, j, j + 16, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                useBlas = blasTicks < managedTicks;
             }
+
+            Choices[shape] = useBlas;
         }
 
-        Scalar(0, m, j, j1, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile4x16(int i, int j, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        float* a0 = a + ((long)i * lda), a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        var bp = b + j;
-        for (var p = 0; p < k; p++, bp += ldb)
+        if (useBlas)
         {
-            var b0 = Vector256.Load(bp);
-            var b1 = Vector256.Load(bp + 8);
-            var x = Vector256.Create(a0[p]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            x = Vector256.Create(a1[p]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            x = Vector256.Create(a2[p]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            x = Vector256.Create(a3[p]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-        }
-
-        Store(c + ((long)i * ldc) + j, c00, c01, alpha, beta);
-        Store(c + ((long)(i + 1) * ldc) + j, c10, c11, alpha, beta);
-        Store(c + ((long)(i + 2) * ldc) + j, c20, c21, alpha, beta);
-        Store(c + ((long)(i + 3) * ldc) + j, c30, c31, alpha, beta);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* row, Vector256<float> lo, Vector256<float> hi, float alpha, float beta)
-    {
-        var va = Vector256.Create(alpha);
-        if (beta == 0f)
-        {
-            (lo * va).Store(row);
-            (hi * va).Store(row + 8);
+            Blas(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
         }
         else
         {
-            var vb = Vector256.Create(beta);
-            Vector256.FusedMultiplyAdd(lo, va, Vector256.Load(row) * vb).Store(row);
-            Vector256.FusedMultiplyAdd(hi, va, Vector256.Load(row + 8) * vb).Store(row + 8);
+            Managed(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
         }
     }
 
-    private static void Scalar(int i0, int i1, int j0, int j1, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
-    {
-        for (var i = i0; i < i1; i++)
-        {
-            for (var j = j0; j < j1; j++)
-            {
-                var sum = 0f;
-                for (var p = 0; p < k; p++)
-                {
-                    sum = MathF.FusedMultiplyAdd(a[((long)i * lda) + p], b[((long)p * ldb) + j], sum);
-                }
+    /// <summary>The implementation chosen for a shape, once it has been seen; for benchmarks and logs.</summary>
+    public static string ChosenFor(int m, int n, int k) =>
+        !UsesBlas ? "managed" : Choices.TryGetValue((m, n, k, k, n, n), out var blas) ? (blas ? "OpenBLAS" : "managed") : "not yet tuned";
 
-                ref var cij = ref c[((long)i * ldc) + j];
-                cij = beta == 0f ? alpha * sum : (alpha * sum) + (beta * cij);
-            }
+    internal static void Managed(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, CpuWorkers workers)
+    {
+        if (n == 1)
+        {
+            var gemv = new PackedGemm.GemvJob(m, k, alpha, a, lda, b, ldb, beta, c, ldc, Math.Max(1, workers.Size * 4));
+            workers.For(gemv.Bands, gemv.RunBand);
+            return;
         }
+
+        // Columns are cut into bands of whole 16-wide panels, one per worker; each band runs the packed GotoBLAS
+        // loop nest on its own, so workers share nothing but A.
+        var panels = (n + PackedGemm.NR - 1) / PackedGemm.NR;
+        var bands = Math.Max(1, Math.Min(workers.Size, panels));
+        var panelsPerBand = (panels + bands - 1) / bands;
+        bands = (panels + panelsPerBand - 1) / panelsPerBand;
+        var job = new PackedGemm.Job(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, panelsPerBand * PackedGemm.NR);
+        workers.For(bands, job.RunBand);
     }
 
     private static bool TryLoadBlas()
@@ -161,9 +134,44 @@ internal static unsafe partial class Sgemm
 
     private static bool Probe()
     {
+        // OpenBLAS's own threads busy-wait after each call and would fight our worker team for the two cores;
+        // run it single-threaded and give each worker a band of columns instead.
+        OpenBlasSetNumThreads(1);
         float one = 1, two = 2, result = 0;
         CblasSgemm(RowMajor, NoTrans, NoTrans, 1, 1, 1, 1f, &one, 1, &two, 1, 0f, &result, 1);
         return result == 2f;
+    }
+
+    [LibraryImport("libopenblas.so.0", EntryPoint = "openblas_set_num_threads")]
+    private static partial void OpenBlasSetNumThreads(int threads);
+
+    /// <summary>OpenBLAS on bands of columns, one band per worker.</summary>
+    private static void Blas(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, CpuWorkers workers)
+    {
+        var bands = n >= 64 ? workers.Size : 1;
+        if (bands == 1)
+        {
+            CblasSgemm(RowMajor, NoTrans, NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+
+        var job = new BlasJob(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bands);
+        workers.For(bands, job.RunBand);
+    }
+
+    private sealed class BlasJob(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int bands)
+    {
+        public void RunBand(int band)
+        {
+            // Bands start on multiples of 16 columns so each keeps OpenBLAS's aligned panels.
+            var width = ((n + bands - 1) / bands + 15) / 16 * 16;
+            var j0 = band * width;
+            var j1 = Math.Min(n, j0 + width);
+            if (j1 > j0)
+            {
+                CblasSgemm(RowMajor, NoTrans, NoTrans, m, j1 - j0, k, alpha, a, lda, b + j0, ldb, beta, c + j0, ldc);
+            }
+        }
     }
 
     [LibraryImport("libopenblas.so.0", EntryPoint = "cblas_sgemm")]

@@ -1,0 +1,64 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using ConvLive.Engine.Benchmarks;
+using ConvLive.Engine.Devices;
+
+namespace ConvLive.App.Cli;
+
+/// <summary><c>convlive bench</c>: measured performance, medians and shares of this machine's peak.</summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var runs = new Option<int>("--runs") { Description = "Timed runs per shape after warm-up.", DefaultValueFactory = _ => 30 };
+        var json = new Option<string?>("--json") { Description = "Also write the figures to this JSON file." };
+        var gemm = new Command("gemm", "Time the CPU backend's GEMM on AlexNet's conv shapes and fc6 (OpenBLAS when installed, and the managed SIMD kernel); GFLOP/s and share of the measured FMA peak.")
+        {
+            runs, json,
+        };
+        gemm.SetAction(result => RunGemm(Math.Max(3, result.GetValue(runs)), result.GetValue(json)));
+        return new Command("bench", "Benchmarks (medians of timed runs on this machine).") { gemm };
+    }
+
+    private static int RunGemm(int runs, string? jsonPath)
+    {
+        using var device = ComputeDevice.Open(DeviceKind.Cpu);
+        var workers = device.Workers!;
+        Console.WriteLine($"machine: {Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}; measuring the FMA peak...");
+        var peak = FmaPeak.Measure(workers.Size);
+        var peakOne = FmaPeak.Measure(1);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak: {peak:0.0} GFLOP/s on {workers.Size} threads ({peakOne:0.0} on one)"));
+        Console.WriteLine($"{"implementation",-32} {"M",6} {"N",6} {"K",6} {"median ms",10} {"min",8} {"max",8} {"GFLOP/s",8} {"of peak",8}");
+        var timings = new List<GemmTiming>();
+        foreach (var mode in new[] { "tuned", "blas", "managed" })
+        {
+            foreach (var (m, n, k) in GemmBenchmark.AlexNetShapes)
+            {
+                var t = GemmBenchmark.Run(m, n, k, runs, workers, mode);
+                timings.Add(t);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{t.Implementation,-32} {t.M,6} {t.N,6} {t.K,6} {t.MedianMs,10:0.000} {t.MinMs,8:0.000} {t.MaxMs,8:0.000} {t.Gflops,8:0.0} {t.Gflops / peak,8:P0}"));
+            }
+
+        }
+
+        if (jsonPath is not null)
+        {
+            var doc = new
+            {
+                machine = $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}",
+                peakGflops = peak,
+                peakGflopsOneThread = peakOne,
+                results = timings.Select(t => new { engine = t.Implementation, t.M, t.N, t.K, medianMs = t.MedianMs, minMs = t.MinMs, maxMs = t.MaxMs, gflops = t.Gflops, shareOfPeak = t.Gflops / peak }),
+            };
+            File.WriteAllText(jsonPath, JsonSerializer.Serialize(doc, Indented));
+        }
+
+        return 0;
+    }
+}
