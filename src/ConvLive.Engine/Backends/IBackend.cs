@@ -103,6 +103,12 @@ public interface IBackend : IDisposable
     /// <param name="p">The view and whether to take the log.</param>
     void Softmax(DeviceTensor y, DeviceTensor x, SoftmaxParams p);
 
+    /// <summary>y = x with its axes permuted.</summary>
+    /// <param name="y">The permuted shape.</param>
+    /// <param name="x">The input.</param>
+    /// <param name="p">The gather.</param>
+    void Transpose(DeviceTensor y, DeviceTensor x, TransposeParams p);
+
     /// <summary>Copies <paramref name="blocks"/> runs of <paramref name="run"/> elements: run i goes from
     /// x[xOffset + i·xStride] to y[yOffset + i·yStride] (Concat, Split, Identity).</summary>
     /// <param name="y">Destination.</param>

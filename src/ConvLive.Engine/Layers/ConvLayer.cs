@@ -2,6 +2,7 @@
 
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Ops;
+using ConvLive.Engine.Tensors;
 
 namespace ConvLive.Engine.Layers;
 
@@ -15,9 +16,14 @@ internal sealed class ConvLayer(ConvParams p) : ILayer
         ctx.OnlyAttributes("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");
         var x = ctx.Image(0);
         var w = ctx.Shape(1);
+        if (w.Rank == 3 && ctx.IsSignal(0))
+        {
+            w = new TensorShape(w[0], w[1], 1, w[2]);
+        }
+
         if (w.Rank != 4)
         {
-            throw ctx.Unsupported($"weight of rank {w.Rank} ({w})");
+            throw ctx.Unsupported($"weight of rank {w.Rank} ({w}) for input {ctx.Shape(0)}");
         }
 
         var groups = (int)ctx.Attributes.Int("group", 1);
@@ -32,7 +38,7 @@ internal sealed class ConvLayer(ConvParams p) : ILayer
         }
 
         var window = WindowAttributes.Read(ctx, x, w[2], w[3], ceilMode: false, out var outH, out var outW);
-        return new LayerPlan(new ConvLayer(new ConvParams(x[0], x[1], x[2], x[3], w[0], groups, window, outH, outW)), [new(x[0], w[0], outH, outW)]);
+        return new LayerPlan(new ConvLayer(new ConvParams(x[0], x[1], x[2], x[3], w[0], groups, window, outH, outW)), [ctx.OutputLike(x[0], w[0], outH, outW)]);
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) =>

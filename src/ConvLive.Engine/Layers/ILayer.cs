@@ -44,12 +44,23 @@ internal sealed class LayerContext(Node node, int opset, TensorShape?[] inputSha
 
     public UnsupportedModelException Unsupported(string what) => new($"node '{Node.Name}' ({Node.OpType}): {what} is not supported");
 
-    /// <summary>Requires input i to have rank 4 (N,C,H,W): the 2-D ops' only layout.</summary>
+    /// <summary>Input i as a 2-D image (N,C,H,W); a 1-D signal (N,C,W) is seen as (N,C,1,W).</summary>
     public TensorShape Image(int i)
     {
         var s = Shape(i);
-        return s.Rank == 4 ? s : throw Unsupported($"input of rank {s.Rank} ({s}); only 2-D images (N,C,H,W)");
+        return s.Rank switch
+        {
+            4 => s,
+            3 => new TensorShape(s[0], s[1], 1, s[2]),
+            _ => throw Unsupported($"input of rank {s.Rank} ({s}); only 1-D (N,C,W) and 2-D (N,C,H,W) inputs"),
+        };
     }
+
+    /// <summary>True when input i is a 1-D signal (N,C,W), run as a 2-D image of height 1.</summary>
+    public bool IsSignal(int i) => Shape(i).Rank == 3;
+
+    /// <summary>A 2-D output shape in the rank of input 0: (N,C,OW) for 1-D signals.</summary>
+    public TensorShape OutputLike(int n, int c, int h, int w) => IsSignal(0) ? new TensorShape(n, c, w) : new TensorShape(n, c, h, w);
 
     /// <summary>Rejects attributes the layer does not read, so nothing is silently ignored.</summary>
     public void OnlyAttributes(params string[] known)

@@ -35,6 +35,9 @@ internal static class LayerFactory
         ["Constant"] = ShapeLayers.Constant,
         ["Concat"] = ConcatLayer.Create,
         ["Split"] = SplitLayer.Create,
+        ["Squeeze"] = ShapeLayers.SqueezeOrUnsqueeze,
+        ["Unsqueeze"] = ShapeLayers.SqueezeOrUnsqueeze,
+        ["Transpose"] = TransposeLayer.Create,
     };
 
     /// <summary>The op types the engine implements.</summary>

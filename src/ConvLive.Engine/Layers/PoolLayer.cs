@@ -24,10 +24,10 @@ internal sealed class PoolLayer(PoolParams p) : ILayer
             ctx.OnlyAttributes();
             var global = new Window2D(x[2], x[3], 1, 1, 0, 0, 0, 0, 1, 1);
             var kind = op == "GlobalMaxPool" ? PoolKind.Max : PoolKind.Average;
-            return Plan(new PoolParams(kind, x[0], x[1], x[2], x[3], global, 1, 1, false));
+            return Plan(ctx, new PoolParams(kind, x[0], x[1], x[2], x[3], global, 1, 1, false));
         }
 
-        var kernel = ctx.Attributes.Ints("kernel_shape") ?? throw ctx.Invalid("kernel_shape is required");
+        var kernel = WindowAttributes.Lift(ctx.Attributes.Ints("kernel_shape"), ctx.IsSignal(0), 1) ?? throw ctx.Invalid("kernel_shape is required");
         if (kernel.Length != 2)
         {
             throw ctx.Unsupported($"kernel_shape of rank {kernel.Length}");
@@ -61,10 +61,10 @@ internal sealed class PoolLayer(PoolParams p) : ILayer
         }
 
         var window = WindowAttributes.Read(ctx, x, checked((int)kernel[0]), checked((int)kernel[1]), ceil, out var outH, out var outW);
-        return Plan(new PoolParams(poolKind, x[0], x[1], x[2], x[3], window, outH, outW, includePad));
+        return Plan(ctx, new PoolParams(poolKind, x[0], x[1], x[2], x[3], window, outH, outW, includePad));
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) => backend.Pool(outputs[0], inputs[0]!, Params);
 
-    private static LayerPlan Plan(PoolParams p) => new(new PoolLayer(p), [p.OutputShape]);
+    private static LayerPlan Plan(LayerContext ctx, PoolParams p) => new(new PoolLayer(p), [ctx.OutputLike(p.N, p.C, p.OutH, p.OutW)]);
 }

@@ -79,6 +79,44 @@ internal static class ShapeLayers
             : throw ctx.Invalid($"cannot reshape {x} ({x.Length} elements) to {shape} ({shape.Length} elements)");
     }
 
+    /// <summary>Squeeze and Unsqueeze: axes from the attribute (before opset 13) or a constant input.</summary>
+    public static LayerPlan SqueezeOrUnsqueeze(LayerContext ctx)
+    {
+        ctx.OnlyAttributes("axes");
+        var x = ctx.Shape(0);
+        var axes = ctx.Attributes.Ints("axes") ?? (ctx.HasInput(1) ? ctx.Constant(1)?.Longs ?? throw ctx.Unsupported("axes computed at run time") : null);
+        var dims = x.Dims.ToArray().ToList();
+        try
+        {
+            if (ctx.Node.OpType == "Unsqueeze")
+            {
+                var rank = x.Rank + (axes?.Length ?? 0);
+                foreach (var a in (axes ?? []).Select(a => TensorShape.NormaliseAxis(a, rank)).Order())
+                {
+                    dims.Insert(a, 1);
+                }
+            }
+            else
+            {
+                var remove = axes is null
+                    ? Enumerable.Range(0, x.Rank).Where(i => x[i] == 1).ToHashSet()
+                    : axes.Select(a => TensorShape.NormaliseAxis(a, x.Rank)).ToHashSet();
+                if (remove.Any(i => x[i] != 1))
+                {
+                    throw ctx.Invalid($"cannot squeeze an axis of size other than 1 from {x}");
+                }
+
+                dims = dims.Where((_, i) => !remove.Contains(i)).ToList();
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw ctx.Invalid(e.Message);
+        }
+
+        return new LayerPlan(null, [new TensorShape([.. dims])], ViewOf: 0);
+    }
+
     /// <summary>Identity, and Dropout at inference (identity, with an all-true mask when asked for).</summary>
     public static LayerPlan Identity(LayerContext ctx)
     {

@@ -32,6 +32,7 @@ public sealed class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int, float, float, float, int> _lrn;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int> _softmax;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int> _copy;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, BroadcastArgs, int> _transpose;
     private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
 
     /// <summary>Loads every kernel on <paramref name="device"/>.</summary>
@@ -53,6 +54,7 @@ public sealed class IlgpuBackend : IBackend
         _batchNorm = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, int>(IlgpuKernels.BatchNorm);
         _lrn = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, float, float, float, int>(IlgpuKernels.Lrn);
         _softmax = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(IlgpuKernels.Softmax);
+        _transpose = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, BroadcastArgs, int>(IlgpuKernels.Transpose);
         _copy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int>(IlgpuKernels.CopyBlocks);
     }
 
@@ -219,6 +221,15 @@ public sealed class IlgpuBackend : IBackend
         {
             _copy(_stream, Launch(total), Cast(x).View, Cast(y).View, xOffset, xStride, yOffset, yStride, run, total, Launch(total));
         }
+    }
+
+    /// <inheritdoc/>
+    public void Transpose(DeviceTensor y, DeviceTensor x, TransposeParams p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        int[] d = p.OutDims, s = p.InStrides;
+        var args = new BroadcastArgs(d[0], d[1], d[2], d[3], d[4], d[5], s[0], s[1], s[2], s[3], s[4], s[5], 0, 0, 0, 0, 0, 0, 0);
+        _transpose(_stream, Launch(y.Length), Cast(x).View, Cast(y).View, args, Launch(y.Length));
     }
 
     /// <inheritdoc/>

@@ -166,6 +166,26 @@ internal static class IlgpuKernels
         }
     }
 
+    /// <summary>Transpose as a gather: output element e reads x at Σ index_d · stride_d (strides in the A fields).</summary>
+    public static void Transpose(Index1D i, ArrayView<float> x, ArrayView<float> y, BroadcastArgs p, int stride)
+    {
+        for (var e = (int)i; e < y.IntLength; e += stride)
+        {
+            var rest = e;
+            var i5 = rest % p.D5;
+            rest /= p.D5;
+            var i4 = rest % p.D4;
+            rest /= p.D4;
+            var i3 = rest % p.D3;
+            rest /= p.D3;
+            var i2 = rest % p.D2;
+            rest /= p.D2;
+            var i1 = rest % p.D1;
+            var i0 = rest / p.D1;
+            y[e] = x[(i0 * p.A0) + (i1 * p.A1) + (i2 * p.A2) + (i3 * p.A3) + (i4 * p.A4) + (i5 * p.A5)];
+        }
+    }
+
     /// <summary>Inference batch norm: y = x·k[c] + d[c] with k, d folded from scale, bias, mean and variance.</summary>
     public static void BatchNorm(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> mean, ArrayView<float> variance, int spatial, int channels, float epsilon, int stride)
     {
