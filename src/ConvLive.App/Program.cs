@@ -15,6 +15,8 @@ internal static class Program
             LiveCommand.Create(),
             ConformanceCommand.Create(),
             BenchCommand.Create(),
+            ModelCommands.Infer(),
+            ModelCommands.Inspect(),
         };
         try
         {
