@@ -17,6 +17,7 @@ internal static class Program
             BenchCommand.Create(),
             ModelCommands.Infer(),
             ModelCommands.Inspect(),
+            ModelsCommand.Create(),
         };
         try
         {

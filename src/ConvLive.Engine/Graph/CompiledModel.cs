@@ -19,6 +19,7 @@ public sealed class CompiledModel : IDisposable
     private readonly Dictionary<string, HostValue> _host = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TensorShape> _shapes = new(StringComparer.Ordinal);
     private readonly List<DeviceTensor> _owned = [];
+    private long _allocatedElements;
     private readonly List<(ILayer Layer, DeviceTensor?[] Inputs, DeviceTensor[] Outputs, Node Node)> _steps = [];
     private bool _disposed;
 
@@ -27,6 +28,10 @@ public sealed class CompiledModel : IDisposable
         Graph = graph;
         _backend = backend;
     }
+
+    /// <summary>The most float elements a compiled model may allocate in all (4 GiB): checked before each allocation,
+    /// so a model with absurd shapes fails with a message instead of exhausting memory.</summary>
+    public const long MaxElements = 1L << 30;
 
     /// <summary>The graph this was compiled from.</summary>
     public ModelGraph Graph { get; }
@@ -159,7 +164,7 @@ public sealed class CompiledModel : IDisposable
             {
                 var shape = inputShapes?.GetValueOrDefault(input.Name) ?? DeclaredShape(input);
                 _shapes[input.Name] = shape;
-                _device[input.Name] = Own(_backend.Allocate(shape));
+                _device[input.Name] = Allocate(shape, input.Name);
                 floatInputs.Add(input.Name);
             }
 
@@ -253,7 +258,7 @@ public sealed class CompiledModel : IDisposable
             }
             else
             {
-                _device[name] = outputs[i] = Own(_backend.Allocate(plan.OutputShapes[i]));
+                _device[name] = outputs[i] = Allocate(plan.OutputShapes[i], name);
             }
         }
 
@@ -270,14 +275,21 @@ public sealed class CompiledModel : IDisposable
         _shapes[name] = value.Shape;
         if (value.Type == ElementType.Float32)
         {
-            var tensor = Own(_backend.Allocate(value.Shape));
+            var tensor = Allocate(value.Shape, name);
             _backend.Upload(tensor, value.Floats);
             _device[name] = tensor;
         }
     }
 
-    private DeviceTensor Own(DeviceTensor tensor)
+    private DeviceTensor Allocate(TensorShape shape, string name)
     {
+        _allocatedElements += shape.Length;
+        if (_allocatedElements > MaxElements)
+        {
+            throw new ModelException($"{Graph.Source}: value '{name}' ({shape}) takes the model past {MaxElements * 4 / (1 << 30)} GiB of tensors; check its input size and shapes");
+        }
+
+        var tensor = _backend.Allocate(shape);
         _owned.Add(tensor);
         return tensor;
     }
@@ -289,6 +301,13 @@ public sealed class CompiledModel : IDisposable
             throw new ModelException($"{Graph.Source}: input '{input.Name}' has a symbolic or missing shape; give its size (e.g. --input-size)");
         }
 
-        return TensorShape.FromLongs(input.Dims.Select(d => d!.Value).ToArray());
+        try
+        {
+            return TensorShape.FromLongs(input.Dims.Select(d => d!.Value).ToArray());
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelException($"{Graph.Source}: input '{input.Name}' declares an impossible shape: {e.Message}", e);
+        }
     }
 }

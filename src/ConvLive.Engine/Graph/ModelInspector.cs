@@ -55,6 +55,11 @@ public static class ModelInspector
         var rows = new List<LayerInfo>();
         foreach (var node in graph.Nodes)
         {
+            if (node.Inputs.FirstOrDefault(n => n.Length > 0 && !shapes.ContainsKey(n)) is { } missing)
+            {
+                throw new ModelException($"{graph.Source}: node '{node.Name}' ({node.OpType}) reads '{missing}', which no earlier node, input or initializer provides");
+            }
+
             var inputShapes = node.Inputs.Select(n => n.Length > 0 && shapes.TryGetValue(n, out var s) ? s : null).ToArray();
             var inputConsts = node.Inputs.Select(n => consts.GetValueOrDefault(n)).ToArray();
             LayerPlan plan;

@@ -3,7 +3,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace ConvLive.Engine.Tests;
+namespace ConvLive.Tests;
 
 /// <summary>
 /// Full-size AlexNet graphs with seeded random weights, structurally identical to the real ones (no pretrained

@@ -1,0 +1,64 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.CommandLine;
+using System.Globalization;
+using ConvLive.App.Models;
+using ConvLive.Engine.Models;
+
+namespace ConvLive.App.Cli;
+
+/// <summary><c>convlive models list</c> and <c>convlive models get NAME</c>.</summary>
+internal static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var list = new Command("list", "The models ConvLive knows, where each is found, and how to get the missing ones.");
+        list.SetAction(_ => List(ModelCatalog.Default()));
+        var name = new Argument<string>("name") { Description = "A model name from 'convlive models list', e.g. alexnet." };
+        var folder = new Option<string?>("--folder") { Description = "Where to put it (default: the user's models folder)." };
+        var get = new Command("get", "Download a model, show progress, verify its SHA-256; resumes after a dropped connection.") { name, folder };
+        get.SetAction((r, cancel) => Get(ModelCatalog.Default(), r.GetValue(name)!, r.GetValue(folder), cancel));
+        return new Command("models", "List and download models.") { list, get };
+    }
+
+    internal static int List(ModelCatalog catalog)
+    {
+        Console.WriteLine($"{"name",-22} {"present",-8} {"size",12}  description");
+        foreach (var m in catalog.Manifests)
+        {
+            var path = catalog.Locate(m.File);
+            var size = m.Bytes is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b / 1e6:0.0} MB") : "-";
+            Console.WriteLine($"{m.Name,-22} {(path is null ? "no" : "yes"),-8} {size,12}  {m.Description}");
+            Console.WriteLine(path is not null ? $"{string.Empty,-22} at {path}"
+                : m.IsDownloadable ? $"{string.Empty,-22} get it: ./convlive models get {m.Name}"
+                : $"{string.Empty,-22} put {m.File} in {catalog.Folders[^1]}");
+        }
+
+        Console.WriteLine($"models folders: {string.Join(", ", catalog.Folders)}");
+        return 0;
+    }
+
+    internal static async Task<int> Get(ModelCatalog catalog, string name, string? folder, CancellationToken cancel)
+    {
+        var manifest = catalog.Find(name);
+        if (manifest is null)
+        {
+            await Console.Error.WriteLineAsync($"error: no model named '{name}'; known: {string.Join(", ", catalog.Manifests.Select(m => m.Name))}").ConfigureAwait(false);
+            return 2;
+        }
+
+        var target = folder ?? ModelCatalog.UserFolder;
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(15) }) { Timeout = Timeout.InfiniteTimeSpan };
+        try
+        {
+            var path = await new ModelDownloader(http, Console.Error).GetAsync(manifest, target, cancel).ConfigureAwait(false);
+            Console.WriteLine($"{manifest.Name}: {path} (SHA-256 verified)");
+            return 0;
+        }
+        catch (DownloadException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {manifest.Name}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,51 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+namespace ConvLive.Engine.Models;
+
+/// <summary>
+/// The models ConvLive knows: manifests from the models folders, searched in order: the app's own models folder
+/// (manifests, labels and the ResNet-18 files the build copies), then the user's data folder, where
+/// <c>models get</c> puts downloads.
+/// </summary>
+public sealed class ModelCatalog
+{
+    /// <summary>Creates a catalog over <paramref name="folders"/>, searched in order.</summary>
+    /// <param name="folders">Models folders.</param>
+    public ModelCatalog(IReadOnlyList<string> folders)
+    {
+        Folders = folders;
+        Manifests = folders.Where(Directory.Exists)
+            .SelectMany(f => Directory.EnumerateFiles(f, "*.json"))
+            .Select(ModelManifest.Read)
+            .GroupBy(m => m.Name, StringComparer.Ordinal)
+            .Select(g => g.First())
+            .OrderBy(m => m.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>The folders searched, in order.</summary>
+    public IReadOnlyList<string> Folders { get; }
+
+    /// <summary>Every manifest found, by name.</summary>
+    public IReadOnlyList<ModelManifest> Manifests { get; }
+
+    /// <summary>The user's models folder: $CONVLIVE_MODELS, else $XDG_DATA_HOME/convlive/models, else ~/.local/share/convlive/models.</summary>
+    public static string UserFolder =>
+        Environment.GetEnvironmentVariable("CONVLIVE_MODELS") is { Length: > 0 } custom ? custom
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "convlive", "models");
+
+    /// <summary>The default catalog: the models folder beside the app, then <see cref="UserFolder"/>.</summary>
+    /// <returns>The catalog.</returns>
+    public static ModelCatalog Default() => new([Path.Combine(AppContext.BaseDirectory, "models"), UserFolder]);
+
+    /// <summary>The manifest named <paramref name="name"/>, or null.</summary>
+    /// <param name="name">A manifest name.</param>
+    /// <returns>The manifest or null.</returns>
+    public ModelManifest? Find(string name) => Manifests.FirstOrDefault(m => m.Name == name);
+
+    /// <summary>Where a file of a manifest is, searching every folder; null when absent.</summary>
+    /// <param name="relative">A path from a manifest (file, preprocess, labels).</param>
+    /// <returns>The full path or null.</returns>
+    public string? Locate(string relative) =>
+        Folders.Select(f => Path.Combine(f, relative)).FirstOrDefault(File.Exists);
+}

@@ -1,0 +1,93 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ConvLive.Engine.Models;
+
+/// <summary>How a model wants its image: size, channel order and normalisation, (pixel·scale − mean) / std.</summary>
+public sealed record InputSpec
+{
+    /// <summary>The graph input's name, when the manifest pins it.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Tensor layout; always NCHW here.</summary>
+    public string Layout { get; init; } = "NCHW";
+
+    /// <summary>Side of the square network input, pixels.</summary>
+    public int Size { get; init; } = 224;
+
+    /// <summary>Shorter side the frame is resized to before the centre crop of <see cref="Size"/>.</summary>
+    public int Resize { get; init; } = 224;
+
+    /// <summary>RGB or BGR.</summary>
+    public string Channels { get; init; } = "RGB";
+
+    /// <summary>Multiplies 0–255 pixels first.</summary>
+    public float Scale { get; init; } = 1f;
+
+    /// <summary>Per-channel mean, in the manifest's channel order.</summary>
+    public float[] Mean { get; init; } = [0, 0, 0];
+
+    /// <summary>Per-channel standard deviation, in the manifest's channel order.</summary>
+    public float[] Std { get; init; } = [1, 1, 1];
+}
+
+/// <summary>A model's manifest (models/*.json): where it comes from, how to check it, how to feed it.</summary>
+public sealed record ModelManifest
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The name <c>--model</c> and <c>models get</c> take.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>One line for <c>models list</c>.</summary>
+    public string Description { get; init; } = string.Empty;
+
+    /// <summary>The model file, relative to a models folder.</summary>
+    public required string File { get; init; }
+
+    /// <summary>A preprocessing graph run before the model, relative to a models folder, or null.</summary>
+    public string? Preprocess { get; init; }
+
+    /// <summary>Where <c>models get</c> downloads it from (https), or a note on how it arrives.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The file's exact size, when known.</summary>
+    public long? Bytes { get; init; }
+
+    /// <summary>The file's SHA-256 in hex, when known.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>How to feed it.</summary>
+    public InputSpec Input { get; init; } = new();
+
+    /// <summary>Class names file (one a line, output order), relative to a models folder, or null.</summary>
+    public string? Labels { get; init; }
+
+    /// <summary>True when <see cref="Source"/> is a URL <c>models get</c> can fetch.</summary>
+    public bool IsDownloadable => Source is not null && (Source.StartsWith("https://", StringComparison.Ordinal) || Source.StartsWith("http://", StringComparison.Ordinal));
+
+    /// <summary>Reads a manifest file.</summary>
+    /// <param name="path">A models/*.json file.</param>
+    /// <returns>The manifest.</returns>
+    /// <exception cref="InvalidDataException">Not valid manifest JSON; the message names the file.</exception>
+    public static ModelManifest Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ModelManifest>(System.IO.File.ReadAllText(path), Options)
+                ?? throw new InvalidDataException($"{path}: empty manifest");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a valid model manifest ({e.Message})", e);
+        }
+    }
+}
