@@ -27,6 +27,33 @@ public interface IBackend : IDisposable
     /// <returns>The tensor.</returns>
     DeviceTensor Allocate(TensorShape shape);
 
+    /// <summary>Allocates a byte buffer (contents undefined); the caller owns it.</summary>
+    /// <param name="length">Bytes.</param>
+    /// <returns>The buffer.</returns>
+    DeviceBytes AllocateBytes(int length);
+
+    /// <summary>Copies host bytes into the start of <paramref name="destination"/>.</summary>
+    /// <param name="destination">The buffer.</param>
+    /// <param name="source">At most destination.Length bytes.</param>
+    void UploadBytes(DeviceBytes destination, ReadOnlySpan<byte> source);
+
+    /// <summary>Waits for pending work and copies the start of <paramref name="source"/> to the host.</summary>
+    /// <param name="destination">At most source.Length bytes.</param>
+    /// <param name="source">The buffer.</param>
+    void DownloadBytes(Span<byte> destination, DeviceBytes source);
+
+    /// <summary>Camera frame (packed BGR bytes) to the network input: crop, bilinear resample, normalise.</summary>
+    /// <param name="y">(1,3,Size,Size).</param>
+    /// <param name="bgr">FrameWidth·FrameHeight·3 bytes.</param>
+    /// <param name="p">Geometry and normalisation.</param>
+    void Preprocess(DeviceTensor y, DeviceBytes bgr, PreprocessParams p);
+
+    /// <summary>Packs a value's channels as min-max normalised 8-bit tiles into an atlas.</summary>
+    /// <param name="atlas">The atlas bytes.</param>
+    /// <param name="x">(1,C,H,W), or (1,N) for a fully connected layer (one tile).</param>
+    /// <param name="layout">Where the tiles go.</param>
+    void PackTiles(DeviceBytes atlas, DeviceTensor x, TileLayout layout);
+
     /// <summary>Copies host values into <paramref name="destination"/>.</summary>
     /// <param name="destination">The tensor to fill.</param>
     /// <param name="source">Exactly destination.Length values.</param>

@@ -33,6 +33,8 @@ public sealed class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int> _softmax;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int> _copy;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, BroadcastArgs, int> _transpose;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, int> _preprocess;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<byte>, PackArgs> _pack;
     private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
 
     /// <summary>Loads every kernel on <paramref name="device"/>.</summary>
@@ -55,6 +57,8 @@ public sealed class IlgpuBackend : IBackend
         _lrn = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, float, float, float, int>(IlgpuKernels.Lrn);
         _softmax = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(IlgpuKernels.Softmax);
         _transpose = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, BroadcastArgs, int>(IlgpuKernels.Transpose);
+        _preprocess = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, int>(IlgpuKernels.Preprocess);
+        _pack = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<byte>, PackArgs>(IlgpuKernels.PackTiles);
         _copy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int>(IlgpuKernels.CopyBlocks);
     }
 
@@ -233,7 +237,44 @@ public sealed class IlgpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public DeviceBytes AllocateBytes(int length) => new IlgpuBytes(_accelerator.Allocate1D<byte>(Math.Max(1, length)), length);
+
+    /// <inheritdoc/>
+    public void UploadBytes(DeviceBytes destination, ReadOnlySpan<byte> source)
+    {
+        if (source.Length > 0)
+        {
+            CastBytes(destination).Buffer.View.SubView(0, source.Length).CopyFromCPU(_stream, ref MemoryMarshal.GetReference(source), source.Length);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void DownloadBytes(Span<byte> destination, DeviceBytes source)
+    {
+        if (destination.Length > 0)
+        {
+            CastBytes(source).Buffer.View.SubView(0, destination.Length).CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
+        }
+
+        _stream.Synchronize();
+    }
+
+    /// <inheritdoc/>
+    public void Preprocess(DeviceTensor y, DeviceBytes bgr, PreprocessParams p) =>
+        _preprocess(_stream, Launch(y.Length), CastBytes(bgr).Buffer.View, Cast(y).View, PreprocessArgs.From(p), Launch(y.Length));
+
+    /// <inheritdoc/>
+    public void PackTiles(DeviceBytes atlas, DeviceTensor x, TileLayout layout)
+    {
+        var args = new PackArgs(layout.Offset, layout.AtlasWidth, layout.X, layout.Y, layout.Channels, layout.TileW, layout.TileH, layout.Columns, layout.Gap, x.Length / layout.Channels);
+        _pack(_stream, layout.Channels, Cast(x).View, CastBytes(atlas).Buffer.View, args);
+    }
+
+    /// <inheritdoc/>
     public void Dispose() => _scratch?.Dispose();
+
+    private static IlgpuBytes CastBytes(DeviceBytes b) =>
+        b as IlgpuBytes ?? throw new ArgumentException($"a {b?.GetType().Name ?? "null"} buffer was handed to the ILGPU backend");
 
     private static IlgpuTensor Cast(DeviceTensor t) =>
         t as IlgpuTensor ?? throw new ArgumentException($"a {t?.GetType().Name ?? "null"} tensor was handed to the ILGPU backend");

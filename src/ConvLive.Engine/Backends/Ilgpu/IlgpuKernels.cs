@@ -186,6 +186,60 @@ internal static class IlgpuKernels
         }
     }
 
+    /// <summary>Frame bytes to the normalised network input, one output element per thread (bilinear).</summary>
+    public static void Preprocess(Index1D i, ArrayView<byte> frame, ArrayView<float> y, PreprocessArgs p, int stride)
+    {
+        var step = p.CropSide / p.Size;
+        for (var e = (int)i; e < y.IntLength; e += stride)
+        {
+            var c = e / (p.Size * p.Size);
+            var rest = e - (c * p.Size * p.Size);
+            var oy = rest / p.Size;
+            var ox = rest - (oy * p.Size);
+            var source = p.Bgr != 0 ? c : 2 - c;
+            var mean = c == 0 ? p.Mean0 : c == 1 ? p.Mean1 : p.Mean2;
+            var std = c == 0 ? p.Std0 : c == 1 ? p.Std1 : p.Std2;
+            var sy = XMath.Clamp(p.CropY + ((oy + 0.5f) * step) - 0.5f, 0f, p.FrameHeight - 1);
+            var sx = XMath.Clamp(p.CropX + ((ox + 0.5f) * step) - 0.5f, 0f, p.FrameWidth - 1);
+            var y0 = (int)sy;
+            var x0 = (int)sx;
+            var y1 = XMath.Min(y0 + 1, p.FrameHeight - 1);
+            var x1 = XMath.Min(x0 + 1, p.FrameWidth - 1);
+            var fy = sy - y0;
+            var fx = sx - x0;
+            float a = frame[(((y0 * p.FrameWidth) + x0) * 3) + source];
+            float b = frame[(((y0 * p.FrameWidth) + x1) * 3) + source];
+            float d = frame[(((y1 * p.FrameWidth) + x0) * 3) + source];
+            float f = frame[(((y1 * p.FrameWidth) + x1) * 3) + source];
+            var v = ((a + ((b - a) * fx)) * (1 - fy)) + ((d + ((f - d) * fx)) * fy);
+            y[e] = (v * (p.Scale / std)) - (mean / std);
+        }
+    }
+
+    /// <summary>One thread per channel: find its min and max, then write its tile of normalised bytes.</summary>
+    public static void PackTiles(Index1D c, ArrayView<float> x, ArrayView<byte> atlas, PackArgs p)
+    {
+        var min = float.PositiveInfinity;
+        var max = float.NegativeInfinity;
+        var start = c * p.Plane;
+        for (var i = 0; i < p.Plane; i++)
+        {
+            var v = x[start + i];
+            min = XMath.Min(min, v);
+            max = XMath.Max(max, v);
+        }
+
+        var scale = max > min ? 255f / (max - min) : 0f;
+        var tx = p.X + ((c % p.Columns) * (p.TileW + p.Gap));
+        var ty = p.Y + ((c / p.Columns) * (p.TileH + p.Gap));
+        for (var i = 0; i < p.TileW * p.TileH; i++)
+        {
+            var row = i / p.TileW;
+            var col = i - (row * p.TileW);
+            atlas[p.Offset + ((ty + row) * p.AtlasWidth) + tx + col] = i < p.Plane ? (byte)(((x[start + i] - min) * scale) + 0.5f) : (byte)0;
+        }
+    }
+
     /// <summary>Inference batch norm: y = x·k[c] + d[c] with k, d folded from scale, bias, mean and variance.</summary>
     public static void BatchNorm(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> mean, ArrayView<float> variance, int spatial, int channels, float epsilon, int stride)
     {

@@ -14,3 +14,11 @@ internal readonly record struct BroadcastArgs(
     int A0, int A1, int A2, int A3, int A4, int A5,
     int B0, int B1, int B2, int B3, int B4, int B5,
     int Kind);
+
+internal readonly record struct PackArgs(int Offset, int AtlasWidth, int X, int Y, int Channels, int TileW, int TileH, int Columns, int Gap, int Plane);
+
+internal readonly record struct PreprocessArgs(int FrameWidth, int FrameHeight, int Size, float CropX, float CropY, float CropSide, int Bgr, float Scale, float Mean0, float Mean1, float Mean2, float Std0, float Std1, float Std2)
+{
+    public static PreprocessArgs From(Ops.PreprocessParams p) =>
+        new(p.FrameWidth, p.FrameHeight, p.Size, p.CropX, p.CropY, p.CropSide, p.Bgr ? 1 : 0, p.Scale, p.Mean0, p.Mean1, p.Mean2, p.Std0, p.Std1, p.Std2);
+}

@@ -1,0 +1,86 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Ops;
+
+namespace ConvLive.Engine.Backends.Cpu;
+
+/// <summary>Frame preprocessing and tile packing for the live view.</summary>
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc/>
+    public DeviceBytes AllocateBytes(int length) => new CpuBytes(length);
+
+    /// <inheritdoc/>
+    public void UploadBytes(DeviceBytes destination, ReadOnlySpan<byte> source) => source.CopyTo(CastBytes(destination).Data);
+
+    /// <inheritdoc/>
+    public void DownloadBytes(Span<byte> destination, DeviceBytes source) => CastBytes(source).Data.AsSpan(0, destination.Length).CopyTo(destination);
+
+    /// <inheritdoc/>
+    public void Preprocess(DeviceTensor y, DeviceBytes bgr, PreprocessParams p)
+    {
+        var yd = Cast(y).Data;
+        var frame = CastBytes(bgr).Data;
+        var step = p.CropSide / p.Size;
+        _workers.For(3 * p.Size, row =>
+        {
+            int c = row / p.Size, oy = row % p.Size;
+            var source = p.Bgr ? c : 2 - c;
+            var (mean, std) = c switch { 0 => (p.Mean0, p.Std0), 1 => (p.Mean1, p.Std1), _ => (p.Mean2, p.Std2) };
+            var scale = p.Scale / std;
+            var offset = -mean / std;
+            var sy = Math.Clamp(p.CropY + ((oy + 0.5f) * step) - 0.5f, 0f, p.FrameHeight - 1);
+            var y0 = (int)sy;
+            var y1 = Math.Min(y0 + 1, p.FrameHeight - 1);
+            var fy = sy - y0;
+            var dst = yd.AsSpan(row * p.Size, p.Size);
+            for (var ox = 0; ox < p.Size; ox++)
+            {
+                var sx = Math.Clamp(p.CropX + ((ox + 0.5f) * step) - 0.5f, 0f, p.FrameWidth - 1);
+                var x0 = (int)sx;
+                var x1 = Math.Min(x0 + 1, p.FrameWidth - 1);
+                var fx = sx - x0;
+                float a = frame[(((y0 * p.FrameWidth) + x0) * 3) + source], b = frame[(((y0 * p.FrameWidth) + x1) * 3) + source];
+                float d = frame[(((y1 * p.FrameWidth) + x0) * 3) + source], e = frame[(((y1 * p.FrameWidth) + x1) * 3) + source];
+                var v = ((a + ((b - a) * fx)) * (1 - fy)) + ((d + ((e - d) * fx)) * fy);
+                dst[ox] = (v * scale) + offset;
+            }
+        });
+    }
+
+    /// <inheritdoc/>
+    public void PackTiles(DeviceBytes atlas, DeviceTensor x, TileLayout layout)
+    {
+        var bytes = CastBytes(atlas).Data;
+        var xd = Cast(x).Data;
+        var plane = x.Length / layout.Channels;
+        _workers.For(layout.Channels, c =>
+        {
+            var values = xd.AsSpan(c * plane, plane);
+            var min = float.PositiveInfinity;
+            var max = float.NegativeInfinity;
+            foreach (var v in values)
+            {
+                min = MathF.Min(min, v);
+                max = MathF.Max(max, v);
+            }
+
+            var scale = max > min ? 255f / (max - min) : 0f;
+            var (tx, ty) = layout.TileOrigin(c);
+            for (var i = 0; i < layout.TileW * layout.TileH; i++)
+            {
+                int row = i / layout.TileW, col = i % layout.TileW;
+                bytes[layout.Offset + ((ty + row) * layout.AtlasWidth) + tx + col] = i < plane ? (byte)(((values[i] - min) * scale) + 0.5f) : (byte)0;
+            }
+        });
+    }
+
+    private static CpuBytes CastBytes(DeviceBytes b) =>
+        b as CpuBytes ?? throw new ArgumentException($"a {b?.GetType().Name ?? "null"} buffer was handed to the CPU backend");
+}
+
+/// <summary>A CPU backend byte buffer.</summary>
+internal sealed class CpuBytes(int length) : DeviceBytes(length)
+{
+    public byte[] Data { get; } = new byte[length];
+}
