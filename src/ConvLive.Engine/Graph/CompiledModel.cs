@@ -82,6 +82,12 @@ public sealed class CompiledModel : IDisposable
     /// <returns>The value.</returns>
     public HostValue HostValueOf(string name) => _host[name];
 
+    /// <summary>The backend tensor holding a float value (an input, a weight or a node's output); owned by this model.</summary>
+    /// <param name="name">A value name.</param>
+    /// <returns>The tensor.</returns>
+    public DeviceTensor Tensor(string name) =>
+        _device.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"{Graph.Source}: no float value named '{name}'");
+
     /// <summary>Uploads an input.</summary>
     /// <param name="name">One of <see cref="InputNames"/>.</param>
     /// <param name="values">Exactly its shape's length.</param>

@@ -1,0 +1,193 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Diagnostics;
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Graph;
+using ConvLive.Engine.Models;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Tensors;
+
+namespace ConvLive.Engine.Live;
+
+/// <summary>Milliseconds each stage of one live frame took (host clock; on ILGPU the device stages are enqueue times
+/// except the last, which waits).</summary>
+/// <param name="Preprocess">Frame upload and preprocessing.</param>
+/// <param name="Forward">The network (and its preprocessing graph).</param>
+/// <param name="Pack">Tile packing and the one atlas read-back.</param>
+public readonly record struct StageTimes(double Preprocess, double Forward, double Pack);
+
+/// <summary>
+/// A model running on live frames: the frame goes up as bytes, is cropped, resampled and normalised on the
+/// device, runs through the network, and every tapped layer (each conv, LRN, pool and fully connected layer,
+/// plus the network input) is packed into one 8-bit atlas that comes back in one read; the output comes back too.
+/// </summary>
+/// <remarks>Owns its compiled graphs and buffers; does not own the backend. One thread.</remarks>
+public sealed class LiveModel : IDisposable
+{
+    private static readonly HashSet<string> TappedOps = ["Conv", "LRN", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul"];
+
+    private readonly IBackend _backend;
+    private readonly CompiledModel _net;
+    private readonly CompiledModel? _prep;
+    private readonly string _netInput;
+    private readonly string _prepInput;
+    private readonly string _output;
+    private readonly DeviceBytes _atlas;
+    private readonly InputSpec _spec;
+    private DeviceBytes? _frame;
+
+    private LiveModel(string name, IBackend backend, CompiledModel net, CompiledModel? prep, InputSpec spec, IReadOnlyList<string>? labels)
+    {
+        Name = name;
+        _backend = backend;
+        _net = net;
+        _prep = prep;
+        _spec = spec;
+        _netInput = net.InputNames[0];
+        _prepInput = prep?.InputNames[0] ?? _netInput;
+        _output = net.Graph.Outputs[0].Name;
+        OutputLength = net.ShapeOf(_output).Length;
+        Labels = labels is not null && labels.Count == OutputLength ? labels : null;
+
+        var values = new List<(string, string, TensorShape)> { ("input", "Input", net.ShapeOf(_netInput)) };
+        foreach (var node in net.Graph.Nodes.Where(n => TappedOps.Contains(n.OpType)))
+        {
+            var shape = net.ShapeOf(node.Outputs[0]);
+            if (shape.Rank == 4 || shape.Rank == 2)
+            {
+                values.Add((node.Outputs[0], node.OpType, shape));
+            }
+        }
+
+        Taps = AtlasPacker.Layout(values, out var height);
+        AtlasHeight = height;
+        _atlas = backend.AllocateBytes(AtlasPacker.Width * height);
+        backend.UploadBytes(_atlas, new byte[AtlasPacker.Width * height]);
+    }
+
+    /// <summary>The model's name (manifest name or file name).</summary>
+    public string Name { get; }
+
+    /// <summary>The network input then every tapped layer, with their atlas layouts.</summary>
+    public IReadOnlyList<TapInfo> Taps { get; }
+
+    /// <summary>Atlas width, pixels (bytes per row).</summary>
+    public int AtlasWidth { get; } = AtlasPacker.Width;
+
+    /// <summary>Atlas height, pixels.</summary>
+    public int AtlasHeight { get; }
+
+    /// <summary>Output elements (1000 for ImageNet classifiers, 512 for ResNet-18 features).</summary>
+    public int OutputLength { get; }
+
+    /// <summary>Class names in output order when the output is a classifier's, else null.</summary>
+    public IReadOnlyList<string>? Labels { get; }
+
+    /// <summary>True when the network's input expects BGR (so the input panel swaps channels back).</summary>
+    public bool InputIsBgr => string.Equals(_spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Opens a model for live use.</summary>
+    /// <param name="backend">Where it runs; not owned.</param>
+    /// <param name="name">Shown in the app.</param>
+    /// <param name="graph">The network.</param>
+    /// <param name="preprocessGraph">A preprocessing graph run first (ResNet-18 features), or null.</param>
+    /// <param name="spec">How to turn frames into its input.</param>
+    /// <param name="labels">Class names, or null.</param>
+    /// <returns>The live model; the caller owns it.</returns>
+    /// <exception cref="ModelException">The model does not compile.</exception>
+    public static LiveModel Open(IBackend backend, string name, ModelGraph graph, ModelGraph? preprocessGraph, InputSpec spec, IReadOnlyList<string>? labels)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(spec);
+        var inputShape = new Dictionary<string, TensorShape>();
+        var netInput = graph.Inputs.FirstOrDefault(i => i.Type == ElementType.Float32) ?? throw new ModelException($"{graph.Source}: no float input");
+        inputShape[netInput.Name] = new TensorShape(1, 3, spec.Size, spec.Size);
+        CompiledModel? prep = null;
+        CompiledModel? net = null;
+        try
+        {
+            if (preprocessGraph is not null)
+            {
+                var prepInput = preprocessGraph.Inputs[0];
+                var dims = prepInput.Dims?.Select(d => (int)(d ?? 1)).ToArray() ?? [1, 3, spec.Size, spec.Size];
+                prep = CompiledModel.Compile(preprocessGraph, backend, new Dictionary<string, TensorShape> { [prepInput.Name] = new(dims) });
+            }
+
+            net = CompiledModel.Compile(graph, backend, inputShape);
+            return new LiveModel(name, backend, net, prep, spec, labels);
+        }
+        catch
+        {
+            net?.Dispose();
+            prep?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the model a manifest describes, finding its files through <paramref name="catalog"/>.</summary>
+    /// <param name="backend">Where it runs; not owned.</param>
+    /// <param name="catalog">Where files are looked for.</param>
+    /// <param name="manifest">The manifest.</param>
+    /// <returns>The live model.</returns>
+    /// <exception cref="ModelException">A file is missing or the model does not compile.</exception>
+    public static LiveModel Open(IBackend backend, ModelCatalog catalog, ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(manifest);
+        var path = catalog.Locate(manifest.File) ?? throw new ModelException($"{manifest.Name}: {manifest.File} is not in {string.Join(" or ", catalog.Folders)}; run ./convlive models get {manifest.Name}");
+        var prep = manifest.Preprocess is { } p ? Onnx.OnnxLoader.Load(catalog.Locate(p) ?? throw new ModelException($"{manifest.Name}: {p} is missing")) : null;
+        var labels = manifest.Labels is { } l && catalog.Locate(l) is { } labelPath ? File.ReadAllLines(labelPath) : null;
+        return Open(backend, manifest.Name, Onnx.OnnxLoader.Load(path), prep, manifest.Input, labels);
+    }
+
+    /// <summary>Runs one frame.</summary>
+    /// <param name="bgr">The frame, packed BGR.</param>
+    /// <param name="width">Frame width.</param>
+    /// <param name="height">Frame height.</param>
+    /// <param name="atlas">Receives the atlas, AtlasWidth·AtlasHeight bytes.</param>
+    /// <param name="output">Receives the output, OutputLength values.</param>
+    /// <returns>Per-stage times.</returns>
+    public StageTimes Run(ReadOnlySpan<byte> bgr, int width, int height, Span<byte> atlas, Span<float> output)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        if (_frame is null || _frame.Length < bgr.Length)
+        {
+            _frame?.Dispose();
+            _frame = _backend.AllocateBytes(bgr.Length);
+        }
+
+        _backend.UploadBytes(_frame, bgr);
+        var target = _prep is null ? _net.Tensor(_netInput) : _prep.Tensor(_prepInput);
+        var p = PreprocessParams.Create(width, height, _spec.Size, _spec.Resize, InputIsBgr, _spec.Scale, _spec.Mean, _spec.Std);
+        _backend.Preprocess(target.Reshape(new TensorShape(1, 3, _spec.Size, _spec.Size)), _frame, p);
+        var t1 = Stopwatch.GetTimestamp();
+        if (_prep is not null)
+        {
+            _prep.Run();
+            var prepOut = _prep.Tensor(_prep.Graph.Outputs[0].Name);
+            _backend.CopyBlocks(_net.Tensor(_netInput), 0, 0, prepOut, 0, 0, 1, prepOut.Length);
+        }
+
+        _net.Run();
+        var t2 = Stopwatch.GetTimestamp();
+        foreach (var tap in Taps)
+        {
+            _backend.PackTiles(_atlas, _net.Tensor(tap.Op == "Input" ? _netInput : tap.Name), tap.Layout);
+        }
+
+        _backend.DownloadBytes(atlas, _atlas);
+        _net.Read(_output, output);
+        var t3 = Stopwatch.GetTimestamp();
+        return new StageTimes(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds, Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _frame?.Dispose();
+        _atlas.Dispose();
+        _net.Dispose();
+        _prep?.Dispose();
+    }
+}

@@ -1,0 +1,21 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Tensors;
+
+namespace ConvLive.Engine.Live;
+
+/// <summary>A value shown live: a layer's output (or the network input) and where its tiles sit in the atlas.</summary>
+/// <param name="Name">The node name, e.g. <c>conv1_1</c>.</param>
+/// <param name="Op">The node's op, e.g. <c>Conv</c>; <c>Input</c> for the network input.</param>
+/// <param name="Shape">The value's shape.</param>
+/// <param name="Layout">Its tiles in the atlas.</param>
+/// <param name="IsVector">A fully connected layer: one tile whose pixels are its neurons.</param>
+public sealed record TapInfo(string Name, string Op, TensorShape Shape, TileLayout Layout, bool IsVector)
+{
+    /// <summary>Channels (or neurons, for a vector).</summary>
+    public int Channels => IsVector ? Shape.Length : Shape[1];
+
+    /// <summary>A short description, e.g. <c>conv1_1 Conv 96×54×54</c>.</summary>
+    public string Title => IsVector ? $"{Name} {Op} {Shape.Length}" : $"{Name} {Op} {Shape[1]}×{Shape[2]}×{Shape[3]}";
+}
