@@ -1,18 +1,48 @@
 #version 330 core
-// Draws a texture, or a solid colour when g_UseTexture is 0.
+// One fragment shader for every panel, picked by g_Mode:
+// 0 solid colour, 1 texture, 2 8-bit atlas through the colormap LUT, 3 three atlas tiles as R,G,B,
+// 4 text (the glyph atlas is coverage, tinted by g_Colour).
 #ifndef PANEL_FRAG
 #define PANEL_FRAG
 
 in vec2 v_TexCoord;
 
 uniform sampler2D m_Texture;
+uniform sampler2D m_Lut;
 uniform vec4 g_Colour;
-uniform int g_UseTexture;
+uniform vec4 g_UvRect;
+uniform vec2 g_ChannelStep;
+uniform int g_Mode;
+uniform int g_SwapRb;
 
 out vec4 o_Colour;
 
 void main()
 {
-    o_Colour = g_UseTexture != 0 ? texture(m_Texture, v_TexCoord) * g_Colour : g_Colour;
+    vec2 uv = mix(g_UvRect.xy, g_UvRect.zw, v_TexCoord);
+    if (g_Mode == 0)
+    {
+        o_Colour = g_Colour;
+    }
+    else if (g_Mode == 1)
+    {
+        o_Colour = texture(m_Texture, uv) * g_Colour;
+    }
+    else if (g_Mode == 2)
+    {
+        float v = texture(m_Texture, uv).r;
+        o_Colour = vec4(texture(m_Lut, vec2(v * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb, 1.0) * g_Colour;
+    }
+    else if (g_Mode == 3)
+    {
+        vec3 c = vec3(texture(m_Texture, uv).r,
+                      texture(m_Texture, uv + g_ChannelStep).r,
+                      texture(m_Texture, uv + 2.0 * g_ChannelStep).r);
+        o_Colour = vec4(g_SwapRb != 0 ? c.bgr : c, 1.0);
+    }
+    else
+    {
+        o_Colour = vec4(g_Colour.rgb, g_Colour.a * texture(m_Texture, uv).r);
+    }
 }
 #endif

@@ -26,7 +26,10 @@ public sealed class Display : IDisposable
     private readonly ConcurrentQueue<uint> _deadTextures = new();
     private readonly int _rectUniform;
     private readonly int _colourUniform;
-    private readonly int _useTextureUniform;
+    private readonly int _modeUniform;
+    private readonly int _uvRectUniform;
+    private readonly int _channelStepUniform;
+    private readonly int _swapRbUniform;
     private readonly Action<KeyPress> _onKey;
     private readonly Action<MouseClick> _onClick;
     private readonly Action<int, int> _onResize;
@@ -46,9 +49,13 @@ public sealed class Display : IDisposable
             _program = new ShaderProgram(_gl, "panel.vert", "panel.frag");
             _rectUniform = _program.Uniform("g_Rect");
             _colourUniform = _program.Uniform("g_Colour");
-            _useTextureUniform = _program.Uniform("g_UseTexture");
+            _modeUniform = _program.Uniform("g_Mode");
+            _uvRectUniform = _program.Uniform("g_UvRect");
+            _channelStepUniform = _program.Uniform("g_ChannelStep");
+            _swapRbUniform = _program.Uniform("g_SwapRb");
             _gl.UseProgram(_program.Handle);
             _gl.Uniform1(_program.Uniform("m_Texture"), 0);
+            _gl.Uniform1(_program.Uniform("m_Lut"), 1);
             _quad = new QuadMesh(_gl);
             if (host is EglHeadlessHost)
             {
@@ -143,6 +150,39 @@ public sealed class Display : IDisposable
         _host.PollEvents(_onKey, _onClick, _onResize);
     }
 
+    /// <summary>Makes a font from a glyph atlas rendered once by the caller (8-bit coverage, 16 glyphs a row from
+    /// <paramref name="firstChar"/>).</summary>
+    /// <param name="coverage">Atlas pixels, width·height bytes.</param>
+    /// <param name="width">Atlas width.</param>
+    /// <param name="height">Atlas height.</param>
+    /// <param name="cellWidth">Glyph cell width.</param>
+    /// <param name="cellHeight">Glyph cell height (the line height).</param>
+    /// <param name="advances">Advance of each glyph, pixels.</param>
+    /// <param name="firstChar">The first character in the atlas (usually ' ').</param>
+    /// <returns>The font; the caller owns it.</returns>
+    public FontAtlas CreateFont(ReadOnlySpan<byte> coverage, int width, int height, int cellWidth, int cellHeight, int[] advances, char firstChar = ' ')
+    {
+        var texture = CreateTexture(smooth: true);
+        var previous = MaxPixelsUploadedPerFrame;
+        MaxPixelsUploadedPerFrame = long.MaxValue;
+        texture.TryUpload(coverage, width, height, PixelLayout.Grey8);
+        MaxPixelsUploadedPerFrame = previous;
+        return new FontAtlas(texture, width, height, cellWidth, cellHeight, advances, firstChar);
+    }
+
+    /// <summary>Makes a 256×1 colormap texture for <see cref="DrawMapped"/>.</summary>
+    /// <param name="rgba">256·4 bytes.</param>
+    /// <returns>The texture; the caller owns it.</returns>
+    public PanelTexture CreateLut(ReadOnlySpan<byte> rgba)
+    {
+        var texture = CreateTexture(smooth: true);
+        var previous = MaxPixelsUploadedPerFrame;
+        MaxPixelsUploadedPerFrame = long.MaxValue;
+        texture.TryUpload(rgba, 256, 1, PixelLayout.Rgba8);
+        MaxPixelsUploadedPerFrame = previous;
+        return texture;
+    }
+
     /// <summary>Makes a texture for a panel.</summary>
     /// <param name="smooth">Linear filtering (photos) rather than nearest (feature maps, where pixels matter).</param>
     /// <returns>The texture; the caller owns it and disposes it before the display.</returns>
@@ -176,20 +216,50 @@ public sealed class Display : IDisposable
     /// <summary>Draws <paramref name="texture"/> stretched over <paramref name="rect"/>.</summary>
     /// <param name="texture">A texture of this display with at least one upload.</param>
     /// <param name="rect">Where, in framebuffer pixels.</param>
-    public void DrawTexture(PanelTexture texture, RectF rect)
+    public void DrawTexture(PanelTexture texture, RectF rect) => DrawTexture(texture, rect, new RectF(0, 0, 1, 1));
+
+    /// <summary>Draws part of <paramref name="texture"/> (<paramref name="uv"/> in 0..1 texture coordinates, y down) over <paramref name="rect"/>.</summary>
+    /// <param name="texture">A texture of this display with at least one upload.</param>
+    /// <param name="rect">Where, in framebuffer pixels.</param>
+    /// <param name="uv">The part of the texture.</param>
+    public void DrawTexture(PanelTexture texture, RectF rect, RectF uv) => Draw(1, texture, null, rect, uv, new Colour(1, 1, 1), default, false);
+
+    /// <summary>Draws part of an 8-bit texture through a colormap lookup texture (256×1).</summary>
+    /// <param name="texture">An 8-bit (grey) texture.</param>
+    /// <param name="lut">The colormap, 256 pixels wide.</param>
+    /// <param name="rect">Where, in framebuffer pixels.</param>
+    /// <param name="uv">The part of the texture.</param>
+    public void DrawMapped(PanelTexture texture, PanelTexture lut, RectF rect, RectF uv) => Draw(2, texture, lut, rect, uv, new Colour(1, 1, 1), default, false);
+
+    /// <summary>Draws three 8-bit tiles of one texture as the R, G and B of one image.</summary>
+    /// <param name="texture">An 8-bit (grey) texture.</param>
+    /// <param name="rect">Where, in framebuffer pixels.</param>
+    /// <param name="uv">The first tile.</param>
+    /// <param name="stepU">Texture-space offset from one tile to the next, u.</param>
+    /// <param name="stepV">Texture-space offset from one tile to the next, v.</param>
+    /// <param name="swapRedBlue">The tiles are B, G, R.</param>
+    public void DrawChannels(PanelTexture texture, RectF rect, RectF uv, float stepU, float stepV, bool swapRedBlue) =>
+        Draw(3, texture, null, rect, uv, new Colour(1, 1, 1), (stepU, stepV), swapRedBlue);
+
+    /// <summary>Draws text with a glyph atlas; returns the x where the text ends.</summary>
+    /// <param name="font">The font.</param>
+    /// <param name="text">ASCII text; other characters show as '?'.</param>
+    /// <param name="x">Left, pixels.</param>
+    /// <param name="y">Top of the line, pixels.</param>
+    /// <param name="colour">The text colour.</param>
+    /// <param name="scale">Glyph scale (1 = the atlas's size).</param>
+    /// <returns>The x after the last glyph.</returns>
+    public float DrawText(FontAtlas font, ReadOnlySpan<char> text, float x, float y, Colour colour, float scale = 1f)
     {
-        ArgumentNullException.ThrowIfNull(texture);
-        Thread.Ensure();
-        if (texture.Width == 0)
+        ArgumentNullException.ThrowIfNull(font);
+        foreach (var ch in text)
         {
-            return;
+            var glyph = font.Glyph(ch);
+            Draw(4, font.Texture, null, new RectF(x, y, font.CellWidth * scale, font.CellHeight * scale), glyph.Uv, colour, default, false);
+            x += glyph.Advance * scale;
         }
 
-        _gl.ActiveTexture(TextureUnit.Texture0);
-        _gl.BindTexture(TextureTarget.Texture2D, texture.Handle);
-        _gl.Uniform1(_useTextureUniform, 1);
-        _gl.Uniform4(_colourUniform, 1f, 1f, 1f, 1f);
-        DrawQuad(rect);
+        return x;
     }
 
     /// <summary>Fills <paramref name="rect"/> with <paramref name="colour"/> (alpha-blended).</summary>
@@ -198,7 +268,7 @@ public sealed class Display : IDisposable
     public void FillRect(RectF rect, Colour colour)
     {
         Thread.Ensure();
-        _gl.Uniform1(_useTextureUniform, 0);
+        _gl.Uniform1(_modeUniform, 0);
         _gl.Uniform4(_colourUniform, colour.R, colour.G, colour.B, colour.A);
         DrawQuad(rect);
     }
@@ -288,6 +358,31 @@ public sealed class Display : IDisposable
 
         _pixelsUploadedThisFrame += pixels;
         return true;
+    }
+
+    private void Draw(int mode, PanelTexture texture, PanelTexture? lut, RectF rect, RectF uv, Colour colour, (float U, float V) step, bool swap)
+    {
+        ArgumentNullException.ThrowIfNull(texture);
+        Thread.Ensure();
+        if (texture.Width == 0)
+        {
+            return;
+        }
+
+        if (lut is not null)
+        {
+            _gl.ActiveTexture(TextureUnit.Texture1);
+            _gl.BindTexture(TextureTarget.Texture2D, lut.Handle);
+        }
+
+        _gl.ActiveTexture(TextureUnit.Texture0);
+        _gl.BindTexture(TextureTarget.Texture2D, texture.Handle);
+        _gl.Uniform1(_modeUniform, mode);
+        _gl.Uniform4(_colourUniform, colour.R, colour.G, colour.B, colour.A);
+        _gl.Uniform4(_uvRectUniform, uv.X, uv.Y, uv.Right, uv.Bottom);
+        _gl.Uniform2(_channelStepUniform, step.U, step.V);
+        _gl.Uniform1(_swapRbUniform, swap ? 1 : 0);
+        DrawQuad(rect);
     }
 
     private void DrawQuad(RectF rect)
