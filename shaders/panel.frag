@@ -14,8 +14,24 @@ uniform vec4 g_UvRect;
 uniform vec2 g_ChannelStep;
 uniform int g_Mode;
 uniform int g_SwapRb;
+uniform int g_Packed;
+uniform ivec2 g_TexSize;
 
 out vec4 o_Colour;
+
+// An 8-bit value: a texel's red, or (packed textures) one of four bytes of an RGBA texel, fetched unfiltered.
+float value(vec2 uv)
+{
+    if (g_Packed == 0)
+    {
+        return texture(m_Texture, uv).r;
+    }
+
+    ivec2 p = clamp(ivec2(uv * vec2(g_TexSize.x * 4, g_TexSize.y)), ivec2(0), ivec2(g_TexSize.x * 4 - 1, g_TexSize.y - 1));
+    vec4 texel = texelFetch(m_Texture, ivec2(p.x >> 2, p.y), 0);
+    int lane = p.x & 3;
+    return lane == 0 ? texel.r : lane == 1 ? texel.g : lane == 2 ? texel.b : texel.a;
+}
 
 void main()
 {
@@ -30,14 +46,12 @@ void main()
     }
     else if (g_Mode == 2)
     {
-        float v = texture(m_Texture, uv).r;
+        float v = value(uv);
         o_Colour = vec4(texture(m_Lut, vec2(v * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb, 1.0) * g_Colour;
     }
     else if (g_Mode == 3)
     {
-        vec3 c = vec3(texture(m_Texture, uv).r,
-                      texture(m_Texture, uv + g_ChannelStep).r,
-                      texture(m_Texture, uv + 2.0 * g_ChannelStep).r);
+        vec3 c = vec3(value(uv), value(uv + g_ChannelStep), value(uv + 2.0 * g_ChannelStep));
         o_Colour = vec4(g_SwapRb != 0 ? c.bgr : c, 1.0);
     }
     else

@@ -30,6 +30,9 @@ public sealed class Display : IDisposable
     private readonly int _uvRectUniform;
     private readonly int _channelStepUniform;
     private readonly int _swapRbUniform;
+    private readonly int _packedUniform;
+    private readonly int _texSizeUniform;
+    private bool _blending;
     private readonly Action<KeyPress> _onKey;
     private readonly Action<MouseClick> _onClick;
     private readonly Action<int, int> _onResize;
@@ -53,6 +56,8 @@ public sealed class Display : IDisposable
             _uvRectUniform = _program.Uniform("g_UvRect");
             _channelStepUniform = _program.Uniform("g_ChannelStep");
             _swapRbUniform = _program.Uniform("g_SwapRb");
+            _packedUniform = _program.Uniform("g_Packed");
+            _texSizeUniform = _program.Uniform("g_TexSize");
             _gl.UseProgram(_program.Handle);
             _gl.Uniform1(_program.Uniform("m_Texture"), 0);
             _gl.Uniform1(_program.Uniform("m_Lut"), 1);
@@ -85,6 +90,8 @@ public sealed class Display : IDisposable
     /// <summary>The most texture pixels uploaded in one frame; further uploads wait for the next frame.
     /// Default 4 Mpx: a few camera-sized panels a frame keeps GL uploads from stalling the display.</summary>
     public long MaxPixelsUploadedPerFrame { get; set; } = 4 * 1024 * 1024;
+
+    internal static readonly bool SkipTextForProfiling = Environment.GetEnvironmentVariable("CONVLIVE_PROFILE_NOTEXT") == "1";
 
     /// <summary>"window" or "headless (EGL surfaceless)".</summary>
     public string Kind => _host.Kind;
@@ -207,6 +214,7 @@ public sealed class Display : IDisposable
         _gl.Viewport(0, 0, (uint)Width, (uint)Height);
         _gl.Disable(EnableCap.DepthTest);
         _gl.Enable(EnableCap.Blend);
+        _blending = true;
         _gl.BlendFunc(BlendingFactor.SrcAlpha, BlendingFactor.OneMinusSrcAlpha);
         _gl.ClearColor(background.R, background.G, background.B, background.A);
         _gl.Clear(ClearBufferMask.ColorBufferBit);
@@ -252,6 +260,11 @@ public sealed class Display : IDisposable
     public float DrawText(FontAtlas font, ReadOnlySpan<char> text, float x, float y, Colour colour, float scale = 1f)
     {
         ArgumentNullException.ThrowIfNull(font);
+        if (SkipTextForProfiling)
+        {
+            return x;
+        }
+
         foreach (var ch in text)
         {
             var glyph = font.Glyph(ch);
@@ -270,7 +283,24 @@ public sealed class Display : IDisposable
         Thread.Ensure();
         _gl.Uniform1(_modeUniform, 0);
         _gl.Uniform4(_colourUniform, colour.R, colour.G, colour.B, colour.A);
+        SetBlending(colour.A < 1f);
         DrawQuad(rect);
+    }
+
+    private void SetBlending(bool on)
+    {
+        if (on != _blending)
+        {
+            _blending = on;
+            if (on)
+            {
+                _gl.Enable(EnableCap.Blend);
+            }
+            else
+            {
+                _gl.Disable(EnableCap.Blend);
+            }
+        }
     }
 
     /// <summary>Reads the frame drawn so far (call before <see cref="EndFrame"/>), rows top to bottom.</summary>
@@ -382,6 +412,14 @@ public sealed class Display : IDisposable
         _gl.Uniform4(_uvRectUniform, uv.X, uv.Y, uv.Right, uv.Bottom);
         _gl.Uniform2(_channelStepUniform, step.U, step.V);
         _gl.Uniform1(_swapRbUniform, swap ? 1 : 0);
+        _gl.Uniform1(_packedUniform, texture.IsPacked ? 1 : 0);
+        if (texture.IsPacked)
+        {
+            _gl.Uniform2(_texSizeUniform, texture.Width / 4, texture.Height);
+        }
+
+        // Blending costs a read of the framebuffer per pixel on software rasterisers: only text needs it.
+        SetBlending(mode == 4 || colour.A < 1f);
         DrawQuad(rect);
     }
 

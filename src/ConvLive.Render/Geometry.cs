@@ -63,4 +63,12 @@ public enum PixelLayout
 
     /// <summary>1 byte a pixel, shown as grey.</summary>
     Grey8,
+
+    /// <summary>1 byte a pixel stored four to an RGBA texel (width a multiple of 4): the upload is a plain copy,
+    /// where drivers such as llvmpipe convert single-channel uploads pixel by pixel. For the colormap and
+    /// channel modes, which fetch texels without filtering.</summary>
+    PackedGrey8,
+
+    /// <summary>4 bytes a pixel, B,G,R,A (a fast upload format; OpenCV's BGR with a pad byte).</summary>
+    Bgra8,
 }

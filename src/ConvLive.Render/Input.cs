@@ -29,6 +29,9 @@ public enum Key
     /// <summary>Letter H.</summary>
     H = 72,
 
+    /// <summary>Letter M.</summary>
+    M = 77,
+
     /// <summary>Letter P.</summary>
     P = 80,
 
@@ -37,6 +40,12 @@ public enum Key
 
     /// <summary>Letter S.</summary>
     S = 83,
+
+    /// <summary>Page up.</summary>
+    PageUp = 266,
+
+    /// <summary>Page down.</summary>
+    PageDown = 267,
 
     /// <summary>Escape.</summary>
     Escape = 256,

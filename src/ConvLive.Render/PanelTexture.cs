@@ -40,6 +40,9 @@ public sealed class PanelTexture : IDisposable
         }
     }
 
+    /// <summary>True when the pixels are 8-bit values packed four to a texel.</summary>
+    public bool IsPacked => _allocatedLayout == PixelLayout.PackedGrey8;
+
     /// <summary>Width of the last upload, pixels; 0 before the first.</summary>
     public int Width => _allocatedWidth;
 
@@ -58,7 +61,11 @@ public sealed class PanelTexture : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _display.Thread.Ensure();
-        var bytesPerPixel = layout switch { PixelLayout.Bgr8 => 3, PixelLayout.Rgba8 => 4, _ => 1 };
+        var bytesPerPixel = layout switch { PixelLayout.Bgr8 => 3, PixelLayout.Rgba8 or PixelLayout.Bgra8 => 4, _ => 1 };
+        if (layout == PixelLayout.PackedGrey8 && width % 4 != 0)
+        {
+            throw new ArgumentException($"packed grey textures need a width that is a multiple of 4, got {width}", nameof(width));
+        }
         if (width <= 0 || height <= 0 || pixels.Length != width * height * bytesPerPixel)
         {
             throw new ArgumentException($"{layout} texture {width}x{height} needs {width * height * bytesPerPixel} bytes, got {pixels.Length}", nameof(pixels));
@@ -72,16 +79,18 @@ public sealed class PanelTexture : IDisposable
         var (internalFormat, format) = layout switch
         {
             PixelLayout.Bgr8 => (InternalFormat.Rgb8, PixelFormat.Bgr),
-            PixelLayout.Rgba8 => (InternalFormat.Rgba8, PixelFormat.Rgba),
+            PixelLayout.Rgba8 or PixelLayout.PackedGrey8 => (InternalFormat.Rgba8, PixelFormat.Rgba),
+            PixelLayout.Bgra8 => (InternalFormat.Rgba8, PixelFormat.Bgra),
             _ => (InternalFormat.R8, PixelFormat.Red),
         };
+        var texelWidth = layout == PixelLayout.PackedGrey8 ? width / 4 : width;
         _gl.BindTexture(TextureTarget.Texture2D, Handle);
         _gl.PixelStore(PixelStoreParameter.UnpackAlignment, 1);
         fixed (byte* p = pixels)
         {
             if (width != _allocatedWidth || height != _allocatedHeight || layout != _allocatedLayout)
             {
-                _gl.TexImage2D(TextureTarget.Texture2D, 0, internalFormat, (uint)width, (uint)height, 0, format, PixelType.UnsignedByte, p);
+                _gl.TexImage2D(TextureTarget.Texture2D, 0, internalFormat, (uint)texelWidth, (uint)height, 0, format, PixelType.UnsignedByte, p);
                 if (layout == PixelLayout.Grey8)
                 {
                     ReadOnlySpan<int> swizzle = [(int)GLEnum.Red, (int)GLEnum.Red, (int)GLEnum.Red, (int)GLEnum.One];
@@ -94,7 +103,7 @@ public sealed class PanelTexture : IDisposable
             }
             else
             {
-                _gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)width, (uint)height, format, PixelType.UnsignedByte, p);
+                _gl.TexSubImage2D(TextureTarget.Texture2D, 0, 0, 0, (uint)texelWidth, (uint)height, format, PixelType.UnsignedByte, p);
             }
         }
 

@@ -23,7 +23,7 @@ public sealed class LiveEndToEndTests : IDisposable
         var statsPath = _folder.File("stats.json");
 
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2),
-            "live", "--source", source, "--device", device, "--headless", "--frames", "30",
+            "live", "--source", source, "--model", "none", "--device", device, "--headless", "--frames", "30",
             "--size", "640x300", "--screenshot", shot, "--stats", statsPath);
 
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
@@ -78,7 +78,7 @@ public sealed class LiveEndToEndTests : IDisposable
     public void WithoutASourceAMissingCameraIsReportedInOneLineAndTheSyntheticSceneRuns()
     {
         Skip.If(File.Exists("/dev/video0"), "this machine has a camera");
-        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "live", "--headless", "--frames", "5", "--device", "cpu");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "live", "--model", "none", "--headless", "--frames", "5", "--device", "cpu");
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
         var cameraLines = (output + errors).Split('\n').Where(l => l.Contains("camera", StringComparison.Ordinal)).ToArray();
         Assert.Single(cameraLines);

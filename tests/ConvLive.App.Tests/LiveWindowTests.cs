@@ -23,7 +23,7 @@ public sealed class LiveWindowTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "convlive.dll"), "live", "--source", "synthetic", "--device", "cpu", "--size", "640x300", "--stats", statsPath })
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "convlive.dll"), "live", "--source", "synthetic", "--model", "none", "--device", "cpu", "--size", "640x300", "--stats", statsPath })
         {
             start.ArgumentList.Add(arg);
         }

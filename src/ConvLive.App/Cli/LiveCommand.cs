@@ -13,9 +13,13 @@ internal static class LiveCommand
 {
     public static Command Create()
     {
-        var source = new Option<string?>("--source")
+        var source = new Option<string[]>("--source")
         {
-            Description = $"Where frames come from: {FrameSources.Forms}. Default: camera 0, else synthetic.",
+            Description = $"Where frames come from: {FrameSources.Forms}. Repeat it to cycle sources with Tab. Default: camera 0, else synthetic.",
+        };
+        var model = new Option<string?>("--model")
+        {
+            Description = "alexnet, resnet18-features, a manifest name or an .onnx file; 'none' for the edge-kernel view. Default: AlexNet when its weights are present, else ResNet-18 features.",
         };
         var device = CommonOptions.Device();
         var headless = new Option<bool>("--headless")
@@ -31,16 +35,16 @@ internal static class LiveCommand
         var size = new Option<string>("--size")
         {
             Description = "Window or framebuffer size, WIDTHxHEIGHT.",
-            DefaultValueFactory = _ => "1280x560",
+            DefaultValueFactory = _ => "1280x720",
         };
         var maxFps = new Option<double>("--max-fps")
         {
             Description = "Cap the display rate (0: vsync, at most 144, in a window; 60 headless).",
         };
 
-        var command = new Command("live", "Run the camera through the engine and show every stage live. Keys: Esc/Q quit, S screenshot, F/Space freeze, C next kernel.")
+        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, Esc/Q quit.")
         {
-            source, device, headless, frames, screenshot, stats, size, maxFps,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps,
         };
         command.SetAction(result =>
         {
@@ -51,7 +55,8 @@ internal static class LiveCommand
             }
 
             var options = new LiveOptions(
-                result.GetValue(source),
+                result.GetValue(source) ?? [],
+                result.GetValue(model),
                 CommonOptions.ParseDevice(result.GetValue(device)!),
                 result.GetValue(headless),
                 Math.Max(0, result.GetValue(frames)),
@@ -72,7 +77,7 @@ internal static class LiveCommand
         {
             session = LiveSession.Open(options, Console.Out);
         }
-        catch (Exception e) when (e is FrameSourceException or DeviceUnavailableException or RenderException)
+        catch (Exception e) when (e is FrameSourceException or DeviceUnavailableException or RenderException or Engine.Graph.ModelException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;

@@ -21,12 +21,13 @@ internal static class ModelCommands
         var input = new Option<string>("--input") { Description = "The input array (.npy, float32 C order; float64/int/uint8 are converted).", Required = true };
         var output = new Option<string>("--output") { Description = "Where to write the first graph output (.npy, float32).", Required = true };
         var taps = new Option<string?>("--taps") { Description = "Also write every node's output as DIR/<value>.npy." };
+        var profile = new Option<int>("--profile") { Description = "Also time every node over N runs and print medians." };
         var device = CommonOptions.Device();
         var command = new Command("infer", "Run a model once on an array and write its output (and, with --taps, every layer's).")
         {
-            model, input, output, taps, device,
+            model, input, output, taps, device, profile,
         };
-        command.SetAction(r => RunInfer(r.GetValue(model)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(taps), CommonOptions.ParseDevice(r.GetValue(device)!)));
+        command.SetAction(r => RunInfer(r.GetValue(model)!, r.GetValue(input)!, r.GetValue(output)!, r.GetValue(taps), CommonOptions.ParseDevice(r.GetValue(device)!), r.GetValue(profile)));
         return command;
     }
 
@@ -42,7 +43,7 @@ internal static class ModelCommands
         return command;
     }
 
-    private static int RunInfer(string modelPath, string inputPath, string outputPath, string? tapsDir, DeviceKind kind)
+    private static int RunInfer(string modelPath, string inputPath, string outputPath, string? tapsDir, DeviceKind kind, int profileRuns)
     {
         try
         {
@@ -75,6 +76,17 @@ internal static class ModelCommands
             var ms = watch.Elapsed.TotalMilliseconds;
             NpyFile.Write(outputPath, compiled.ShapeOf(outputName), result);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{outputName} {compiled.ShapeOf(outputName)} -> {outputPath} ({ms:0.0} ms on {backend.Name})"));
+            if (profileRuns > 0)
+            {
+                var rows = compiled.Profile(profileRuns);
+                foreach (var (node, op, median) in rows)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{node,-40} {op,-18} {median,9:0.000} ms"));
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"sum of medians",-40} {string.Empty,-18} {rows.Sum(r => r.MedianMs),9:0.000} ms"));
+            }
+
             if (tapsDir is not null)
             {
                 var written = 0;

@@ -5,7 +5,9 @@ using ConvLive.Engine.Devices;
 namespace ConvLive.App.Live;
 
 /// <summary>What <c>convlive live</c> was asked to do.</summary>
-/// <param name="Source">The <c>--source</c> spec, or null to try camera 0 and fall back to synthetic.</param>
+/// <param name="Sources">The <c>--source</c> specs (Tab cycles them); empty to try camera 0, then synthetic.</param>
+/// <param name="Model">alexnet, resnet18-features, a manifest name or an .onnx path; "none" for the edge view;
+/// null for AlexNet when present, else ResNet-18 features.</param>
 /// <param name="Device">The <c>--device</c> kind.</param>
 /// <param name="Headless">Render offscreen through EGL instead of opening a window.</param>
 /// <param name="Frames">Stop after this many displayed frames (0: run until closed).</param>
@@ -15,7 +17,8 @@ namespace ConvLive.App.Live;
 /// <param name="Height">Window or framebuffer height, pixels.</param>
 /// <param name="MaxFps">Display rate cap; 0 means vsync (at most 144) in a window and 60 headless.</param>
 internal sealed record LiveOptions(
-    string? Source,
+    IReadOnlyList<string> Sources,
+    string? Model,
     DeviceKind Device,
     bool Headless,
     int Frames,

@@ -7,41 +7,42 @@ using ConvLive.Render;
 
 namespace ConvLive.App.Live;
 
-/// <summary>The render thread: input, texture uploads, panels, screenshots.</summary>
+/// <summary>The render thread: input, texture uploads, the view, screenshots, status text.</summary>
 internal sealed partial class LiveSession
 {
+    /// <summary>Frames after which the loops count as warm: textures, buffers and JIT settled.</summary>
+    private const int WarmupFrames = 30;
+
     private const double HeadlessFps = 60;
 
     // Vsync normally paces a window; where it has no effect (Xvfb, some drivers) this cap keeps the render
     // thread from spinning and taking the cores inference needs.
     private const double WindowFpsCap = 144;
 
-    private static readonly TimeSpan FirstResultTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan FirstResultTimeout = TimeSpan.FromSeconds(120);
     private static readonly Colour Background = new(0.07f, 0.07f, 0.08f);
-    private static readonly Colour PanelBorder = new(0.22f, 0.22f, 0.25f);
 
-    /// <summary>Frames after which the loops count as warm: textures, buffers and JIT settled.</summary>
-    private const int WarmupFrames = 30;
-
+    private readonly StatusText _status = new();
+    private double _displayFps;
     private bool _frozen;
-    private double _renderAllocatedPerFrame = double.NaN;
     private bool _screenshotRequested;
+    private double _renderAllocatedPerFrame = double.NaN;
 
     private readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long LastFrameTicks, string? Failure);
 
     private RenderResult RenderLoop()
     {
-        using var frameTexture = _display.CreateTexture(smooth: true);
-        using var edgeTexture = _display.CreateTexture(smooth: false);
         var pacer = new FramePacer(_options.MaxFps > 0 ? _options.MaxFps : _options.Headless ? HeadlessFps : WindowFpsCap);
-        var layout = Array.Empty<RectF>();
-        int layoutWidth = -1, layoutHeight = -1, contentWidth = 4, contentHeight = 3;
-        bool frameUploadPending = false, edgeUploadPending = false, shownAny = false;
-        long rendered = 0, firstTicks = 0, lastTicks = 0, allocatedAtWarmup = -1;
+        var uploadPending = false;
+        var shownAny = false;
+        long rendered = 0, firstTicks = 0, lastTicks = 0, allocatedAtWarmup = -1, allocatedBeforeLast = -1;
         var started = Stopwatch.GetTimestamp();
-        var lastTitle = started;
+        var lastStatus = started;
+        var renderedAtStatus = 0L;
+        UpdateStatus();
 
         _display.KeyPressed += OnKey;
+        _display.Clicked += OnClick;
         try
         {
             while (!_display.IsCloseRequested)
@@ -49,44 +50,32 @@ internal sealed partial class LiveSession
                 _display.PollEvents();
                 if (!_frozen && _results.TryTakeNewest(out var result))
                 {
-                    frameUploadPending = edgeUploadPending = true;
+                    uploadPending = true;
                     _latencyMs.Add(Stopwatch.GetElapsedTime(result.Frame.CapturedTicks).TotalMilliseconds);
                     shownAny = true;
                 }
 
                 var current = _results.ReadSlot;
-                if (frameUploadPending)
-                {
-                    frameUploadPending = !frameTexture.TryUpload(current.Frame.Pixels, current.Frame.Width, current.Frame.Height, PixelLayout.Bgr8);
-                }
-
-                if (edgeUploadPending)
-                {
-                    edgeUploadPending = !edgeTexture.TryUpload(current.RgbaPixels, current.Frame.Width, current.Frame.Height, PixelLayout.Rgba8);
-                }
-
-                if (shownAny && (current.Frame.Width != contentWidth || current.Frame.Height != contentHeight))
-                {
-                    (contentWidth, contentHeight) = (current.Frame.Width, current.Frame.Height);
-                    layoutWidth = -1;
-                }
-
-                if (_display.Width != layoutWidth || _display.Height != layoutHeight)
-                {
-                    (layoutWidth, layoutHeight) = (_display.Width, _display.Height);
-                    layout = PanelLayout.Grid(layoutWidth, layoutHeight, 2, (float)contentWidth / contentHeight, margin: 12);
-                }
-
-                var last = _options.Frames > 0 && rendered + 1 >= _options.Frames && shownAny;
+                var t0 = Stopwatch.GetTimestamp();
                 _display.BeginFrame(Background);
-                for (var i = 0; i < layout.Length; i++)
+                if (uploadPending)
                 {
-                    _display.FillRect(layout[i].Inset(-2), PanelBorder);
-                    _display.FillRect(layout[i], Background);
+                    uploadPending = !_view.TryUpload(current);
+                    _uploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
 
-                _display.DrawTexture(frameTexture, layout[0]);
-                _display.DrawTexture(edgeTexture, layout[1]);
+                var last = _options.Frames > 0 && rendered + 1 >= _options.Frames && shownAny && !uploadPending;
+                if (last)
+                {
+                    allocatedBeforeLast = GC.GetAllocatedBytesForCurrentThread();
+                }
+
+                var t1 = Stopwatch.GetTimestamp();
+                if (shownAny)
+                {
+                    _view.Draw(current, _status);
+                }
+
                 if (last && _options.Screenshot is { } path)
                 {
                     SaveScreenshot(path);
@@ -99,6 +88,7 @@ internal sealed partial class LiveSession
                 _screenshotRequested = false;
                 _display.EndFrame();
                 var now = Stopwatch.GetTimestamp();
+                _drawMs.Add(Stopwatch.GetElapsedTime(t1, now).TotalMilliseconds);
                 if (rendered++ == 0)
                 {
                     firstTicks = now;
@@ -121,10 +111,11 @@ internal sealed partial class LiveSession
                     return new RenderResult(rendered, firstTicks, lastTicks, why);
                 }
 
-                if (!_options.Headless && Stopwatch.GetElapsedTime(lastTitle) > TimeSpan.FromSeconds(0.5))
+                if (Stopwatch.GetElapsedTime(lastStatus) > TimeSpan.FromSeconds(0.25))
                 {
-                    lastTitle = now;
-                    UpdateTitle();
+                    _displayFps = (rendered - renderedAtStatus) / Stopwatch.GetElapsedTime(lastStatus, now).TotalSeconds;
+                    (lastStatus, renderedAtStatus) = (now, rendered);
+                    UpdateStatus();
                 }
 
                 pacer.Wait(_stop.Token);
@@ -133,16 +124,43 @@ internal sealed partial class LiveSession
         finally
         {
             _display.KeyPressed -= OnKey;
+            _display.Clicked -= OnClick;
         }
 
-        _renderAllocatedPerFrame = allocatedAtWarmup >= 0 && rendered > WarmupFrames
-            ? (double)(GC.GetAllocatedBytesForCurrentThread() - allocatedAtWarmup) / (rendered - WarmupFrames)
+        // The last frame's screenshot buffer is not per-frame work: count up to the start of that frame.
+        var end = allocatedBeforeLast >= 0 ? allocatedBeforeLast : GC.GetAllocatedBytesForCurrentThread();
+        var counted = allocatedBeforeLast >= 0 ? rendered - 1 : rendered;
+        _renderAllocatedPerFrame = allocatedAtWarmup >= 0 && counted > WarmupFrames
+            ? (double)(end - allocatedAtWarmup) / (counted - WarmupFrames)
             : double.NaN;
         return new RenderResult(rendered, firstTicks, lastTicks, null);
     }
 
+    /// <summary>Refreshes the status lines, a few times a second (strings are made here, not per frame).</summary>
+    private void UpdateStatus()
+    {
+        var inferred = Interlocked.Read(ref _framesInferred);
+        var seconds = Stopwatch.GetElapsedTime(_firstInferTicks, _lastInferTicks).TotalSeconds;
+        var inferenceFps = inferred > 1 && seconds > 0 ? (inferred - 1) / seconds : 0;
+        _status.Rates = string.Create(CultureInfo.InvariantCulture, $"inference {inferenceFps:0.0} fps, {_forwardMs.Percentile(50):0.0} ms");
+        _status.Latency = string.Create(CultureInfo.InvariantCulture, $"display {_displayFps:0} fps, latency {_latencyMs.Percentile(50):0} ms");
+        _status.Device = _device.Name;
+        _status.Source = _source.Description;
+        _status.Problem = _problem;
+        _status.Frozen = _frozen;
+        if (!_options.Headless)
+        {
+            _display.SetTitle($"ConvLive — {_pipeline.Describe} — {_status.Rates}");
+        }
+    }
+
     private void OnKey(KeyPress press)
     {
+        if (_view.OnKey(press))
+        {
+            return;
+        }
+
         switch (press.Key)
         {
             case Key.Escape or Key.Q:
@@ -153,19 +171,19 @@ internal sealed partial class LiveSession
                 break;
             case Key.F or Key.Space when !press.IsRepeat:
                 _frozen = !_frozen;
+                _status.Frozen = _frozen;
                 break;
-            case Key.C when !press.IsRepeat:
-                _kernel = Kernels[(Array.IndexOf(Kernels, _kernel) + 1) % Kernels.Length];
+            case Key.C when !press.IsRepeat && _pipeline is EdgePipeline edge:
+                edge.Choice.Next();
+                break;
+            case Key.Tab when !press.IsRepeat && _options.Sources.Count > 1:
+                var index = Array.IndexOf(_options.Sources.ToArray(), _options.Sources.FirstOrDefault(s => _source.Description.StartsWith(s, StringComparison.Ordinal)));
+                _nextSource = (index + 1) % _options.Sources.Count;
                 break;
         }
     }
 
-    private void UpdateTitle()
-    {
-        var inferred = Interlocked.Read(ref _framesInferred);
-        _display.SetTitle(string.Create(CultureInfo.InvariantCulture,
-            $"ConvLive — {_kernel.Name} kernel · {_inferenceMs.Percentile(50):0.0} ms/frame · {inferred} frames · {_device.Name}{(_frozen ? " · FROZEN" : string.Empty)}"));
-    }
+    private void OnClick(MouseClick click) => _view.OnClick(click);
 
     private void SaveScreenshot(string path)
     {

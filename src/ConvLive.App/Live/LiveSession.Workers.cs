@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using ConvLive.App.Loop;
+using ConvLive.Capture;
 
 namespace ConvLive.App.Live;
 
@@ -11,6 +12,7 @@ internal sealed partial class LiveSession
     private static readonly TimeSpan ProblemReportInterval = TimeSpan.FromSeconds(5);
 
     private double _inferenceAllocatedPerFrame = double.NaN;
+    private volatile string? _problem;
 
     private void CaptureLoop()
     {
@@ -20,17 +22,26 @@ internal sealed partial class LiveSession
         var lastReport = 0L;
         while (!token.IsCancellationRequested)
         {
+            if (_nextSource >= 0)
+            {
+                SwitchSource();
+                pacer = new FramePacer(_source.PacesItself ? 0 : _source.FramesPerSecond);
+            }
+
             try
             {
+                var t0 = Stopwatch.GetTimestamp();
                 if (_source.TryRead(_frames.WriteSlot))
                 {
                     var now = Stopwatch.GetTimestamp();
+                    _captureMs.Add(Stopwatch.GetElapsedTime(t0, now).TotalMilliseconds);
                     if (Interlocked.Increment(ref _framesCaptured) == 1)
                     {
                         _firstCaptureTicks = now;
                     }
 
                     _lastCaptureTicks = now;
+                    _problem = null;
                     _frames.Publish();
                     _frameReady.Set();
                 }
@@ -38,6 +49,7 @@ internal sealed partial class LiveSession
                 {
                     // The source keeps its own retry policy (a camera reopens itself); report, wait, go on.
                     var problem = _source.LastProblem ?? "the source gave no frame";
+                    _problem = problem;
                     if (problem != lastProblem || Stopwatch.GetElapsedTime(lastReport) > ProblemReportInterval)
                     {
                         _log.WriteLine($"capture: {problem}");
@@ -50,11 +62,31 @@ internal sealed partial class LiveSession
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
+                _problem = $"capture failed: {e.Message}; retrying";
                 _log.WriteLine($"capture: {e.Message}; retrying in 1 s");
                 token.WaitHandle.WaitOne(1000);
             }
 
             pacer.Wait(token);
+        }
+    }
+
+    /// <summary>Opens the source Tab asked for; on failure keeps the current one and says why.</summary>
+    private void SwitchSource()
+    {
+        var index = Interlocked.Exchange(ref _nextSource, -1);
+        try
+        {
+            var next = FrameSources.Open(_options.Sources[index]);
+            var old = _source;
+            _source = next;
+            old.Dispose();
+            _log.WriteLine($"source: {next.Description}");
+        }
+        catch (FrameSourceException e)
+        {
+            _problem = e.Message;
+            _log.WriteLine($"capture: {e.Message}");
         }
     }
 
@@ -71,20 +103,12 @@ internal sealed partial class LiveSession
 
             try
             {
-                var kernel = _kernel;
-                if (!ReferenceEquals(_filter.Kernel, kernel))
-                {
-                    _filter.Kernel = kernel;
-                }
-
                 var slot = _results.WriteSlot;
-                slot.Prepare(frame);
-                slot.KernelName = kernel.Name;
-                var t0 = Stopwatch.GetTimestamp();
-                _filter.Run(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.RgbaPixels, []);
+                _pipeline.Process(frame, slot);
                 var t1 = Stopwatch.GetTimestamp();
-                slot.InferenceMs = Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds;
-                _inferenceMs.Add(slot.InferenceMs);
+                _preprocessMs.Add(slot.PreprocessMs);
+                _forwardMs.Add(slot.ForwardMs);
+                _packMs.Add(slot.PackMs);
                 _results.Publish();
                 if (Interlocked.Increment(ref _framesInferred) == 1)
                 {
@@ -103,7 +127,7 @@ internal sealed partial class LiveSession
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                _fatal = $"{_device.Name} failed while filtering a frame: {e.Message}. Try --device cpu.";
+                _fatal = $"{_device.Name} failed while running a frame through the {_pipeline.Describe}: {e.Message}. Try --device cpu.";
                 _display.RequestClose();
                 return;
             }

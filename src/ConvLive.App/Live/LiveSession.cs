@@ -3,7 +3,12 @@
 using System.Diagnostics;
 using ConvLive.App.Loop;
 using ConvLive.Capture;
+using ConvLive.Engine.Backends;
 using ConvLive.Engine.Devices;
+using ConvLive.Engine.Graph;
+using ConvLive.Engine.Live;
+using ConvLive.Engine.Models;
+using ConvLive.Engine.Onnx;
 using ConvLive.Engine.Vision;
 using ConvLive.Render;
 
@@ -13,24 +18,30 @@ namespace ConvLive.App.Live;
 /// The live loop: a capture thread, an inference thread and the render thread (the caller's), joined by two
 /// newest-wins triple buffers. Display never waits for inference and inference never waits for the camera.
 /// </summary>
-/// <remarks>Owns the source, the device, the filter and the display. Construct and run on the render thread.</remarks>
+/// <remarks>Owns the source, device, backend, pipeline and display. Construct and run on the render thread.</remarks>
 internal sealed partial class LiveSession : IDisposable
 {
-    private static readonly Kernel2D[] Kernels = [Kernel2D.Vertical, Kernel2D.Horizontal, Kernel2D.SobelX, Kernel2D.SobelY];
-
     private readonly LiveOptions _options;
     private readonly TextWriter _log;
-    private readonly IFrameSource _source;
     private readonly ComputeDevice _device;
-    private readonly IFrameFilter _filter;
+    private readonly IBackend? _backend;
+    private readonly IFramePipeline _pipeline;
     private readonly Display _display;
+    private readonly FontAtlas _font;
+    private readonly ILiveView _view;
     private readonly TripleBuffer<VideoFrame> _frames = new(() => new VideoFrame());
-    private readonly TripleBuffer<EdgeResult> _results = new(() => new EdgeResult());
+    private readonly TripleBuffer<FrameResult> _results = new(() => new FrameResult());
     private readonly AutoResetEvent _frameReady = new(false);
     private readonly CancellationTokenSource _stop = new();
     private readonly SampleRecorder _latencyMs = new();
-    private readonly SampleRecorder _inferenceMs = new();
-    private volatile Kernel2D _kernel = Kernel2D.Vertical;
+    private readonly SampleRecorder _captureMs = new();
+    private readonly SampleRecorder _preprocessMs = new();
+    private readonly SampleRecorder _forwardMs = new();
+    private readonly SampleRecorder _packMs = new();
+    private readonly SampleRecorder _uploadMs = new();
+    private readonly SampleRecorder _drawMs = new();
+    private volatile IFrameSource _source;
+    private volatile int _nextSource = -1;
     private volatile string? _fatal;
     private long _framesCaptured;
     private long _framesInferred;
@@ -39,48 +50,62 @@ internal sealed partial class LiveSession : IDisposable
     private long _firstInferTicks;
     private long _lastInferTicks;
 
-    private LiveSession(LiveOptions options, TextWriter log, IFrameSource source, ComputeDevice device, IFrameFilter filter, Display display)
+    private LiveSession(LiveOptions options, TextWriter log, IFrameSource source, ComputeDevice device, IBackend? backend, IFramePipeline pipeline, Display display)
     {
         _options = options;
         _log = log;
         _source = source;
         _device = device;
-        _filter = filter;
+        _backend = backend;
+        _pipeline = pipeline;
         _display = display;
+        _font = GlyphRasterizer.Create(display);
+        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model) : new EdgeView(display, _font);
     }
 
-    /// <summary>Opens source, device, kernels and display, in that order, releasing what opened if a later step fails.</summary>
+    /// <summary>Opens source, device, model and display, in that order, releasing what opened if a later step fails.</summary>
     /// <exception cref="FrameSourceException">The source does not open.</exception>
     /// <exception cref="DeviceUnavailableException">The device does not open.</exception>
+    /// <exception cref="ModelException">The model is missing or does not load.</exception>
     /// <exception cref="RenderException">No window or context.</exception>
     public static LiveSession Open(LiveOptions options, TextWriter log)
     {
-        var source = OpenSource(options.Source, log);
+        var source = OpenSource(options.Sources.Count > 0 ? options.Sources[0] : null, log);
         ComputeDevice? device = null;
-        IFrameFilter? filter = null;
+        IBackend? backend = null;
+        IFramePipeline? pipeline = null;
         try
         {
             device = ComputeDevice.Open(options.Device, line => log.WriteLine($"device: {line}"));
-            filter = FrameFilters.Create(device);
+            if (options.Model == "none")
+            {
+                pipeline = new EdgePipeline(FrameFilters.Create(device), new KernelChoice());
+            }
+            else
+            {
+                backend = Backend.Create(device);
+                pipeline = new ModelPipeline(OpenModel(options.Model, backend, log));
+            }
+
             var display = options.Headless
                 ? Display.CreateHeadless(options.Width, options.Height)
                 : Display.CreateWindow("ConvLive", options.Width, options.Height);
             log.WriteLine($"source: {source.Description}");
             log.WriteLine($"device: {device.Name}");
+            log.WriteLine($"{pipeline.Describe}");
             log.WriteLine($"display: {display.Kind}, {display.Renderer}, OpenGL {display.Version}");
-            return new LiveSession(options, log, source, device, filter, display);
+            return new LiveSession(options, log, source, device, backend, pipeline, display);
         }
         catch
         {
-            filter?.Dispose();
+            pipeline?.Dispose();
+            backend?.Dispose();
             device?.Dispose();
             source.Dispose();
             throw;
         }
     }
 
-    /// <summary>Runs until the window closes, a quit key, or <see cref="LiveOptions.Frames"/> frames.</summary>
-    /// <returns>The process exit code: 0 on success, 1 when the run failed.</returns>
     public int Run()
     {
         var started = Stopwatch.GetTimestamp();
@@ -117,13 +142,22 @@ internal sealed partial class LiveSession : IDisposable
             return 1;
         }
 
-        return render.Failure is null ? 0 : 1;
+        if (render.Failure is { } failure)
+        {
+            _log.WriteLine($"error: {failure}");
+            return 1;
+        }
+
+        return 0;
     }
 
     public void Dispose()
     {
+        _view.Dispose();
+        _font.Dispose();
         _display.Dispose();
-        _filter.Dispose();
+        _pipeline.Dispose();
+        _backend?.Dispose();
         _device.Dispose();
         _source.Dispose();
         _frameReady.Dispose();
@@ -148,6 +182,41 @@ internal sealed partial class LiveSession : IDisposable
         }
     }
 
+    private static LiveModel OpenModel(string? requested, IBackend backend, TextWriter log)
+    {
+        var catalog = ModelCatalog.Default();
+        if (requested is null)
+        {
+            var alexnet = catalog.Find("alexnet");
+            if (alexnet is not null && catalog.Locate(alexnet.File) is not null)
+            {
+                return LiveModel.Open(backend, catalog, alexnet);
+            }
+
+            log.WriteLine("model: AlexNet's weights are not here, so ResNet-18 features run instead; get AlexNet with ./convlive models get alexnet");
+            requested = "resnet18-features";
+        }
+
+        if (catalog.Find(requested) is { } manifest)
+        {
+            return LiveModel.Open(backend, catalog, manifest);
+        }
+
+        if (!File.Exists(requested))
+        {
+            throw new ModelException($"--model {requested}: no such file and no manifest of that name; known: {string.Join(", ", catalog.Manifests.Select(m => m.Name))}, or give an .onnx path");
+        }
+
+        // A model file without a manifest: the zoo's AlexNet layout (LRN) takes BGR minus the mean, anything else
+        // torchvision's RGB ImageNet normalisation; a manifest with the same file name wins.
+        var graph = OnnxLoader.Load(requested);
+        var named = catalog.Manifests.FirstOrDefault(m => Path.GetFileName(m.File) == Path.GetFileName(requested));
+        var spec = named?.Input ?? (graph.Nodes.Any(n => n.OpType == "LRN") ? catalog.Find("alexnet")?.Input : catalog.Find("alexnet-torchvision")?.Input) ?? new InputSpec();
+        var labelsPath = catalog.Locate("imagenet_classes.txt");
+        var labels = labelsPath is null ? null : File.ReadAllLines(labelsPath);
+        return LiveModel.Open(backend, Path.GetFileNameWithoutExtension(requested), graph, null, spec, labels);
+    }
+
     private LiveStats CollectStats(RenderResult render, double elapsedSeconds)
     {
         static double Rate(long count, long first, long last) =>
@@ -164,14 +233,22 @@ internal sealed partial class LiveSession : IDisposable
             CaptureFps = Rate(_framesCaptured, _firstCaptureTicks, _lastCaptureTicks),
             LatencyMsP50 = _latencyMs.Percentile(50),
             LatencyMsP95 = _latencyMs.Percentile(95),
-            InferenceMsP50 = _inferenceMs.Percentile(50),
+            InferenceMsP50 = _forwardMs.Percentile(50),
+            CaptureMsP50 = _captureMs.Percentile(50),
+            PreprocessMsP50 = _preprocessMs.Percentile(50),
+            ForwardMsP50 = _forwardMs.Percentile(50),
+            PackMsP50 = _packMs.Percentile(50),
+            UploadMsP50 = _uploadMs.Percentile(50),
+            DrawMsP50 = _drawMs.Percentile(50),
+            TappedLayers = _view.TappedLayers,
             ElapsedSeconds = elapsedSeconds,
             RenderThreadBytesPerFrame = _renderAllocatedPerFrame,
             InferenceThreadBytesPerFrame = _inferenceAllocatedPerFrame,
             Device = _device.Name,
             Source = _source.Description,
             Display = $"{_display.Kind}, {_display.Renderer}",
-            Kernel = _kernel.ToString(),
+            Kernel = _pipeline is EdgePipeline edge ? edge.Choice.Current.ToString() : string.Empty,
+            Model = _pipeline is ModelPipeline m ? m.Model.Name : "none",
         };
     }
 }

@@ -30,6 +30,22 @@ internal sealed class LiveStats
 
     public double ElapsedSeconds { get; init; }
 
+    public double CaptureMsP50 { get; init; }
+
+    public double PreprocessMsP50 { get; init; }
+
+    public double ForwardMsP50 { get; init; }
+
+    public double PackMsP50 { get; init; }
+
+    public double UploadMsP50 { get; init; }
+
+    public double DrawMsP50 { get; init; }
+
+    public int TappedLayers { get; init; }
+
+    public string Model { get; init; } = "none";
+
     /// <summary>Managed bytes the render thread allocated per frame after warm-up (the hot path should not allocate).</summary>
     public double RenderThreadBytesPerFrame { get; init; }
 
@@ -46,7 +62,7 @@ internal sealed class LiveStats
 
     public string Summary() => string.Create(CultureInfo.InvariantCulture,
         $"rendered {FramesRendered} frames at {DisplayFps:0.0} fps; inferred {FramesInferred} at {InferenceFps:0.0} fps " +
-        $"({InferenceMsP50:0.0} ms median); latency p50 {LatencyMsP50:0.0} ms, p95 {LatencyMsP95:0.0} ms; {Device}; {Source}");
+        $"({InferenceMsP50:0.0} ms median); {Model}; {TappedLayers} layers tapped; latency p50 {LatencyMsP50:0.0} ms, p95 {LatencyMsP95:0.0} ms; {Device}; {Source}");
 
     /// <summary>Writes the JSON through a temporary file and a rename.</summary>
     public void Write(string path)
@@ -69,6 +85,16 @@ internal sealed class LiveStats
             WriteFinite(json, "latencyMsP95", LatencyMsP95);
             WriteFinite(json, "inferenceMsP50", InferenceMsP50);
             WriteFinite(json, "elapsedSeconds", ElapsedSeconds);
+            json.WriteNumber("tappedLayers", TappedLayers);
+            json.WriteString("model", Model);
+            json.WriteStartObject("stageMsP50");
+            WriteFinite(json, "capture", CaptureMsP50);
+            WriteFinite(json, "preprocess", PreprocessMsP50);
+            WriteFinite(json, "forward", ForwardMsP50);
+            WriteFinite(json, "pack", PackMsP50);
+            WriteFinite(json, "upload", UploadMsP50);
+            WriteFinite(json, "draw", DrawMsP50);
+            json.WriteEndObject();
             WriteFinite(json, "renderThreadBytesPerFrame", RenderThreadBytesPerFrame);
             WriteFinite(json, "inferenceThreadBytesPerFrame", InferenceThreadBytesPerFrame);
             json.WriteString("device", Device);

@@ -3,10 +3,12 @@
 namespace ConvLive.App.Loop;
 
 /// <summary>Keeps the last <c>capacity</c> samples (e.g. milliseconds) in a ring; percentiles on demand.</summary>
-/// <remarks>Adding allocates nothing. Not thread safe: one thread adds, and reads happen after it stopped.</remarks>
+/// <remarks>Adding and reading allocate nothing. One thread adds; a reader on another thread may see a sample
+/// being replaced, which only matters to the figure shown that moment.</remarks>
 internal sealed class SampleRecorder(int capacity = 8192)
 {
     private readonly double[] _ring = new double[capacity];
+    private readonly double[] _sorted = new double[capacity];
     private long _count;
 
     /// <summary>Samples added in all, including those the ring has forgotten.</summary>
@@ -27,8 +29,10 @@ internal sealed class SampleRecorder(int capacity = 8192)
             return double.NaN;
         }
 
-        var sorted = _ring.AsSpan(0, n).ToArray();
-        Array.Sort(sorted);
+        // Sorting into a kept scratch array: reading a percentile allocates nothing.
+        var sorted = _sorted.AsSpan(0, n);
+        _ring.AsSpan(0, n).CopyTo(sorted);
+        sorted.Sort();
         var rank = Math.Clamp(p, 0, 100) / 100 * (n - 1);
         var lo = (int)Math.Floor(rank);
         var hi = Math.Min(lo + 1, n - 1);

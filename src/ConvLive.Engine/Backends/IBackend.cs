@@ -27,6 +27,9 @@ public interface IBackend : IDisposable
     /// <returns>The tensor.</returns>
     DeviceTensor Allocate(TensorShape shape);
 
+    /// <summary>Waits until every launched op has finished (a no-op on the CPU backend).</summary>
+    void Synchronize();
+
     /// <summary>Allocates a byte buffer (contents undefined); the caller owns it.</summary>
     /// <param name="length">Bytes.</param>
     /// <returns>The buffer.</returns>

@@ -31,7 +31,7 @@ public sealed class ComputeDevice : IDisposable
         _context = context;
         Accelerator = accelerator;
         Stream = accelerator?.CreateStream();
-        Workers = accelerator is null ? new CpuWorkers() : null;
+        Workers = accelerator is null ? new CpuWorkers(CpuThreads()) : null;
     }
 
     /// <summary>The concrete kind opened: never <see cref="DeviceKind.Auto"/> or <see cref="DeviceKind.Ilgpu"/>.</summary>
@@ -95,6 +95,14 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
+    /// <summary>Threads the CPU backend uses: $CONVLIVE_THREADS when set (1 leaves a core to the display on
+    /// small machines), else every core.</summary>
+    /// <returns>The thread count.</returns>
+    public static int CpuThreads() =>
+        int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_THREADS"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+            ? Math.Min(n, Environment.ProcessorCount)
+            : Environment.ProcessorCount;
+
     /// <summary>Describes the SIMD width the CPU backend uses here, e.g. <c>AVX-512</c>.</summary>
     /// <returns>The widest hardware-accelerated vector width as a short name.</returns>
     public static string CpuSimdName() =>
@@ -120,7 +128,7 @@ public sealed class ComputeDevice : IDisposable
     }
 
     private static ComputeDevice OpenCpu() =>
-        new(DeviceKind.Cpu, $"cpu ({CpuSimdName()}, {Environment.ProcessorCount} threads)", null, null);
+        new(DeviceKind.Cpu, $"cpu ({CpuSimdName()}, {CpuThreads()} threads)", null, null);
 
     private static ComputeDevice OpenIlgpuCpu()
     {

@@ -112,6 +112,38 @@ public sealed class CompiledModel : IDisposable
         }
     }
 
+    /// <summary>Runs every node <paramref name="runs"/> times, reading back after each node so the time is the
+    /// node's own (on ILGPU that includes a synchronisation), and returns each node's median.</summary>
+    /// <param name="runs">Timed runs.</param>
+    /// <returns>(node name, op, median ms) per node that does work.</returns>
+    public IReadOnlyList<(string Node, string Op, double MedianMs)> Profile(int runs)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var times = new double[_steps.Count][];
+        for (var i = 0; i < times.Length; i++)
+        {
+            times[i] = new double[runs];
+        }
+
+        for (var r = 0; r < runs; r++)
+        {
+            for (var i = 0; i < _steps.Count; i++)
+            {
+                var (layer, inputs, outputs, _) = _steps[i];
+                var start = System.Diagnostics.Stopwatch.GetTimestamp();
+                layer.Run(_backend, inputs, outputs);
+                _backend.Synchronize();
+                times[i][r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        }
+
+        return _steps.Select((s, i) =>
+        {
+            Array.Sort(times[i]);
+            return (s.Node.Name, s.Node.OpType, times[i][runs / 2]);
+        }).ToList();
+    }
+
     /// <summary>Reads any float value (an output or a tap) into <paramref name="destination"/>.</summary>
     /// <param name="name">A value name.</param>
     /// <param name="destination">Exactly its shape's length.</param>

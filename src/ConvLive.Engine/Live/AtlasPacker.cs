@@ -40,7 +40,8 @@ public static class AtlasPacker
                 channels = shape[1];
                 tileW = shape[3];
                 tileH = shape[2];
-                columns = Math.Max(1, (int)Math.Ceiling(Math.Sqrt(channels * (tileH + 1.0) / (tileW + 1.0))));
+                // The network input's channels sit in one row, so the GPU can fetch R, G and B at one fixed step.
+                columns = op == "Input" ? channels : Math.Max(1, (int)Math.Ceiling(Math.Sqrt(channels * (tileH + 1.0) / (tileW + 1.0))));
                 while (columns * (tileW + 1) > Width)
                 {
                     columns--;

@@ -34,6 +34,7 @@ public sealed class LiveModel : IDisposable
     private readonly string _output;
     private readonly DeviceBytes _atlas;
     private readonly InputSpec _spec;
+    private readonly DeviceTensor _preprocessTarget; // (1,3,Size,Size) view of the first graph's input
     private DeviceBytes? _frame;
 
     private LiveModel(string name, IBackend backend, CompiledModel net, CompiledModel? prep, InputSpec spec, IReadOnlyList<string>? labels)
@@ -59,6 +60,7 @@ public sealed class LiveModel : IDisposable
             }
         }
 
+        _preprocessTarget = (prep is null ? net.Tensor(_netInput) : prep.Tensor(_prepInput)).Reshape(new TensorShape(1, 3, spec.Size, spec.Size));
         Taps = AtlasPacker.Layout(values, out var height);
         AtlasHeight = height;
         _atlas = backend.AllocateBytes(AtlasPacker.Width * height);
@@ -158,9 +160,8 @@ public sealed class LiveModel : IDisposable
         }
 
         _backend.UploadBytes(_frame, bgr);
-        var target = _prep is null ? _net.Tensor(_netInput) : _prep.Tensor(_prepInput);
         var p = PreprocessParams.Create(width, height, _spec.Size, _spec.Resize, InputIsBgr, _spec.Scale, _spec.Mean, _spec.Std);
-        _backend.Preprocess(target.Reshape(new TensorShape(1, 3, _spec.Size, _spec.Size)), _frame, p);
+        _backend.Preprocess(_preprocessTarget, _frame, p);
         var t1 = Stopwatch.GetTimestamp();
         if (_prep is not null)
         {

@@ -16,6 +16,6 @@ public sealed record TapInfo(string Name, string Op, TensorShape Shape, TileLayo
     /// <summary>Channels (or neurons, for a vector).</summary>
     public int Channels => IsVector ? Shape.Length : Shape[1];
 
-    /// <summary>A short description, e.g. <c>conv1_1 Conv 96×54×54</c>.</summary>
-    public string Title => IsVector ? $"{Name} {Op} {Shape.Length}" : $"{Name} {Op} {Shape[1]}×{Shape[2]}×{Shape[3]}";
+    /// <summary>A short description, e.g. <c>conv1_1 Conv 96x54x54</c> (ASCII: the app's font has no ×).</summary>
+    public string Title => IsVector ? $"{Name} {Op} {Shape.Length}" : $"{Name} {Op} {Shape[1]}x{Shape[2]}x{Shape[3]}";
 }

@@ -32,6 +32,14 @@ public sealed partial class CpuBackend
             beta = p.Beta;
         }
 
+        if (p.TransB && !p.TransA)
+        {
+            // Fully connected layers store W as (N,K): y = x·Wᵀ. Never transpose W (151 MB for fc6) per call:
+            // at batch 1 it is a matrix-vector product y = W·x, otherwise (x·Wᵀ)ᵀ = W·xᵀ with the small xᵀ packed.
+            GemmTransposedB(yd, ad, bd, p, beta);
+            return;
+        }
+
         var scratch = Scratch((p.TransA ? (long)p.M * p.K : 0) + (p.TransB ? (long)p.K * p.N : 0));
         if (p.TransA)
         {
@@ -60,6 +68,36 @@ public sealed partial class CpuBackend
             for (var batch = 0; batch < p.Batch; batch++)
             {
                 Sgemm.Multiply(p.M, p.N, p.K, 1f, ap + p.AOffsets[batch], p.K, bp + p.BOffsets[batch], p.N, 0f, yp + ((long)batch * p.M * p.N), p.N, _workers);
+            }
+        }
+    }
+
+    private unsafe void GemmTransposedB(float[] y, float[] a, float[] w, GemmParams p, float beta)
+    {
+        if (p.M == 1)
+        {
+            fixed (float* wp = w, xp = a, yp = y)
+            {
+                Sgemm.Multiply(p.N, 1, p.K, p.Alpha, wp, p.K, xp, 1, beta, yp, 1, _workers);
+            }
+
+            return;
+        }
+
+        var scratch = Scratch(((long)p.K * p.M) + ((long)p.N * p.M));
+        Transpose(scratch, 0, a, p.M, p.K);
+        var product = p.K * p.M;
+        fixed (float* wp = w, sp = scratch)
+        {
+            Sgemm.Multiply(p.N, p.M, p.K, 1f, wp, p.K, sp, p.M, 0f, sp + product, p.M, _workers);
+        }
+
+        for (var i = 0; i < p.M; i++)
+        {
+            for (var j = 0; j < p.N; j++)
+            {
+                ref var yij = ref y[(i * p.N) + j];
+                yij = (p.Alpha * scratch[product + (j * p.M) + i]) + (beta == 0f ? 0f : beta * yij);
             }
         }
     }

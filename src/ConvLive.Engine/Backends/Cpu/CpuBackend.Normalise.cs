@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Numerics.Tensors;
 using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
@@ -10,26 +11,38 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Lrn(DeviceTensor y, DeviceTensor x, LrnParams p)
     {
+        // Per image, a band of spatial positions per worker; per channel the window's sum of squares is a few
+        // vector multiply-adds over the band, and the power is exp(−beta·log(…)), all through TensorPrimitives.
         float[] yd = Cast(y).Data, xd = Cast(x).Data;
         int before = (p.Size - 1) / 2, after = p.Size - 1 - before;
         var scale = p.Alpha / p.Size;
-        _workers.For(p.N * p.C, plane =>
+        var bands = Math.Min(p.Spatial, _workers.Size * 4);
+        for (var n = 0; n < p.N; n++)
         {
-            int n = plane / p.C, c = plane % p.C;
-            int c0 = Math.Max(0, c - before), c1 = Math.Min(p.C - 1, c + after);
-            var offset = plane * p.Spatial;
-            for (var s = 0; s < p.Spatial; s++)
+            var image = n * p.C * p.Spatial;
+            _workers.For(bands, band =>
             {
-                var sum = 0f;
-                for (var k = c0; k <= c1; k++)
+                int s0 = (int)((long)p.Spatial * band / bands), s1 = (int)((long)p.Spatial * (band + 1) / bands), len = s1 - s0;
+                Span<float> sum = len <= 1024 ? stackalloc float[len] : new float[len];
+                for (var c = 0; c < p.C; c++)
                 {
-                    var v = xd[(((n * p.C) + k) * p.Spatial) + s];
-                    sum += v * v;
-                }
+                    sum.Clear();
+                    for (var k = Math.Max(0, c - before); k <= Math.Min(p.C - 1, c + after); k++)
+                    {
+                        var xk = xd.AsSpan(image + (k * p.Spatial) + s0, len);
+                        TensorPrimitives.MultiplyAdd(xk, xk, sum, sum);
+                    }
 
-                yd[offset + s] = xd[offset + s] / MathF.Pow(p.Bias + (scale * sum), p.Beta);
-            }
-        });
+                    TensorPrimitives.Multiply(sum, scale, sum);
+                    TensorPrimitives.Add(sum, p.Bias, sum);
+                    TensorPrimitives.Log(sum, sum);
+                    TensorPrimitives.Multiply(sum, -p.Beta, sum);
+                    TensorPrimitives.Exp(sum, sum);
+                    var offset = image + (c * p.Spatial) + s0;
+                    TensorPrimitives.Multiply(xd.AsSpan(offset, len), sum, yd.AsSpan(offset, len));
+                }
+            });
+        }
     }
 
     /// <inheritdoc/>

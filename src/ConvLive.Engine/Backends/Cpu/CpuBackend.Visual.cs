@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Numerics.Tensors;
 using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
@@ -56,21 +57,24 @@ public sealed partial class CpuBackend
         var plane = x.Length / layout.Channels;
         _workers.For(layout.Channels, c =>
         {
-            var values = xd.AsSpan(c * plane, plane);
-            var min = float.PositiveInfinity;
-            var max = float.NegativeInfinity;
-            foreach (var v in values)
-            {
-                min = MathF.Min(min, v);
-                max = MathF.Max(max, v);
-            }
-
+            ReadOnlySpan<float> values = xd.AsSpan(c * plane, plane);
+            var min = TensorPrimitives.Min(values);
+            var max = TensorPrimitives.Max(values);
             var scale = max > min ? 255f / (max - min) : 0f;
+            var offset = 0.5f - (min * scale);
             var (tx, ty) = layout.TileOrigin(c);
-            for (var i = 0; i < layout.TileW * layout.TileH; i++)
+            for (var row = 0; row < layout.TileH; row++)
             {
-                int row = i / layout.TileW, col = i % layout.TileW;
-                bytes[layout.Offset + ((ty + row) * layout.AtlasWidth) + tx + col] = i < plane ? (byte)(((values[i] - min) * scale) + 0.5f) : (byte)0;
+                var dst = bytes.AsSpan(layout.Offset + ((ty + row) * layout.AtlasWidth) + tx, layout.TileW);
+                var start = row * layout.TileW;
+                var count = Math.Clamp(plane - start, 0, layout.TileW);
+                var src = values.Slice(Math.Min(start, plane), count);
+                for (var col = 0; col < count; col++)
+                {
+                    dst[col] = (byte)((src[col] * scale) + offset);
+                }
+
+                dst[count..].Clear();
             }
         });
     }

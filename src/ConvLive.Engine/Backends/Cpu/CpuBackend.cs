@@ -39,6 +39,12 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public void Synchronize()
+    {
+        // Every op has finished when it returns.
+    }
+
+    /// <inheritdoc/>
     public void Upload(DeviceTensor destination, ReadOnlySpan<float> source)
     {
         var d = Cast(destination);

@@ -77,6 +77,9 @@ public sealed class IlgpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public void Synchronize() => _stream.Synchronize();
+
+    /// <inheritdoc/>
     public void Upload(DeviceTensor destination, ReadOnlySpan<float> source)
     {
         var d = Cast(destination);

@@ -1,0 +1,385 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Globalization;
+using ConvLive.Engine.Live;
+using ConvLive.Render;
+
+namespace ConvLive.App.Live;
+
+/// <summary>
+/// What a network sees: the camera frame, the input as the network gets it, every tapped layer's channels as
+/// thumbnails, the selected layer large with its channel grid, the selected channel zoomed, fully connected
+/// layers as bars, the top-5 classes and the rates. One 8-bit atlas texture holds every layer; a colormap
+/// lookup texture colours it on the GPU, so switching colormaps costs nothing.
+/// </summary>
+internal sealed class ModelView : ILiveView
+{
+    private static readonly Colour Border = new(0.22f, 0.22f, 0.25f);
+    private static readonly Colour Text = new(0.88f, 0.88f, 0.88f);
+    private static readonly Colour Dim = new(0.6f, 0.6f, 0.65f);
+    private static readonly Colour Highlight = new(1f, 0.75f, 0.2f);
+    private static readonly Colour Bar = new(0.35f, 0.7f, 1f);
+
+    private readonly Display _display;
+    private readonly FontAtlas _font;
+    private readonly LiveModel _model;
+    private readonly PanelTexture _frame;
+    private readonly PanelTexture _atlas;
+    private readonly PanelTexture[] _luts;
+    private readonly string[] _titles;
+    private readonly string[] _topText = ["", "", "", "", ""];
+    private readonly int[] _topShown = [-2, -2, -2, -2, -2];
+    private readonly float[] _topProbShown = new float[5];
+    private readonly RectF[] _thumbs;
+    private bool _framePending;
+    private bool _atlasPending;
+    private FrameResult? _last;
+    private int _layer;
+    private int _channel;
+    private int _colormap;
+    private bool _help;
+    private bool _sidePanels = true;
+    private string _selection = string.Empty;
+    private (int Layer, int Channel) _selectionFor = (-1, -1);
+    private RectF _bigRect;
+    private RectF _zoomRect;
+    private (int W, int H) _layoutFor;
+
+    public ModelView(Display display, FontAtlas font, LiveModel model)
+    {
+        _display = display;
+        _font = font;
+        _model = model;
+        _frame = display.CreateTexture(smooth: true);
+        _atlas = display.CreateTexture(smooth: false);
+        _luts = Colormaps.Names.Select(n => display.CreateLut(Colormaps.Table(n))).ToArray();
+        _titles = model.Taps.Select(t => t.Title).ToArray();
+        _thumbs = new RectF[model.Taps.Count];
+        _layer = Math.Min(1, model.Taps.Count - 1);
+    }
+
+    public int TappedLayers => _model.Taps.Count - 1;
+
+    /// <summary>The selected layer (0 is the network input).</summary>
+    public int SelectedLayer => _layer;
+
+    /// <summary>The selected channel of that layer.</summary>
+    public int SelectedChannel => _channel;
+
+    public bool TryUpload(FrameResult result)
+    {
+        if (!ReferenceEquals(result, _last))
+        {
+            (_framePending, _atlasPending, _last) = (true, true, result);
+        }
+
+        var f = result.Frame;
+        if (_framePending)
+        {
+            _framePending = !_frame.TryUpload(result.BgraPixels, f.Width, f.Height, PixelLayout.Bgra8);
+        }
+
+        if (_atlasPending)
+        {
+            _atlasPending = !_atlas.TryUpload(result.Atlas.AsSpan(0, _model.AtlasWidth * _model.AtlasHeight), _model.AtlasWidth, _model.AtlasHeight, PixelLayout.PackedGrey8);
+        }
+
+        return !_framePending && !_atlasPending;
+    }
+
+    public void Draw(FrameResult result, StatusText status)
+    {
+        int w = _display.Width, h = _display.Height;
+        if ((w, h) != _layoutFor)
+        {
+            Layout(w, h);
+        }
+
+        const float M = 10;
+        var line = _font.CellHeight + 2;
+        var left = _sidePanels ? w * 0.26f : 0;
+        if (_sidePanels)
+        {
+            var cameraBox = new RectF(M, M + line, left - (2 * M), (h * 0.3f) - line);
+            var camera = cameraBox.Fit(Math.Max(result.Frame.Width, 1), Math.Max(result.Frame.Height, 1));
+            Frame(camera);
+            _display.DrawTexture(_frame, camera);
+            _display.DrawText(_font, "camera", camera.X, camera.Y - line, Dim);
+
+            var inputTop = cameraBox.Bottom + M + line;
+            var side = Math.Min(left - (2 * M), h * 0.3f);
+            var input = new RectF(M, inputTop, side, side);
+            Frame(input);
+            var tap = _model.Taps[0];
+            var (uv, stepU, stepV) = TileUv(tap, 0);
+            _display.DrawChannels(_atlas, input, uv, stepU, stepV, _model.InputIsBgr);
+            _display.DrawText(_font, _titles[0], input.X, input.Y - line, Dim);
+
+            var y = input.Bottom + M;
+            if (_model.Labels is { } labels)
+            {
+                for (var k = 0; k < 5; k++)
+                {
+                    if (result.Top[k] != _topShown[k] || result.TopProbabilities[k] != _topProbShown[k])
+                    {
+                        _topShown[k] = result.Top[k];
+                        _topProbShown[k] = result.TopProbabilities[k];
+                        _topText[k] = result.Top[k] < 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"{result.TopProbabilities[k],6:P1}  {labels[result.Top[k]]}");
+                    }
+
+                    var barWidth = (left - (2 * M)) * Math.Clamp(result.TopProbabilities[k], 0, 1);
+                    _display.FillRect(new RectF(M, y + 2, barWidth, line - 4), new Colour(0.2f, 0.45f, 0.8f, 0.6f));
+                    _display.DrawText(_font, _topText[k], M + 4, y, k == 0 ? Highlight : Text);
+                    y += line;
+                }
+            }
+            else
+            {
+                _display.DrawText(_font, "features only: no classifier head", M, y, Dim);
+                y += line;
+            }
+
+            y += M;
+            _display.DrawText(_font, status.Rates, M, y, Text);
+            _display.DrawText(_font, status.Latency, M, y + line, Text);
+            _display.DrawText(_font, status.Device, M, y + (2 * line), Dim);
+            _display.DrawText(_font, status.Source, M, y + (3 * line), Dim);
+            if (status.Problem is { } problem)
+            {
+                _display.DrawText(_font, problem, M, y + (4 * line), Highlight);
+            }
+        }
+
+        // The selected layer, large, with the selected channel beside it.
+        var selected = _model.Taps[_layer];
+        if (_selectionFor != (_layer, _channel))
+        {
+            _selectionFor = (_layer, _channel);
+            _selection = selected.IsVector
+                ? $"{_titles[_layer]}  ({_layer}/{_model.Taps.Count - 1}, Left/Right to change)"
+                : string.Create(CultureInfo.InvariantCulture, $"{_titles[_layer]}  channel {_channel}  ({_layer}/{_model.Taps.Count - 1}, Left/Right layer, click a channel)");
+        }
+
+        _display.DrawText(_font, _selection, _bigRect.X, _bigRect.Y - line, Text);
+        Frame(_bigRect);
+        if (selected.IsVector)
+        {
+            DrawBars(result, selected, _bigRect);
+        }
+        else
+        {
+            var block = selected.Layout;
+            var fit = _bigRect.Fit(block.Width, block.Height);
+            _display.DrawMapped(_atlas, _luts[_colormap], fit, BlockUv(block));
+            var (cx, cy) = block.TileOrigin(_channel);
+            var scale = fit.Width / block.Width;
+            var tile = new RectF(fit.X + ((cx - block.X) * scale), fit.Y + ((cy - block.Y) * scale), block.TileW * scale, block.TileH * scale);
+            Outline(tile.Inset(-1), Highlight);
+            Frame(_zoomRect);
+            var zoom = _zoomRect.Fit(block.TileW, block.TileH);
+            _display.DrawMapped(_atlas, _luts[_colormap], zoom, TileUv(selected, _channel).Uv);
+            _display.DrawText(_font, Colormaps.Names[_colormap], _zoomRect.X, _zoomRect.Bottom + 2, Dim);
+        }
+
+        // Every tapped layer as a thumbnail; the selected one outlined.
+        for (var i = 0; i < _thumbs.Length; i++)
+        {
+            var tap = _model.Taps[i];
+            Frame(_thumbs[i]);
+            if (i == 0)
+            {
+                var (uv, su, sv) = TileUv(tap, 0);
+                _display.DrawChannels(_atlas, _thumbs[i].Fit(1, 1), uv, su, sv, _model.InputIsBgr);
+            }
+            else
+            {
+                _display.DrawMapped(_atlas, _luts[_colormap], _thumbs[i].Fit(tap.Layout.Width, tap.Layout.Height), BlockUv(tap.Layout));
+            }
+
+            if (i == _layer)
+            {
+                Outline(_thumbs[i].Inset(-2), Highlight);
+            }
+        }
+
+        if (status.Frozen)
+        {
+            _display.DrawText(_font, "FROZEN (F)", _bigRect.Right - _font.Measure("FROZEN (F)"), _bigRect.Y - line, Highlight);
+        }
+
+        if (_help)
+        {
+            DrawHelp();
+        }
+        else
+        {
+            _display.DrawText(_font, "H help", w - _font.Measure("H help") - M, h - line, Dim);
+        }
+    }
+
+    public bool OnKey(KeyPress key)
+    {
+        var taps = _model.Taps.Count;
+        switch (key.Key)
+        {
+            case Key.Right or Key.PageDown:
+                (_layer, _channel) = ((_layer + 1) % taps, 0);
+                return true;
+            case Key.Left or Key.PageUp:
+                (_layer, _channel) = ((_layer + taps - 1) % taps, 0);
+                return true;
+            case Key.Up:
+                _channel = Math.Min(_channel + 1, ChannelCount(_layer) - 1);
+                return true;
+            case Key.Down:
+                _channel = Math.Max(_channel - 1, 0);
+                return true;
+            case Key.M when !key.IsRepeat:
+                _colormap = (_colormap + 1) % _luts.Length;
+                return true;
+            case Key.H when !key.IsRepeat:
+                _help = !_help;
+                return true;
+            case Key.P when !key.IsRepeat:
+                _sidePanels = !_sidePanels;
+                _layoutFor = default;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    public bool OnClick(MouseClick click)
+    {
+        for (var i = 0; i < _thumbs.Length; i++)
+        {
+            if (_thumbs[i].Contains(click.X, click.Y))
+            {
+                (_layer, _channel) = (i, 0);
+                return true;
+            }
+        }
+
+        var tap = _model.Taps[_layer];
+        if (tap.IsVector || !_bigRect.Contains(click.X, click.Y))
+        {
+            return false;
+        }
+
+        var block = tap.Layout;
+        var fit = _bigRect.Fit(block.Width, block.Height);
+        var scale = fit.Width / block.Width;
+        var col = (int)((click.X - fit.X) / scale / (block.TileW + block.Gap));
+        var row = (int)((click.Y - fit.Y) / scale / (block.TileH + block.Gap));
+        var channel = (row * block.Columns) + col;
+        if (click.X < fit.X || click.Y < fit.Y || col >= block.Columns || channel >= block.Channels)
+        {
+            return false;
+        }
+
+        _channel = channel;
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _frame.Dispose();
+        _atlas.Dispose();
+        foreach (var lut in _luts)
+        {
+            lut.Dispose();
+        }
+    }
+
+    /// <summary>Places the panels for a framebuffer of <paramref name="w"/>×<paramref name="h"/>.</summary>
+    internal void Layout(int w, int h)
+    {
+        _layoutFor = (w, h);
+        const float M = 10;
+        var line = _font.CellHeight + 2;
+        var left = _sidePanels ? w * 0.26f : 0;
+        var x0 = left + M;
+        var width = w - x0 - M;
+        var thumbsHeight = h * 0.24f;
+        var bigHeight = h - thumbsHeight - (3 * M) - (2 * line);
+        var zoom = Math.Min(width * 0.3f, bigHeight);
+        _bigRect = new RectF(x0, M + line, width - zoom - M, bigHeight);
+        _zoomRect = new RectF(_bigRect.Right + M, _bigRect.Y, zoom, zoom);
+        var n = _thumbs.Length;
+        var rows = n > 8 ? 2 : 1;
+        var cols = (n + rows - 1) / rows;
+        var cellW = width / cols;
+        var cellH = (thumbsHeight - M) / rows;
+        for (var i = 0; i < n; i++)
+        {
+            _thumbs[i] = new RectF(x0 + ((i % cols) * cellW), h - thumbsHeight + ((i / cols) * cellH), cellW - 6, cellH - 6);
+        }
+    }
+
+    private int ChannelCount(int layer) => _model.Taps[layer].IsVector ? 1 : _model.Taps[layer].Channels;
+
+    private RectF BlockUv(Engine.Ops.TileLayout l) =>
+        new((float)l.X / _model.AtlasWidth, (float)l.Y / _model.AtlasHeight, (float)l.Width / _model.AtlasWidth, (float)l.Height / _model.AtlasHeight);
+
+    private (RectF Uv, float StepU, float StepV) TileUv(TapInfo tap, int channel)
+    {
+        var l = tap.Layout;
+        var (x, y) = l.TileOrigin(channel);
+        var (x1, y1) = l.TileOrigin(Math.Min(channel + 1, l.Channels - 1));
+        float aw = _model.AtlasWidth, ah = _model.AtlasHeight;
+        return (new RectF(x / aw, y / ah, l.TileW / aw, l.TileH / ah), (x1 - x) / aw, (y1 - y) / ah);
+    }
+
+    private void DrawBars(FrameResult result, TapInfo tap, RectF rect)
+    {
+        // One bar per group of neurons (their largest activation), so thousands of neurons fit any width.
+        var l = tap.Layout;
+        var neurons = tap.Shape.Length;
+        var bars = Math.Max(1, Math.Min(neurons, (int)(rect.Width / 2)));
+        var barWidth = rect.Width / bars;
+        for (var b = 0; b < bars; b++)
+        {
+            int first = (int)((long)neurons * b / bars), last = (int)((long)neurons * (b + 1) / bars);
+            var peak = 0;
+            for (var i = first; i < Math.Max(last, first + 1); i++)
+            {
+                peak = Math.Max(peak, result.Atlas[((l.Y + (i / l.TileW)) * l.AtlasWidth) + l.X + (i % l.TileW)]);
+            }
+
+            var height = rect.Height * peak / 255f;
+            _display.FillRect(new RectF(rect.X + (b * barWidth), rect.Bottom - height, Math.Max(1, barWidth - 1), height), Bar);
+        }
+    }
+
+    private void DrawHelp()
+    {
+        ReadOnlySpan<string> lines =
+        [
+            "Left/Right  previous/next layer        Up/Down  channel",
+            "click       a thumbnail: that layer;   a tile: that channel",
+            "M           colormap (viridis, inferno, grey)",
+            "F/Space     freeze the frame           S  screenshot (PNG)",
+            "Tab         next source                P  side panels",
+            "H           this help                  Esc/Q  quit",
+        ];
+        var line = _font.CellHeight + 2;
+        var box = new RectF(_bigRect.X + 20, _bigRect.Y + 20, Math.Min(_bigRect.Width - 40, _font.Measure(lines[0]) + 40), (lines.Length * line) + 30);
+        _display.FillRect(box, new Colour(0, 0, 0, 0.85f));
+        for (var i = 0; i < lines.Length; i++)
+        {
+            _display.DrawText(_font, lines[i], box.X + 20, box.Y + 15 + (i * line), Text);
+        }
+    }
+
+    // Only the border is drawn: panels sit on the cleared background, and every filled pixel costs a software
+    // rasteriser (llvmpipe, in CI and on machines without a GPU) real time.
+    private void Frame(RectF r) => Outline(r.Inset(-1), Border, 1);
+
+    private void Outline(RectF r, Colour c, float width = 2)
+    {
+        _display.FillRect(new RectF(r.X, r.Y, r.Width, width), c);
+        _display.FillRect(new RectF(r.X, r.Bottom - width, r.Width, width), c);
+        _display.FillRect(new RectF(r.X, r.Y, width, r.Height), c);
+        _display.FillRect(new RectF(r.Right - width, r.Y, width, r.Height), c);
+    }
+}
