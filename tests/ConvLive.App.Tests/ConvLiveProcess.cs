@@ -7,10 +7,19 @@ namespace ConvLive.App.Tests;
 /// <summary>Runs the real <c>convlive</c> program (the build beside the tests) as a child process.</summary>
 internal static class ConvLiveProcess
 {
-    public static (int ExitCode, string Output, string Errors) Run(TimeSpan timeout, params string[] args)
+    public static (int ExitCode, string Output, string Errors) Run(TimeSpan timeout, params string[] args) =>
+        Run(timeout, null, null, args);
+
+    /// <summary>Runs convlive with extra environment variables, calling <paramref name="whileRunning"/> once it started.</summary>
+    public static (int ExitCode, string Output, string Errors) Run(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, Action? whileRunning, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "convlive.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         start.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
@@ -20,6 +29,7 @@ internal static class ConvLiveProcess
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
+        whileRunning?.Invoke();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
