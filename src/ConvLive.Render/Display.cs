@@ -22,6 +22,7 @@ public sealed class Display : IDisposable
     private readonly GL _gl;
     private readonly ShaderProgram _program;
     private readonly QuadMesh _quad;
+    private readonly GlyphBatch _glyphs;
     private readonly OffscreenTarget? _offscreen;
     private readonly ConcurrentQueue<uint> _deadTextures = new();
     private readonly int _rectUniform;
@@ -62,6 +63,8 @@ public sealed class Display : IDisposable
             _gl.Uniform1(_program.Uniform("m_Texture"), 0);
             _gl.Uniform1(_program.Uniform("m_Lut"), 1);
             _quad = new QuadMesh(_gl);
+            _glyphs = new GlyphBatch(_gl);
+            _gl.UseProgram(_program.Handle);
             if (host is EglHeadlessHost)
             {
                 _offscreen = new OffscreenTarget(_gl, host.Width, host.Height);
@@ -90,8 +93,6 @@ public sealed class Display : IDisposable
     /// <summary>The most texture pixels uploaded in one frame; further uploads wait for the next frame.
     /// Default 4 Mpx: a few camera-sized panels a frame keeps GL uploads from stalling the display.</summary>
     public long MaxPixelsUploadedPerFrame { get; set; } = 4 * 1024 * 1024;
-
-    internal static readonly bool SkipTextForProfiling = Environment.GetEnvironmentVariable("CONVLIVE_PROFILE_NOTEXT") == "1";
 
     /// <summary>"window" or "headless (EGL surfaceless)".</summary>
     public string Kind => _host.Kind;
@@ -260,19 +261,12 @@ public sealed class Display : IDisposable
     public float DrawText(FontAtlas font, ReadOnlySpan<char> text, float x, float y, Colour colour, float scale = 1f)
     {
         ArgumentNullException.ThrowIfNull(font);
-        if (SkipTextForProfiling)
-        {
-            return x;
-        }
-
-        foreach (var ch in text)
-        {
-            var glyph = font.Glyph(ch);
-            Draw(4, font.Texture, null, new RectF(x, y, font.CellWidth * scale, font.CellHeight * scale), glyph.Uv, colour, default, false);
-            x += glyph.Advance * scale;
-        }
-
-        return x;
+        Thread.Ensure();
+        SetBlending(true);
+        var end = _glyphs.Draw(font, text, x, y, colour, scale, Width, Height);
+        _gl.UseProgram(_program.Handle);
+        _gl.BindVertexArray(0);
+        return end;
     }
 
     /// <summary>Fills <paramref name="rect"/> with <paramref name="colour"/> (alpha-blended).</summary>
@@ -364,6 +358,7 @@ public sealed class Display : IDisposable
         }
 
         _offscreen?.Dispose();
+        _glyphs.Dispose();
         _quad.Dispose();
         _program.Dispose();
         _gl.Dispose();
