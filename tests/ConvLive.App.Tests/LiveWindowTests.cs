@@ -60,6 +60,37 @@ public sealed class LiveWindowTests : IDisposable
         Assert.True(stats.RootElement.GetProperty("framesInferred").GetInt64() > 0);
     }
 
+    [SkippableFact]
+    public void InTheModelViewKeysAndClicksPickLayersChannelsAndColormaps()
+    {
+        Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "no X display (run ./test.sh, which uses xvfb-run)");
+        Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
+        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 2, width: 0.25), _folder.File("alexnet.onnx"));
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), null, () =>
+            {
+                var window = WaitForWindow("ConvLive", TimeSpan.FromSeconds(90));
+                Thread.Sleep(2500);
+                Xdotool("key", "--window", window, "Right");  // conv1 -> norm1
+                Xdotool("key", "--window", window, "Right");  // -> pool1
+                Xdotool("key", "--window", window, "Up");     // channel 1
+                Xdotool("key", "--window", window, "m");      // inferno
+                Thread.Sleep(500);
+                Xdotool("mousemove", "--window", window, "400", "580");
+                Xdotool("click", "--window", window, "1"); // a thumbnail in the bottom strip
+                Thread.Sleep(800);
+                Xdotool("key", "--window", window, "Escape");
+            },
+            "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--size", "1280x720", "--stats", statsPath);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        var selection = stats.RootElement.GetProperty("selection");
+        Assert.Equal("inferno", selection.GetProperty("colormap").GetString());
+        Assert.Equal("input", selection.GetProperty("layer").GetString());
+        Assert.Equal(0, selection.GetProperty("channel").GetInt32());
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private static string WaitForWindow(string name, TimeSpan timeout)

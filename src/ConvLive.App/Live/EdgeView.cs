@@ -22,6 +22,8 @@ internal sealed class EdgeView(Display display, FontAtlas font) : ILiveView
 
     public int TappedLayers => 0;
 
+    public (string Layer, int Channel, string Colormap)? Selection => null;
+
     public bool TryUpload(FrameResult result)
     {
         if (!ReferenceEquals(result, _last))

@@ -35,6 +35,9 @@ internal interface ILiveView : IDisposable
     /// <summary>Handles a click; true when the view used it.</summary>
     bool OnClick(MouseClick click);
 
-    /// <summary>Layout lines for stats and tests: what the view shows.</summary>
+    /// <summary>How many layers the view taps (0 for the edge view).</summary>
     int TappedLayers { get; }
+
+    /// <summary>The selected layer, channel and colormap, for stats and tests; null where there is no selection.</summary>
+    (string Layer, int Channel, string Colormap)? Selection { get; }
 }

@@ -241,6 +241,7 @@ internal sealed partial class LiveSession : IDisposable
             UploadMsP50 = _uploadMs.Percentile(50),
             DrawMsP50 = _drawMs.Percentile(50),
             TappedLayers = _view.TappedLayers,
+            Selection = _view.Selection,
             ElapsedSeconds = elapsedSeconds,
             RenderThreadBytesPerFrame = _renderAllocatedPerFrame,
             InferenceThreadBytesPerFrame = _inferenceAllocatedPerFrame,

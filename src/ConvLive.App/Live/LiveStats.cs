@@ -46,6 +46,8 @@ internal sealed class LiveStats
 
     public string Model { get; init; } = "none";
 
+    public (string Layer, int Channel, string Colormap)? Selection { get; init; }
+
     /// <summary>Managed bytes the render thread allocated per frame after warm-up (the hot path should not allocate).</summary>
     public double RenderThreadBytesPerFrame { get; init; }
 
@@ -87,6 +89,15 @@ internal sealed class LiveStats
             WriteFinite(json, "elapsedSeconds", ElapsedSeconds);
             json.WriteNumber("tappedLayers", TappedLayers);
             json.WriteString("model", Model);
+            if (Selection is { } selection)
+            {
+                json.WriteStartObject("selection");
+                json.WriteString("layer", selection.Layer);
+                json.WriteNumber("channel", selection.Channel);
+                json.WriteString("colormap", selection.Colormap);
+                json.WriteEndObject();
+            }
+
             json.WriteStartObject("stageMsP50");
             WriteFinite(json, "capture", CaptureMsP50);
             WriteFinite(json, "preprocess", PreprocessMsP50);

@@ -60,11 +60,7 @@ internal sealed class ModelView : ILiveView
 
     public int TappedLayers => _model.Taps.Count - 1;
 
-    /// <summary>The selected layer (0 is the network input).</summary>
-    public int SelectedLayer => _layer;
-
-    /// <summary>The selected channel of that layer.</summary>
-    public int SelectedChannel => _channel;
+    public (string Layer, int Channel, string Colormap)? Selection => (_model.Taps[_layer].Name, _channel, Colormaps.Names[_colormap]);
 
     public bool TryUpload(FrameResult result)
     {
