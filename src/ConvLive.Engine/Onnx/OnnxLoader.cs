@@ -123,7 +123,9 @@ public static class OnnxLoader
                 AttributeProto.Types.AttributeType.Ints => a.Ints.ToArray(),
                 AttributeProto.Types.AttributeType.Floats => a.Floats.ToArray(),
                 AttributeProto.Types.AttributeType.Strings => a.Strings.Select(s => s.ToStringUtf8()).ToArray(),
-                AttributeProto.Types.AttributeType.Tensor => OnnxTensors.ToHostValue(a.T, $"{source}: node '{name}' attribute '{a.Name}'"),
+                AttributeProto.Types.AttributeType.Tensor => a.T is null
+                    ? throw new ModelException($"{source}: node '{name}' ({node.OpType}) attribute '{a.Name}' is a tensor with no value")
+                    : OnnxTensors.ToHostValue(a.T, $"{source}: node '{name}' attribute '{a.Name}'"),
                 _ => throw new UnsupportedModelException($"{source}: node '{name}' ({node.OpType}) has attribute '{a.Name}' of type {a.Type}, which the engine does not read"),
             };
         }
