@@ -70,6 +70,10 @@ internal sealed class EdgeView(Display display, FontAtlas font) : ILiveView
 
         display.DrawText(font, _caption, _layout[1].X, _layout[1].Bottom + 4, Caption);
         display.DrawText(font, status.Rates, 12, 4, Caption);
+        if (status.Problem is { } problem)
+        {
+            display.DrawText(font, problem, 12, display.Height - font.CellHeight - 4, new Colour(1f, 0.75f, 0.2f));
+        }
     }
 
     public bool OnKey(KeyPress key) => false;

@@ -39,14 +39,29 @@ public sealed partial class CpuBackend
     /// <summary>Unfolds the receptive fields of one group into columns (C·KH·KW, OH·OW), zeros where padded.</summary>
     private void Im2Col(float[] columns, float[] x, int xOffset, int channels, ConvParams p)
     {
-        var win = p.Window;
-        int kh = win.KernelH, kw = win.KernelW, spatial = p.OutH * p.OutW;
-        _workers.For(channels * kh, row =>
+        _im2col.Set(columns, x, xOffset, p);
+        _workers.For(channels * p.Window.KernelH, _im2col);
+    }
+
+    /// <summary>One (channel, kernel row) of im2col per work item; kept by the backend so a frame allocates nothing.</summary>
+    private sealed class Im2ColJob : IWorkItem
+    {
+        private float[] _columns = [];
+        private float[] _x = [];
+        private int _xOffset;
+        private ConvParams _p;
+
+        public void Set(float[] columns, float[] x, int xOffset, ConvParams p) => (_columns, _x, _xOffset, _p) = (columns, x, xOffset, p);
+
+        public void Run(int row)
         {
+            var p = _p;
+            var win = p.Window;
+            int kh = win.KernelH, kw = win.KernelW, spatial = p.OutH * p.OutW;
             int c = row / kh, i = row % kh;
             for (var j = 0; j < kw; j++)
             {
-                var dst = columns.AsSpan(((row * kw) + j) * spatial, spatial);
+                var dst = _columns.AsSpan(((row * kw) + j) * spatial, spatial);
                 for (var oy = 0; oy < p.OutH; oy++)
                 {
                     var iy = (oy * win.StrideH) - win.PadTop + (i * win.DilationH);
@@ -57,14 +72,14 @@ public sealed partial class CpuBackend
                         continue;
                     }
 
-                    var src = xOffset + (((c * p.H) + iy) * p.W);
+                    var src = _xOffset + (((c * p.H) + iy) * p.W);
                     for (var ox = 0; ox < p.OutW; ox++)
                     {
                         var ix = (ox * win.StrideW) - win.PadLeft + (j * win.DilationW);
-                        line[ox] = ix >= 0 && ix < p.W ? x[src + ix] : 0f;
+                        line[ox] = ix >= 0 && ix < p.W ? _x[src + ix] : 0f;
                     }
                 }
             }
-        });
+        }
     }
 }

@@ -10,8 +10,20 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Pool(DeviceTensor y, DeviceTensor x, PoolParams p)
     {
-        float[] yd = Cast(y).Data, xd = Cast(x).Data;
-        _workers.For(p.N * p.C, plane => PoolPlane(yd, plane * p.OutH * p.OutW, xd, plane * p.H * p.W, p));
+        _pool.Set(Cast(y).Data, Cast(x).Data, p);
+        _workers.For(p.N * p.C, _pool);
+    }
+
+    /// <summary>One (image, channel) plane per work item; kept by the backend so a frame allocates nothing.</summary>
+    private sealed class PoolJob : IWorkItem
+    {
+        private float[] _y = [];
+        private float[] _x = [];
+        private PoolParams _p;
+
+        public void Set(float[] y, float[] x, PoolParams p) => (_y, _x, _p) = (y, x, p);
+
+        public void Run(int plane) => PoolPlane(_y, plane * _p.OutH * _p.OutW, _x, plane * _p.H * _p.W, _p);
     }
 
     private static void PoolPlane(float[] y, int yOffset, float[] x, int xOffset, PoolParams p)

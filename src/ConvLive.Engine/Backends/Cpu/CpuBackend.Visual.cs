@@ -20,11 +20,31 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Preprocess(DeviceTensor y, DeviceBytes bgr, PreprocessParams p)
     {
-        var yd = Cast(y).Data;
-        var frame = CastBytes(bgr).Data;
-        var step = p.CropSide / p.Size;
-        _workers.For(3 * p.Size, row =>
+        _preprocess.Set(Cast(y).Data, CastBytes(bgr).Data, p);
+        _workers.For(3 * p.Size, _preprocess);
+    }
+
+    /// <inheritdoc/>
+    public void PackTiles(DeviceBytes atlas, DeviceTensor x, TileLayout layout)
+    {
+        _pack.Set(CastBytes(atlas).Data, Cast(x).Data, x.Length / layout.Channels, layout);
+        _workers.For(layout.Channels, _pack);
+    }
+
+    /// <summary>One output row of one channel per work item.</summary>
+    private sealed class PreprocessJob : IWorkItem
+    {
+        private float[] _y = [];
+        private byte[] _frame = [];
+        private PreprocessParams _p;
+
+        public void Set(float[] y, byte[] frame, PreprocessParams p) => (_y, _frame, _p) = (y, frame, p);
+
+        public void Run(int row)
         {
+            var p = _p;
+            var frame = _frame;
+            var step = p.CropSide / p.Size;
             int c = row / p.Size, oy = row % p.Size;
             var source = p.Bgr ? c : 2 - c;
             var (mean, std) = c switch { 0 => (p.Mean0, p.Std0), 1 => (p.Mean1, p.Std1), _ => (p.Mean2, p.Std2) };
@@ -34,7 +54,7 @@ public sealed partial class CpuBackend
             var y0 = (int)sy;
             var y1 = Math.Min(y0 + 1, p.FrameHeight - 1);
             var fy = sy - y0;
-            var dst = yd.AsSpan(row * p.Size, p.Size);
+            var dst = _y.AsSpan(row * p.Size, p.Size);
             for (var ox = 0; ox < p.Size; ox++)
             {
                 var sx = Math.Clamp(p.CropX + ((ox + 0.5f) * step) - 0.5f, 0f, p.FrameWidth - 1);
@@ -46,18 +66,23 @@ public sealed partial class CpuBackend
                 var v = ((a + ((b - a) * fx)) * (1 - fy)) + ((d + ((e - d) * fx)) * fy);
                 dst[ox] = (v * scale) + offset;
             }
-        });
+        }
     }
 
-    /// <inheritdoc/>
-    public void PackTiles(DeviceBytes atlas, DeviceTensor x, TileLayout layout)
+    /// <summary>One channel's tile per work item.</summary>
+    private sealed class PackJob : IWorkItem
     {
-        var bytes = CastBytes(atlas).Data;
-        var xd = Cast(x).Data;
-        var plane = x.Length / layout.Channels;
-        _workers.For(layout.Channels, c =>
+        private byte[] _atlas = [];
+        private float[] _x = [];
+        private int _plane;
+        private TileLayout _layout;
+
+        public void Set(byte[] atlas, float[] x, int plane, TileLayout layout) => (_atlas, _x, _plane, _layout) = (atlas, x, plane, layout);
+
+        public void Run(int c)
         {
-            ReadOnlySpan<float> values = xd.AsSpan(c * plane, plane);
+            var layout = _layout;
+            ReadOnlySpan<float> values = _x.AsSpan(c * _plane, _plane);
             var min = TensorPrimitives.Min(values);
             var max = TensorPrimitives.Max(values);
             var scale = max > min ? 255f / (max - min) : 0f;
@@ -65,10 +90,10 @@ public sealed partial class CpuBackend
             var (tx, ty) = layout.TileOrigin(c);
             for (var row = 0; row < layout.TileH; row++)
             {
-                var dst = bytes.AsSpan(layout.Offset + ((ty + row) * layout.AtlasWidth) + tx, layout.TileW);
+                var dst = _atlas.AsSpan(layout.Offset + ((ty + row) * layout.AtlasWidth) + tx, layout.TileW);
                 var start = row * layout.TileW;
-                var count = Math.Clamp(plane - start, 0, layout.TileW);
-                var src = values.Slice(Math.Min(start, plane), count);
+                var count = Math.Clamp(_plane - start, 0, layout.TileW);
+                var src = values.Slice(Math.Min(start, _plane), count);
                 for (var col = 0; col < count; col++)
                 {
                     dst[col] = (byte)((src[col] * scale) + offset);
@@ -76,7 +101,7 @@ public sealed partial class CpuBackend
 
                 dst[count..].Clear();
             }
-        });
+        }
     }
 
     private static CpuBytes CastBytes(DeviceBytes b) =>

@@ -14,6 +14,11 @@ public sealed partial class CpuBackend : IBackend
 {
     private readonly ComputeDevice _device;
     private readonly CpuWorkers _workers;
+    private readonly Im2ColJob _im2col = new();
+    private readonly PoolJob _pool = new();
+    private readonly LrnJob _lrn = new();
+    private readonly PreprocessJob _preprocess = new();
+    private readonly PackJob _pack = new();
     private float[] _scratch = [];
 
     /// <summary>Creates the backend on a <see cref="DeviceKind.Cpu"/> device.</summary>

@@ -2,12 +2,21 @@
 
 namespace ConvLive.Engine.Backends.Cpu;
 
+/// <summary>One loop's body for <see cref="CpuWorkers.For(int, IWorkItem)"/>: an object kept by its op, so
+/// starting a loop allocates nothing.</summary>
+public interface IWorkItem
+{
+    /// <summary>Runs work item <paramref name="index"/>; called from several threads at once.</summary>
+    /// <param name="index">The item, 0 ≤ index &lt; count.</param>
+    void Run(int index);
+}
+
 /// <summary>
 /// A fixed team of worker threads for the CPU backend's parallel loops. Unlike Parallel.For it allocates nothing
 /// per loop and keeps its threads warm, which matters at batch 1 where a loop lasts tens of microseconds.
 /// The calling thread works too, so a team of N uses N − 1 extra threads.
 /// </summary>
-/// <remarks>Owns its threads; Dispose stops them. <see cref="For"/> may be called from one thread at a time.</remarks>
+/// <remarks>Owns its threads; Dispose stops them. <c>For</c> may be called from one thread at a time.</remarks>
 public sealed class CpuWorkers : IDisposable
 {
     private static readonly TimeSpan StuckWarning = TimeSpan.FromSeconds(30);
@@ -16,6 +25,7 @@ public sealed class CpuWorkers : IDisposable
     private readonly SemaphoreSlim _start = new(0);
     private readonly ManualResetEventSlim _done = new(false);
     private Action<int>? _body;
+    private IWorkItem? _item;
     private int _count;
     private int _next;
     private int _running;
@@ -81,6 +91,24 @@ public sealed class CpuWorkers : IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="item"/>.Run(i) for i in [0, count): the allocation-free form for the hot path,
+    /// where an op keeps one work-item object and sets its fields before each loop.</summary>
+    /// <param name="count">Number of work items.</param>
+    /// <param name="item">The work; not kept after the call.</param>
+    public void For(int count, IWorkItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        _item = item;
+        try
+        {
+            For(count, _runItem ??= RunItem);
+        }
+        finally
+        {
+            _item = null;
+        }
+    }
+
     /// <summary>Stops the workers after any loop in progress.</summary>
     public void Dispose()
     {
@@ -104,6 +132,10 @@ public sealed class CpuWorkers : IDisposable
         _start.Dispose();
         _done.Dispose();
     }
+
+    private Action<int>? _runItem;
+
+    private void RunItem(int i) => _item!.Run(i);
 
     private void Work()
     {

@@ -25,34 +25,85 @@ internal static unsafe class PackedGemm
     [ThreadStatic]
     private static float[]? _packB;
 
-    /// <summary>One GEMM call's arguments, shared by its bands; <see cref="RunBand"/> is the worker entry.</summary>
-    internal sealed class Job(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int bandWidth)
+    /// <summary>One GEMM call's arguments, shared by its bands: kept per calling thread and refilled, so a call
+    /// allocates nothing.</summary>
+    internal sealed class Job : IWorkItem
     {
-        public void RunBand(int band)
+        [ThreadStatic]
+        private static Job? _cached;
+
+        private int _m, _n, _k, _lda, _ldb, _ldc, _bandWidth;
+        private float _alpha, _beta;
+        private float* _a, _b, _c;
+
+        public static Job For(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int bandWidth)
         {
-            var j0 = band * bandWidth;
-            var j1 = Math.Min(n, j0 + bandWidth);
-            Band(m, j0, j1, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            var job = _cached ??= new Job();
+            job._m = m;
+            job._n = n;
+            job._k = k;
+            job._alpha = alpha;
+            job._a = a;
+            job._lda = lda;
+            job._b = b;
+            job._ldb = ldb;
+            job._beta = beta;
+            job._c = c;
+            job._ldc = ldc;
+            job._bandWidth = bandWidth;
+            return job;
+        }
+
+        public void Run(int band)
+        {
+            var j0 = band * _bandWidth;
+            var j1 = Math.Min(_n, j0 + _bandWidth);
+            Band(_m, j0, j1, _k, _alpha, _a, _lda, _b, _ldb, _beta, _c, _ldc);
         }
     }
 
-    /// <summary>A matrix-vector product's arguments, rows split into bands.</summary>
-    internal sealed class GemvJob(int m, int k, float alpha, float* a, int lda, float* x, int incx, float beta, float* y, int incy, int bands)
+    /// <summary>A matrix-vector product's arguments, rows split into bands; kept per calling thread.</summary>
+    internal sealed class GemvJob : IWorkItem
     {
-        public int Bands { get; } = Math.Min(bands, Math.Max(1, m));
+        [ThreadStatic]
+        private static GemvJob? _cached;
 
-        public void RunBand(int band)
+        private int _m, _k, _lda, _incx, _incy;
+        private float _alpha, _beta;
+        private float* _a, _x, _y;
+
+        public int Bands { get; private set; }
+
+        public static GemvJob For(int m, int k, float alpha, float* a, int lda, float* x, int incx, float beta, float* y, int incy, int bands)
         {
-            var i0 = (int)((long)m * band / Bands);
-            var i1 = (int)((long)m * (band + 1) / Bands);
+            var job = _cached ??= new GemvJob();
+            job._m = m;
+            job._k = k;
+            job._alpha = alpha;
+            job._a = a;
+            job._lda = lda;
+            job._x = x;
+            job._incx = incx;
+            job._beta = beta;
+            job._y = y;
+            job._incy = incy;
+            job.Bands = Math.Min(bands, Math.Max(1, m));
+            return job;
+        }
+
+        public void Run(int band)
+        {
+            var i0 = (int)((long)_m * band / Bands);
+            var i1 = (int)((long)_m * (band + 1) / Bands);
             float[]? packed = null;
-            var xs = x;
-            if (incx != 1)
+            var xs = _x;
+            if (_incx != 1)
             {
-                packed = new float[k];
-                for (var p = 0; p < k; p++)
+                // A strided vector is rare (never on the live path): gather it once per band.
+                packed = new float[_k];
+                for (var p = 0; p < _k; p++)
                 {
-                    packed[p] = x[(long)p * incx];
+                    packed[p] = _x[(long)p * _incx];
                 }
             }
 
@@ -65,9 +116,9 @@ internal static unsafe class PackedGemm
 
                 for (var i = i0; i < i1; i++)
                 {
-                    var dot = Dot(a + ((long)i * lda), xs, k);
-                    ref var yi = ref y[(long)i * incy];
-                    yi = beta == 0f ? alpha * dot : (alpha * dot) + (beta * yi);
+                    var dot = Dot(_a + ((long)i * _lda), xs, _k);
+                    ref var yi = ref _y[(long)i * _incy];
+                    yi = _beta == 0f ? _alpha * dot : (_alpha * dot) + (_beta * yi);
                 }
             }
         }

@@ -100,8 +100,8 @@ internal static unsafe partial class Sgemm
     {
         if (n == 1)
         {
-            var gemv = new PackedGemm.GemvJob(m, k, alpha, a, lda, b, ldb, beta, c, ldc, Math.Max(1, workers.Size * 4));
-            workers.For(gemv.Bands, gemv.RunBand);
+            var gemv = PackedGemm.GemvJob.For(m, k, alpha, a, lda, b, ldb, beta, c, ldc, Math.Max(1, workers.Size * 4));
+            workers.For(gemv.Bands, gemv);
             return;
         }
 
@@ -111,8 +111,7 @@ internal static unsafe partial class Sgemm
         var bands = Math.Max(1, Math.Min(workers.Size, panels));
         var panelsPerBand = (panels + bands - 1) / bands;
         bands = (panels + panelsPerBand - 1) / panelsPerBand;
-        var job = new PackedGemm.Job(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, panelsPerBand * PackedGemm.NR);
-        workers.For(bands, job.RunBand);
+        workers.For(bands, PackedGemm.Job.For(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, panelsPerBand * PackedGemm.NR));
     }
 
     private static bool TryLoadBlas()
@@ -155,21 +154,46 @@ internal static unsafe partial class Sgemm
             return;
         }
 
-        var job = new BlasJob(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bands);
-        workers.For(bands, job.RunBand);
+        workers.For(bands, BlasJob.For(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bands));
     }
 
-    private sealed class BlasJob(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int bands)
+    /// <summary>OpenBLAS on one band of columns per work item; kept per calling thread, so a call allocates nothing.</summary>
+    private sealed class BlasJob : IWorkItem
     {
-        public void RunBand(int band)
+        [ThreadStatic]
+        private static BlasJob? _cached;
+
+        private int _m, _n, _k, _lda, _ldb, _ldc, _bands;
+        private float _alpha, _beta;
+        private float* _a, _b, _c;
+
+        public static BlasJob For(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int bands)
+        {
+            var job = _cached ??= new BlasJob();
+            job._m = m;
+            job._n = n;
+            job._k = k;
+            job._alpha = alpha;
+            job._a = a;
+            job._lda = lda;
+            job._b = b;
+            job._ldb = ldb;
+            job._beta = beta;
+            job._c = c;
+            job._ldc = ldc;
+            job._bands = bands;
+            return job;
+        }
+
+        public void Run(int band)
         {
             // Bands start on multiples of 16 columns so each keeps OpenBLAS's aligned panels.
-            var width = ((n + bands - 1) / bands + 15) / 16 * 16;
+            var width = (((_n + _bands - 1) / _bands) + 15) / 16 * 16;
             var j0 = band * width;
-            var j1 = Math.Min(n, j0 + width);
+            var j1 = Math.Min(_n, j0 + width);
             if (j1 > j0)
             {
-                CblasSgemm(RowMajor, NoTrans, NoTrans, m, j1 - j0, k, alpha, a, lda, b + j0, ldb, beta, c + j0, ldc);
+                CblasSgemm(RowMajor, NoTrans, NoTrans, _m, j1 - j0, _k, _alpha, _a, _lda, _b + j0, _ldb, _beta, _c + j0, _ldc);
             }
         }
     }
