@@ -25,40 +25,30 @@ internal static unsafe class PackedGemm
     [ThreadStatic]
     private static float[]? _packB;
 
-    /// <summary>One GEMM call's arguments, shared by its bands: kept per calling thread and refilled, so a call
-    /// allocates nothing.</summary>
+    /// <summary>The packed kernel on one band of columns per work item; kept per calling thread and refilled,
+    /// so a call allocates nothing.</summary>
     internal sealed class Job : IWorkItem
     {
         [ThreadStatic]
         private static Job? _cached;
 
-        private int _m, _n, _k, _lda, _ldb, _ldc, _bandWidth;
-        private float _alpha, _beta;
-        private float* _a, _b, _c;
+        private GemmCall _call;
+        private int _bandWidth;
 
-        public static Job For(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int bandWidth)
+        public static Job For(in GemmCall call, int bandWidth)
         {
             var job = _cached ??= new Job();
-            job._m = m;
-            job._n = n;
-            job._k = k;
-            job._alpha = alpha;
-            job._a = a;
-            job._lda = lda;
-            job._b = b;
-            job._ldb = ldb;
-            job._beta = beta;
-            job._c = c;
-            job._ldc = ldc;
+            job._call = call;
             job._bandWidth = bandWidth;
             return job;
         }
 
         public void Run(int band)
         {
+            ref readonly var g = ref _call;
             var j0 = band * _bandWidth;
-            var j1 = Math.Min(_n, j0 + _bandWidth);
-            Band(_m, j0, j1, _k, _alpha, _a, _lda, _b, _ldb, _beta, _c, _ldc);
+            var j1 = Math.Min(g.N, j0 + _bandWidth);
+            Band(g.M, j0, j1, g.K, g.Alpha, g.A, g.Lda, g.B, g.Ldb, g.Beta, g.C, g.Ldc);
         }
     }
 

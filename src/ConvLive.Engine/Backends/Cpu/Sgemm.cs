@@ -111,7 +111,7 @@ internal static unsafe partial class Sgemm
         var bands = Math.Max(1, Math.Min(workers.Size, panels));
         var panelsPerBand = (panels + bands - 1) / bands;
         bands = (panels + panelsPerBand - 1) / panelsPerBand;
-        workers.For(bands, PackedGemm.Job.For(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, panelsPerBand * PackedGemm.NR));
+        workers.For(bands, PackedGemm.Job.For(new GemmCall(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), panelsPerBand * PackedGemm.NR));
     }
 
     private static bool TryLoadBlas()
@@ -154,7 +154,7 @@ internal static unsafe partial class Sgemm
             return;
         }
 
-        workers.For(bands, BlasJob.For(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bands));
+        workers.For(bands, BlasJob.For(new GemmCall(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), bands));
     }
 
     /// <summary>OpenBLAS on one band of columns per work item; kept per calling thread, so a call allocates nothing.</summary>
@@ -163,37 +163,28 @@ internal static unsafe partial class Sgemm
         [ThreadStatic]
         private static BlasJob? _cached;
 
-        private int _m, _n, _k, _lda, _ldb, _ldc, _bands;
-        private float _alpha, _beta;
-        private float* _a, _b, _c;
+        private GemmCall _call;
+        private int _bands;
 
-        public static BlasJob For(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int bands)
+        public static BlasJob For(in GemmCall call, int bands)
         {
             var job = _cached ??= new BlasJob();
-            job._m = m;
-            job._n = n;
-            job._k = k;
-            job._alpha = alpha;
-            job._a = a;
-            job._lda = lda;
-            job._b = b;
-            job._ldb = ldb;
-            job._beta = beta;
-            job._c = c;
-            job._ldc = ldc;
+            job._call = call;
             job._bands = bands;
             return job;
         }
 
         public void Run(int band)
         {
+            ref readonly var g = ref _call;
+
             // Bands start on multiples of 16 columns so each keeps OpenBLAS's aligned panels.
-            var width = (((_n + _bands - 1) / _bands) + 15) / 16 * 16;
+            var width = (((g.N + _bands - 1) / _bands) + 15) / 16 * 16;
             var j0 = band * width;
-            var j1 = Math.Min(_n, j0 + width);
+            var j1 = Math.Min(g.N, j0 + width);
             if (j1 > j0)
             {
-                CblasSgemm(RowMajor, NoTrans, NoTrans, _m, j1 - j0, _k, _alpha, _a, _lda, _b + j0, _ldb, _beta, _c + j0, _ldc);
+                CblasSgemm(RowMajor, NoTrans, NoTrans, g.M, j1 - j0, g.K, g.Alpha, g.A, g.Lda, g.B + j0, g.Ldb, g.Beta, g.C + j0, g.Ldc);
             }
         }
     }
