@@ -18,6 +18,7 @@ internal static class Program
             ModelCommands.Infer(),
             ModelCommands.Inspect(),
             ModelsCommand.Create(),
+            FilterCommand.Create(),
         };
         try
         {

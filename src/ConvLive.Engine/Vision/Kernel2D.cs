@@ -10,6 +10,7 @@ public sealed class Kernel2D
 {
     private readonly float[] _weights;
 
+
     /// <summary>Creates a kernel from row-major weights.</summary>
     /// <param name="name">A short name shown in the app, e.g. <c>vertical</c>.</param>
     /// <param name="size">The side K of the K×K kernel; odd, 1 to 31.</param>
@@ -49,6 +50,66 @@ public sealed class Kernel2D
 
     /// <summary>Sobel y [-1 -2 -1; 0 0 0; 1 2 1].</summary>
     public static Kernel2D SobelY { get; } = new("sobel-y", 3, [-1, -2, -1, 0, 0, 0, 1, 2, 1]);
+
+    /// <summary>Laplacian [0 1 0; 1 −4 1; 0 1 0]: responds to spots and thin lines in every direction.</summary>
+    public static Kernel2D Laplacian { get; } = new("laplacian", 3, [0, 1, 0, 1, -4, 1, 0, 1, 0]);
+
+    /// <summary>3×3 Gaussian blur [1 2 1; 2 4 2; 1 2 1] / 16.</summary>
+    public static Kernel2D Blur { get; } = new("blur", 3, [1 / 16f, 2 / 16f, 1 / 16f, 2 / 16f, 4 / 16f, 2 / 16f, 1 / 16f, 2 / 16f, 1 / 16f]);
+
+    /// <summary>Sharpen [0 −1 0; −1 5 −1; 0 −1 0].</summary>
+    public static Kernel2D Sharpen { get; } = new("sharpen", 3, [0, -1, 0, -1, 5, -1, 0, -1, 0]);
+
+    /// <summary>Every named kernel, by the name <c>filter --kernel</c> takes.</summary>
+    public static IReadOnlyList<Kernel2D> Named { get; } = [Vertical, Horizontal, SobelX, SobelY, Laplacian, Blur, Sharpen];
+
+    /// <summary>The kernel flipped in both axes: applying it as a correlation is the lecture's convolution.</summary>
+    /// <returns>The flipped kernel, named "<c>name</c> (flipped)".</returns>
+    public Kernel2D Flipped()
+    {
+        var flipped = new float[_weights.Length];
+        for (var i = 0; i < flipped.Length; i++)
+        {
+            flipped[i] = _weights[_weights.Length - 1 - i];
+        }
+
+        return new Kernel2D($"{Name} (flipped)", Size, flipped);
+    }
+
+    /// <summary>Reads a kernel from a text file: K lines of K numbers (spaces, commas or tabs), K odd.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The kernel, named after the file.</returns>
+    /// <exception cref="FormatException">Not a square odd-sized grid of numbers; the message names the line.</exception>
+    public static Kernel2D FromFile(string path)
+    {
+        var rows = File.ReadAllLines(path)
+            .Select(l => l.Split('#')[0].Trim())
+            .Where(l => l.Length > 0)
+            .ToList();
+        var values = new List<float>();
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var cells = rows[r].Split([' ', ',', '\t', ';'], StringSplitOptions.RemoveEmptyEntries);
+            if (cells.Length != rows.Count)
+            {
+                throw new FormatException($"{path}: line {r + 1} has {cells.Length} numbers; a {rows.Count}x{rows.Count} kernel needs {rows.Count} on every line");
+            }
+
+            foreach (var cell in cells)
+            {
+                values.Add(float.TryParse(cell, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v)
+                    ? v
+                    : throw new FormatException($"{path}: line {r + 1}: '{cell}' is not a number"));
+            }
+        }
+
+        if (rows.Count % 2 == 0 || rows.Count == 0)
+        {
+            throw new FormatException($"{path}: {rows.Count} rows; a kernel needs an odd size (3, 5, 7, ...)");
+        }
+
+        return new Kernel2D(Path.GetFileNameWithoutExtension(path), rows.Count, values.ToArray());
+    }
 
     /// <summary>The name shown in the app.</summary>
     public string Name { get; }
