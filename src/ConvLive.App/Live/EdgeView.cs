@@ -18,6 +18,8 @@ internal sealed class EdgeView(Display display, FontAtlas font) : ILiveView
     private bool _edgesPending;
     private FrameResult? _last;
     private string? _captionFor;
+    private int _captionWidth;
+    private string _arithmetic = string.Empty;
     private string _caption = string.Empty;
 
     public int TappedLayers => 0;
@@ -51,7 +53,7 @@ internal sealed class EdgeView(Display display, FontAtlas font) : ILiveView
         if (key != _layoutFor)
         {
             _layoutFor = key;
-            _layout = PanelLayout.Grid(display.Width, display.Height, 2, (float)key.Item3 / key.Item4, margin: 12, captionHeight: font.CellHeight + 4);
+            _layout = PanelLayout.Grid(display.Width, display.Height, 2, (float)key.Item3 / key.Item4, margin: 12, captionHeight: (2 * font.CellHeight) + 8);
         }
 
         foreach (var r in _layout)
@@ -63,12 +65,19 @@ internal sealed class EdgeView(Display display, FontAtlas font) : ILiveView
         display.DrawTexture(_frame, _layout[0]);
         display.DrawTexture(_edges, _layout[1]);
         display.DrawText(font, status.Source, _layout[0].X, _layout[0].Bottom + 4, Caption);
-        if (!ReferenceEquals(result.KernelName, _captionFor))
+        if (!ReferenceEquals(result.KernelName, _captionFor) || result.Frame.Width != _captionWidth)
         {
-            (_captionFor, _caption) = (result.KernelName, $"{result.KernelName} kernel (C cycles)");
+            // The lecture's arithmetic for what is on screen: same-size output, padding K/2, stride 1.
+            var k = Engine.Vision.Kernel2D.Named.FirstOrDefault(n => n.Name == result.KernelName)?.Size ?? 3;
+            var n = result.Frame.Width;
+            _captionFor = result.KernelName;
+            _captionWidth = n;
+            _caption = $"{result.KernelName} {k}x{k} kernel (C cycles), padding {k / 2}, stride 1";
+            _arithmetic = $"width (N-K+2P)/S+1 = ({n}-{k}+2*{k / 2})/1+1 = {n - k + (2 * (k / 2)) + 1}";
         }
 
         display.DrawText(font, _caption, _layout[1].X, _layout[1].Bottom + 4, Caption);
+        display.DrawText(font, _arithmetic, _layout[1].X, _layout[1].Bottom + 6 + font.CellHeight, Caption);
         display.DrawText(font, status.Rates, 12, 4, Caption);
         if (status.Problem is { } problem)
         {

@@ -45,13 +45,13 @@ internal sealed class EdgePipeline(IFrameFilter filter, KernelChoice choice) : I
 /// <summary>The kernel the edge view applies; set on the render thread, read on the inference thread.</summary>
 internal sealed class KernelChoice
 {
-    private static readonly Kernel2D[] Cycle = [Kernel2D.Vertical, Kernel2D.Horizontal, Kernel2D.SobelX, Kernel2D.SobelY];
+    private static readonly IReadOnlyList<Kernel2D> Cycle = Kernel2D.Named;
     private volatile Kernel2D _current = Kernel2D.Vertical;
 
     public Kernel2D Current => _current;
 
     /// <summary>Moves to the next of the lecture's kernels.</summary>
-    public void Next() => _current = Cycle[(Array.IndexOf(Cycle, _current) + 1) % Cycle.Length];
+    public void Next() => _current = Cycle[(Cycle.ToList().IndexOf(_current) + 1) % Cycle.Count];
 }
 
 /// <summary>A model on every frame: device preprocessing, the network, every tapped layer packed into the atlas.</summary>
