@@ -22,7 +22,22 @@ internal static class BenchCommand
             runs, json,
         };
         gemm.SetAction(result => RunGemm(Math.Max(3, result.GetValue(runs)), result.GetValue(json)));
-        return new Command("bench", "Benchmarks (medians of timed runs on this machine).") { gemm };
+        var model = new Option<string>("--model") { Description = "The ONNX model.", Required = true };
+        var devices = new Option<string[]>("--device") { Description = "ConvLive devices to time (repeatable; default cpu)." };
+        var peers = new Option<string>("--peers") { Description = "Peers to time in the same run: ort or none.", DefaultValueFactory = _ => "ort" };
+        peers.AcceptOnlyFromAmong("ort", "none");
+        var modelRuns = new Option<int>("--runs") { Description = "Timed runs per engine after warm-up.", DefaultValueFactory = _ => 50 };
+        var modelJson = new Option<string?>("--json") { Description = "Also write the figures to this JSON file." };
+        var modelCommand = new Command("model", "Time batch-1 forwards of a model: ConvLive on each device and ONNX Runtime, alternating, in one process.")
+        {
+            model, devices, peers, modelRuns, modelJson,
+        };
+        modelCommand.SetAction(r =>
+        {
+            var kinds = (r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"]).Select(CommonOptions.ParseDevice).ToList();
+            return ModelBenchmark.Run(r.GetValue(model)!, kinds, r.GetValue(peers) == "ort", Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson));
+        });
+        return new Command("bench", "Benchmarks (medians of timed runs on this machine).") { gemm, modelCommand };
     }
 
     private static int RunGemm(int runs, string? jsonPath)
