@@ -21,7 +21,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var engines = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("engine").GetString()!).ToArray();
-        Assert.Equal(new[] { "convlive/cpu", "onnxruntime" }, engines);
+        Assert.Equal(["convlive/cpu", "onnxruntime"], engines);
         Assert.All(doc.RootElement.GetProperty("results").EnumerateArray(), r => Assert.True(r.GetProperty("medianMs").GetDouble() > 0));
     }
 
