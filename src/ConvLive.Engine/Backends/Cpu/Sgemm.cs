@@ -144,17 +144,19 @@ internal static unsafe partial class Sgemm
     [LibraryImport("libopenblas.so.0", EntryPoint = "openblas_set_num_threads")]
     private static partial void OpenBlasSetNumThreads(int threads);
 
-    /// <summary>OpenBLAS on bands of columns, one band per worker.</summary>
+    /// <summary>OpenBLAS on bands, one per worker: bands of columns when C is wide, bands of rows when it is
+    /// narrow (ResNet's last convolutions have 49 columns and 512 rows).</summary>
     private static void Blas(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, CpuWorkers workers)
     {
-        var bands = n >= 64 ? workers.Size : 1;
+        var byRows = n < 64 * workers.Size && m >= 64;
+        var bands = n >= 64 || byRows ? workers.Size : 1;
         if (bands == 1)
         {
             CblasSgemm(RowMajor, NoTrans, NoTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
 
-        workers.For(bands, BlasJob.For(new GemmCall(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), bands));
+        workers.For(bands, BlasJob.For(new GemmCall(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), bands, byRows));
     }
 
     /// <summary>OpenBLAS on one band of columns per work item; kept per calling thread, so a call allocates nothing.</summary>
@@ -165,18 +167,31 @@ internal static unsafe partial class Sgemm
 
         private GemmCall _call;
         private int _bands;
+        private bool _byRows;
 
-        public static BlasJob For(in GemmCall call, int bands)
+        public static BlasJob For(in GemmCall call, int bands, bool byRows)
         {
             var job = _cached ??= new BlasJob();
             job._call = call;
             job._bands = bands;
+            job._byRows = byRows;
             return job;
         }
 
         public void Run(int band)
         {
             ref readonly var g = ref _call;
+            if (_byRows)
+            {
+                var i0 = (int)((long)g.M * band / _bands);
+                var i1 = (int)((long)g.M * (band + 1) / _bands);
+                if (i1 > i0)
+                {
+                    CblasSgemm(RowMajor, NoTrans, NoTrans, i1 - i0, g.N, g.K, g.Alpha, g.A + ((long)i0 * g.Lda), g.Lda, g.B, g.Ldb, g.Beta, g.C + ((long)i0 * g.Ldc), g.Ldc);
+                }
+
+                return;
+            }
 
             // Bands start on multiples of 16 columns so each keeps OpenBLAS's aligned panels.
             var width = (((g.N + _bands - 1) / _bands) + 15) / 16 * 16;
