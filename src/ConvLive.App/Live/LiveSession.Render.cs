@@ -142,8 +142,8 @@ internal sealed partial class LiveSession
         var inferred = Interlocked.Read(ref _framesInferred);
         var seconds = Stopwatch.GetElapsedTime(_firstInferTicks, _lastInferTicks).TotalSeconds;
         var inferenceFps = inferred > 1 && seconds > 0 ? (inferred - 1) / seconds : 0;
-        _status.Rates = string.Create(CultureInfo.InvariantCulture, $"inference {inferenceFps:0.0} fps, {_forwardMs.Percentile(50):0.0} ms");
-        _status.Latency = string.Create(CultureInfo.InvariantCulture, $"display {_displayFps:0} fps, latency {_latencyMs.Percentile(50):0} ms");
+        _status.Rates = string.Create(CultureInfo.InvariantCulture, $"inference {inferenceFps:0.0} fps, {Ms(_forwardMs.Percentile(50))}");
+        _status.Latency = string.Create(CultureInfo.InvariantCulture, $"display {_displayFps:0} fps, latency {Ms(_latencyMs.Percentile(50))}");
         _status.Device = _device.Name;
         _status.Source = _source.Description;
         _status.Problem = _problem;
@@ -153,6 +153,9 @@ internal sealed partial class LiveSession
             _display.SetTitle($"ConvLive — {_pipeline.Describe} — {_status.Rates}");
         }
     }
+
+    private static string Ms(double value) =>
+        double.IsFinite(value) ? string.Create(CultureInfo.InvariantCulture, $"{value:0.0} ms") : "- ms";
 
     private void OnKey(KeyPress press)
     {

@@ -108,7 +108,7 @@ internal sealed class ModelView : ILiveView
             Frame(input);
             var tap = _model.Taps[0];
             var (uv, stepU, stepV) = TileUv(tap, 0);
-            _display.DrawChannels(_atlas, input, uv, stepU, stepV, _model.InputIsBgr);
+            _display.DrawChannels(_atlas, input, uv, stepU, stepV, _model.NetworkInputIsBgr);
             _display.DrawText(_font, _titles[0], input.X, input.Y - line, Dim);
 
             var y = input.Bottom + M;
@@ -185,7 +185,7 @@ internal sealed class ModelView : ILiveView
             if (i == 0)
             {
                 var (uv, su, sv) = TileUv(tap, 0);
-                _display.DrawChannels(_atlas, _thumbs[i].Fit(1, 1), uv, su, sv, _model.InputIsBgr);
+                _display.DrawChannels(_atlas, _thumbs[i].Fit(1, 1), uv, su, sv, _model.NetworkInputIsBgr);
             }
             else
             {

@@ -85,8 +85,12 @@ public sealed class LiveModel : IDisposable
     /// <summary>Class names in output order when the output is a classifier's, else null.</summary>
     public IReadOnlyList<string>? Labels { get; }
 
-    /// <summary>True when the network's input expects BGR (so the input panel swaps channels back).</summary>
+    /// <summary>True when the frame is fed to the first graph as BGR.</summary>
     public bool InputIsBgr => string.Equals(_spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>True when the network's own input (after any preprocessing graph) is BGR, so the input panel swaps
+    /// channels back to show it as a picture.</summary>
+    public bool NetworkInputIsBgr => string.Equals(_spec.NetworkChannels ?? _spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Opens a model for live use.</summary>
     /// <param name="backend">Where it runs; not owned.</param>

@@ -23,6 +23,10 @@ public sealed record InputSpec
     /// <summary>RGB or BGR.</summary>
     public string Channels { get; init; } = "RGB";
 
+    /// <summary>The channel order the network itself sees, when a preprocessing graph reorders them (ResNet-18's
+    /// turns RGB into BGR); null when it is <see cref="Channels"/>. Used to show the input as the network sees it.</summary>
+    public string? NetworkChannels { get; init; }
+
     /// <summary>Multiplies 0–255 pixels first.</summary>
     public float Scale { get; init; } = 1f;
 
