@@ -91,6 +91,33 @@ public sealed class LiveWindowTests : IDisposable
         Assert.Equal(0, selection.GetProperty("channel").GetInt32());
     }
 
+    [SkippableFact]
+    public void TabSwitchesToTheNextSource()
+    {
+        Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "no X display (run ./test.sh, which uses xvfb-run)");
+        Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
+        var dir = Directory.CreateDirectory(_folder.File("frames")).FullName;
+        using (var image = new OpenCvSharp.Mat(48, 64, OpenCvSharp.MatType.CV_8UC3, OpenCvSharp.Scalar.All(200)))
+        {
+            OpenCvSharp.Cv2.ImWrite(Path.Combine(dir, "a.png"), image);
+        }
+
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), null, () =>
+            {
+                var window = WaitForWindow("ConvLive", TimeSpan.FromSeconds(60));
+                Thread.Sleep(1000);
+                Xdotool("key", "--window", window, "Tab");
+                Thread.Sleep(1500);
+                Xdotool("key", "--window", window, "Escape");
+            },
+            "live", "--source", "synthetic", "--source", "images:" + dir, "--model", "none", "--device", "cpu", "--size", "640x300", "--stats", statsPath);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        Assert.StartsWith("images:", stats.RootElement.GetProperty("source").GetString(), StringComparison.Ordinal);
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private static string WaitForWindow(string name, TimeSpan timeout)
