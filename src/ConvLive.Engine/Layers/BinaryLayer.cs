@@ -2,7 +2,6 @@
 
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Ops;
-using ConvLive.Engine.Tensors;
 
 namespace ConvLive.Engine.Layers;
 
@@ -60,6 +59,4 @@ internal sealed class BinaryLayer(BinaryKind kind, BroadcastParams[] steps) : IL
             backend.Binary(outputs[0], outputs[0], inputs[i + 1]!, kind, steps[i]);
         }
     }
-
-    internal static TensorShape OutputOf(TensorShape a, TensorShape b) => BroadcastParams.Create(a, b).Output;
 }
