@@ -171,10 +171,7 @@ public sealed class Display : IDisposable
     public FontAtlas CreateFont(ReadOnlySpan<byte> coverage, int width, int height, int cellWidth, int cellHeight, int[] advances, char firstChar = ' ')
     {
         var texture = CreateTexture(smooth: true);
-        var previous = MaxPixelsUploadedPerFrame;
-        MaxPixelsUploadedPerFrame = long.MaxValue;
-        texture.TryUpload(coverage, width, height, PixelLayout.Grey8);
-        MaxPixelsUploadedPerFrame = previous;
+        texture.UploadNow(coverage, width, height, PixelLayout.Grey8);
         return new FontAtlas(texture, width, height, cellWidth, cellHeight, advances, firstChar);
     }
 
@@ -184,10 +181,7 @@ public sealed class Display : IDisposable
     public PanelTexture CreateLut(ReadOnlySpan<byte> rgba)
     {
         var texture = CreateTexture(smooth: true);
-        var previous = MaxPixelsUploadedPerFrame;
-        MaxPixelsUploadedPerFrame = long.MaxValue;
-        texture.TryUpload(rgba, 256, 1, PixelLayout.Rgba8);
-        MaxPixelsUploadedPerFrame = previous;
+        texture.UploadNow(rgba, 256, 1, PixelLayout.Rgba8);
         return texture;
     }
 

@@ -57,7 +57,14 @@ public sealed class PanelTexture : IDisposable
     /// <param name="height">Height in pixels.</param>
     /// <param name="layout">The byte layout of <paramref name="pixels"/>.</param>
     /// <returns>False when the budget is spent: keep the data and try again next frame.</returns>
-    public unsafe bool TryUpload(ReadOnlySpan<byte> pixels, int width, int height, PixelLayout layout)
+    public bool TryUpload(ReadOnlySpan<byte> pixels, int width, int height, PixelLayout layout) =>
+        Upload(pixels, width, height, layout, spendBudget: true);
+
+    /// <summary>Uploads regardless of the frame budget: for one-off setup textures (fonts, colormaps).</summary>
+    internal void UploadNow(ReadOnlySpan<byte> pixels, int width, int height, PixelLayout layout) =>
+        Upload(pixels, width, height, layout, spendBudget: false);
+
+    private unsafe bool Upload(ReadOnlySpan<byte> pixels, int width, int height, PixelLayout layout, bool spendBudget)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _display.Thread.Ensure();
@@ -71,7 +78,7 @@ public sealed class PanelTexture : IDisposable
             throw new ArgumentException($"{layout} texture {width}x{height} needs {width * height * bytesPerPixel} bytes, got {pixels.Length}", nameof(pixels));
         }
 
-        if (!_display.TrySpendUploadBudget(width * height))
+        if (spendBudget && !_display.TrySpendUploadBudget(width * height))
         {
             return false;
         }

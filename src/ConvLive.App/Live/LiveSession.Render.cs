@@ -180,8 +180,7 @@ internal sealed partial class LiveSession
                 edge.Choice.Next();
                 break;
             case Key.Tab when !press.IsRepeat && _options.Sources.Count > 1:
-                var index = Array.IndexOf(_options.Sources.ToArray(), _options.Sources.FirstOrDefault(s => _source.Description.StartsWith(s, StringComparison.Ordinal)));
-                _nextSource = (index + 1) % _options.Sources.Count;
+                _nextSource = (_sourceIndex + 1) % _options.Sources.Count;
                 break;
         }
     }

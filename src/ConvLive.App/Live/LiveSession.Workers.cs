@@ -80,6 +80,7 @@ internal sealed partial class LiveSession
             var next = FrameSources.Open(_options.Sources[index]);
             var old = _source;
             _source = next;
+            _sourceIndex = index;
             old.Dispose();
             _log.WriteLine($"source: {next.Description}");
         }

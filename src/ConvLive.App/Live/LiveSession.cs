@@ -42,6 +42,7 @@ internal sealed partial class LiveSession : IDisposable
     private readonly SampleRecorder _drawMs = new();
     private volatile IFrameSource _source;
     private volatile int _nextSource = -1;
+    private volatile int _sourceIndex;
     private volatile string? _fatal;
     private long _framesCaptured;
     private long _framesInferred;

@@ -228,40 +228,7 @@ public sealed class CompiledModel : IDisposable
 
     private void CompileNode(Node node)
     {
-        var shapes = new TensorShape?[node.Inputs.Count];
-        var consts = new HostValue?[node.Inputs.Count];
-        for (var i = 0; i < node.Inputs.Count; i++)
-        {
-            var name = node.Input(i);
-            if (name is null)
-            {
-                continue;
-            }
-
-            if (!_shapes.TryGetValue(name, out var shape))
-            {
-                throw new ModelException($"{Graph.Source}: node '{node.Name}' ({node.OpType}) reads '{name}', which no earlier node, input or initializer provides");
-            }
-
-            shapes[i] = shape;
-            consts[i] = _host.GetValueOrDefault(name);
-        }
-
-        LayerPlan plan;
-        var ctx = new LayerContext(node, Graph.Opset, shapes, consts);
-        try
-        {
-            plan = LayerFactory.Create(ctx);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ModelException($"{Graph.Source}: node '{node.Name}' ({node.OpType}): {e.Message}", e);
-        }
-        catch (ModelException e) when (!e.Message.StartsWith(Graph.Source, StringComparison.Ordinal))
-        {
-            throw e is UnsupportedModelException ? new UnsupportedModelException($"{Graph.Source}: {e.Message}", e) : new ModelException($"{Graph.Source}: {e.Message}", e);
-        }
-
+        var plan = LayerFactory.Plan(Graph, node, _shapes, _host);
         var outputs = new DeviceTensor[node.Outputs.Count];
         for (var i = 0; i < node.Outputs.Count; i++)
         {

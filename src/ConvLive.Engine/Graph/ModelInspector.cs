@@ -55,23 +55,7 @@ public static class ModelInspector
         var rows = new List<LayerInfo>();
         foreach (var node in graph.Nodes)
         {
-            if (node.Inputs.FirstOrDefault(n => n.Length > 0 && !shapes.ContainsKey(n)) is { } missing)
-            {
-                throw new ModelException($"{graph.Source}: node '{node.Name}' ({node.OpType}) reads '{missing}', which no earlier node, input or initializer provides");
-            }
-
-            var inputShapes = node.Inputs.Select(n => n.Length > 0 && shapes.TryGetValue(n, out var s) ? s : null).ToArray();
-            var inputConsts = node.Inputs.Select(n => consts.GetValueOrDefault(n)).ToArray();
-            LayerPlan plan;
-            try
-            {
-                plan = LayerFactory.Create(new LayerContext(node, graph.Opset, inputShapes, inputConsts));
-            }
-            catch (ModelException e)
-            {
-                throw e is UnsupportedModelException ? new UnsupportedModelException($"{graph.Source}: {e.Message}", e) : new ModelException($"{graph.Source}: {e.Message}", e);
-            }
-
+            var plan = LayerFactory.Plan(graph, node, shapes, consts);
             for (var i = 0; i < node.Outputs.Count && i < plan.OutputShapes.Length; i++)
             {
                 shapes[node.Outputs[i]] = plan.OutputShapes[i];

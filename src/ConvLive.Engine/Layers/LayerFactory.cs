@@ -1,5 +1,8 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using ConvLive.Engine.Graph;
+using ConvLive.Engine.Tensors;
+
 namespace ConvLive.Engine.Layers;
 
 /// <summary>Maps ONNX op types to the layers that implement them.</summary>
@@ -42,6 +45,45 @@ internal static class LayerFactory
 
     /// <summary>The op types the engine implements.</summary>
     public static IReadOnlyCollection<string> SupportedOps => Factories.Keys;
+
+    /// <summary>
+    /// Plans one node of <paramref name="graph"/> from the shapes and constant values known so far: the single path
+    /// the compiler and <c>inspect</c> share, so both check inputs and word their errors the same way.
+    /// </summary>
+    /// <exception cref="ModelException">A missing input, or a node the layer refuses; the message starts with the file.</exception>
+    public static LayerPlan Plan(ModelGraph graph, Node node, IReadOnlyDictionary<string, TensorShape> shapes, IReadOnlyDictionary<string, HostValue> constants)
+    {
+        var inputShapes = new TensorShape?[node.Inputs.Count];
+        var inputConstants = new HostValue?[node.Inputs.Count];
+        for (var i = 0; i < node.Inputs.Count; i++)
+        {
+            if (node.Input(i) is not { } name)
+            {
+                continue;
+            }
+
+            inputShapes[i] = shapes.TryGetValue(name, out var shape) ? shape
+                : throw new ModelException($"{graph.Source}: node '{node.Name}' ({node.OpType}) reads '{name}', which no earlier node, input or initializer provides");
+            inputConstants[i] = constants.GetValueOrDefault(name);
+        }
+
+        try
+        {
+            return Create(new LayerContext(node, graph.Opset, inputShapes, inputConstants));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelException($"{graph.Source}: node '{node.Name}' ({node.OpType}): {e.Message}", e);
+        }
+        catch (UnsupportedModelException e)
+        {
+            throw new UnsupportedModelException($"{graph.Source}: {e.Message}", e);
+        }
+        catch (ModelException e)
+        {
+            throw new ModelException($"{graph.Source}: {e.Message}", e);
+        }
+    }
 
     public static LayerPlan Create(LayerContext ctx) =>
         Factories.TryGetValue(ctx.Node.OpType, out var create)

@@ -34,6 +34,7 @@ public sealed class LiveModel : IDisposable
     private readonly string _output;
     private readonly DeviceBytes _atlas;
     private readonly InputSpec _spec;
+    private readonly DeviceTensor[] _tapTensors;     // the tensor behind each tap, looked up once
     private readonly DeviceTensor _preprocessTarget; // (1,3,Size,Size) view of the first graph's input
     private DeviceBytes? _frame;
 
@@ -63,6 +64,7 @@ public sealed class LiveModel : IDisposable
         _preprocessTarget = (prep is null ? net.Tensor(_netInput) : prep.Tensor(_prepInput)).Reshape(new TensorShape(1, 3, spec.Size, spec.Size));
         Taps = AtlasPacker.Layout(values, out var height);
         AtlasHeight = height;
+        _tapTensors = Taps.Select(t => net.Tensor(t.Op == "Input" ? _netInput : t.Name)).ToArray();
         _atlas = backend.AllocateBytes(AtlasPacker.Width * height);
         backend.UploadBytes(_atlas, new byte[AtlasPacker.Width * height]);
     }
@@ -176,9 +178,9 @@ public sealed class LiveModel : IDisposable
 
         _net.Run();
         var t2 = Stopwatch.GetTimestamp();
-        foreach (var tap in Taps)
+        for (var i = 0; i < Taps.Count; i++)
         {
-            _backend.PackTiles(_atlas, _net.Tensor(tap.Op == "Input" ? _netInput : tap.Name), tap.Layout);
+            _backend.PackTiles(_atlas, _tapTensors[i], Taps[i].Layout);
         }
 
         _backend.DownloadBytes(atlas, _atlas);
