@@ -139,6 +139,32 @@ public interface IBackend : IDisposable
     /// <param name="p">The gather.</param>
     void Transpose(DeviceTensor y, DeviceTensor x, TransposeParams p);
 
+    /// <summary>The gradient of an activation through its output: dx = dy · f′, with f′ written in terms of
+    /// y = f(x) (Relu: y &gt; 0; LeakyRelu: y ≥ 0 ? 1 : alpha; Tanh: 1 − y²; Sigmoid: y·(1 − y)).</summary>
+    /// <param name="dx">Same shape as y.</param>
+    /// <param name="dy">The gradient of the loss with respect to y.</param>
+    /// <param name="y">The activation's output.</param>
+    /// <param name="kind">Which activation.</param>
+    /// <param name="alpha">LeakyRelu's slope; ignored otherwise.</param>
+    void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha);
+
+    /// <summary>Softmax cross-entropy over the rows of (B,K) logits: p = softmax(row);
+    /// loss[b] = −Σ_k target[b,k]·log p[b,k]; grad[b,k] = scale·(p[b,k] − target[b,k]).</summary>
+    /// <param name="grad">(B,K): the gradient of scale·Σ_b loss[b] with respect to the logits.</param>
+    /// <param name="loss">(B): each row's loss.</param>
+    /// <param name="logits">(B,K).</param>
+    /// <param name="target">(B,K): one-hot (or smoothed) class probabilities, rows summing to 1.</param>
+    /// <param name="scale">Usually 1/B, so grad is that of the mean loss.</param>
+    void SoftmaxCrossEntropy(DeviceTensor grad, DeviceTensor loss, DeviceTensor logits, DeviceTensor target, float scale);
+
+    /// <summary>One optimizer update of a parameter tensor in place, see <see cref="OptimizerParams"/>.</summary>
+    /// <param name="parameter">Updated in place.</param>
+    /// <param name="grad">Its gradient.</param>
+    /// <param name="m">First moment (Adam) or velocity (SGD); updated in place; start at 0.</param>
+    /// <param name="v">Second moment (Adam); updated in place; start at 0; unused by SGD.</param>
+    /// <param name="p">The rule and its constants.</param>
+    void OptimizerStep(DeviceTensor parameter, DeviceTensor grad, DeviceTensor m, DeviceTensor v, OptimizerParams p);
+
     /// <summary>Copies <paramref name="blocks"/> runs of <paramref name="run"/> elements: run i goes from
     /// x[xOffset + i·xStride] to y[yOffset + i·yStride] (Concat, Split, Identity).</summary>
     /// <param name="y">Destination.</param>

@@ -15,7 +15,7 @@ namespace ConvLive.Engine.Backends.Ilgpu;
 /// Convolution is im2col into device scratch followed by the shared-memory tiled GEMM.
 /// </summary>
 /// <remarks>Owns its scratch buffer; does not own the device. One thread.</remarks>
-public sealed class IlgpuBackend : IBackend
+public sealed partial class IlgpuBackend : IBackend
 {
     private readonly ComputeDevice _device;
     private readonly Accelerator _accelerator;
@@ -60,6 +60,7 @@ public sealed class IlgpuBackend : IBackend
         _preprocess = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, int>(IlgpuKernels.Preprocess);
         _pack = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<byte>, PackArgs>(IlgpuKernels.PackTiles);
         _copy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int>(IlgpuKernels.CopyBlocks);
+        LoadTrainingKernels();
     }
 
     /// <inheritdoc/>

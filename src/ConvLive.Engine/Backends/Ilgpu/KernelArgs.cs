@@ -22,3 +22,9 @@ internal readonly record struct PreprocessArgs(int FrameWidth, int FrameHeight, 
     public static PreprocessArgs From(Ops.PreprocessParams p) =>
         new(p.FrameWidth, p.FrameHeight, p.Size, p.CropX, p.CropY, p.CropSide, p.Bgr ? 1 : 0, p.Scale, p.Mean0, p.Mean1, p.Mean2, p.Std0, p.Std1, p.Std2);
 }
+
+internal readonly record struct OptimizerArgs(int Kind, float LearningRate, float Beta1, float Beta2, float Epsilon, float WeightDecay, float Correction1, float Correction2)
+{
+    public static OptimizerArgs From(Ops.OptimizerParams p) =>
+        new(p.Kind == Ops.OptimizerKind.Adam ? 0 : 1, p.LearningRate, p.Beta1, p.Beta2, p.Epsilon, p.WeightDecay, p.Correction1, p.Correction2);
+}
