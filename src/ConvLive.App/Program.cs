@@ -19,6 +19,7 @@ internal static class Program
             ModelCommands.Inspect(),
             ModelsCommand.Create(),
             FilterCommand.Create(),
+            TrainCommand.Create(),
         };
         try
         {

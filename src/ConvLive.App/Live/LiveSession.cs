@@ -208,6 +208,17 @@ internal sealed partial class LiveSession : IDisposable
             throw new ModelException($"--model {requested}: no such file and no manifest of that name; known: {string.Join(", ", catalog.Manifests.Select(m => m.Name))}, or give an .onnx path");
         }
 
+        // A manifest beside the file (what `convlive train` writes: HEAD.json next to HEAD.onnx) says how to feed it
+        // and names its labels.
+        var sibling = Path.ChangeExtension(requested, ".json");
+        if (File.Exists(sibling))
+        {
+            var own = ModelManifest.Read(sibling);
+            var folder = Path.GetDirectoryName(Path.GetFullPath(requested))!;
+            var ownLabels = own.Labels is { } l && File.Exists(Path.Combine(folder, l)) ? File.ReadAllLines(Path.Combine(folder, l)) : null;
+            return LiveModel.Open(backend, own.Name, OnnxLoader.Load(requested), null, own.Input, ownLabels);
+        }
+
         // A model file without a manifest: the zoo's AlexNet layout (LRN) takes BGR minus the mean, anything else
         // torchvision's RGB ImageNet normalisation; a manifest with the same file name wins.
         var graph = OnnxLoader.Load(requested);

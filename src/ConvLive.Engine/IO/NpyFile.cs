@@ -165,21 +165,18 @@ public static partial class NpyFile
         var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({dims}), }}";
         var total = 10 + header.Length + 1;
         header = header.PadRight(header.Length + ((64 - (total % 64)) % 64)) + "\n";
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp-" + Environment.ProcessId;
-        using (var file = File.Create(temp))
+        var headerBytes = Encoding.Latin1.GetBytes(header);
+        var data = MemoryMarshal.AsBytes(values).ToArray();
+        AtomicFile.Write(path, file =>
         {
             file.Write(Magic);
             file.Write([1, 0]);
             Span<byte> length = stackalloc byte[2];
-            BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+            BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)headerBytes.Length);
             file.Write(length);
-            file.Write(Encoding.Latin1.GetBytes(header));
-            file.Write(MemoryMarshal.AsBytes(values));
-        }
-
-        File.Move(temp, full, overwrite: true);
+            file.Write(headerBytes);
+            file.Write(data);
+        });
     }
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']+)'")]

@@ -48,6 +48,8 @@ public sealed record ModelManifest
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    private static readonly JsonSerializerOptions WriteOptions = new(Options) { WriteIndented = true };
+
     /// <summary>The name <c>--model</c> and <c>models get</c> take.</summary>
     public required string Name { get; init; }
 
@@ -94,4 +96,10 @@ public sealed record ModelManifest
             throw new InvalidDataException($"{path}: not a valid model manifest ({e.Message})", e);
         }
     }
+
+    /// <summary>Writes the manifest atomically (what <c>train</c> leaves beside an exported model, so
+    /// <c>live --model HEAD.onnx</c> knows its preprocessing and labels).</summary>
+    /// <param name="path">The .json file.</param>
+    public void Write(string path) =>
+        IO.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, WriteOptions));
 }

@@ -1,0 +1,113 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Globalization;
+using System.Runtime.InteropServices;
+using ConvLive.Engine.IO;
+using OpenCvSharp;
+
+namespace ConvLive.App.Training;
+
+/// <summary>One picture of a class.</summary>
+/// <param name="Path">The file.</param>
+/// <param name="Label">Its class index.</param>
+internal sealed record ImageSample(string Path, int Label);
+
+/// <summary>
+/// A data set as an ImageFolder: ROOT/&lt;class&gt;/&lt;n&gt;.png (any image OpenCV decodes). Classes are the folder
+/// names in ordinal order; pictures within a class in number order. Temporary files of an interrupted save are ignored.
+/// </summary>
+internal sealed class ImageFolder
+{
+    private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"];
+
+    private ImageFolder(string root, IReadOnlyList<string> classes, IReadOnlyList<ImageSample> samples)
+    {
+        Root = root;
+        Classes = classes;
+        Samples = samples;
+    }
+
+    /// <summary>The folder.</summary>
+    public string Root { get; }
+
+    /// <summary>Class names in label order.</summary>
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>Every picture.</summary>
+    public IReadOnlyList<ImageSample> Samples { get; }
+
+    /// <summary>Reads the folder's listing (not the pictures).</summary>
+    /// <param name="root">The data set folder.</param>
+    /// <returns>The listing.</returns>
+    /// <exception cref="InvalidDataException">No such folder, or fewer than two classes with pictures; the message says how to lay it out.</exception>
+    public static ImageFolder Load(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            throw new InvalidDataException($"{root}: no such folder; give a folder with one subfolder of pictures per class (DIR/<class>/<n>.png)");
+        }
+
+        var classes = Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>()
+            .Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
+        var samples = new List<ImageSample>();
+        var used = new List<string>();
+        foreach (var name in classes)
+        {
+            var files = Pictures(Path.Combine(root, name));
+            if (files.Count == 0)
+            {
+                continue;
+            }
+
+            samples.AddRange(files.Select(f => new ImageSample(f, used.Count)));
+            used.Add(name);
+        }
+
+        if (used.Count < 2)
+        {
+            throw new InvalidDataException($"{root}: {used.Count} class folder(s) with pictures; training needs at least two (DIR/<class>/<n>.png)");
+        }
+
+        return new ImageFolder(root, used, samples);
+    }
+
+    /// <summary>The pictures in one class folder, in number order.</summary>
+    /// <param name="folder">The class folder.</param>
+    /// <returns>Paths.</returns>
+    public static List<string> Pictures(string folder) =>
+        !Directory.Exists(folder) ? [] :
+        Directory.GetFiles(folder)
+            .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()) && !AtomicFile.IsTemporary(f))
+            .OrderBy(f => long.TryParse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : long.MaxValue)
+            .ThenBy(f => f, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Decodes a picture to packed BGR bytes.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="width">Its width.</param>
+    /// <param name="height">Its height.</param>
+    /// <returns>The bytes, or null when OpenCV cannot decode it.</returns>
+    public static byte[]? Decode(string path, out int width, out int height)
+    {
+        using var image = Cv2.ImRead(path, ImreadModes.Color);
+        width = image.Width;
+        height = image.Height;
+        return image.Empty() ? null : Bytes(image);
+    }
+
+    /// <summary>Packed bytes of a BGR picture.</summary>
+    /// <param name="image">An 8-bit, 3-channel picture.</param>
+    /// <returns>Width·height·3 bytes.</returns>
+    public static byte[] Bytes(Mat image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        int row = image.Width * 3, height = image.Height;
+        var bytes = new byte[row * height];
+        for (var y = 0; y < height; y++)
+        {
+            Marshal.Copy(image.Ptr(y), bytes, y * row, row);
+        }
+
+        return bytes;
+    }
+}

@@ -1,0 +1,93 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ConvLive.Tests;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using OpenCvSharp;
+using OpenCvSharp.Dnn;
+
+namespace ConvLive.App.Tests;
+
+/// <summary><c>convlive train</c> end to end on a generated picture set, and its export in ONNX Runtime and OpenCV DNN.</summary>
+public sealed partial class TrainCommandTests
+{
+    [Fact]
+    public void TrainReachesHighHeldOutAccuracyAndItsExportRunsInOnnxRuntimeAndOpenCv()
+    {
+        using var temp = new TempFolder();
+        var data = Path.Combine(temp.Path, "shapes");
+        ShapesDataset.Write(data, perClass: 60, seed: 7);
+        var head = Path.Combine(temp.Path, "out", "shapes.onnx");
+        var (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(5), "train", "--data", data, "--backbone", "resnet18-features", "--out", head, "--device", "cpu", "--epochs", "40");
+        Assert.True(code == 0, $"exit {code}\n{output}\n{errors}");
+        var accuracy = double.Parse(HeldOut().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(accuracy >= 95, output);
+        Assert.Contains("export check: ONNX Runtime agrees", output, StringComparison.Ordinal);
+        Assert.Equal(ShapesDataset.Classes, File.ReadAllLines(Path.Combine(temp.Path, "out", "shapes.labels.txt")));
+        Assert.True(new FileInfo(Path.Combine(temp.Path, "out", "shapes.loss.png")).Length > 1000);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "out", "shapes.json")));
+
+        // A new picture of each class: ONNX Runtime and OpenCV DNN give the same probabilities and the right class.
+        var random = new Random(99);
+        using var session = new InferenceSession(head);
+        using var net = CvDnn.ReadNetFromOnnx(head) ?? throw new InvalidOperationException("OpenCV DNN did not read the export");
+        for (var c = 0; c < 3; c++)
+        {
+            using var picture = ShapesDataset.Draw(c, random, 224, 224);
+            var rgb01 = ToRgb01(picture);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("image", new DenseTensor<float>(rgb01, [1, 3, 224, 224]))]);
+            var ort = results[0].AsEnumerable<float>().ToArray();
+            Assert.Equal(3, ort.Length);
+            Assert.Equal(1.0, ort.Sum(), 4);
+
+            using var blob = CvDnn.BlobFromImage(picture, 1.0 / 255, new Size(224, 224), new Scalar(0, 0, 0), swapRB: true, crop: false);
+            net.SetInput(blob, "image");
+            using var cv = net.Forward();
+            var opencv = new float[3];
+            for (var k = 0; k < 3; k++)
+            {
+                opencv[k] = cv.At<float>(0, k);
+            }
+
+            Assert.Null(Engine.Tensors.Tolerance.Compare(ort, opencv, 1e-4, 1e-3));
+        }
+    }
+
+    [Fact]
+    public void AFolderWithOneClassIsAOneLineError()
+    {
+        using var temp = new TempFolder();
+        var data = Path.Combine(temp.Path, "one");
+        Directory.CreateDirectory(Path.Combine(data, "only"));
+        File.WriteAllBytes(Path.Combine(data, "only", "0.png"), [1, 2, 3]);
+        var (code, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "train", "--data", data, "--out", Path.Combine(temp.Path, "h.onnx"));
+        Assert.Equal(2, code);
+        Assert.Contains("at least two", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+    }
+
+    private static float[] ToRgb01(Mat bgr)
+    {
+        int width = bgr.Width, height = bgr.Height;
+        var plane = width * height;
+        var x = new float[3 * plane];
+        var index = 0;
+        for (var y = 0; y < height; y++)
+        {
+            for (var col = 0; col < width; col++, index++)
+            {
+                var p = bgr.At<Vec3b>(y, col);
+                x[index] = p.Item2 / 255f;
+                x[plane + index] = p.Item1 / 255f;
+                x[(2 * plane) + index] = p.Item0 / 255f;
+            }
+        }
+
+        return x;
+    }
+
+    [GeneratedRegex(@"held-out accuracy: ([0-9.]+)%")]
+    private static partial Regex HeldOut();
+}
