@@ -41,6 +41,9 @@ public enum Key
     /// <summary>Letter S.</summary>
     S = 83,
 
+    /// <summary>T.</summary>
+    T = 84,
+
     /// <summary>Page up.</summary>
     PageUp = 266,
 
@@ -49,6 +52,9 @@ public enum Key
 
     /// <summary>Escape.</summary>
     Escape = 256,
+
+    /// <summary>Backspace.</summary>
+    Backspace = 259,
 
     /// <summary>Enter.</summary>
     Enter = 257,

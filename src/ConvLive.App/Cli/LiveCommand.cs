@@ -42,9 +42,16 @@ internal static class LiveCommand
             Description = "Cap the display rate (0: vsync, at most 144, in a window; 60 headless).",
         };
 
-        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, Esc/Q quit.")
+        var samples = new Option<string>("--samples")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps,
+            Description = "Folder for captured samples (DIR/<class>/<n>.png; an existing one is added to) and the trained head (DIR/head.onnx).",
+            DefaultValueFactory = _ => Path.Combine(Path.GetDirectoryName(Engine.Models.ModelCatalog.UserFolder)!, "samples"),
+        };
+        var classes = new Option<string?>("--classes") { Description = "Names of the classes keys 1-9 capture, comma-separated, e.g. mug,hand,face." };
+        var train = new Option<bool>("--train") { Description = "Train a head on the stored samples as soon as the app starts (T does it any time)." };
+        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
+        {
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train,
         };
         command.SetAction(result =>
         {
@@ -64,7 +71,10 @@ internal static class LiveCommand
                 result.GetValue(stats),
                 width,
                 height,
-                Math.Max(0, result.GetValue(maxFps)));
+                Math.Max(0, result.GetValue(maxFps)),
+                result.GetValue(samples)!,
+                (result.GetValue(classes) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                result.GetValue(train));
             return Run(options);
         });
         return command;

@@ -33,6 +33,9 @@ internal sealed class FrameResult
     /// <summary>Model view: probabilities of <see cref="Top"/> (softmax applied when the output is logits).</summary>
     public float[] TopProbabilities { get; } = new float[5];
 
+    /// <summary>Model view: names for <see cref="Top"/> when a trained head classified the frame, else null (the model's own labels).</summary>
+    public string[]? ClassNames { get; set; }
+
     public string KernelName { get; set; } = string.Empty;
 
     public double PreprocessMs { get; set; }

@@ -16,6 +16,9 @@ namespace ConvLive.App.Live;
 /// <param name="Width">Window or framebuffer width, pixels.</param>
 /// <param name="Height">Window or framebuffer height, pixels.</param>
 /// <param name="MaxFps">Display rate cap; 0 means vsync (at most 144) in a window and 60 headless.</param>
+/// <param name="Samples">Where keys 1–9 store captured samples (an ImageFolder) and the trained head goes.</param>
+/// <param name="Classes">Names of classes 1–9 (default: the folders already there, then class1…).</param>
+/// <param name="TrainOnStart">Train a head on the stored samples as soon as the loop starts.</param>
 internal sealed record LiveOptions(
     IReadOnlyList<string> Sources,
     string? Model,
@@ -26,4 +29,7 @@ internal sealed record LiveOptions(
     string? StatsPath,
     int Width,
     int Height,
-    double MaxFps);
+    double MaxFps,
+    string Samples,
+    IReadOnlyList<string> Classes,
+    bool TrainOnStart);

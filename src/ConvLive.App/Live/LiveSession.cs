@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using ConvLive.App.Loop;
+using ConvLive.App.Training;
 using ConvLive.Capture;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Devices;
@@ -61,7 +62,7 @@ internal sealed partial class LiveSession : IDisposable
         _pipeline = pipeline;
         _display = display;
         _font = GlyphRasterizer.Create(display);
-        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model) : new EdgeView(display, _font);
+        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model, model.Training) : new EdgeView(display, _font);
     }
 
     /// <summary>Opens source, device, model and display, in that order, releasing what opened if a later step fails.</summary>
@@ -85,7 +86,8 @@ internal sealed partial class LiveSession : IDisposable
             else
             {
                 backend = Backend.Create(device);
-                pipeline = new ModelPipeline(OpenModel(options.Model, backend, log));
+                var (model, files) = OpenModel(options.Model, backend, log);
+                pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log));
             }
 
             var display = options.Headless
@@ -183,7 +185,31 @@ internal sealed partial class LiveSession : IDisposable
         }
     }
 
-    private static LiveModel OpenModel(string? requested, IBackend backend, TextWriter log)
+    private static LiveTraining? OpenTraining(LiveOptions options, IBackend backend, LiveModel model, BackboneFiles? files, TextWriter log)
+    {
+        try
+        {
+            List<string> existing = Directory.Exists(options.Samples)
+                ? [.. Directory.GetDirectories(options.Samples).Select(Path.GetFileName).OfType<string>().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal)]
+                : [];
+            var names = options.Classes.Count > 0 ? options.Classes : existing;
+            var training = new LiveTraining(backend, model, files, options.Samples, names);
+            log.WriteLine($"samples: {Path.GetFullPath(options.Samples)} ({string.Join(", ", training.Classes.Take(Math.Max(names.Count, 3)))}); keys 1-9 capture, T trains");
+            if (options.TrainOnStart)
+            {
+                training.Post(TrainingCommand.Train);
+            }
+
+            return training;
+        }
+        catch (ModelException e)
+        {
+            log.WriteLine($"training: not available for this model ({e.Message})");
+            return null;
+        }
+    }
+
+    private static (LiveModel Model, BackboneFiles? Files) OpenModel(string? requested, IBackend backend, TextWriter log)
     {
         var catalog = ModelCatalog.Default();
         if (requested is null)
@@ -191,7 +217,7 @@ internal sealed partial class LiveSession : IDisposable
             var alexnet = catalog.Find("alexnet");
             if (alexnet is not null && catalog.Locate(alexnet.File) is not null)
             {
-                return LiveModel.Open(backend, catalog, alexnet);
+                return (LiveModel.Open(backend, catalog, alexnet), Files(catalog, alexnet));
             }
 
             log.WriteLine("model: AlexNet's weights are not here, so ResNet-18 features run instead; get AlexNet with ./convlive models get alexnet");
@@ -200,7 +226,7 @@ internal sealed partial class LiveSession : IDisposable
 
         if (catalog.Find(requested) is { } manifest)
         {
-            return LiveModel.Open(backend, catalog, manifest);
+            return (LiveModel.Open(backend, catalog, manifest), Files(catalog, manifest));
         }
 
         if (!File.Exists(requested))
@@ -216,7 +242,7 @@ internal sealed partial class LiveSession : IDisposable
             var own = ModelManifest.Read(sibling);
             var folder = Path.GetDirectoryName(Path.GetFullPath(requested))!;
             var ownLabels = own.Labels is { } l && File.Exists(Path.Combine(folder, l)) ? File.ReadAllLines(Path.Combine(folder, l)) : null;
-            return LiveModel.Open(backend, own.Name, OnnxLoader.Load(requested), null, own.Input, ownLabels);
+            return (LiveModel.Open(backend, own.Name, OnnxLoader.Load(requested), null, own.Input, ownLabels), new BackboneFiles(own, Path.GetFullPath(requested), null));
         }
 
         // A model file without a manifest: the zoo's AlexNet layout (LRN) takes BGR minus the mean, anything else
@@ -226,8 +252,12 @@ internal sealed partial class LiveSession : IDisposable
         var spec = named?.Input ?? (graph.Nodes.Any(n => n.OpType == "LRN") ? catalog.Find("alexnet")?.Input : catalog.Find("alexnet-torchvision")?.Input) ?? new InputSpec();
         var labelsPath = catalog.Locate("imagenet_classes.txt");
         var labels = labelsPath is null ? null : File.ReadAllLines(labelsPath);
-        return LiveModel.Open(backend, Path.GetFileNameWithoutExtension(requested), graph, null, spec, labels);
+        var manifestFor = named ?? new ModelManifest { Name = Path.GetFileNameWithoutExtension(requested), File = Path.GetFullPath(requested), Input = spec };
+        return (LiveModel.Open(backend, Path.GetFileNameWithoutExtension(requested), graph, null, spec, labels), new BackboneFiles(manifestFor, Path.GetFullPath(requested), null));
     }
+
+    private static BackboneFiles Files(ModelCatalog catalog, ModelManifest m) =>
+        new(m, catalog.Locate(m.File)!, m.Preprocess is { } p ? catalog.Locate(p) : null);
 
     private LiveStats CollectStats(RenderResult render, double elapsedSeconds)
     {
@@ -262,6 +292,7 @@ internal sealed partial class LiveSession : IDisposable
             Display = $"{_display.Kind}, {_display.Renderer}",
             Kernel = _pipeline is EdgePipeline edge ? edge.Choice.Current.ToString() : string.Empty,
             Model = _pipeline is ModelPipeline m ? m.Model.Name : "none",
+            Training = _pipeline is ModelPipeline { Training: { } t } ? t.Status.Lines : [],
         };
     }
 }

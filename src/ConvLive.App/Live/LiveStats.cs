@@ -46,6 +46,9 @@ internal sealed class LiveStats
 
     public string Model { get; init; } = "none";
 
+    /// <summary>Capture and training state as the window shows it (one entry a line), empty without training.</summary>
+    public IReadOnlyList<string> Training { get; init; } = [];
+
     public (string Layer, int Channel, string Colormap)? Selection { get; init; }
 
     /// <summary>Managed bytes the render thread allocated per frame after warm-up (the hot path should not allocate).</summary>
@@ -89,6 +92,13 @@ internal sealed class LiveStats
             WriteFinite(json, "elapsedSeconds", ElapsedSeconds);
             json.WriteNumber("tappedLayers", TappedLayers);
             json.WriteString("model", Model);
+            json.WriteStartArray("training");
+            foreach (var line in Training)
+            {
+                json.WriteStringValue(line);
+            }
+
+            json.WriteEndArray();
             if (Selection is { } selection)
             {
                 json.WriteStartObject("selection");

@@ -1,6 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.Globalization;
+using ConvLive.App.Training;
 using ConvLive.Engine.Live;
 using ConvLive.Render;
 
@@ -23,6 +24,8 @@ internal sealed class ModelView : ILiveView
     private readonly Display _display;
     private readonly FontAtlas _font;
     private readonly LiveModel _model;
+    private readonly LiveTraining? _training;
+    private string[]? _labelsShown;
     private readonly PanelTexture _frame;
     private readonly PanelTexture _atlas;
     private readonly PanelTexture[] _luts;
@@ -43,10 +46,12 @@ internal sealed class ModelView : ILiveView
     private (int Layer, int Channel) _selectionFor = (-1, -1);
     private RectF _bigRect;
     private RectF _zoomRect;
+    private float _thumbTop;
     private (int W, int H) _layoutFor;
 
-    public ModelView(Display display, FontAtlas font, LiveModel model)
+    public ModelView(Display display, FontAtlas font, LiveModel model, LiveTraining? training)
     {
+        _training = training;
         _display = display;
         _font = font;
         _model = model;
@@ -112,15 +117,21 @@ internal sealed class ModelView : ILiveView
             _display.DrawText(_font, _titles[0], input.X, input.Y - line, Dim);
 
             var y = input.Bottom + M;
-            if (_model.Labels is { } labels)
+            if ((result.ClassNames ?? _model.Labels) is { } labels)
             {
+                if (!ReferenceEquals(labels, _labelsShown))
+                {
+                    _labelsShown = labels as string[];
+                    Array.Fill(_topShown, -2);
+                }
+
                 for (var k = 0; k < 5; k++)
                 {
                     if (result.Top[k] != _topShown[k] || result.TopProbabilities[k] != _topProbShown[k])
                     {
                         _topShown[k] = result.Top[k];
                         _topProbShown[k] = result.TopProbabilities[k];
-                        _topText[k] = result.Top[k] < 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"{result.TopProbabilities[k],6:P1}  {labels[result.Top[k]]}");
+                        _topText[k] = result.Top[k] < 0 || result.Top[k] >= labels.Count ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"{result.TopProbabilities[k],6:P1}  {labels[result.Top[k]]}");
                     }
 
                     var barWidth = (left - (2 * M)) * Math.Clamp(result.TopProbabilities[k], 0, 1);
@@ -198,6 +209,7 @@ internal sealed class ModelView : ILiveView
             }
         }
 
+        DrawTraining();
         if (status.Frozen)
         {
             _display.DrawText(_font, "FROZEN (F)", _bigRect.Right - _font.Measure("FROZEN (F)"), _bigRect.Y - line, Highlight);
@@ -215,6 +227,11 @@ internal sealed class ModelView : ILiveView
 
     public bool OnKey(KeyPress key)
     {
+        if (_training is not null && OnTrainingKey(key, _training))
+        {
+            return true;
+        }
+
         var taps = _model.Taps.Count;
         switch (key.Key)
         {
@@ -297,6 +314,7 @@ internal sealed class ModelView : ILiveView
         var x0 = left + M;
         var width = w - x0 - M;
         var thumbsHeight = h * 0.24f;
+        _thumbTop = h - thumbsHeight - M;
         var bigHeight = h - thumbsHeight - (3 * M) - (2 * line);
         var zoom = Math.Min(width * 0.3f, bigHeight);
         _bigRect = new RectF(x0, M + line, width - zoom - M, bigHeight);
@@ -377,5 +395,81 @@ internal sealed class ModelView : ILiveView
         _display.FillRect(new RectF(r.X, r.Bottom - width, r.Width, width), c);
         _display.FillRect(new RectF(r.X, r.Y, width, r.Height), c);
         _display.FillRect(new RectF(r.Right - width, r.Y, width, r.Height), c);
+    }
+
+    private static bool OnTrainingKey(KeyPress key, LiveTraining training)
+    {
+        if (key.Code is >= (int)Key.D1 and <= (int)Key.D9)
+        {
+            training.Capture(key.Code - (int)Key.D1); // held down: key repeats capture a burst
+            return true;
+        }
+
+        switch (key.Key)
+        {
+            case Key.Backspace:
+                training.Post(TrainingCommand.RemoveLast);
+                return true;
+            case Key.T when !key.IsRepeat:
+                training.Post(TrainingCommand.Train);
+                return true;
+            case Key.Escape when training.Status.Training:
+                training.Post(TrainingCommand.Cancel);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Sample counts, training state, the loss (blue) and held-out accuracy (green) per epoch, and the
+    /// confusion matrix, under the zoomed channel.</summary>
+    private void DrawTraining()
+    {
+        if (_training is null || !_sidePanels)
+        {
+            return;
+        }
+
+        var status = _training.Status;
+        var line = _font.CellHeight + 2;
+        var x = _zoomRect.X;
+        var y = _zoomRect.Bottom + line + 6;
+        var width = _display.Width - x - 10;
+        foreach (var text in status.Lines)
+        {
+            if (y + line > _thumbTop)
+            {
+                return;
+            }
+
+            _display.DrawText(_font, text, x, y, text.StartsWith("head", StringComparison.Ordinal) ? Highlight : Text);
+            y += line;
+        }
+
+        var epochs = status.Loss.Count;
+        var chart = new RectF(x, y + 4, width, Math.Min(80, _thumbTop - y - 8));
+        if (epochs == 0 || chart.Height < 20)
+        {
+            return;
+        }
+
+        Frame(chart);
+        var maxLoss = 1e-6;
+        foreach (var l in status.Loss)
+        {
+            maxLoss = Math.Max(maxLoss, l);
+        }
+
+        var step = chart.Width / Math.Max(epochs, 40);
+        for (var e = 0; e < epochs; e++)
+        {
+            var h = (float)(chart.Height * status.Loss[e] / maxLoss);
+            _display.FillRect(new RectF(chart.X + (e * step), chart.Bottom - h, Math.Max(1, step - 1), h), new Colour(0.3f, 0.5f, 1f, 0.8f));
+            if (!double.IsNaN(status.Accuracy[e]))
+            {
+                var a = (float)(chart.Height * status.Accuracy[e]);
+                _display.FillRect(new RectF(chart.X + (e * step), chart.Bottom - a - 1, Math.Max(2, step - 1), 3), new Colour(0.3f, 0.9f, 0.3f));
+            }
+        }
     }
 }

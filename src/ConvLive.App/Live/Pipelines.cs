@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using ConvLive.App.Training;
 using ConvLive.Capture;
 using ConvLive.Engine.Live;
 using ConvLive.Engine.Vision;
@@ -55,9 +56,12 @@ internal sealed class KernelChoice
 }
 
 /// <summary>A model on every frame: device preprocessing, the network, every tapped layer packed into the atlas.</summary>
-internal sealed class ModelPipeline(LiveModel model) : IFramePipeline
+internal sealed class ModelPipeline(LiveModel model, LiveTraining? training) : IFramePipeline
 {
     public LiveModel Model { get; } = model;
+
+    /// <summary>Capture and fine-tuning, or null where the model cannot be cut into a backbone.</summary>
+    public LiveTraining? Training { get; } = training;
 
     public string Describe => $"model {Model.Name}";
 
@@ -67,9 +71,16 @@ internal sealed class ModelPipeline(LiveModel model) : IFramePipeline
         var times = Model.Run(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Atlas.AsSpan(0, Model.AtlasWidth * Model.AtlasHeight), slot.Output.AsSpan(0, Model.OutputLength));
         (slot.PreprocessMs, slot.ForwardMs, slot.PackMs) = (times.Preprocess, times.Forward, times.Pack);
         TopClasses(slot.Output.AsSpan(0, Model.OutputLength), slot.Top, slot.TopProbabilities);
+        slot.ClassNames = Training is not null && Training.AfterFrame(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Top, slot.TopProbabilities)
+            ? Training.HeadLabels
+            : null;
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Training?.Dispose();
+        Model.Dispose();
+    }
 
     /// <summary>The five largest outputs as probabilities: softmax first when the output is not one already.</summary>
     internal static void TopClasses(ReadOnlySpan<float> output, int[] top, float[] probabilities)

@@ -94,6 +94,31 @@ public sealed class LiveModel : IDisposable
     /// channels back to show it as a picture.</summary>
     public bool NetworkInputIsBgr => string.Equals(_spec.NetworkChannels ?? _spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
 
+    private void Preprocess(ReadOnlySpan<byte> bgr, int width, int height)
+    {
+        if (_frame is null || _frame.Length < bgr.Length)
+        {
+            _frame?.Dispose();
+            _frame = _backend.AllocateBytes(bgr.Length);
+        }
+
+        _backend.UploadBytes(_frame, bgr);
+        var p = PreprocessParams.Create(width, height, _spec.Size, _spec.Resize, InputIsBgr, _spec.Scale, _spec.Mean, _spec.Std);
+        _backend.Preprocess(_preprocessTarget, _frame, p);
+    }
+
+    private void RunGraphs()
+    {
+        if (_prep is not null)
+        {
+            _prep.Run();
+            var prepOut = _prep.Tensor(_prep.Graph.Outputs[0].Name);
+            _backend.CopyBlocks(_net.Tensor(_netInput), 0, 0, prepOut, 0, 0, 1, prepOut.Length);
+        }
+
+        _net.Run();
+    }
+
     /// <summary>Opens a model for live use.</summary>
     /// <param name="backend">Where it runs; not owned.</param>
     /// <param name="name">Shown in the app.</param>
@@ -159,24 +184,9 @@ public sealed class LiveModel : IDisposable
     public StageTimes Run(ReadOnlySpan<byte> bgr, int width, int height, Span<byte> atlas, Span<float> output)
     {
         var t0 = Stopwatch.GetTimestamp();
-        if (_frame is null || _frame.Length < bgr.Length)
-        {
-            _frame?.Dispose();
-            _frame = _backend.AllocateBytes(bgr.Length);
-        }
-
-        _backend.UploadBytes(_frame, bgr);
-        var p = PreprocessParams.Create(width, height, _spec.Size, _spec.Resize, InputIsBgr, _spec.Scale, _spec.Mean, _spec.Std);
-        _backend.Preprocess(_preprocessTarget, _frame, p);
+        Preprocess(bgr, width, height);
         var t1 = Stopwatch.GetTimestamp();
-        if (_prep is not null)
-        {
-            _prep.Run();
-            var prepOut = _prep.Tensor(_prep.Graph.Outputs[0].Name);
-            _backend.CopyBlocks(_net.Tensor(_netInput), 0, 0, prepOut, 0, 0, 1, prepOut.Length);
-        }
-
-        _net.Run();
+        RunGraphs();
         var t2 = Stopwatch.GetTimestamp();
         for (var i = 0; i < Taps.Count; i++)
         {
@@ -187,6 +197,33 @@ public sealed class LiveModel : IDisposable
         _net.Read(_output, output);
         var t3 = Stopwatch.GetTimestamp();
         return new StageTimes(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds, Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds);
+    }
+
+    /// <summary>The graph the network was compiled from.</summary>
+    public ModelGraph Graph => _net.Graph;
+
+    /// <summary>The shape of any value of the network.</summary>
+    /// <param name="name">The value.</param>
+    /// <returns>Its shape.</returns>
+    public TensorShape ShapeOf(string name) => _net.ShapeOf(name);
+
+    /// <summary>The device tensor holding a value of the network after the last run (for a head reading features).</summary>
+    /// <param name="name">The value.</param>
+    /// <returns>The tensor; owned by the model.</returns>
+    public DeviceTensor Tensor(string name) => _net.Tensor(name);
+
+    /// <summary>Runs the network on another picture (a stored sample) and reads one value; the atlas is untouched,
+    /// the network's buffers then hold this picture until the next <see cref="Run"/>.</summary>
+    /// <param name="bgr">Packed BGR bytes.</param>
+    /// <param name="width">Width.</param>
+    /// <param name="height">Height.</param>
+    /// <param name="value">The value to read.</param>
+    /// <param name="destination">Receives its elements.</param>
+    public void RunAndRead(ReadOnlySpan<byte> bgr, int width, int height, string value, Span<float> destination)
+    {
+        Preprocess(bgr, width, height);
+        RunGraphs();
+        _net.Read(value, destination);
     }
 
     /// <inheritdoc/>

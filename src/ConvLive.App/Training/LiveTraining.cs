@@ -1,0 +1,359 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Live;
+using ConvLive.Engine.Models;
+using ConvLive.Engine.Onnx;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Training;
+
+namespace ConvLive.App.Training;
+
+/// <summary>What the render thread asks of the live trainer.</summary>
+internal enum TrainingCommand
+{
+    /// <summary>Remove the newest sample of the last class captured.</summary>
+    RemoveLast,
+
+    /// <summary>Train a head on every sample.</summary>
+    Train,
+
+    /// <summary>Stop a training run.</summary>
+    Cancel,
+}
+
+/// <summary>What the window shows of capture and training; replaced (not mutated) when something changes.</summary>
+/// <param name="Lines">Counts and state, one line each.</param>
+/// <param name="Loss">Mean loss per epoch so far.</param>
+/// <param name="Accuracy">Held-out accuracy per epoch so far (NaN where none held out).</param>
+/// <param name="Training">A run is in progress (Esc cancels it).</param>
+internal sealed record TrainingStatus(IReadOnlyList<string> Lines, IReadOnlyList<double> Loss, IReadOnlyList<double> Accuracy, bool Training);
+
+/// <summary>Where an export's backbone comes from (null parts: no export).</summary>
+/// <param name="Manifest">The backbone's manifest.</param>
+/// <param name="File">Its ONNX file.</param>
+/// <param name="Preprocess">Its preprocessing graph file, or null.</param>
+internal sealed record BackboneFiles(ModelManifest Manifest, string File, string? Preprocess);
+
+/// <summary>
+/// Capture and fine-tuning inside the live loop, on the inference thread: keys 1–9 keep the current frame and its
+/// backbone features (already computed for display) in class k; samples already on disk get their features a few
+/// per frame; T trains a head epoch by epoch inside a per-frame time budget so the display never waits; the head
+/// then classifies every frame, and is exported beside the samples on a worker task.
+/// </summary>
+internal sealed class LiveTraining : IDisposable
+{
+    private const int Epochs = 40;
+    private const double BudgetMs = 12;
+    private readonly IBackend _backend;
+    private readonly LiveModel _model;
+    private readonly BackboneFiles? _files;
+    private readonly SampleStore _store;
+    private readonly BackboneCut _cut;
+    private readonly List<(int Label, string Path, float[]? Features)>[] _samples;
+    private readonly ConcurrentQueue<int> _captures = new();
+    private readonly ConcurrentQueue<TrainingCommand> _commands = new();
+    private readonly float[] _probabilities;
+    private ClassifierTraining? _training;
+    private HeadTrainer? _head;
+    private int[] _headClasses = [];
+    private int[] _trainingClasses = [];
+    private bool _pendingStart;
+    private bool _featuresReady;
+    private string _state = "keys 1-9 capture a class, Backspace undo, T train";
+    private int _lastCaptured = -1;
+    private volatile TrainingStatus _status;
+
+    public LiveTraining(IBackend backend, LiveModel model, BackboneFiles? files, string root, IReadOnlyList<string> classes)
+    {
+        _backend = backend;
+        _model = model;
+        _files = files;
+        var names = Enumerable.Range(0, 9).Select(i => i < classes.Count ? classes[i] : $"class{i + 1}").ToArray();
+        _store = new SampleStore(root, names);
+        _cut = BackboneCut.Find(model.Graph, v => model.ShapeOf(v).Length, trainFullyConnected: false);
+        _samples = Enumerable.Range(0, 9).Select(k => _store.Files(k).Select(f => (k, f, (float[]?)null)).ToList()).ToArray();
+        _probabilities = new float[9];
+        _status = Publish();
+    }
+
+    /// <summary>Class names by key (1–9).</summary>
+    public IReadOnlyList<string> Classes => _store.Classes;
+
+    /// <summary>The latest status; render thread.</summary>
+    public TrainingStatus Status => _status;
+
+    /// <summary>The head's class names in output order while a head is active, else null.</summary>
+    public string[]? HeadLabels { get; private set; }
+
+    /// <summary>Render thread: key k (0-based) captured the current frame.</summary>
+    public void Capture(int k) => _captures.Enqueue(k);
+
+    /// <summary>Render thread: a command.</summary>
+    public void Post(TrainingCommand command) => _commands.Enqueue(command);
+
+    /// <summary>Inference thread, after the frame ran: captures, the head's prediction, then (within a time budget)
+    /// features of stored samples and training epochs.</summary>
+    /// <returns>True when the head wrote class probabilities into <paramref name="top"/>.</returns>
+    public bool AfterFrame(ReadOnlySpan<byte> bgr, int width, int height, int[] top, float[] probabilities)
+    {
+        var changed = false;
+        while (_captures.TryDequeue(out var k))
+        {
+            var features = new float[_cut.FeatureLength];
+            _backend.Download(features, _model.Tensor(_cut.FeatureValue));
+            var path = _store.Add(k, bgr, width, height);
+            _samples[k].Add((k, path, features));
+            _lastCaptured = k;
+            changed = true;
+        }
+
+        var predicted = _head is not null && Predict(top, probabilities);
+        while (_commands.TryDequeue(out var c))
+        {
+            changed |= Handle(c);
+        }
+
+        var clock = Stopwatch.StartNew();
+        if (!_featuresReady)
+        {
+            // Samples already on disk get their features a few per frame from the start (more once T asked).
+            _featuresReady = ComputeStoredFeatures(clock, _pendingStart ? 25 * BudgetMs : BudgetMs);
+            changed |= _pendingStart;
+        }
+
+        if (_pendingStart && _featuresReady)
+        {
+            StartTraining();
+            changed = true;
+        }
+
+        while (_training is not null && clock.Elapsed.TotalMilliseconds < BudgetMs)
+        {
+            var epoch = _training.RunEpoch();
+            _state = string.Create(CultureInfo.InvariantCulture, $"training {epoch.Epoch}/{Epochs}  loss {epoch.Loss:0.000}  held-out {Percent(epoch.HeldOutAccuracy)}  (Esc cancels)");
+            changed = true;
+            if (epoch.Epoch >= Epochs)
+            {
+                Finish();
+            }
+        }
+
+        if (changed)
+        {
+            _status = Publish();
+        }
+
+        return predicted;
+    }
+
+    public void Dispose()
+    {
+        _store.Flush(TimeSpan.FromSeconds(10));
+        _export.Wait(TimeSpan.FromSeconds(30));
+        _training?.Dispose();
+        _head?.Dispose();
+    }
+
+    private bool Handle(TrainingCommand c)
+    {
+        switch (c)
+        {
+            case TrainingCommand.RemoveLast when _lastCaptured >= 0 && _samples[_lastCaptured].Count > 0:
+                _samples[_lastCaptured].RemoveAt(_samples[_lastCaptured].Count - 1);
+                _store.RemoveLast(_lastCaptured);
+                return true;
+            case TrainingCommand.Train when _training is null:
+                var used = Enumerable.Range(0, 9).Where(k => _samples[k].Count > 0).ToArray();
+                if (used.Length < 2 || used.Any(k => _samples[k].Count < 2))
+                {
+                    _state = "training needs two or more classes with two or more samples each";
+                    return true;
+                }
+
+                _trainingClasses = used;
+                _state = "training: computing features of stored samples...";
+                _pendingStart = true;
+                return true;
+            case TrainingCommand.Cancel when _training is not null || _pendingStart:
+                _training?.Dispose();
+                _training = null;
+                _pendingStart = false;
+                _state = "training cancelled" + (_head is null ? string.Empty : "; the previous head stays");
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Computes features of samples loaded from disk within the budget.</summary>
+    /// <returns>True when every sample has them.</returns>
+    private bool ComputeStoredFeatures(Stopwatch clock, double budgetMs)
+    {
+        var missing = 0;
+        foreach (var list in _samples)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i].Features is not null)
+                {
+                    continue;
+                }
+
+                if (clock.Elapsed.TotalMilliseconds > budgetMs)
+                {
+                    missing++;
+                    continue;
+                }
+
+                var f = new float[_cut.FeatureLength];
+                var pixels = ImageFolder.Decode(list[i].Path, out var w, out var h);
+                if (pixels is null)
+                {
+                    list.RemoveAt(i--);
+                    continue;
+                }
+
+                _model.RunAndRead(pixels, w, h, _cut.FeatureValue, f);
+                list[i] = (list[i].Label, list[i].Path, f);
+            }
+        }
+
+        if (missing > 0 && _pendingStart)
+        {
+            _state = $"training: features of stored samples, {missing} to go...";
+        }
+
+        return missing == 0;
+    }
+
+    private void StartTraining()
+    {
+        var samples = _trainingClasses.SelectMany((k, label) => _samples[k].Select(s => new LabeledFeatures(s.Features!, label, s.Path))).ToList();
+        var head = DenseHead.Create(_cut.FeatureLength, [], _trainingClasses.Length, seed: 1);
+        _training = new ClassifierTraining(_backend, head, samples, new TrainingSettings(new TrainerOptions(32, OptimizerKind.Adam, 1e-3f, 1e-4f)));
+        _pendingStart = false;
+        _state = $"training on {samples.Count} samples...";
+    }
+
+    private bool Predict(int[] top, float[] probabilities)
+    {
+        // The head reads the backbone's features where the network left them: no copy to the host.
+        var classes = _headClasses.Length;
+        _head!.Predict(_model.Tensor(_cut.FeatureValue), _probabilities.AsSpan(0, classes));
+        Array.Fill(top, -1);
+        Array.Fill(probabilities, 0f);
+        for (var r = 0; r < Math.Min(top.Length, classes); r++)
+        {
+            var best = -1;
+            for (var i = 0; i < classes; i++)
+            {
+                if (Array.IndexOf(top, i, 0, r) < 0 && (best < 0 || _probabilities[i] > _probabilities[best]))
+                {
+                    best = i;
+                }
+            }
+
+            top[r] = best;
+            probabilities[r] = _probabilities[best];
+        }
+
+        return true;
+    }
+
+    private void Finish()
+    {
+        var training = _training!;
+        _head?.Dispose();
+        _head = null;
+        var trained = training.Trainer.Snapshot();
+        _head = new HeadTrainer(_backend, trained, new TrainerOptions(1));
+        _headClasses = _trainingClasses;
+        HeadLabels = _headClasses.Select(k => _store.Classes[k]).ToArray();
+        var last = training.History[^1];
+        var confusion = training.ConfusionMatrix();
+        _confusion = Enumerable.Range(0, _headClasses.Length)
+            .Select(i => $"{HeadLabels[i],-10}" + string.Concat(Enumerable.Range(0, _headClasses.Length).Select(j => confusion[i, j].ToString(CultureInfo.InvariantCulture).PadLeft(4))))
+            .ToArray();
+        _history = (training.History.Select(e => e.Loss).ToArray(), training.History.Select(e => e.HeldOutAccuracy).ToArray());
+        _state = $"head: {HeadLabels.Length} classes, held-out {Percent(last.HeldOutAccuracy)}";
+        training.Dispose();
+        _training = null;
+        Export(trained, HeadLabels);
+    }
+
+    private string[] _confusion = [];
+    private (double[] Loss, double[] Accuracy) _history = ([], []);
+
+    private void Export(DenseHead head, string[] labels)
+    {
+        if (_files is null)
+        {
+            _exportState = "not exported: the backbone has no manifest";
+            return;
+        }
+
+        var path = Path.Combine(_store.Root, "head.onnx");
+        var files = _files;
+        var cut = _cut;
+        _exportState = $"exporting {path}...";
+        _export = Task.Run(() =>
+        {
+            try
+            {
+                var model = ClassifierExport.Build(files.File, files.Preprocess, files.Manifest.Input, cut.FeatureValue, head);
+                ClassifierExport.Write(model, path);
+                Engine.IO.AtomicFile.WriteAllLines(Path.Combine(_store.Root, "head.labels.txt"), labels);
+                Cli.TrainCommand.ExportManifest(files.Manifest, path, Path.Combine(_store.Root, "head")).Write(Path.Combine(_store.Root, "head.json"));
+                _exportState = $"saved {path}";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Engine.Graph.ModelException)
+            {
+                _exportState = $"export failed: {e.Message}";
+            }
+
+            _status = Publish();
+        });
+    }
+
+    private volatile string _exportState = string.Empty;
+    private Task _export = Task.CompletedTask;
+
+    private void ReadFeatures(Span<float> features)
+    {
+        var t = _model.Tensor(_cut.FeatureValue);
+        _backend.Download(features, t);
+    }
+
+    private TrainingStatus Publish()
+    {
+        var lines = new List<string>();
+        for (var k = 0; k < 9; k++)
+        {
+            if (_samples[k].Count > 0 || k < 3)
+            {
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{k + 1} {_store.Classes[k]}: {_samples[k].Count}"));
+            }
+        }
+
+        lines.Add(_state);
+        if (_exportState.Length > 0)
+        {
+            lines.Add(_exportState);
+        }
+
+        if (_store.Failure is { } failure)
+        {
+            lines.Add("save failed: " + failure);
+        }
+
+        lines.AddRange(_confusion.Length > 0 ? ["confusion (held out):", .. _confusion] : []);
+        var (loss, accuracy) = _training is null ? _history : (_training.History.Select(e => e.Loss).ToArray(), _training.History.Select(e => e.HeldOutAccuracy).ToArray());
+        return new TrainingStatus(lines, loss, accuracy, _training is not null || _pendingStart);
+    }
+
+    private static string Percent(double v) => double.IsNaN(v) ? "n/a" : (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+}

@@ -1,0 +1,112 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Diagnostics;
+using System.Text.Json;
+using ConvLive.Tests;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace ConvLive.App.Tests;
+
+/// <summary>Capture and training inside the live app: stored samples, keys in a real window, the exported head.</summary>
+public sealed class LiveTrainingTests : IDisposable
+{
+    private static readonly string[] CaptureKeys = ["1", "1", "1", "2", "2", "2", "BackSpace"];
+    private static readonly string[] HandFiles = ["0.png", "1.png"];
+    private readonly TempFolder _folder = new();
+
+    [Fact]
+    public void TrainOnStartLearnsFromStoredSamplesKeepsTheLoopRunningAndExportsTheHead()
+    {
+        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 3, width: 0.25), _folder.File("alexnet.onnx"));
+        var samples = _folder.File("samples");
+        ShapesDataset.Write(samples, perClass: 6, seed: 5);
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3),
+            "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--headless", "--frames", "240", "--samples", samples, "--train", "--stats", statsPath);
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        var lines = stats.RootElement.GetProperty("training").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Contains("1 circle: 6", lines);
+        Assert.Contains(lines, l => l!.StartsWith("head: 3 classes", StringComparison.Ordinal));
+        Assert.True(stats.RootElement.GetProperty("framesInferred").GetInt64() > 10);
+
+        // The head went to disk beside the samples as one model that ONNX Runtime runs, with its labels.
+        Assert.Equal(ShapesDataset.Classes, File.ReadAllLines(Path.Combine(samples, "head.labels.txt")));
+        using var session = new InferenceSession(Path.Combine(samples, "head.onnx"));
+        var input = new DenseTensor<float>(Enumerable.Repeat(0.5f, 3 * 224 * 224).ToArray(), [1, 3, 224, 224]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("image", input)]);
+        var p = results[0].AsEnumerable<float>().ToArray();
+        Assert.Equal(3, p.Length);
+        Assert.Equal(1.0, p.Sum(), 4);
+    }
+
+    [SkippableFact]
+    public void KeysCaptureSamplesIntoClassesUndoTheLastAndTrainInARealWindow()
+    {
+        Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "no X display (run ./test.sh, which uses xvfb-run)");
+        Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
+        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 4, width: 0.25), _folder.File("alexnet.onnx"));
+        var samples = _folder.File("captured");
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), null, () =>
+            {
+                var window = WaitForWindow(TimeSpan.FromSeconds(90));
+                Thread.Sleep(2500);
+                foreach (var key in CaptureKeys)
+                {
+                    Xdotool("key", "--window", window, key);
+                    Thread.Sleep(400);
+                }
+
+                Xdotool("key", "--window", window, "t");
+                Thread.Sleep(4000);
+                Xdotool("key", "--window", window, "q");
+            },
+            "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--size", "1280x720", "--samples", samples, "--classes", "mug,hand", "--stats", statsPath);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(samples, "mug"), "*.png").Length);
+        Assert.Equal(HandFiles, Directory.GetFiles(Path.Combine(samples, "hand")).Select(f => Path.GetFileName(f)!).Order().ToArray());
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        var lines = stats.RootElement.GetProperty("training").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Contains("1 mug: 3", lines);
+        Assert.Contains("2 hand: 2", lines);
+        Assert.Contains(lines, l => l!.StartsWith("head: 2 classes", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(samples, "head.onnx")));
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private static string WaitForWindow(TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            var (exit, found) = Xdotool("search", "--name", "ConvLive");
+            if (exit == 0 && found.Length > 0)
+            {
+                return found.Split('\n')[0].Trim();
+            }
+
+            Thread.Sleep(250);
+        }
+
+        Assert.Fail($"no ConvLive window appeared within {timeout.TotalSeconds} s");
+        return string.Empty;
+    }
+
+    private static (int Exit, string Output) Xdotool(params string[] args)
+    {
+        var start = new ProcessStartInfo("xdotool") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output.Trim());
+    }
+}
