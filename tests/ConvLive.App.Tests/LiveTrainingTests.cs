@@ -9,6 +9,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace ConvLive.App.Tests;
 
 /// <summary>Capture and training inside the live app: stored samples, keys in a real window, the exported head.</summary>
+[Collection(XDisplayGroup.Name)]
 public sealed class LiveTrainingTests : IDisposable
 {
     private static readonly string[] CaptureKeys = ["1", "1", "1", "2", "2", "2", "BackSpace"];
@@ -51,17 +52,17 @@ public sealed class LiveTrainingTests : IDisposable
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), null, () =>
             {
-                var window = WaitForWindow(TimeSpan.FromSeconds(90));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(90));
                 Thread.Sleep(2500);
                 foreach (var key in CaptureKeys)
                 {
-                    Xdotool("key", "--window", window, key);
+                    XWindow.Xdotool("key", "--window", window, key);
                     Thread.Sleep(400);
                 }
 
-                Xdotool("key", "--window", window, "t");
+                XWindow.Xdotool("key", "--window", window, "t");
                 Thread.Sleep(4000);
-                Xdotool("key", "--window", window, "q");
+                XWindow.Xdotool("key", "--window", window, "q");
             },
             "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--size", "1280x720", "--samples", samples, "--classes", "mug,hand", "--stats", statsPath);
 
@@ -77,36 +78,4 @@ public sealed class LiveTrainingTests : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
-
-    private static string WaitForWindow(TimeSpan timeout)
-    {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < timeout)
-        {
-            var (exit, found) = Xdotool("search", "--name", "ConvLive");
-            if (exit == 0 && found.Length > 0)
-            {
-                return found.Split('\n')[0].Trim();
-            }
-
-            Thread.Sleep(250);
-        }
-
-        Assert.Fail($"no ConvLive window appeared within {timeout.TotalSeconds} s");
-        return string.Empty;
-    }
-
-    private static (int Exit, string Output) Xdotool(params string[] args)
-    {
-        var start = new ProcessStartInfo("xdotool") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Trim());
-    }
 }

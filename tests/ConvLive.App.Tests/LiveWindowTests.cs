@@ -7,6 +7,7 @@ using ConvLive.Tests;
 namespace ConvLive.App.Tests;
 
 /// <summary>The real window under Xvfb, driven by key presses from xdotool the way a user would.</summary>
+[Collection(XDisplayGroup.Name)]
 public sealed class LiveWindowTests : IDisposable
 {
     private readonly TempFolder _folder = new();
@@ -33,13 +34,13 @@ public sealed class LiveWindowTests : IDisposable
         var errors = app.StandardError.ReadToEndAsync();
         try
         {
-            var window = WaitForWindow("ConvLive", TimeSpan.FromSeconds(60));
+            var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(60));
             Thread.Sleep(1000);
-            Xdotool("key", "--window", window, "c");
+            XWindow.Xdotool("key", "--window", window, "c");
             Thread.Sleep(300);
-            Xdotool("key", "--window", window, "s");
+            XWindow.Xdotool("key", "--window", window, "s");
             Thread.Sleep(1000);
-            Xdotool("key", "--window", window, "Escape");
+            XWindow.Xdotool("key", "--window", window, "Escape");
             Assert.True(app.WaitForExit(TimeSpan.FromSeconds(20)), "Escape did not close the app");
         }
         finally
@@ -69,17 +70,17 @@ public sealed class LiveWindowTests : IDisposable
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), null, () =>
             {
-                var window = WaitForWindow("ConvLive", TimeSpan.FromSeconds(90));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(90));
                 Thread.Sleep(2500);
-                Xdotool("key", "--window", window, "Right");  // conv1 -> norm1
-                Xdotool("key", "--window", window, "Right");  // -> pool1
-                Xdotool("key", "--window", window, "Up");     // channel 1
-                Xdotool("key", "--window", window, "m");      // inferno
+                XWindow.Xdotool("key", "--window", window, "Right");  // conv1 -> norm1
+                XWindow.Xdotool("key", "--window", window, "Right");  // -> pool1
+                XWindow.Xdotool("key", "--window", window, "Up");     // channel 1
+                XWindow.Xdotool("key", "--window", window, "m");      // inferno
                 Thread.Sleep(500);
-                Xdotool("mousemove", "--window", window, "400", "580");
-                Xdotool("click", "--window", window, "1"); // a thumbnail in the bottom strip
+                XWindow.Xdotool("mousemove", "--window", window, "400", "580");
+                XWindow.Xdotool("click", "--window", window, "1"); // a thumbnail in the bottom strip
                 Thread.Sleep(800);
-                Xdotool("key", "--window", window, "Escape");
+                XWindow.Xdotool("key", "--window", window, "Escape");
             },
             "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--size", "1280x720", "--stats", statsPath);
 
@@ -105,11 +106,11 @@ public sealed class LiveWindowTests : IDisposable
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), null, () =>
             {
-                var window = WaitForWindow("ConvLive", TimeSpan.FromSeconds(60));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(60));
                 Thread.Sleep(1000);
-                Xdotool("key", "--window", window, "Tab");
+                XWindow.Xdotool("key", "--window", window, "Tab");
                 Thread.Sleep(1500);
-                Xdotool("key", "--window", window, "Escape");
+                XWindow.Xdotool("key", "--window", window, "Escape");
             },
             "live", "--source", "synthetic", "--source", "images:" + dir, "--model", "none", "--device", "cpu", "--size", "640x300", "--stats", statsPath);
 
@@ -119,36 +120,4 @@ public sealed class LiveWindowTests : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
-
-    private static string WaitForWindow(string name, TimeSpan timeout)
-    {
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < timeout)
-        {
-            var (exit, found) = Xdotool("search", "--name", name);
-            if (exit == 0 && found.Length > 0)
-            {
-                return found.Split('\n')[0].Trim();
-            }
-
-            Thread.Sleep(250);
-        }
-
-        Assert.Fail($"no window named {name} appeared within {timeout.TotalSeconds} s");
-        return string.Empty;
-    }
-
-    private static (int Exit, string Output) Xdotool(params string[] args)
-    {
-        var start = new ProcessStartInfo("xdotool") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output.Trim());
-    }
 }

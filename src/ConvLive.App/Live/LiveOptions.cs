@@ -18,7 +18,7 @@ namespace ConvLive.App.Live;
 /// <param name="MaxFps">Display rate cap; 0 means vsync (at most 144) in a window and 60 headless.</param>
 /// <param name="Samples">Where keys 1–9 store captured samples (an ImageFolder) and the trained head goes.</param>
 /// <param name="Classes">Names of classes 1–9 (default: the folders already there, then class1…).</param>
-/// <param name="TrainOnStart">Train a head on the stored samples as soon as the loop starts.</param>
+/// <param name="TrainOnStart">Train a head on the stored samples as soon as the loop starts (a <c>--frames</c> run then also waits for it).</param>
 internal sealed record LiveOptions(
     IReadOnlyList<string> Sources,
     string? Model,

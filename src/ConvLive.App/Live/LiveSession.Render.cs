@@ -64,7 +64,9 @@ internal sealed partial class LiveSession
                     _uploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
 
-                var last = _options.Frames > 0 && rendered + 1 >= _options.Frames && shownAny && !uploadPending;
+                // With --train, a scripted run also waits for the head, so its stats report the trained result.
+                var trainingDone = !_options.TrainOnStart || _pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
+                var last = _options.Frames > 0 && rendered + 1 >= _options.Frames && shownAny && !uploadPending && trainingDone;
                 if (last)
                 {
                     allocatedBeforeLast = GC.GetAllocatedBytesForCurrentThread();

@@ -374,7 +374,9 @@ internal sealed class ModelView : ILiveView
             "M           colormap (viridis, inferno, grey)",
             "F/Space     freeze the frame           S  screenshot (PNG)",
             "Tab         next source                P  side panels",
-            "H           this help                  Esc/Q  quit",
+            "1-9         capture into class k (hold: burst)",
+            "Backspace   remove last sample         T  train a head",
+            "H           this help                  Esc  cancel training / quit",
         ];
         var line = _font.CellHeight + 2;
         var box = new RectF(_bigRect.X + 20, _bigRect.Y + 20, Math.Min(_bigRect.Width - 40, _font.Measure(lines[0]) + 40), (lines.Length * line) + 30);

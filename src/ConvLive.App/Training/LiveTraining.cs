@@ -30,7 +30,8 @@ internal enum TrainingCommand
 /// <param name="Loss">Mean loss per epoch so far.</param>
 /// <param name="Accuracy">Held-out accuracy per epoch so far (NaN where none held out).</param>
 /// <param name="Training">A run is in progress (Esc cancels it).</param>
-internal sealed record TrainingStatus(IReadOnlyList<string> Lines, IReadOnlyList<double> Loss, IReadOnlyList<double> Accuracy, bool Training);
+/// <param name="HeadReady">A head has been trained and is classifying frames (and no run is pending).</param>
+internal sealed record TrainingStatus(IReadOnlyList<string> Lines, IReadOnlyList<double> Loss, IReadOnlyList<double> Accuracy, bool Training, bool HeadReady);
 
 /// <summary>Where an export's backbone comes from (null parts: no export).</summary>
 /// <param name="Manifest">The backbone's manifest.</param>
@@ -63,6 +64,7 @@ internal sealed class LiveTraining : IDisposable
     private int[] _trainingClasses = [];
     private bool _pendingStart;
     private bool _featuresReady;
+    private int _queuedTrains;
     private string _state = "keys 1-9 capture a class, Backspace undo, T train";
     private int _lastCaptured = -1;
     private volatile TrainingStatus _status;
@@ -93,7 +95,18 @@ internal sealed class LiveTraining : IDisposable
     public void Capture(int k) => _captures.Enqueue(k);
 
     /// <summary>Render thread: a command.</summary>
-    public void Post(TrainingCommand command) => _commands.Enqueue(command);
+    public void Post(TrainingCommand command)
+    {
+        if (command == TrainingCommand.Train)
+        {
+            Interlocked.Increment(ref _queuedTrains);
+        }
+
+        _commands.Enqueue(command);
+    }
+
+    /// <summary>True while a training request is queued, computing features or running; any thread.</summary>
+    public bool Busy => Volatile.Read(ref _queuedTrains) > 0 || _status.Training;
 
     /// <summary>Inference thread, after the frame ran: captures, the head's prediction, then (within a time budget)
     /// features of stored samples and training epochs.</summary>
@@ -115,6 +128,11 @@ internal sealed class LiveTraining : IDisposable
         while (_commands.TryDequeue(out var c))
         {
             changed |= Handle(c);
+            if (c == TrainingCommand.Train)
+            {
+                _status = Publish(); // Busy never reads false between the request and the run it starts
+                Interlocked.Decrement(ref _queuedTrains);
+            }
         }
 
         var clock = Stopwatch.StartNew();
@@ -352,7 +370,8 @@ internal sealed class LiveTraining : IDisposable
 
         lines.AddRange(_confusion.Length > 0 ? ["confusion (held out):", .. _confusion] : []);
         var (loss, accuracy) = _training is null ? _history : (_training.History.Select(e => e.Loss).ToArray(), _training.History.Select(e => e.HeldOutAccuracy).ToArray());
-        return new TrainingStatus(lines, loss, accuracy, _training is not null || _pendingStart);
+        var busy = _training is not null || _pendingStart;
+        return new TrainingStatus(lines, loss, accuracy, busy, _head is not null && !busy);
     }
 
     private static string Percent(double v) => double.IsNaN(v) ? "n/a" : (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";

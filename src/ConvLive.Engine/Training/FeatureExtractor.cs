@@ -130,15 +130,7 @@ public sealed class FeatureExtractor : IDisposable
         _backend.UploadBytes(_frame, bgr);
         var isBgr = string.Equals(_spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
         _backend.Preprocess(_target, _frame, PreprocessParams.Create(width, height, _spec.Size, _spec.Resize, isBgr, _spec.Scale, _spec.Mean, _spec.Std));
-        if (_prep is not null)
-        {
-            _prep.Run();
-            var prepOut = _prep.Tensor(_prep.Graph.Outputs[0].Name);
-            _backend.CopyBlocks(_net.Tensor(_netInput), 0, 0, prepOut, 0, 0, 1, prepOut.Length);
-        }
-
-        _net.Run();
-        _net.Read(Cut.FeatureValue, features);
+        RunGraphs(features);
     }
 
     /// <summary>The features of a network input already preprocessed (1,3,Size,Size), for checks against exports.</summary>
@@ -147,6 +139,11 @@ public sealed class FeatureExtractor : IDisposable
     public void ExtractPreprocessed(ReadOnlySpan<float> input, Span<float> features)
     {
         _backend.Upload(_target, input);
+        RunGraphs(features);
+    }
+
+    private void RunGraphs(Span<float> features)
+    {
         if (_prep is not null)
         {
             _prep.Run();
