@@ -20,6 +20,7 @@ internal static class Program
             ModelsCommand.Create(),
             FilterCommand.Create(),
             TrainCommand.Create(),
+            SaveDrillCommand.Create(),
         };
         try
         {

@@ -55,6 +55,28 @@ public sealed partial class TrainCommandTests
         }
     }
 
+    [Theory]
+    [InlineData(false, "head: 1024 -> 3 ")]
+    [InlineData(true, "head: 2304 -> 1024 -> 1024 -> 3 ")]
+    public void AnAlexNetBackboneIsCutAfterFc7OrWithTrainFcBeforeFc6AndTheExportAgrees(bool trainFc, string headLine)
+    {
+        using var temp = new TempFolder();
+        var models = Directory.CreateDirectory(Path.Combine(temp.Path, "models")).FullName;
+        AlexNetModels.Save(AlexNetModels.Zoo(seed: 5, width: 0.25), Path.Combine(models, "tinyalex.onnx"));
+        File.WriteAllText(Path.Combine(models, "tinyalex.json"), """
+            { "name": "tinyalex", "file": "tinyalex.onnx",
+              "input": { "size": 224, "resize": 224, "channels": "BGR", "scale": 1.0, "mean": [103.939, 116.779, 123.68], "std": [1, 1, 1] } }
+            """);
+        var data = Path.Combine(temp.Path, "shapes");
+        ShapesDataset.Write(data, perClass: 8, seed: 3);
+        var head = Path.Combine(temp.Path, "tiny.onnx");
+        string[] args = ["train", "--data", data, "--backbone", "tinyalex", "--out", head, "--device", "cpu", "--epochs", "5", .. trainFc ? new[] { "--train-fc" } : []];
+        var (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), new Dictionary<string, string> { ["CONVLIVE_MODELS"] = models }, null, args);
+        Assert.True(code == 0, $"exit {code}\n{output}\n{errors}");
+        Assert.Contains(headLine, output, StringComparison.Ordinal);
+        Assert.Contains("export check: ONNX Runtime agrees", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AFolderWithOneClassIsAOneLineError()
     {

@@ -23,6 +23,14 @@ internal sealed class SampleStore
         Root = Path.GetFullPath(root);
         Classes = classes;
         _files = classes.Select(c => ImageFolder.Pictures(Path.Combine(Root, c))).ToArray();
+        foreach (var c in classes.Where(c => Directory.Exists(Path.Combine(Root, c))))
+        {
+            // What a killed process left mid-write: never a sample, safe to drop.
+            foreach (var stale in Directory.GetFiles(Path.Combine(Root, c)).Where(AtomicFile.IsTemporary))
+            {
+                File.Delete(stale);
+            }
+        }
     }
 
     public string Root { get; }
