@@ -202,6 +202,7 @@ public sealed class Display : IDisposable
         while (_deadTextures.TryDequeue(out var handle))
         {
             _gl.DeleteTexture(handle);
+            GlObjects.Deleted();
         }
 
         _pixelsUploadedThisFrame = 0;
@@ -349,6 +350,7 @@ public sealed class Display : IDisposable
         while (_deadTextures.TryDequeue(out var handle))
         {
             _gl.DeleteTexture(handle);
+            GlObjects.Deleted();
         }
 
         _offscreen?.Dispose();

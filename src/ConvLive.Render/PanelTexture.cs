@@ -2,6 +2,7 @@
 
 using Silk.NET.OpenGL;
 
+using ConvLive.Render.Gl;
 namespace ConvLive.Render;
 
 /// <summary>A GL texture that shows one panel's pixels. Made by <see cref="Display.CreateTexture"/>.</summary>
@@ -23,6 +24,7 @@ public sealed class PanelTexture : IDisposable
         _display = display;
         _gl = gl;
         Handle = gl.GenTexture();
+        GlObjects.Created();
         gl.BindTexture(TextureTarget.Texture2D, Handle);
         var filter = (int)(smooth ? GLEnum.Linear : GLEnum.Nearest);
         gl.TexParameter(TextureTarget.Texture2D, TextureParameterName.TextureMinFilter, filter);

@@ -49,9 +49,15 @@ internal static class LiveCommand
         };
         var classes = new Option<string?>("--classes") { Description = "Names of the classes keys 1-9 capture, comma-separated, e.g. mug,hand,face." };
         var train = new Option<bool>("--train") { Description = "Train a head on the stored samples as soon as the app starts (T does it any time)." };
+        var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (a soak run); 0: no limit." };
+        var sampleEvery = new Option<double>("--sample-every")
+        {
+            Description = "Seconds between resource samples written to --stats (managed heap, resident memory, GL objects, device buffers).",
+            DefaultValueFactory = _ => 10,
+        };
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery,
         };
         command.SetAction(result =>
         {
@@ -74,7 +80,9 @@ internal static class LiveCommand
                 Math.Max(0, result.GetValue(maxFps)),
                 result.GetValue(samples)!,
                 (result.GetValue(classes) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                result.GetValue(train));
+                result.GetValue(train),
+                Math.Max(0, result.GetValue(duration)),
+                Math.Max(0.5, result.GetValue(sampleEvery)));
             return Run(options);
         });
         return command;

@@ -32,6 +32,8 @@ internal sealed partial class LiveSession
 
     private RenderResult RenderLoop()
     {
+        _resources = new ResourceSampler(TimeSpan.FromSeconds(_options.SampleEvery));
+        _resources.Start();
         var pacer = new FramePacer(_options.MaxFps > 0 ? _options.MaxFps : _options.Headless ? HeadlessFps : WindowFpsCap);
         var uploadPending = false;
         var shownAny = false;
@@ -66,7 +68,8 @@ internal sealed partial class LiveSession
 
                 // With --train, a scripted run also waits for the head, so its stats report the trained result.
                 var trainingDone = !_options.TrainOnStart || _pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
-                var last = _options.Frames > 0 && rendered + 1 >= _options.Frames && shownAny && !uploadPending && trainingDone;
+                var timeUp = _options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= _options.Duration;
+                var last = ((_options.Frames > 0 && rendered + 1 >= _options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
                 if (last)
                 {
                     allocatedBeforeLast = GC.GetAllocatedBytesForCurrentThread();
@@ -97,6 +100,7 @@ internal sealed partial class LiveSession
                 }
 
                 lastTicks = now;
+                _resources.Tick(rendered);
                 if (rendered == WarmupFrames)
                 {
                     allocatedAtWarmup = GC.GetAllocatedBytesForCurrentThread();

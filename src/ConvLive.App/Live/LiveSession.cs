@@ -35,6 +35,7 @@ internal sealed partial class LiveSession : IDisposable
     private readonly AutoResetEvent _frameReady = new(false);
     private readonly CancellationTokenSource _stop = new();
     private readonly SampleRecorder _latencyMs = new();
+    private ResourceSampler _resources = new(TimeSpan.FromSeconds(10));
     private readonly SampleRecorder _captureMs = new();
     private readonly SampleRecorder _preprocessMs = new();
     private readonly SampleRecorder _forwardMs = new();
@@ -293,6 +294,7 @@ internal sealed partial class LiveSession : IDisposable
             Kernel = _pipeline is EdgePipeline edge ? edge.Choice.Current.ToString() : string.Empty,
             Model = _pipeline is ModelPipeline m ? m.Model.Name : "none",
             Training = _pipeline is ModelPipeline { Training: { } t } ? t.Status.Lines : [],
+            Resources = _resources.Samples.ToArray(),
         };
     }
 }

@@ -46,6 +46,9 @@ internal sealed class LiveStats
 
     public string Model { get; init; } = "none";
 
+    /// <summary>Resource samples through the run (see <see cref="Loop.ResourceSampler"/>).</summary>
+    public IReadOnlyList<Loop.ResourceSample> Resources { get; init; } = [];
+
     /// <summary>Capture and training state as the window shows it (one entry a line), empty without training.</summary>
     public IReadOnlyList<string> Training { get; init; } = [];
 
@@ -92,6 +95,21 @@ internal sealed class LiveStats
             WriteFinite(json, "elapsedSeconds", ElapsedSeconds);
             json.WriteNumber("tappedLayers", TappedLayers);
             json.WriteString("model", Model);
+            json.WriteStartArray("resources");
+            foreach (var r in Resources)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("seconds", Math.Round(r.Seconds, 2));
+                json.WriteNumber("managedHeapBytes", r.ManagedHeapBytes);
+                json.WriteNumber("workingSetBytes", r.WorkingSetBytes);
+                json.WriteNumber("glObjects", r.GlObjects);
+                json.WriteNumber("deviceBuffers", r.DeviceBuffers);
+                json.WriteNumber("deviceBytes", r.DeviceBytes);
+                json.WriteNumber("framesRendered", r.FramesRendered);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             json.WriteStartArray("training");
             foreach (var line in Training)
             {

@@ -6,9 +6,15 @@ namespace ConvLive.Engine.Backends;
 /// <remarks>Owns its storage.</remarks>
 public abstract class DeviceBytes : IDisposable
 {
+    private bool _released;
+
     /// <summary>Sets the length.</summary>
     /// <param name="length">Bytes.</param>
-    protected DeviceBytes(int length) => Length = length;
+    protected DeviceBytes(int length)
+    {
+        Length = length;
+        DeviceMemory.Add(length);
+    }
 
     /// <summary>Length in bytes.</summary>
     public int Length { get; }
@@ -16,6 +22,12 @@ public abstract class DeviceBytes : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (!_released)
+        {
+            _released = true;
+            DeviceMemory.Remove(Length);
+        }
+
         Dispose(true);
         GC.SuppressFinalize(this);
     }

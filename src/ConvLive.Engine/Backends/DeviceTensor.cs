@@ -8,6 +8,8 @@ namespace ConvLive.Engine.Backends;
 /// <remarks>Owns its storage unless it is a view made by <see cref="Reshape"/>, which owns nothing.</remarks>
 public abstract class DeviceTensor : IDisposable
 {
+    private long _ownedBytes;
+
     /// <summary>Sets the shape.</summary>
     /// <param name="shape">The shape.</param>
     protected DeviceTensor(TensorShape shape) => Shape = shape;
@@ -26,6 +28,12 @@ public abstract class DeviceTensor : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (_ownedBytes > 0)
+        {
+            DeviceMemory.Remove(_ownedBytes);
+            _ownedBytes = 0;
+        }
+
         Dispose(true);
         GC.SuppressFinalize(this);
     }
@@ -34,6 +42,13 @@ public abstract class DeviceTensor : IDisposable
     /// <param name="disposing">True from <see cref="Dispose()"/>.</param>
     protected virtual void Dispose(bool disposing)
     {
+    }
+
+    /// <summary>Counts this tensor's storage in <see cref="DeviceMemory"/> until it is disposed (owning tensors only).</summary>
+    protected void TrackOwnedStorage()
+    {
+        _ownedBytes = 4L * Math.Max(1, Length);
+        DeviceMemory.Add(_ownedBytes);
     }
 
     /// <summary>Checks a view keeps the element count.</summary>

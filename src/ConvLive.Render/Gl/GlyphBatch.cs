@@ -31,7 +31,9 @@ internal sealed class GlyphBatch : IDisposable
         gl.UseProgram(_program.Handle);
         gl.Uniform1(_program.Uniform("m_Font"), 0);
         _vao = gl.GenVertexArray();
+        GlObjects.Created();
         _vbo = gl.GenBuffer();
+        GlObjects.Created();
         gl.BindVertexArray(_vao);
         gl.BindBuffer(BufferTargetARB.ArrayBuffer, _vbo);
         gl.BufferData(BufferTargetARB.ArrayBuffer, (nuint)(_vertices.Length * sizeof(float)), null, BufferUsageARB.StreamDraw);
@@ -96,7 +98,9 @@ internal sealed class GlyphBatch : IDisposable
         {
             _disposed = true;
             _gl.DeleteBuffer(_vbo);
+            GlObjects.Deleted();
             _gl.DeleteVertexArray(_vao);
+            GlObjects.Deleted();
             _program.Dispose();
         }
     }

@@ -16,7 +16,9 @@ internal sealed class OffscreenTarget : IDisposable
     {
         _gl = gl;
         Handle = gl.GenFramebuffer();
+        GlObjects.Created();
         _renderbuffer = gl.GenRenderbuffer();
+        GlObjects.Created();
         gl.BindRenderbuffer(RenderbufferTarget.Renderbuffer, _renderbuffer);
         gl.RenderbufferStorage(RenderbufferTarget.Renderbuffer, InternalFormat.Rgba8, (uint)width, (uint)height);
         gl.BindFramebuffer(FramebufferTarget.Framebuffer, Handle);
@@ -37,7 +39,9 @@ internal sealed class OffscreenTarget : IDisposable
         {
             _disposed = true;
             _gl.DeleteFramebuffer(Handle);
+            GlObjects.Deleted();
             _gl.DeleteRenderbuffer(_renderbuffer);
+            GlObjects.Deleted();
         }
     }
 }

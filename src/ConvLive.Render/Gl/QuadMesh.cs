@@ -17,7 +17,9 @@ internal sealed class QuadMesh : IDisposable
     {
         _gl = gl;
         _vao = gl.GenVertexArray();
+        GlObjects.Created();
         _vbo = gl.GenBuffer();
+        GlObjects.Created();
         gl.BindVertexArray(_vao);
         gl.BindBuffer(BufferTargetARB.ArrayBuffer, _vbo);
         ReadOnlySpan<float> corners = [0, 0, 1, 0, 0, 1, 1, 1];
@@ -39,7 +41,9 @@ internal sealed class QuadMesh : IDisposable
         {
             _disposed = true;
             _gl.DeleteBuffer(_vbo);
+            GlObjects.Deleted();
             _gl.DeleteVertexArray(_vao);
+            GlObjects.Deleted();
         }
     }
 }

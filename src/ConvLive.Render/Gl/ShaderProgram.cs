@@ -18,6 +18,7 @@ internal sealed class ShaderProgram : IDisposable
         var vs = Compile(ShaderType.VertexShader, vertexResource);
         var fs = Compile(ShaderType.FragmentShader, fragmentResource);
         Handle = gl.CreateProgram();
+        GlObjects.Created();
         gl.AttachShader(Handle, vs);
         gl.AttachShader(Handle, fs);
         gl.LinkProgram(Handle);
@@ -30,6 +31,7 @@ internal sealed class ShaderProgram : IDisposable
         {
             var log = gl.GetProgramInfoLog(Handle);
             gl.DeleteProgram(Handle);
+            GlObjects.Deleted();
             throw new RenderException($"shaders {vertexResource} + {fragmentResource} did not link: {log.Trim()}");
         }
     }
@@ -49,6 +51,7 @@ internal sealed class ShaderProgram : IDisposable
         {
             _disposed = true;
             _gl.DeleteProgram(Handle);
+            GlObjects.Deleted();
         }
     }
 

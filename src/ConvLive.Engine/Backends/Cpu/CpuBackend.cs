@@ -40,7 +40,7 @@ public sealed partial class CpuBackend : IBackend
     public DeviceTensor Allocate(TensorShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        return new CpuTensor(shape, new float[shape.Length]);
+        return new CpuTensor(shape, new float[shape.Length], owns: true);
     }
 
     /// <inheritdoc/>

@@ -7,8 +7,15 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// <summary>A CPU backend tensor: a managed array (shared by views).</summary>
 public sealed class CpuTensor : DeviceTensor
 {
-    internal CpuTensor(TensorShape shape, float[] data)
-        : base(shape) => Data = data;
+    internal CpuTensor(TensorShape shape, float[] data, bool owns = false)
+        : base(shape)
+    {
+        Data = data;
+        if (owns)
+        {
+            TrackOwnedStorage();
+        }
+    }
 
     /// <summary>The elements, row-major; length ≥ <see cref="DeviceTensor.Length"/>.</summary>
     public float[] Data { get; }

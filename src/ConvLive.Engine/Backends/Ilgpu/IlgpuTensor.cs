@@ -16,6 +16,10 @@ public sealed class IlgpuTensor : DeviceTensor
     {
         View = view;
         _owner = owner;
+        if (owner is not null)
+        {
+            TrackOwnedStorage();
+        }
     }
 
     /// <summary>The elements on the device.</summary>
