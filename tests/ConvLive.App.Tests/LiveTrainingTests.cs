@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using System.Text.Json;
+using ConvLive.App.Training;
 using ConvLive.Tests;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -75,6 +76,22 @@ public sealed class LiveTrainingTests : IDisposable
         Assert.Contains("2 hand: 2", lines);
         Assert.Contains(lines, l => l!.StartsWith("head: 2 classes", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(samples, "head.onnx")));
+    }
+
+    [Fact]
+    public void KeysGetTheGivenNamesThenUnusedDefaultNames()
+    {
+        Assert.Equal(["mug", "class1", "class2", "class3", "class4", "class5", "class6", "class7", "class8"], LiveTraining.Names(["mug", "class1"]));
+        Assert.Equal(9, LiveTraining.Names([]).Distinct().Count());
+        Assert.Equal(["class2", "class1", "class3"], LiveTraining.Names(["class2"])[..3]);
+    }
+
+    [Fact]
+    public void ClassNamesThatAreNotFolderNamesAreRefused()
+    {
+        var (exit, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "live", "--classes", "a,../b", "--headless", "--frames", "1");
+        Assert.Equal(2, exit);
+        Assert.Contains("cannot be a folder name", errors, StringComparison.Ordinal);
     }
 
     public void Dispose() => _folder.Dispose();

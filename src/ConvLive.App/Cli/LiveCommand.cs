@@ -67,6 +67,19 @@ internal static class LiveCommand
                 return 2;
             }
 
+            var classNames = (result.GetValue(classes) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (classNames.FirstOrDefault(n => n is "." or ".." || n.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0) is { } bad)
+            {
+                Console.Error.WriteLine($"error: --classes: '{bad}' cannot be a folder name; use letters, digits, '-' or '_'");
+                return 2;
+            }
+
+            if (classNames.Length > 9 || classNames.Distinct(StringComparer.Ordinal).Count() != classNames.Length)
+            {
+                Console.Error.WriteLine("error: --classes: give at most nine different names (keys 1-9)");
+                return 2;
+            }
+
             var options = new LiveOptions(
                 result.GetValue(source) ?? [],
                 result.GetValue(model),
@@ -79,7 +92,7 @@ internal static class LiveCommand
                 height,
                 Math.Max(0, result.GetValue(maxFps)),
                 result.GetValue(samples)!,
-                (result.GetValue(classes) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                classNames,
                 result.GetValue(train),
                 Math.Max(0, result.GetValue(duration)),
                 Math.Max(0.5, result.GetValue(sampleEvery)));

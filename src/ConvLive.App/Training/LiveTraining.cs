@@ -74,12 +74,27 @@ internal sealed class LiveTraining : IDisposable
         _backend = backend;
         _model = model;
         _files = files;
-        var names = Enumerable.Range(0, 9).Select(i => i < classes.Count ? classes[i] : $"class{i + 1}").ToArray();
-        _store = new SampleStore(root, names);
+        _store = new SampleStore(root, Names(classes));
         _cut = BackboneCut.Find(model.Graph, v => model.ShapeOf(v).Length, trainFullyConnected: false);
         _samples = Enumerable.Range(0, 9).Select(k => _store.Files(k).Select(f => (k, f, (float[]?)null)).ToList()).ToArray();
         _probabilities = new float[9];
         _status = Publish();
+    }
+
+    /// <summary>Names for keys 1–9: the given ones, then class1… skipping names already taken.</summary>
+    internal static string[] Names(IReadOnlyList<string> given)
+    {
+        var names = given.Take(9).ToList();
+        for (var n = 1; names.Count < 9; n++)
+        {
+            var candidate = $"class{n}";
+            if (!names.Contains(candidate))
+            {
+                names.Add(candidate);
+            }
+        }
+
+        return [.. names];
     }
 
     /// <summary>Class names by key (1–9).</summary>
