@@ -63,6 +63,37 @@ public sealed class Kernel2D
     /// <summary>Every named kernel, by the name <c>filter --kernel</c> takes.</summary>
     public static IReadOnlyList<Kernel2D> Named { get; } = [Vertical, Horizontal, SobelX, SobelY, Laplacian, Blur, Sharpen];
 
+    /// <summary>A normalised Gaussian blur of odd <paramref name="size"/> (σ = size/6, so the window holds ±3σ);
+    /// size 3 is the binomial [1 2 1]ᵀ[1 2 1]/16 of <see cref="Blur"/>.</summary>
+    /// <param name="size">3, 5, 7, …</param>
+    /// <returns>The kernel, named "blur" with its size.</returns>
+    public static Kernel2D Gaussian(int size)
+    {
+        if (size < 3 || size % 2 == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, "a blur needs an odd size of at least 3");
+        }
+
+        if (size == 3)
+        {
+            return Blur;
+        }
+
+        var sigma = size / 6.0;
+        var row = Enumerable.Range(0, size).Select(i => Math.Exp(-Math.Pow(i - (size / 2), 2) / (2 * sigma * sigma))).ToArray();
+        var sum = row.Sum();
+        var w = new float[size * size];
+        for (var y = 0; y < size; y++)
+        {
+            for (var x = 0; x < size; x++)
+            {
+                w[(y * size) + x] = (float)(row[y] * row[x] / (sum * sum));
+            }
+        }
+
+        return new Kernel2D("blur", size, w);
+    }
+
     /// <summary>The kernel flipped in both axes: applying it as a correlation is the lecture's convolution.</summary>
     /// <returns>The flipped kernel, named "<c>name</c> (flipped)".</returns>
     public Kernel2D Flipped()
