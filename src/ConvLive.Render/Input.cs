@@ -20,17 +20,35 @@ public enum Key
     /// <summary>Digit 9.</summary>
     D9 = 57,
 
+    /// <summary>Letter A.</summary>
+    A = 65,
+
+    /// <summary>Letter B.</summary>
+    B = 66,
+
     /// <summary>Letter C.</summary>
     C = 67,
+
+    /// <summary>Letter E.</summary>
+    E = 69,
 
     /// <summary>Letter F.</summary>
     F = 70,
 
+    /// <summary>Letter G.</summary>
+    G = 71,
+
     /// <summary>Letter H.</summary>
     H = 72,
 
+    /// <summary>Letter K.</summary>
+    K = 75,
+
     /// <summary>Letter M.</summary>
     M = 77,
+
+    /// <summary>Letter O.</summary>
+    O = 79,
 
     /// <summary>Letter P.</summary>
     P = 80,
@@ -49,6 +67,9 @@ public enum Key
 
     /// <summary>Page down.</summary>
     PageDown = 267,
+
+    /// <summary>Letter V.</summary>
+    V = 86,
 
     /// <summary>Escape.</summary>
     Escape = 256,

@@ -103,19 +103,21 @@ public sealed class LiveEndToEndTests : IDisposable
         return (p.Item0 + p.Item1 + p.Item2) / 3;
     }
 
-    /// <summary>The bounding box of non-background pixels in the columns [x0, x1) of the screenshot.</summary>
+    /// <summary>The panel whose border (runs of 30+ border-grey pixels: no glyph makes those) lies in columns [x0, x1).</summary>
     private static Rect FindPanel(Mat image, int x0, int x1)
     {
         // The panel border is drawn in (0.22, 0.22, 0.25) grey; the content sits inside it.
         int top = int.MaxValue, bottom = -1, left = int.MaxValue, right = -1, height = image.Height;
         for (var y = 0; y < height; y++)
         {
+            var run = 0;
             for (var x = x0; x < x1; x++)
             {
                 var p = image.At<Vec3b>(y, x);
-                if (Math.Abs(p.Item1 - 56) <= 2 && Math.Abs(p.Item0 - 64) <= 2)
+                run = Math.Abs(p.Item1 - 56) <= 2 && Math.Abs(p.Item0 - 64) <= 2 ? run + 1 : 0;
+                if (run >= 30)
                 {
-                    (top, bottom, left, right) = (Math.Min(top, y), Math.Max(bottom, y), Math.Min(left, x), Math.Max(right, x));
+                    (top, bottom, left, right) = (Math.Min(top, y), Math.Max(bottom, y), Math.Min(left, x - run + 1), Math.Max(right, x));
                 }
             }
         }

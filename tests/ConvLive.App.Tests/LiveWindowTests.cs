@@ -119,5 +119,37 @@ public sealed class LiveWindowTests : IDisposable
         Assert.StartsWith("images:", stats.RootElement.GetProperty("source").GetString(), StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void TheKernelsViewTakesStridePoolingShiftAndAClickFromTheKeyboardAndMouse()
+    {
+        Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "no X display (run ./test.sh, which uses xvfb-run)");
+        Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), null, () =>
+            {
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(60));
+                Thread.Sleep(1500);
+                foreach (var key in KernelKeys)
+                {
+                    XWindow.Xdotool("key", "--window", window, key);
+                    Thread.Sleep(250);
+                }
+
+                XWindow.Xdotool("mousemove", "--window", window, "900", "200");
+                XWindow.Xdotool("click", "--window", window, "1");
+                Thread.Sleep(1500);
+                XWindow.Xdotool("key", "--window", window, "Escape");
+            },
+            "live", "--source", "synthetic", "--model", "none", "--device", "cpu", "--size", "1280x720", "--stats", statsPath);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        Assert.Equal(
+            "sobel-x 3x3, convolution (kernel flipped), stride 2, padding 0, ReLU, max pool 2x2/2, input shifted 1 px",
+            stats.RootElement.GetProperty("kernelSetting").GetString());
+    }
+
+    private static readonly string[] KernelKeys = ["3", "Up", "Left", "v", "a", "o", "e"];
+
     public void Dispose() => _folder.Dispose();
 }

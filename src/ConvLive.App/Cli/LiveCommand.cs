@@ -55,9 +55,10 @@ internal static class LiveCommand
             Description = "Seconds between resource samples written to --stats (managed heap, resident memory, GL objects, device buffers).",
             DefaultValueFactory = _ => 10,
         };
+        var kernel = new Option<string[]>("--kernel") { Description = "A custom kernel for the kernels view (--model none): a text file of K lines of K numbers, K odd; repeatable.", AllowMultipleArgumentsPerToken = false };
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel,
         };
         command.SetAction(result =>
         {
@@ -80,6 +81,20 @@ internal static class LiveCommand
                 return 2;
             }
 
+            var kernels = new List<Engine.Vision.Kernel2D>();
+            foreach (var file in result.GetValue(kernel) ?? [])
+            {
+                try
+                {
+                    kernels.Add(Engine.Vision.Kernel2D.FromFile(file));
+                }
+                catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"error: --kernel {file}: {e.Message}");
+                    return 2;
+                }
+            }
+
             var options = new LiveOptions(
                 result.GetValue(source) ?? [],
                 result.GetValue(model),
@@ -94,6 +109,7 @@ internal static class LiveCommand
                 result.GetValue(samples)!,
                 classNames,
                 result.GetValue(train),
+                kernels,
                 Math.Max(0, result.GetValue(duration)),
                 Math.Max(0.5, result.GetValue(sampleEvery)));
             return Run(options);

@@ -36,7 +36,24 @@ internal sealed class FrameResult
     /// <summary>Model view: names for <see cref="Top"/> when a trained head classified the frame, else null (the model's own labels).</summary>
     public string[]? ClassNames { get; set; }
 
-    public string KernelName { get; set; } = string.Empty;
+    /// <summary>Kernels view: the setting and arithmetic this frame was made with.</summary>
+    public KernelsResult? Kernels { get; set; }
+
+    /// <summary>Kernels view: the final map's values, MapWidth·MapHeight.</summary>
+    public float[] MapValues { get; private set; } = [];
+
+    /// <summary>Kernels view: |shifted − unshifted| of the final map.</summary>
+    public float[] DiffValues { get; private set; } = [];
+
+    /// <summary>Kernels view: the difference coloured, RGBA.</summary>
+    public byte[] DiffRgba { get; private set; } = [];
+
+    public int MapWidth { get; set; }
+
+    public int MapHeight { get; set; }
+
+    /// <summary>Kernels view: how much the maps changed with the shift.</summary>
+    public Engine.Teaching.ShiftChange Change { get; set; }
 
     public double PreprocessMs { get; set; }
 
@@ -55,6 +72,16 @@ internal sealed class FrameResult
             bgra[o + 1] = bgr[i + 1];
             bgra[o + 2] = bgr[i + 2];
             bgra[o + 3] = 255;
+        }
+    }
+
+    public void EnsureMap(int pixels)
+    {
+        if (MapValues.Length < pixels)
+        {
+            MapValues = new float[pixels];
+            DiffValues = new float[pixels];
+            DiffRgba = new byte[pixels * 4];
         }
     }
 

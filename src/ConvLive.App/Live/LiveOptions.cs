@@ -18,6 +18,7 @@ namespace ConvLive.App.Live;
 /// <param name="MaxFps">Display rate cap; 0 means vsync (at most 144) in a window and 60 headless.</param>
 /// <param name="Samples">Where keys 1–9 store captured samples (an ImageFolder) and the trained head goes.</param>
 /// <param name="Classes">Names of classes 1–9 (default: the folders already there, then class1…).</param>
+/// <param name="Kernels">Custom kernels (from --kernel files) added to the kernels view's cycle.</param>
 /// <param name="Duration">Stop after this many seconds (0: no limit).</param>
 /// <param name="SampleEvery">Seconds between resource samples in the stats (memory, GL objects, device buffers).</param>
 /// <param name="TrainOnStart">Train a head on the stored samples as soon as the loop starts (a <c>--frames</c> run then also waits for it).</param>
@@ -35,5 +36,6 @@ internal sealed record LiveOptions(
     string Samples,
     IReadOnlyList<string> Classes,
     bool TrainOnStart,
+    IReadOnlyList<Engine.Vision.Kernel2D> Kernels,
     double Duration = 0,
     double SampleEvery = 10);

@@ -182,9 +182,6 @@ internal sealed partial class LiveSession
                 _frozen = !_frozen;
                 _status.Frozen = _frozen;
                 break;
-            case Key.C when !press.IsRepeat && _pipeline is EdgePipeline edge:
-                edge.Choice.Next();
-                break;
             case Key.Tab when !press.IsRepeat && _options.Sources.Count > 1:
                 _nextSource = (_sourceIndex + 1) % _options.Sources.Count;
                 break;

@@ -63,7 +63,7 @@ internal sealed partial class LiveSession : IDisposable
         _pipeline = pipeline;
         _display = display;
         _font = GlyphRasterizer.Create(display);
-        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model, model.Training) : new EdgeView(display, _font);
+        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model, model.Training) : new KernelsView(display, _font, ((KernelsPipeline)pipeline).Controls);
     }
 
     /// <summary>Opens source, device, model and display, in that order, releasing what opened if a later step fails.</summary>
@@ -82,7 +82,8 @@ internal sealed partial class LiveSession : IDisposable
             device = ComputeDevice.Open(options.Device, line => log.WriteLine($"device: {line}"));
             if (options.Model == "none")
             {
-                pipeline = new EdgePipeline(FrameFilters.Create(device), new KernelChoice());
+                backend = Backend.Create(device);
+                pipeline = new KernelsPipeline(backend, new KernelControls(options.Kernels));
             }
             else
             {
@@ -291,7 +292,8 @@ internal sealed partial class LiveSession : IDisposable
             Device = _device.Name,
             Source = _source.Description,
             Display = $"{_display.Kind}, {_display.Renderer}",
-            Kernel = _pipeline is EdgePipeline edge ? edge.Choice.Current.ToString() : string.Empty,
+            Kernel = _pipeline is KernelsPipeline k ? k.Controls.Current.Filter.Kernel.ToString() : string.Empty,
+            KernelSetting = _pipeline is KernelsPipeline ks ? KernelControls.Describe(ks.Controls.Current) : string.Empty,
             Model = _pipeline is ModelPipeline m ? m.Model.Name : "none",
             Training = _pipeline is ModelPipeline { Training: { } t } ? t.Status.Lines : [],
             Resources = _resources.Samples.ToArray(),

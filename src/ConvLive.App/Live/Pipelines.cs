@@ -3,6 +3,8 @@
 using ConvLive.App.Training;
 using ConvLive.Capture;
 using ConvLive.Engine.Live;
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Teaching;
 using ConvLive.Engine.Vision;
 
 namespace ConvLive.App.Live;
@@ -17,43 +19,82 @@ internal interface IFramePipeline : IDisposable
     void Process(VideoFrame frame, FrameResult slot);
 }
 
-/// <summary>The lecture's edge kernels on the grey frame (issue 2's view; the kernels view grows from it).</summary>
-internal sealed class EdgePipeline(IFrameFilter filter, KernelChoice choice) : IFramePipeline
+/// <summary>The lecture's kernels on the grey frame, on the backend, with stride, padding, activation and pooling
+/// as <see cref="KernelControls"/> sets them; the map and (with a shift) the difference image coloured for display.</summary>
+internal sealed class KernelsPipeline(IBackend backend, KernelControls controls) : IFramePipeline
 {
-    public KernelChoice Choice { get; } = choice;
+    private readonly LiveFeatureMap _map = new(backend);
+    private (int W, int H, KernelViewSettings? S) _sized;
+    private KernelsResult? _info;
 
-    public string Describe => $"edge kernel {filter.Kernel}";
+    public KernelControls Controls { get; } = controls;
+
+    public string Describe => $"kernels view ({KernelControls.Describe(Controls.Current)}) on {backend.Name}";
 
     public void Process(VideoFrame frame, FrameResult slot)
     {
-        var k = Choice.Current;
-        if (!ReferenceEquals(filter.Kernel, k))
+        var s = Controls.Current;
+        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_sized != (frame.Width, frame.Height, s) || _info is null)
         {
-            filter.Kernel = k;
+            // Sizes change only with the setting or the frame: the arithmetic (and its strings) are made here, once.
+            _sized = (frame.Width, frame.Height, s);
+            try
+            {
+                _info = new KernelsResult(s, FeatureMapFilter.Arithmetic(frame.Height, frame.Width, s.Filter), null);
+            }
+            catch (ArgumentException e)
+            {
+                _info = new KernelsResult(s, null, e.Message);
+            }
         }
 
-        slot.Prepare(frame, frame.Width * frame.Height * 4, 0, 0);
-        slot.KernelName = k.Name;
-        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        filter.Run(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.RgbaPixels, []);
-        slot.ForwardMs = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        var info = _info;
+        slot.Kernels = info;
+        var mapPixels = info.Arithmetic is { } a ? a.PooledW * a.PooledH : 0;
+        slot.Prepare(frame, mapPixels * 4, 0, 0);
+        slot.EnsureMap(mapPixels);
         slot.PreprocessMs = slot.PackMs = 0;
+        if (info.Arithmetic is null)
+        {
+            slot.MapWidth = slot.MapHeight = 0;
+            return;
+        }
+
+        var change = _map.Run(frame.Pixels, frame.Width, frame.Height, s, slot.MapValues, slot.DiffValues);
+        slot.MapWidth = info.Arithmetic.PooledW;
+        slot.MapHeight = info.Arithmetic.PooledH;
+        slot.Change = change;
+        Colour(slot.MapValues.AsSpan(0, mapPixels), slot.Rgba.AsSpan(0, mapPixels * 4));
+        if (s.Shift > 0)
+        {
+            Colour(slot.DiffValues.AsSpan(0, mapPixels), slot.DiffRgba.AsSpan(0, mapPixels * 4));
+        }
+
+        slot.ForwardMs = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
     }
 
-    public void Dispose() => filter.Dispose();
+    public void Dispose() => _map.Dispose();
+
+    /// <summary>Signed values to the diverging colormap (warm positive, cool negative, black zero), scaled by max |v|.</summary>
+    private static void Colour(ReadOnlySpan<float> values, Span<byte> rgba)
+    {
+        var max = 1e-6f;
+        foreach (var v in values)
+        {
+            max = MathF.Max(max, MathF.Abs(v));
+        }
+
+        var pixels = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(rgba);
+        for (var i = 0; i < values.Length; i++)
+        {
+            pixels[i] = Colormap.Diverging(values[i], 1f / max);
+        }
+    }
 }
 
-/// <summary>The kernel the edge view applies; set on the render thread, read on the inference thread.</summary>
-internal sealed class KernelChoice
-{
-    private static readonly IReadOnlyList<Kernel2D> Cycle = Kernel2D.Named;
-    private volatile Kernel2D _current = Kernel2D.Vertical;
-
-    public Kernel2D Current => _current;
-
-    /// <summary>Moves to the next of the lecture's kernels.</summary>
-    public void Next() => _current = Cycle[(Cycle.ToList().IndexOf(_current) + 1) % Cycle.Count];
-}
+/// <summary>The setting a kernels frame was made with, its arithmetic, or why it does not fit the frame.</summary>
+internal sealed record KernelsResult(KernelViewSettings Settings, FilterArithmetic? Arithmetic, string? Error);
 
 /// <summary>A model on every frame: device preprocessing, the network, every tapped layer packed into the atlas.</summary>
 internal sealed class ModelPipeline(LiveModel model, LiveTraining? training) : IFramePipeline

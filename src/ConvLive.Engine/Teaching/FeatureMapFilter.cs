@@ -74,9 +74,9 @@ public static class FeatureMapFilter
 
         long parameters = k * k;
         var computations = parameters * outH * outW;
-        lines.Add(string.Create(CultureInfo.InvariantCulture,
-            $"parameters: {parameters:N0} (one {k}x{k} kernel shared by all {outH * outW:N0} positions: parameter sharing); computations: {k}x{k} x {outH} x {outW} = {computations:N0}"));
-        lines.Add($"each output sees a {k}x{k} patch of the input (sparse interactions); a fully connected layer would need {(long)h * w * outH * outW:N0} weights");
+        lines.Add(string.Create(CultureInfo.InvariantCulture, $"parameters: {parameters:N0}, one {k}x{k} kernel shared by all {outH * outW:N0} positions (parameter sharing)"));
+        lines.Add(string.Create(CultureInfo.InvariantCulture, $"computations: {k}x{k} x {outH} x {outW} = {computations:N0}; each output sees a {k}x{k} patch (sparse interactions)"));
+        lines.Add(string.Create(CultureInfo.InvariantCulture, $"a fully connected layer from {h}x{w} to {outH}x{outW} would need {(long)h * w * outH * outW:N0} weights"));
         return new FilterArithmetic(outH, outW, pooledH, pooledW, parameters, computations, lines);
     }
 

@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 namespace ConvLive.Engine.Vision;
 
 /// <summary>The diverging colormap of edge responses, written so ILGPU kernels and the CPU backend share it.</summary>
-internal static class Colormap
+public static class Colormap
 {
     /// <summary>Packs a response into RGBA (R in the low byte, as GL reads RGBA bytes on little-endian machines).</summary>
     /// <param name="response">The raw response.</param>

@@ -14,6 +14,15 @@ public sealed partial class CpuBackend
         var bd = b is null ? null : Cast(b).Data;
         var win = p.Window;
         int cg = p.GroupInputs, mg = p.GroupOutputs, kk = cg * win.KernelH * win.KernelW, spatial = p.OutH * p.OutW;
+        if (mg <= DirectConvMaxOutputs && kk <= DirectConvMaxTaps)
+        {
+            // Few outputs per group (the lecture's one-channel filters, depthwise layers): im2col would copy K² times
+            // the input to feed a GEMM one row high. Accumulate shifted input rows instead, a row per work item.
+            _direct.Set(yd, xd, wd, bd, p);
+            _workers.For(p.N * p.M * p.OutH, _direct);
+            return;
+        }
+
         var columns = Scratch((long)kk * spatial);
         fixed (float* wp = wd, cp = columns, yp = yd)
         {
@@ -29,6 +38,74 @@ public sealed partial class CpuBackend
                         for (var m = 0; m < mg; m++)
                         {
                             AddScalar(yd.AsSpan(yOffset + (m * spatial), spatial), bd[(g * mg) + m]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private const int DirectConvMaxOutputs = 4;
+    private const int DirectConvMaxTaps = 256;
+
+    /// <summary>Direct convolution of one output row: y[n,m,oy,:] = b[m] + Σ_c,ky,kx w·x[n,c,iy,ox·S − P + kx].</summary>
+    private sealed class DirectConvJob : IWorkItem
+    {
+        private float[] _y = [];
+        private float[] _x = [];
+        private float[] _w = [];
+        private float[]? _b;
+        private ConvParams _p;
+
+        public void Set(float[] y, float[] x, float[] w, float[]? b, ConvParams p) => (_y, _x, _w, _b, _p) = (y, x, w, b, p);
+
+        public void Run(int item)
+        {
+            var p = _p;
+            var win = p.Window;
+            var oy = item % p.OutH;
+            var m = (item / p.OutH) % p.M;
+            var n = item / (p.OutH * p.M);
+            int cg = p.GroupInputs, g = m / p.GroupOutputs;
+            var row = _y.AsSpan((((n * p.M) + m) * p.OutH + oy) * p.OutW, p.OutW);
+            row.Fill(_b is null ? 0f : _b[m]);
+            for (var c = 0; c < cg; c++)
+            {
+                var plane = ((n * p.C) + (g * cg) + c) * p.H;
+                for (var ky = 0; ky < win.KernelH; ky++)
+                {
+                    var iy = (oy * win.StrideH) - win.PadTop + (ky * win.DilationH);
+                    if (iy < 0 || iy >= p.H)
+                    {
+                        continue;
+                    }
+
+                    var input = _x.AsSpan((plane + iy) * p.W, p.W);
+                    for (var kx = 0; kx < win.KernelW; kx++)
+                    {
+                        var weight = _w[(((m * cg) + c) * win.KernelH + ky) * win.KernelW + kx];
+                        var shift = (kx * win.DilationW) - win.PadLeft;
+
+                        // Outputs whose tap lands inside the row: ox·S + shift in [0, W).
+                        var first = shift >= 0 ? 0 : (-shift + win.StrideW - 1) / win.StrideW;
+                        var last = Math.Min(p.OutW - 1, (p.W - 1 - shift) / win.StrideW);
+                        if (p.W - 1 - shift < 0 || last < first)
+                        {
+                            continue;
+                        }
+
+                        if (win.StrideW == 1)
+                        {
+                            var count = last - first + 1;
+                            var acc = row.Slice(first, count);
+                            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(input.Slice(first + shift, count), weight, acc, acc);
+                        }
+                        else
+                        {
+                            for (var ox = first; ox <= last; ox++)
+                            {
+                                row[ox] += weight * input[(ox * win.StrideW) + shift];
+                            }
                         }
                     }
                 }

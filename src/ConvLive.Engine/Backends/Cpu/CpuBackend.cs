@@ -15,6 +15,7 @@ public sealed partial class CpuBackend : IBackend
     private readonly ComputeDevice _device;
     private readonly CpuWorkers _workers;
     private readonly Im2ColJob _im2col = new();
+    private readonly DirectConvJob _direct = new();
     private readonly PoolJob _pool = new();
     private readonly LrnJob _lrn = new();
     private readonly PreprocessJob _preprocess = new();

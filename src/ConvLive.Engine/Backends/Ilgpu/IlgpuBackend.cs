@@ -35,7 +35,14 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, BroadcastArgs, int> _transpose;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, int> _preprocess;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<byte>, PackArgs> _pack;
+    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int> _directConv;
     private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
+
+    /// <summary>Direct convolution (no im2col) when a group has at most this many outputs…</summary>
+    private const int DirectConvMaxOutputs = 4;
+
+    /// <summary>…and each output at most this many taps (C/G·KH·KW).</summary>
+    private const int DirectConvMaxTaps = 256;
 
     /// <summary>Loads every kernel on <paramref name="device"/>.</summary>
     /// <param name="device">An ILGPU device; not owned.</param>
@@ -60,6 +67,7 @@ public sealed partial class IlgpuBackend : IBackend
         _preprocess = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, int>(IlgpuKernels.Preprocess);
         _pack = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<byte>, PackArgs>(IlgpuKernels.PackTiles);
         _copy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int>(IlgpuKernels.CopyBlocks);
+        _directConv = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(IlgpuKernels.DirectConv);
         LoadTrainingKernels();
     }
 
@@ -118,6 +126,13 @@ public sealed partial class IlgpuBackend : IBackend
         ArrayView<float> yv = Cast(y).View, xv = Cast(x).View, wv = Cast(w).View;
         var win = p.Window;
         int cg = p.GroupInputs, mg = p.GroupOutputs, kk = cg * win.KernelH * win.KernelW, spatial = p.OutH * p.OutW;
+        if (mg <= DirectConvMaxOutputs && kk <= DirectConvMaxTaps)
+        {
+            var direct = new DirectConvArgs(p.C, p.H, p.W, p.M, cg, mg, win.KernelH, win.KernelW, win.StrideH, win.StrideW, win.PadTop, win.PadLeft, win.DilationH, win.DilationW, p.OutH, p.OutW, b is null ? 0 : 1);
+            _directConv(_stream, Launch(y.Length), xv, wv, b is null ? wv : Cast(b).View, yv, direct, Launch(y.Length));
+            return;
+        }
+
         var columns = Scratch((long)kk * spatial);
         for (var n = 0; n < p.N; n++)
         {

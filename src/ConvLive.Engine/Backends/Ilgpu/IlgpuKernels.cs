@@ -68,6 +68,47 @@ internal static class IlgpuKernels
         }
     }
 
+    /// <summary>Direct convolution, one output per thread (few outputs per group, small kernels: the lecture's
+    /// single-channel filters and depthwise layers, where im2col + GEMM would be mostly overhead).</summary>
+    public static void DirectConv(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y, DirectConvArgs p, int stride)
+    {
+        for (var e = (int)i; e < y.IntLength; e += stride)
+        {
+            var ox = e % p.OW;
+            var rest = e / p.OW;
+            var oy = rest % p.OH;
+            rest /= p.OH;
+            var m = rest % p.M;
+            var n = rest / p.M;
+            var g = m / p.MG;
+            var sum = p.HasBias != 0 ? b[m] : 0f;
+            for (var c = 0; c < p.CG; c++)
+            {
+                var plane = ((n * p.C) + (g * p.CG) + c) * p.H;
+                var wBase = ((m * p.CG) + c) * p.KH * p.KW;
+                for (var ky = 0; ky < p.KH; ky++)
+                {
+                    var iy = (oy * p.SH) - p.PT + (ky * p.DH);
+                    if (iy < 0 || iy >= p.H)
+                    {
+                        continue;
+                    }
+
+                    for (var kx = 0; kx < p.KW; kx++)
+                    {
+                        var ix = (ox * p.SW) - p.PL + (kx * p.DW);
+                        if (ix >= 0 && ix < p.W)
+                        {
+                            sum += w[wBase + (ky * p.KW) + kx] * x[((plane + iy) * p.W) + ix];
+                        }
+                    }
+                }
+            }
+
+            y[e] = sum;
+        }
+    }
+
     /// <summary>y[(plane, s)] += bias[plane % channels] over planes of <paramref name="spatial"/> elements.</summary>
     public static void AddChannelBias(Index1D i, ArrayView<float> y, ArrayView<float> bias, int spatial, int channels, int stride)
     {

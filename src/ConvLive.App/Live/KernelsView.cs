@@ -1,0 +1,245 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Globalization;
+using ConvLive.Render;
+
+namespace ConvLive.App.Live;
+
+/// <summary>
+/// The lecture's view: the camera frame, the feature map of the current kernel setting (nearest-neighbour, so
+/// stride and pooling show as bigger cells), with a shift the difference it makes; under them the setting, the
+/// output-size arithmetic with the numbers filled in, parameters and computations, the shift's effect in numbers,
+/// and the receptive field of a clicked map cell, outlined in the input. Render thread only.
+/// </summary>
+internal sealed class KernelsView(Display display, FontAtlas font, KernelControls controls) : ILiveView
+{
+    private static readonly Colour Border = new(0.22f, 0.22f, 0.25f);
+    private static readonly Colour Background = new(0.07f, 0.07f, 0.08f);
+    private static readonly Colour Caption = new(0.85f, 0.85f, 0.85f);
+    private static readonly Colour Dim = new(0.6f, 0.6f, 0.65f);
+    private static readonly Colour Highlight = new(1f, 0.75f, 0.2f);
+    private readonly PanelTexture _frame = display.CreateTexture(smooth: true);
+    private readonly PanelTexture _map = display.CreateTexture(smooth: false);
+    private readonly PanelTexture _diff = display.CreateTexture(smooth: false);
+    private readonly List<string> _lines = [];
+    private RectF[] _layout = [];
+    private (int W, int H, int FW, int FH, int Panels, int Lines) _layoutFor;
+    private bool _framePending;
+    private bool _mapPending;
+    private bool _diffPending;
+    private FrameResult? _last;
+    private KernelsResult? _linesFor;
+    private (double Feature, double Final) _changeShown = (-1, -1);
+    private string _change = string.Empty;
+    private (int X, int Y)? _clicked;
+    private KernelsResult? _clickedFor;
+    private string _receptive = string.Empty;
+    private (RectF Input, RectF Map)? _receptiveRects;
+
+    public int TappedLayers => 0;
+
+    public (string Layer, int Channel, string Colormap)? Selection => null;
+
+    public bool TryUpload(FrameResult result)
+    {
+        if (!ReferenceEquals(result, _last))
+        {
+            (_framePending, _mapPending, _diffPending, _last) = (true, result.MapWidth > 0, result.MapWidth > 0 && result.Kernels?.Settings.Shift > 0, result);
+        }
+
+        var f = result.Frame;
+        if (_framePending)
+        {
+            _framePending = !_frame.TryUpload(result.BgraPixels, f.Width, f.Height, PixelLayout.Bgra8);
+        }
+
+        var mapBytes = result.MapWidth * result.MapHeight * 4;
+        if (_mapPending)
+        {
+            _mapPending = !_map.TryUpload(result.Rgba.AsSpan(0, mapBytes), result.MapWidth, result.MapHeight, PixelLayout.Rgba8);
+        }
+
+        if (_diffPending)
+        {
+            _diffPending = !_diff.TryUpload(result.DiffRgba.AsSpan(0, mapBytes), result.MapWidth, result.MapHeight, PixelLayout.Rgba8);
+        }
+
+        return !_framePending && !_mapPending && !_diffPending;
+    }
+
+    public void Draw(FrameResult result, StatusText status)
+    {
+        var info = result.Kernels;
+        if (info is null)
+        {
+            return;
+        }
+
+        if (!ReferenceEquals(info, _linesFor))
+        {
+            Describe(info);
+        }
+
+        var panels = info.Settings.Shift > 0 ? 3 : 2;
+        var line = font.CellHeight + 2;
+
+        // Text gets at most 40% of the height; in a small window the last lines (help first) are left out.
+        var rows = Math.Min(_lines.Count + 2 + KernelControls.Help.Count, (int)(display.Height * 0.4f / line));
+        var key = (display.Width, display.Height, Math.Max(result.Frame.Width, 4), Math.Max(result.Frame.Height, 3), panels, rows);
+        if (key != _layoutFor)
+        {
+            _layoutFor = key;
+            // Below the rates line at the top; above the text block.
+            _layout = PanelLayout.Grid(display.Width, display.Height - ((rows + 2) * line), panels, (float)key.Item3 / key.Item4, margin: 12, captionHeight: line + 4)
+                .Select(r => new RectF(r.X, r.Y + line, r.Width, r.Height)).ToArray();
+        }
+
+        foreach (var r in _layout)
+        {
+            display.FillRect(r.Inset(-2), Border);
+            display.FillRect(r, Background);
+        }
+
+        display.DrawTexture(_frame, _layout[0]);
+        display.DrawText(font, status.Source, _layout[0].X, _layout[0].Bottom + 4, Dim);
+        if (result.MapWidth > 0)
+        {
+            display.DrawTexture(_map, _layout[1]);
+            display.DrawText(font, "feature map (warm +, cool -)", _layout[1].X, _layout[1].Bottom + 4, Dim);
+            if (panels == 3)
+            {
+                display.DrawTexture(_diff, _layout[2]);
+                display.DrawText(font, "|shifted - unshifted|", _layout[2].X, _layout[2].Bottom + 4, Dim);
+            }
+        }
+
+        if (_clicked is not null && ReferenceEquals(_clickedFor, info) && _receptiveRects is { } rf)
+        {
+            Outline(rf.Input, Highlight);
+            Outline(rf.Map, Highlight);
+        }
+
+        var y = _layout.Max(r => r.Bottom) + line + 8;
+        var bottom = y + (rows * line);
+        foreach (var text in _lines)
+        {
+            if (y + line > bottom)
+            {
+                break;
+            }
+
+            display.DrawText(font, text, 12, y, text.Contains("WARNING", StringComparison.Ordinal) || text.StartsWith("error", StringComparison.Ordinal) ? Highlight : Caption);
+            y += line;
+        }
+
+        if (info.Settings.Shift > 0)
+        {
+            var change = (result.Change.Feature, result.Change.Final);
+            if (change != _changeShown)
+            {
+                // At most a few strings a second: the numbers change with every frame, so round them first.
+                var rounded = (Math.Round(change.Feature, 2), Math.Round(change.Final, 2));
+                if (rounded != _changeShown)
+                {
+                    _changeShown = rounded;
+                    var f = info.Settings.Filter;
+                    _change = f.Pool is null
+                        ? string.Create(CultureInfo.InvariantCulture, $"shift {info.Settings.Shift} px: the map moves {info.Settings.Shift}/{f.Stride} cells and changes {rounded.Item1:P0} (add pooling to see it absorb small shifts)")
+                        : string.Create(CultureInfo.InvariantCulture, $"shift {info.Settings.Shift} px: the feature map changes {rounded.Item1:P0}, after {f.Pool.Value.ToString().ToLowerInvariant()} pooling {rounded.Item2:P0}");
+                }
+            }
+
+            if (y + line <= bottom)
+            {
+                display.DrawText(font, _change, 12, y, Highlight);
+                y += line;
+            }
+        }
+
+        if (_receptive.Length > 0 && ReferenceEquals(_clickedFor, info) && y + line <= bottom)
+        {
+            display.DrawText(font, _receptive, 12, y, Highlight);
+            y += line;
+        }
+
+        foreach (var help in KernelControls.Help)
+        {
+            if (y + line > bottom)
+            {
+                break;
+            }
+
+            display.DrawText(font, help, 12, y, Dim);
+            y += line;
+        }
+
+        display.DrawText(font, status.Rates, 12, 4, Caption);
+        if (status.Problem is { } problem)
+        {
+            display.DrawText(font, problem, 12, display.Height - font.CellHeight - 4, Highlight);
+        }
+    }
+
+    public bool OnKey(KeyPress key) => controls.OnKey(key);
+
+    public bool OnClick(MouseClick click)
+    {
+        if (_layout.Length < 2 || _last?.Kernels is not { Arithmetic: { } a } info || !_layout[1].Contains(click.X, click.Y))
+        {
+            return false;
+        }
+
+        var map = _layout[1];
+        var mx = Math.Clamp((int)((click.X - map.X) / map.Width * a.PooledW), 0, a.PooledW - 1);
+        var my = Math.Clamp((int)((click.Y - map.Y) / map.Height * a.PooledH), 0, a.PooledH - 1);
+        _clicked = (mx, my);
+        _clickedFor = info;
+        var f = info.Settings.Filter;
+        var k = f.Kernel.Size;
+
+        // Final cell → feature-map cells (through the pooling window) → input pixels (through the kernel).
+        var (c0x, c1x, c0y, c1y) = f.Pool is null ? (mx, mx, my, my) : (mx * f.PoolStride, (mx * f.PoolStride) + f.PoolSize - 1, my * f.PoolStride, (my * f.PoolStride) + f.PoolSize - 1);
+        int x0 = (c0x * f.Stride) - f.Padding, x1 = (c1x * f.Stride) - f.Padding + k - 1;
+        int y0 = (c0y * f.Stride) - f.Padding, y1 = (c1y * f.Stride) - f.Padding + k - 1;
+        var frame = _layout[0];
+        int fw = _last.Frame.Width, fh = _last.Frame.Height;
+        var input = new RectF(frame.X + (x0 * frame.Width / fw), frame.Y + (y0 * frame.Height / fh), (x1 - x0 + 1) * frame.Width / fw, (y1 - y0 + 1) * frame.Height / fh);
+        var cell = new RectF(map.X + (mx * map.Width / a.PooledW), map.Y + (my * map.Height / a.PooledH), map.Width / a.PooledW, map.Height / a.PooledH);
+        _receptiveRects = (input, cell);
+        _receptive = string.Create(CultureInfo.InvariantCulture,
+            $"cell ({mx}, {my}) sees input columns {x0}..{x1}, rows {y0}..{y1}: {x1 - x0 + 1}x{y1 - y0 + 1} of {fw}x{fh} pixels (sparse interactions), through {k * k} shared weights");
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _frame.Dispose();
+        _map.Dispose();
+        _diff.Dispose();
+    }
+
+    private void Describe(KernelsResult info)
+    {
+        _linesFor = info;
+        _lines.Clear();
+        _lines.Add(KernelControls.Describe(info.Settings));
+        if (info.Arithmetic is { } a)
+        {
+            _lines.AddRange(a.Lines);
+        }
+        else
+        {
+            _lines.Add($"error: {info.Error}");
+        }
+
+        _changeShown = (-1, -1);
+    }
+
+    private void Outline(RectF r, Colour c)
+    {
+        display.FillRect(new RectF(r.X - 1, r.Y - 1, r.Width + 2, 2), c);
+        display.FillRect(new RectF(r.X - 1, r.Bottom - 1, r.Width + 2, 2), c);
+        display.FillRect(new RectF(r.X - 1, r.Y - 1, 2, r.Height + 2), c);
+        display.FillRect(new RectF(r.Right - 1, r.Y - 1, 2, r.Height + 2), c);
+    }
+}
