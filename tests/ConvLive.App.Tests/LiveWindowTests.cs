@@ -80,6 +80,11 @@ public sealed class LiveWindowTests : IDisposable
                 XWindow.Xdotool("mousemove", "--window", window, "400", "580");
                 XWindow.Xdotool("click", "--window", window, "1"); // a thumbnail in the bottom strip
                 Thread.Sleep(800);
+                XWindow.Xdotool("key", "--window", window, "Right"); // -> conv1
+                Thread.Sleep(300);
+                XWindow.Xdotool("mousemove", "--window", window, "1130", "170");
+                XWindow.Xdotool("click", "--window", window, "1"); // the middle of the zoomed channel
+                Thread.Sleep(800);
                 XWindow.Xdotool("key", "--window", window, "Escape");
             },
             "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--size", "1280x720", "--stats", statsPath);
@@ -88,8 +93,11 @@ public sealed class LiveWindowTests : IDisposable
         using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
         var selection = stats.RootElement.GetProperty("selection");
         Assert.Equal("inferno", selection.GetProperty("colormap").GetString());
-        Assert.Equal("input", selection.GetProperty("layer").GetString());
         Assert.Equal(0, selection.GetProperty("channel").GetInt32());
+
+        // conv1 (11x11, stride 4) in the middle of the zoom: a cell near (27, 27) of 55x55, seeing 11x11 input pixels.
+        var field = stats.RootElement.GetProperty("receptiveField").GetString()!;
+        Assert.Matches(@"^conv1_1 \(2[5-9], 2[5-9]\) sees input columns 1\d\d\.\.1\d\d, rows 1\d\d\.\.1\d\d: 11x11 of 224x224 \(jump 4\)$", field);
     }
 
     [SkippableFact]
@@ -147,6 +155,10 @@ public sealed class LiveWindowTests : IDisposable
         Assert.Equal(
             "sobel-x 3x3, convolution (kernel flipped), stride 2, padding 0, ReLU, max pool 2x2/2, input shifted 1 px",
             stats.RootElement.GetProperty("kernelSetting").GetString());
+
+        // Stride 2 then 2x2/2 pooling on a 3x3 kernel, no padding: a final cell sees (2-1)*2 + 3 = 5... per conv
+        // cell, 2 cells per pool window: columns 4x..4x+4, a 5x5 patch.
+        Assert.Matches(@"^cell \((\d+), (\d+)\) sees input columns \d+\.\.\d+, rows \d+\.\.\d+: 5x5 of 640x480 pixels", stats.RootElement.GetProperty("receptiveField").GetString());
     }
 
     private static readonly string[] KernelKeys = ["3", "Up", "Left", "v", "a", "o", "e"];

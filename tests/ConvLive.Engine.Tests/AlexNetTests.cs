@@ -63,7 +63,15 @@ public sealed class AlexNetTests(DeviceFixture devices) : IDisposable
         Assert.Equal(new TensorShape(1, 256, 6, 6), rows.Single(r => r.Name == "pool5_1").Output);
         Assert.Equal(60_965_224, rows.Sum(r => r.Parameters));
         Assert.Equal(new TensorShape(1, 1000), rows[^1].Output);
-        Assert.Equal(195, rows.Single(r => r.Name == "pool5_1").ReceptiveField);
+        var pool5 = rows.Single(r => r.Name == "pool5_1");
+        Assert.Equal(195, pool5.ReceptiveField);
+
+        // Where fields sit: conv1 cell x sees input 4x..4x+10; pool5's strides multiply to 32 and its first field
+        // reaches 64 pixels into the padding of conv2 to conv5.
+        Assert.Equal((4, 0), (conv1.Jump, conv1.Start));
+        Assert.Equal((8, 18), conv1.FieldOf(2));
+        Assert.Equal((32, -64), (pool5.Jump, pool5.Start));
+        Assert.Equal((96, 290), pool5.FieldOf(5));
     }
 
     public void Dispose() => _folder.Dispose();

@@ -35,6 +35,9 @@ internal interface ILiveView : IDisposable
     /// <summary>Handles a click; true when the view used it.</summary>
     bool OnClick(MouseClick click);
 
+    /// <summary>What the last click showed (a receptive field), or empty.</summary>
+    string ClickInfo { get; }
+
     /// <summary>How many layers the view taps (0 for the edge view).</summary>
     int TappedLayers { get; }
 

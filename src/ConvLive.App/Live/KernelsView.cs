@@ -34,9 +34,11 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
     private (int X, int Y)? _clicked;
     private KernelsResult? _clickedFor;
     private string _receptive = string.Empty;
-    private (RectF Input, RectF Map)? _receptiveRects;
+    private (int X0, int Y0, int X1, int Y1, int FW, int FH, int MW, int MH) _field;
 
     public int TappedLayers => 0;
+
+    public string ClickInfo => _receptive;
 
     public (string Layer, int Channel, string Colormap)? Selection => null;
 
@@ -113,10 +115,15 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
             }
         }
 
-        if (_clicked is not null && ReferenceEquals(_clickedFor, info) && _receptiveRects is { } rf)
+        if (_clicked is { } cell && ReferenceEquals(_clickedFor, info))
         {
-            Outline(rf.Input, Highlight);
-            Outline(rf.Map, Highlight);
+            var (frame, r) = (_layout[0], _field);
+            Outline(new RectF(frame.X + (r.X0 * frame.Width / r.FW), frame.Y + (r.Y0 * frame.Height / r.FH), (r.X1 - r.X0 + 1) * frame.Width / r.FW, (r.Y1 - r.Y0 + 1) * frame.Height / r.FH), Highlight);
+            for (var i = 1; i < panels; i++)
+            {
+                var m = _layout[i];
+                Outline(new RectF(m.X + (cell.X * m.Width / r.MW), m.Y + (cell.Y * m.Height / r.MH), m.Width / r.MW, m.Height / r.MH), Highlight);
+            }
         }
 
         var y = _layout.Max(r => r.Bottom) + line + 8;
@@ -184,12 +191,14 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
 
     public bool OnClick(MouseClick click)
     {
-        if (_layout.Length < 2 || _last?.Kernels is not { Arithmetic: { } a } info || !_layout[1].Contains(click.X, click.Y))
+        // The map and the difference panel share the map's geometry: a click on either picks a cell.
+        var panel = Array.FindIndex(_layout, 1, r => r.Contains(click.X, click.Y));
+        if (panel < 1 || _last?.Kernels is not { Arithmetic: { } a } info)
         {
             return false;
         }
 
-        var map = _layout[1];
+        var map = _layout[panel];
         var mx = Math.Clamp((int)((click.X - map.X) / map.Width * a.PooledW), 0, a.PooledW - 1);
         var my = Math.Clamp((int)((click.Y - map.Y) / map.Height * a.PooledH), 0, a.PooledH - 1);
         _clicked = (mx, my);
@@ -201,13 +210,9 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
         var (c0x, c1x, c0y, c1y) = f.Pool is null ? (mx, mx, my, my) : (mx * f.PoolStride, (mx * f.PoolStride) + f.PoolSize - 1, my * f.PoolStride, (my * f.PoolStride) + f.PoolSize - 1);
         int x0 = (c0x * f.Stride) - f.Padding, x1 = (c1x * f.Stride) - f.Padding + k - 1;
         int y0 = (c0y * f.Stride) - f.Padding, y1 = (c1y * f.Stride) - f.Padding + k - 1;
-        var frame = _layout[0];
-        int fw = _last.Frame.Width, fh = _last.Frame.Height;
-        var input = new RectF(frame.X + (x0 * frame.Width / fw), frame.Y + (y0 * frame.Height / fh), (x1 - x0 + 1) * frame.Width / fw, (y1 - y0 + 1) * frame.Height / fh);
-        var cell = new RectF(map.X + (mx * map.Width / a.PooledW), map.Y + (my * map.Height / a.PooledH), map.Width / a.PooledW, map.Height / a.PooledH);
-        _receptiveRects = (input, cell);
+        _field = (x0, y0, x1, y1, _last.Frame.Width, _last.Frame.Height, a.PooledW, a.PooledH);
         _receptive = string.Create(CultureInfo.InvariantCulture,
-            $"cell ({mx}, {my}) sees input columns {x0}..{x1}, rows {y0}..{y1}: {x1 - x0 + 1}x{y1 - y0 + 1} of {fw}x{fh} pixels (sparse interactions), through {k * k} shared weights");
+            $"cell ({mx}, {my}) sees input columns {x0}..{x1}, rows {y0}..{y1}: {x1 - x0 + 1}x{y1 - y0 + 1} of {_field.FW}x{_field.FH} pixels (sparse interactions), through {k * k} shared weights");
         return true;
     }
 

@@ -286,6 +286,7 @@ internal sealed partial class LiveSession : IDisposable
             DrawMsP50 = _drawMs.Percentile(50),
             TappedLayers = _view.TappedLayers,
             Selection = _view.Selection,
+            ClickInfo = _view.ClickInfo,
             ElapsedSeconds = elapsedSeconds,
             RenderThreadBytesPerFrame = _renderAllocatedPerFrame,
             InferenceThreadBytesPerFrame = _inferenceAllocatedPerFrame,

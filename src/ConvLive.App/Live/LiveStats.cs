@@ -71,6 +71,9 @@ internal sealed class LiveStats
     /// <summary>The kernels view's whole setting (kernel, mode, stride, padding, activation, pooling, shift).</summary>
     public string KernelSetting { get; init; } = string.Empty;
 
+    /// <summary>What the last click in the view showed (a receptive field), or empty.</summary>
+    public string ClickInfo { get; init; } = string.Empty;
+
     public string Summary() => string.Create(CultureInfo.InvariantCulture,
         $"rendered {FramesRendered} frames at {DisplayFps:0.0} fps; inferred {FramesInferred} at {InferenceFps:0.0} fps " +
         $"({InferenceMsP50:0.0} ms median); {Model}; {TappedLayers} layers tapped; latency p50 {LatencyMsP50:0.0} ms, p95 {LatencyMsP95:0.0} ms; {Device}; {Source}");
@@ -144,6 +147,7 @@ internal sealed class LiveStats
             json.WriteString("display", Display);
             json.WriteString("kernel", Kernel);
             json.WriteString("kernelSetting", KernelSetting);
+            json.WriteString("receptiveField", ClickInfo);
             json.WriteEndObject();
         }
 

@@ -25,6 +25,10 @@ internal sealed class ModelView : ILiveView
     private readonly FontAtlas _font;
     private readonly LiveModel _model;
     private readonly LiveTraining? _training;
+    private readonly Dictionary<string, Engine.Graph.LayerInfo> _fields = new(StringComparer.Ordinal);
+    private (int Layer, int X, int Y, int X0, int Y0, int X1, int Y1)? _receptive;
+    private string _receptiveText = string.Empty;
+    private RectF _inputRect;
     private string[]? _labelsShown;
     private readonly PanelTexture _frame;
     private readonly PanelTexture _atlas;
@@ -61,9 +65,24 @@ internal sealed class ModelView : ILiveView
         _titles = model.Taps.Select(t => t.Title).ToArray();
         _thumbs = new RectF[model.Taps.Count];
         _layer = Math.Min(1, model.Taps.Count - 1);
+        try
+        {
+            // Receptive fields of every layer, for clicks on a zoomed channel: walked from shapes, once.
+            var rows = Engine.Graph.ModelInspector.Inspect(model.Graph, model.Taps[0].Shape[2]);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                _fields[model.Graph.Nodes[i].Outputs[0]] = rows[i];
+            }
+        }
+        catch (Engine.Graph.ModelException)
+        {
+            // A graph the inspector cannot walk simply has no receptive-field clicks.
+        }
     }
 
     public int TappedLayers => _model.Taps.Count - 1;
+
+    public string ClickInfo => _receptiveText;
 
     public (string Layer, int Channel, string Colormap)? Selection => (_model.Taps[_layer].Name, _channel, Colormaps.Names[_colormap]);
 
@@ -110,6 +129,7 @@ internal sealed class ModelView : ILiveView
             var inputTop = cameraBox.Bottom + M + line;
             var side = Math.Min(left - (2 * M), h * 0.3f);
             var input = new RectF(M, inputTop, side, side);
+            _inputRect = input;
             Frame(input);
             var tap = _model.Taps[0];
             var (uv, stepU, stepV) = TileUv(tap, 0);
@@ -209,6 +229,7 @@ internal sealed class ModelView : ILiveView
             }
         }
 
+        DrawReceptiveField();
         DrawTraining();
         if (status.Frozen)
         {
@@ -274,6 +295,11 @@ internal sealed class ModelView : ILiveView
         }
 
         var tap = _model.Taps[_layer];
+        if (!tap.IsVector && _zoomRect.Contains(click.X, click.Y))
+        {
+            return ClickZoom(tap, click);
+        }
+
         if (tap.IsVector || !_bigRect.Contains(click.X, click.Y))
         {
             return false;
@@ -397,6 +423,46 @@ internal sealed class ModelView : ILiveView
         _display.FillRect(new RectF(r.X, r.Bottom - width, r.Width, width), c);
         _display.FillRect(new RectF(r.X, r.Y, width, r.Height), c);
         _display.FillRect(new RectF(r.Right - width, r.Y, width, r.Height), c);
+    }
+
+    /// <summary>A click on the zoomed channel: the input pixels that cell of the layer sees.</summary>
+    private bool ClickZoom(TapInfo tap, MouseClick click)
+    {
+        var block = tap.Layout;
+        var zoom = _zoomRect.Fit(block.TileW, block.TileH);
+        if (!zoom.Contains(click.X, click.Y) || !_fields.TryGetValue(tap.Name, out var info) || info.ReceptiveField == 0)
+        {
+            return false;
+        }
+
+        int h = tap.Shape[2], w = tap.Shape[3], size = _model.Taps[0].Shape[2];
+        var x = Math.Clamp((int)((click.X - zoom.X) / zoom.Width * w), 0, w - 1);
+        var y = Math.Clamp((int)((click.Y - zoom.Y) / zoom.Height * h), 0, h - 1);
+        var (x0, x1) = info.FieldOf(x);
+        var (y0, y1) = info.FieldOf(y);
+        _receptive = (_layer, x, y, x0, y0, x1, y1);
+        _receptiveText = string.Create(CultureInfo.InvariantCulture,
+            $"{tap.Name} ({x}, {y}) sees input columns {x0}..{x1}, rows {y0}..{y1}: {info.ReceptiveField}x{info.ReceptiveField} of {size}x{size} (jump {info.Jump})");
+        return true;
+    }
+
+    /// <summary>The clicked cell outlined in the zoom and its receptive field in the input panel (clipped to it).</summary>
+    private void DrawReceptiveField()
+    {
+        if (_receptive is not { } r || r.Layer != _layer || !_sidePanels)
+        {
+            return;
+        }
+
+        var tap = _model.Taps[_layer];
+        var size = (float)_model.Taps[0].Shape[2];
+        float Sx(int v) => _inputRect.X + (Math.Clamp(v, 0, size) * _inputRect.Width / size);
+        float Sy(int v) => _inputRect.Y + (Math.Clamp(v, 0, size) * _inputRect.Height / size);
+        Outline(new RectF(Sx(r.X0), Sy(r.Y0), Sx(r.X1 + 1) - Sx(r.X0), Sy(r.Y1 + 1) - Sy(r.Y0)), Highlight);
+        var zoom = _zoomRect.Fit(tap.Layout.TileW, tap.Layout.TileH);
+        float cw = zoom.Width / tap.Shape[3], ch = zoom.Height / tap.Shape[2];
+        Outline(new RectF(zoom.X + (r.X * cw), zoom.Y + (r.Y * ch), Math.Max(cw, 2), Math.Max(ch, 2)), Highlight);
+        _display.DrawText(_font, _receptiveText, _bigRect.X, _thumbTop - _font.CellHeight - 2, Highlight);
     }
 
     private static bool OnTrainingKey(KeyPress key, LiveTraining training)

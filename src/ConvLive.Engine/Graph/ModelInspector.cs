@@ -13,7 +13,15 @@ namespace ConvLive.Engine.Graph;
 /// <param name="Computations">Parameters × output positions for Conv (the lecture's count: each weight is used once
 /// per output position); parameters for Gemm/MatMul; 0 for ops without weights.</param>
 /// <param name="ReceptiveField">Input pixels one output pixel sees along each axis, or 0 once spatial structure is gone.</param>
-public sealed record LayerInfo(string Name, string Op, TensorShape Output, long Parameters, long Computations, int ReceptiveField);
+/// <param name="Jump">Input pixels between neighbouring output pixels (the product of the strides so far).</param>
+/// <param name="Start">Input coordinate of the first output pixel's field's first pixel (negative where it reaches into padding).</param>
+public sealed record LayerInfo(string Name, string Op, TensorShape Output, long Parameters, long Computations, int ReceptiveField, int Jump = 0, int Start = 0)
+{
+    /// <summary>The input pixels output pixel <paramref name="index"/> sees along one axis: [first, last], unclipped.</summary>
+    /// <param name="index">Output row or column.</param>
+    /// <returns>First and last input coordinate.</returns>
+    public (int First, int Last) FieldOf(int index) => (Start + (index * Jump), Start + (index * Jump) + ReceptiveField - 1);
+}
 
 /// <summary>Walks a graph's shapes without running it and counts parameters, computations and receptive fields.</summary>
 public static class ModelInspector
@@ -28,7 +36,7 @@ public static class ModelInspector
         ArgumentNullException.ThrowIfNull(graph);
         var shapes = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
         var consts = new Dictionary<string, HostValue>(StringComparer.Ordinal);
-        var fields = new Dictionary<string, (int Field, int Jump)>(StringComparer.Ordinal);
+        var fields = new Dictionary<string, (int Field, int Jump, int Start)>(StringComparer.Ordinal);
         foreach (var (name, value) in graph.Initializers)
         {
             shapes[name] = value.Shape;
@@ -49,7 +57,7 @@ public static class ModelInspector
             }
 
             shapes[input.Name] = TensorShape.FromLongs(dims);
-            fields[input.Name] = (1, 1);
+            fields[input.Name] = (1, 1, 0);
         }
 
         var rows = new List<LayerInfo>();
@@ -70,36 +78,36 @@ public static class ModelInspector
             var positions = output.Rank == 4 ? (long)output[2] * output[3] : 1;
             var computations = plan.Layer is ConvLayer ? parameters * positions : parameters;
 
-            var (field, jump) = node.Input(0) is { } first && fields.TryGetValue(first, out var f) ? f : (0, 0);
+            var (field, jump, start) = node.Input(0) is { } first && fields.TryGetValue(first, out var f) ? f : (0, 0, 0);
             switch (plan.Layer)
             {
                 case ConvLayer conv:
                     var w = conv.Params.Window;
-                    (field, jump) = (field + ((w.KernelH - 1) * w.DilationH * jump), jump * w.StrideH);
+                    (field, jump, start) = (field + ((w.KernelH - 1) * w.DilationH * jump), jump * w.StrideH, start - (w.PadTop * jump));
                     break;
                 case PoolLayer pool when pool.Params.OutH == 1 && pool.Params.OutW == 1 && pool.Params.H > 1:
-                    (field, jump) = (0, 0);
+                    (field, jump, start) = (0, 0, 0);
                     break;
                 case PoolLayer pool:
                     var pw = pool.Params.Window;
-                    (field, jump) = (field + ((pw.KernelH - 1) * pw.DilationH * jump), jump * pw.StrideH);
+                    (field, jump, start) = (field + ((pw.KernelH - 1) * pw.DilationH * jump), jump * pw.StrideH, start - (pw.PadTop * jump));
                     break;
                 case GemmLayer or MatMulLayer:
-                    (field, jump) = (0, 0);
+                    (field, jump, start) = (0, 0, 0);
                     break;
             }
 
             if (output.Rank != 4)
             {
-                (field, jump) = (0, 0);
+                (field, jump, start) = (0, 0, 0);
             }
 
             foreach (var o in node.Outputs.Where(o => o.Length > 0))
             {
-                fields[o] = (field, jump);
+                fields[o] = (field, jump, start);
             }
 
-            rows.Add(new LayerInfo(node.Name, node.OpType, output, parameters, computations, field));
+            rows.Add(new LayerInfo(node.Name, node.OpType, output, parameters, computations, field, jump, start));
         }
 
         return rows;
