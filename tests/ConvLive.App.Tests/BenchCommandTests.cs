@@ -25,5 +25,38 @@ public sealed class BenchCommandTests : IDisposable
         Assert.All(doc.RootElement.GetProperty("results").EnumerateArray(), r => Assert.True(r.GetProperty("medianMs").GetDouble() > 0));
     }
 
+    [Fact]
+    public void BenchWithAModelComparesPeersBreaksConvLiveDownByLayerAndDrawsAChart()
+    {
+        var model = _folder.File("resnet-like.onnx");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "models", "resnet18", "ResNet18Onnx", "ResNet18.onnx"), model);
+        var json = _folder.File("bench.json");
+        var png = _folder.File("bench.png");
+
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(4), "bench", "--model", model, "--peers", "ort,opencv", "--runs", "5", "--json", json, "--png", png);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        Assert.Contains("GFLOP/s fp32 FMA peak", root.GetProperty("machine").GetString(), StringComparison.Ordinal);
+        var results = root.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(["convlive/cpu", "onnxruntime", "opencv-dnn"], results.Select(r => r.GetProperty("engine").GetString()!).ToArray());
+        Assert.Equal(1.0, results[1].GetProperty("ratioToOnnxRuntime").GetDouble(), 6);
+        Assert.All(results, r => Assert.InRange(r.GetProperty("shareOfPeak").GetDouble(), 0.001, 2));
+        var layers = root.GetProperty("layers").EnumerateArray().ToArray();
+        Assert.True(layers.Count(l => l.GetProperty("op").GetString() == "Conv") >= 20);
+        Assert.Equal(1.0, layers.Sum(l => l.GetProperty("share").GetDouble()), 3);
+        using var chart = OpenCvSharp.Cv2.ImRead(png);
+        Assert.Equal(1000, chart.Width);
+    }
+
+    [Fact]
+    public void AnUnknownPeerIsRefused()
+    {
+        var (exit, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "bench", "--model", "x.onnx", "--peers", "tflite");
+        Assert.Equal(2, exit);
+        Assert.Contains("known peers are ort and opencv", errors, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _folder.Dispose();
 }

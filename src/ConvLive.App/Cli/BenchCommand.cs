@@ -22,22 +22,41 @@ internal static class BenchCommand
             runs, json,
         };
         gemm.SetAction(result => RunGemm(Math.Max(3, result.GetValue(runs)), result.GetValue(json)));
-        var model = new Option<string>("--model") { Description = "The ONNX model.", Required = true };
-        var devices = new Option<string[]>("--device") { Description = "ConvLive devices to time (repeatable; default cpu)." };
-        var peers = new Option<string>("--peers") { Description = "Peers to time in the same run: ort or none.", DefaultValueFactory = _ => "ort" };
-        peers.AcceptOnlyFromAmong("ort", "none");
-        var modelRuns = new Option<int>("--runs") { Description = "Timed runs per engine after warm-up.", DefaultValueFactory = _ => 50 };
-        var modelJson = new Option<string?>("--json") { Description = "Also write the figures to this JSON file." };
-        var modelCommand = new Command("model", "Time batch-1 forwards of a model: ConvLive on each device and ONNX Runtime, alternating, in one process.")
+        Command ModelCommand(string name, string description, bool modelRequired)
         {
-            model, devices, peers, modelRuns, modelJson,
-        };
-        modelCommand.SetAction(r =>
-        {
-            var kinds = (r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"]).Select(CommonOptions.ParseDevice).ToList();
-            return ModelBenchmark.Run(r.GetValue(model)!, kinds, r.GetValue(peers) == "ort", Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson));
-        });
-        return new Command("bench", "Benchmarks (medians of timed runs on this machine).") { gemm, modelCommand };
+            var model = new Option<string?>("--model") { Description = "The ONNX model (batch 1).", Required = modelRequired };
+            var devices = new Option<string[]>("--device") { Description = "ConvLive devices to time (repeatable; default cpu)." };
+            var peers = new Option<string>("--peers") { Description = "Peers timed in the same run, comma-separated: ort, opencv; or none.", DefaultValueFactory = _ => "ort" };
+            var modelRuns = new Option<int>("--runs") { Description = "Timed runs per engine after warm-up.", DefaultValueFactory = _ => 50 };
+            var modelJson = new Option<string?>("--json") { Description = "Also write the figures (machine, results, layers) to this JSON file." };
+            var png = new Option<string?>("--png") { Description = "Also draw the figures as a PNG chart." };
+            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png };
+            command.SetAction(r =>
+            {
+                if (r.GetValue(model) is not { } path)
+                {
+                    Console.Error.WriteLine("error: give --model M.onnx (or use bench gemm)");
+                    return 2;
+                }
+
+                var peerList = r.GetValue(peers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                if (peerList.FirstOrDefault(p => p is not ("ort" or "opencv" or "none")) is { } bad)
+                {
+                    Console.Error.WriteLine($"error: --peers {bad}: known peers are ort and opencv (or none)");
+                    return 2;
+                }
+
+                var kinds = (r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"]).Select(CommonOptions.ParseDevice).ToList();
+                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png));
+            });
+            return command;
+        }
+
+        var modelCommand = ModelCommand("model", "Time batch-1 forwards of a model: ConvLive on each device and its peers, alternating, in one process (same as bench --model).", modelRequired: true);
+        var bench = ModelCommand("bench", "Benchmarks (medians of timed runs on this machine): bench --model M.onnx times a model against ONNX Runtime (and OpenCV DNN); bench gemm times the GEMM kernels.", modelRequired: false);
+        bench.Add(gemm);
+        bench.Add(modelCommand);
+        return bench;
     }
 
     private static int RunGemm(int runs, string? jsonPath)

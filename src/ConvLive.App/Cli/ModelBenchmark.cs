@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ConvLive.Engine.Backends;
+using ConvLive.Engine.Benchmarks;
 using ConvLive.Engine.Devices;
 using ConvLive.Engine.Graph;
 using ConvLive.Engine.Onnx;
@@ -18,12 +19,19 @@ namespace ConvLive.App.Cli;
 /// engines run by run after a warm-up, so every engine sees the same machine state. Medians, min, max, ratio to
 /// ONNX Runtime, GFLOP/s and a per-layer breakdown for ConvLive.
 /// </summary>
+/// <summary>One engine's figures.</summary>
+internal sealed record BenchResult(string Engine, double MedianMs, double MinMs, double MaxMs, double? RatioToOnnxRuntime, double Gflops, double ShareOfPeak);
+
+/// <summary>One ConvLive node's median time and share of the per-layer sum.</summary>
+internal sealed record LayerTime(string Node, string Op, double MedianMs, double Share);
+
 internal static class ModelBenchmark
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, bool withOrt, int runs, string? jsonPath)
+    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath)
     {
+        var withOrt = peers.Contains("ort");
         ModelGraph graph;
         try
         {
@@ -75,6 +83,26 @@ internal static class ModelBenchmark
                 }, new Owned(session, options)));
             }
 
+            if (peers.Contains("opencv"))
+            {
+                try
+                {
+                    OpenCvSharp.Cv2.SetNumThreads(Environment.ProcessorCount);
+                    var net = OpenCvSharp.Dnn.CvDnn.ReadNetFromOnnx(modelPath) ?? throw new InvalidDataException("OpenCV DNN returned no network");
+                    var blob = OpenCvSharp.Mat.FromPixelData(dims, OpenCvSharp.MatType.CV_32F, x);
+                    var inputName = input.Name;
+                    engines.Add(("opencv-dnn", () =>
+                    {
+                        net.SetInput(blob, inputName);
+                        using var result = net.Forward();
+                    }, new Owned(net, blob)));
+                }
+                catch (Exception e) when (e is OpenCvSharp.OpenCVException or InvalidDataException)
+                {
+                    Console.Error.WriteLine($"opencv-dnn: left out, it cannot run {Path.GetFileName(modelPath)} ({e.Message.Split('\n')[0].Trim()})");
+                }
+            }
+
             var times = engines.Select(_ => new double[runs]).ToArray();
             for (var r = -5; r < runs; r++)
             {
@@ -90,22 +118,50 @@ internal static class ModelBenchmark
             }
 
             var c = CultureInfo.InvariantCulture;
-            var ortMedian = withOrt ? Median(times[^1]) : double.NaN;
+            var ortIndex = engines.FindIndex(e => e.Name == "onnxruntime");
+            var ortMedian = ortIndex >= 0 ? Median(times[ortIndex]) : double.NaN;
+            var peak = FmaPeak.Measure(Environment.ProcessorCount);
             Console.WriteLine($"model: {modelPath} ({macs / 1e9:0.000} G multiply-adds), machine: {Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}; {runs} alternating runs after 5 warm-up");
-            Console.WriteLine($"{"engine",-20} {"median ms",10} {"min",8} {"max",8} {"vs ORT",8} {"GFLOP/s",8}");
-            var results = new List<object>();
+            Console.WriteLine(string.Create(c, $"fp32 FMA peak measured now: {peak:0.0} GFLOP/s on {Environment.ProcessorCount} threads"));
+            Console.WriteLine($"{"engine",-20} {"median ms",10} {"min",8} {"max",8} {"vs ORT",8} {"GFLOP/s",8} {"of peak",8}");
+            var results = new List<BenchResult>();
             for (var e = 0; e < engines.Count; e++)
             {
                 var median = Median(times[e]);
                 var ratio = median / ortMedian;
-                Console.WriteLine(string.Create(c, $"{engines[e].Name,-20} {median,10:0.00} {times[e].Min(),8:0.00} {times[e].Max(),8:0.00} {ratio,7:0.00}x {2 * macs / (median * 1e6),8:0.0}"));
-                results.Add(new { engine = engines[e].Name, medianMs = median, minMs = times[e].Min(), maxMs = times[e].Max(), ratioToOnnxRuntime = double.IsFinite(ratio) ? ratio : (double?)null });
+                var gflops = 2 * macs / (median * 1e6);
+                Console.WriteLine(string.Create(c, $"{engines[e].Name,-20} {median,10:0.00} {times[e].Min(),8:0.00} {times[e].Max(),8:0.00} {ratio,7:0.00}x {gflops,8:0.0} {gflops / peak,8:P0}"));
+                results.Add(new BenchResult(engines[e].Name, median, times[e].Min(), times[e].Max(), double.IsFinite(ratio) ? ratio : null, gflops, gflops / peak));
             }
 
+            // Where ConvLive's time goes: each node timed on its own (synchronised), median of the same run count.
+            var layers = new List<LayerTime>();
+            if (engines.Count > 0 && engines[0].Owner is Owned { Items: [CompiledModel first, ..] })
+            {
+                var profile = first.Profile(Math.Max(5, runs / 2));
+                var total = profile.Sum(p => p.MedianMs);
+                Console.WriteLine($"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms):");
+                foreach (var (node, op, ms) in profile)
+                {
+                    layers.Add(new LayerTime(node, op, ms, ms / total));
+                    if (ms / total >= 0.01)
+                    {
+                        Console.WriteLine(string.Create(c, $"  {node,-28} {op,-20} {ms,8:0.000} {ms / total,7:P1}"));
+                    }
+                }
+            }
+
+            var machine = $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak measured";
             if (jsonPath is not null)
             {
-                var doc = new { machine = $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}", model = modelPath, runs, results };
-                File.WriteAllText(jsonPath, JsonSerializer.Serialize(doc, Indented));
+                var doc = new { machine, model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", c), runs, multiplyAdds = macs, results, layers };
+                Engine.IO.AtomicFile.WriteAllBytes(jsonPath, JsonSerializer.SerializeToUtf8Bytes(doc, Indented));
+            }
+
+            if (pngPath is not null)
+            {
+                BenchChart.Write(pngPath, $"{Path.GetFileName(modelPath)}, batch 1, {machine}", results, layers);
+                Console.WriteLine($"chart: {pngPath}");
             }
 
             return 0;
@@ -127,9 +183,11 @@ internal static class ModelBenchmark
 
     private sealed class Owned(params IDisposable[] items) : IDisposable
     {
+        public IDisposable[] Items { get; } = items;
+
         public void Dispose()
         {
-            foreach (var item in items)
+            foreach (var item in Items)
             {
                 item.Dispose();
             }
