@@ -112,5 +112,41 @@ public sealed class ModelCommandsTests : IDisposable
         Assert.Contains("expects 1x3x224x224", errors, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("text", "not a NumPy .npy file")]
+    [InlineData("complex", "dtype '<c8' is not supported")]
+    [InlineData("fortran", "Fortran order")]
+    [InlineData("truncated", "(truncated?)")]
+    public void ADamagedNpyInputIsOneLineNamingTheFileAndTheFix(string damage, string expected)
+    {
+        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 1, width: 0.125), _folder.File("m.onnx"));
+        var input = _folder.File("x.npy");
+        NpyFile.Write(input, new TensorShape(1, 3, 224, 224), new float[3 * 224 * 224]);
+        var bytes = File.ReadAllBytes(input);
+        var header = System.Text.Encoding.Latin1.GetString(bytes, 0, 128);
+        switch (damage)
+        {
+            case "text":
+                File.WriteAllText(input, "1,2,3\n");
+                break;
+            case "complex":
+                File.WriteAllBytes(input, System.Text.Encoding.Latin1.GetBytes(header.Replace("<f4", "<c8", StringComparison.Ordinal)).Concat(bytes[128..]).ToArray());
+                break;
+            case "fortran":
+                File.WriteAllBytes(input, System.Text.Encoding.Latin1.GetBytes(header.Replace("False", "True ", StringComparison.Ordinal)).Concat(bytes[128..]).ToArray());
+                break;
+            default:
+                File.WriteAllBytes(input, bytes[..(bytes.Length / 2)]);
+                break;
+        }
+
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "infer", "--model", model, "--input", input, "--output", _folder.File("y.npy"));
+        Assert.True(exit == 2, $"exit {exit}\n{output}\n{errors}");
+        var lines = errors.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains(input, lines[0], StringComparison.Ordinal);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+    }
+
     public void Dispose() => _folder.Dispose();
 }

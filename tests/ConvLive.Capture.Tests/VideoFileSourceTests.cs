@@ -50,6 +50,32 @@ public sealed class VideoFileSourceTests : IDisposable
         Assert.Contains("could not open it as a video", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AVideoWithCorruptFramesKeepsDeliveringFrames()
+    {
+        var path = _folder.File("damaged.avi");
+        WriteVideo(path, "MJPG");
+        var bytes = File.ReadAllBytes(path);
+        // Scribble over a stretch in the middle of the file: a frame or two of JPEG data, maybe index entries.
+        var random = new Random(3);
+        for (var i = bytes.Length * 2 / 5; i < bytes.Length * 3 / 5; i++)
+        {
+            bytes[i] = (byte)random.Next(256);
+        }
+
+        File.WriteAllBytes(path, bytes);
+        using var source = FrameSources.Open("video:" + path);
+        var frame = new VideoFrame();
+        var delivered = 0;
+        for (var n = 0; n < 3 * Frames; n++)
+        {
+            delivered += source.TryRead(frame) ? 1 : 0;
+        }
+
+        Assert.True(delivered >= 2 * Frames, $"{delivered} of {3 * Frames} reads gave a frame; last problem: {source.LastProblem}");
+        Assert.Equal((64, 48), (frame.Width, frame.Height));
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private static int Level(int i) => 30 + (25 * i);
