@@ -1,5 +1,6 @@
 #version 330 core
-// One fragment shader for every panel, picked by g_Mode:
+// One fragment shader source for every panel, compiled once per MODE (defined by the renderer: a software
+// rasteriser runs every branch of a runtime switch for every pixel, so each mode gets its own program):
 // 0 solid colour, 1 texture, 2 8-bit atlas through the colormap LUT, 3 three atlas tiles as R,G,B,
 // 4 text (the glyph atlas is coverage, tinted by g_Colour).
 #ifndef PANEL_FRAG
@@ -12,7 +13,9 @@ uniform sampler2D m_Lut;
 uniform vec4 g_Colour;
 uniform vec4 g_UvRect;
 uniform vec2 g_ChannelStep;
-uniform int g_Mode;
+#ifndef MODE
+#define MODE 1
+#endif
 uniform int g_SwapRb;
 uniform int g_Packed;
 uniform ivec2 g_TexSize;
@@ -36,27 +39,18 @@ float value(vec2 uv)
 void main()
 {
     vec2 uv = mix(g_UvRect.xy, g_UvRect.zw, v_TexCoord);
-    if (g_Mode == 0)
-    {
-        o_Colour = g_Colour;
-    }
-    else if (g_Mode == 1)
-    {
-        o_Colour = texture(m_Texture, uv) * g_Colour;
-    }
-    else if (g_Mode == 2)
-    {
-        float v = value(uv);
-        o_Colour = vec4(texture(m_Lut, vec2(v * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb, 1.0) * g_Colour;
-    }
-    else if (g_Mode == 3)
-    {
-        vec3 c = vec3(value(uv), value(uv + g_ChannelStep), value(uv + 2.0 * g_ChannelStep));
-        o_Colour = vec4(g_SwapRb != 0 ? c.bgr : c, 1.0);
-    }
-    else
-    {
-        o_Colour = vec4(g_Colour.rgb, g_Colour.a * texture(m_Texture, uv).r);
-    }
+#if MODE == 0
+    o_Colour = g_Colour;
+#elif MODE == 1
+    o_Colour = texture(m_Texture, uv) * g_Colour;
+#elif MODE == 2
+    float v = value(uv);
+    o_Colour = vec4(texture(m_Lut, vec2(v * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb, 1.0) * g_Colour;
+#elif MODE == 3
+    vec3 c = vec3(value(uv), value(uv + g_ChannelStep), value(uv + 2.0 * g_ChannelStep));
+    o_Colour = vec4(g_SwapRb != 0 ? c.bgr : c, 1.0);
+#else
+    o_Colour = vec4(g_Colour.rgb, g_Colour.a * texture(m_Texture, uv).r);
+#endif
 }
 #endif

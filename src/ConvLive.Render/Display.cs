@@ -20,19 +20,12 @@ public sealed class Display : IDisposable
 {
     private readonly IGlHost _host;
     private readonly GL _gl;
-    private readonly ShaderProgram _program;
+    private readonly PanelProgram[] _programs = new PanelProgram[5];
+    private PanelProgram _current = null!;
     private readonly QuadMesh _quad;
     private readonly GlyphBatch _glyphs;
     private readonly OffscreenTarget? _offscreen;
     private readonly ConcurrentQueue<uint> _deadTextures = new();
-    private readonly int _rectUniform;
-    private readonly int _colourUniform;
-    private readonly int _modeUniform;
-    private readonly int _uvRectUniform;
-    private readonly int _channelStepUniform;
-    private readonly int _swapRbUniform;
-    private readonly int _packedUniform;
-    private readonly int _texSizeUniform;
     private bool _blending;
     private readonly Action<KeyPress> _onKey;
     private readonly Action<MouseClick> _onClick;
@@ -50,21 +43,14 @@ public sealed class Display : IDisposable
             _gl = GL.GetApi(host.GetProcAddress);
             Renderer = _gl.GetStringS(StringName.Renderer) ?? "unknown";
             Version = _gl.GetStringS(StringName.Version) ?? "unknown";
-            _program = new ShaderProgram(_gl, "panel.vert", "panel.frag");
-            _rectUniform = _program.Uniform("g_Rect");
-            _colourUniform = _program.Uniform("g_Colour");
-            _modeUniform = _program.Uniform("g_Mode");
-            _uvRectUniform = _program.Uniform("g_UvRect");
-            _channelStepUniform = _program.Uniform("g_ChannelStep");
-            _swapRbUniform = _program.Uniform("g_SwapRb");
-            _packedUniform = _program.Uniform("g_Packed");
-            _texSizeUniform = _program.Uniform("g_TexSize");
-            _gl.UseProgram(_program.Handle);
-            _gl.Uniform1(_program.Uniform("m_Texture"), 0);
-            _gl.Uniform1(_program.Uniform("m_Lut"), 1);
+            for (var mode = 0; mode < _programs.Length; mode++)
+            {
+                _programs[mode] = new PanelProgram(_gl, mode);
+            }
+
             _quad = new QuadMesh(_gl);
             _glyphs = new GlyphBatch(_gl);
-            _gl.UseProgram(_program.Handle);
+            Use(0, force: true);
             if (host is EglHeadlessHost)
             {
                 _offscreen = new OffscreenTarget(_gl, host.Width, host.Height);
@@ -214,7 +200,7 @@ public sealed class Display : IDisposable
         _gl.BlendFunc(BlendingFactor.SrcAlpha, BlendingFactor.OneMinusSrcAlpha);
         _gl.ClearColor(background.R, background.G, background.B, background.A);
         _gl.Clear(ClearBufferMask.ColorBufferBit);
-        _gl.UseProgram(_program.Handle);
+        Use(0, force: true);
     }
 
     /// <summary>Draws <paramref name="texture"/> stretched over <paramref name="rect"/>.</summary>
@@ -259,7 +245,7 @@ public sealed class Display : IDisposable
         Thread.Ensure();
         SetBlending(true);
         var end = _glyphs.Draw(font, text, x, y, colour, scale, Width, Height);
-        _gl.UseProgram(_program.Handle);
+        Use(_current.Mode, force: true);
         _gl.BindVertexArray(0);
         return end;
     }
@@ -270,8 +256,8 @@ public sealed class Display : IDisposable
     public void FillRect(RectF rect, Colour colour)
     {
         Thread.Ensure();
-        _gl.Uniform1(_modeUniform, 0);
-        _gl.Uniform4(_colourUniform, colour.R, colour.G, colour.B, colour.A);
+        Use(0);
+        _gl.Uniform4(_current.Colour, colour.R, colour.G, colour.B, colour.A);
         SetBlending(colour.A < 1f);
         DrawQuad(rect);
     }
@@ -356,7 +342,10 @@ public sealed class Display : IDisposable
         _offscreen?.Dispose();
         _glyphs.Dispose();
         _quad.Dispose();
-        _program.Dispose();
+        foreach (var program in _programs)
+        {
+            program?.Dispose();
+        }
         _gl.Dispose();
         _host.Dispose();
     }
@@ -398,15 +387,16 @@ public sealed class Display : IDisposable
 
         _gl.ActiveTexture(TextureUnit.Texture0);
         _gl.BindTexture(TextureTarget.Texture2D, texture.Handle);
-        _gl.Uniform1(_modeUniform, mode);
-        _gl.Uniform4(_colourUniform, colour.R, colour.G, colour.B, colour.A);
-        _gl.Uniform4(_uvRectUniform, uv.X, uv.Y, uv.Right, uv.Bottom);
-        _gl.Uniform2(_channelStepUniform, step.U, step.V);
-        _gl.Uniform1(_swapRbUniform, swap ? 1 : 0);
-        _gl.Uniform1(_packedUniform, texture.IsPacked ? 1 : 0);
+        Use(mode);
+        var p = _current;
+        _gl.Uniform4(p.Colour, colour.R, colour.G, colour.B, colour.A);
+        _gl.Uniform4(p.UvRect, uv.X, uv.Y, uv.Right, uv.Bottom);
+        _gl.Uniform2(p.ChannelStep, step.U, step.V);
+        _gl.Uniform1(p.SwapRb, swap ? 1 : 0);
+        _gl.Uniform1(p.Packed, texture.IsPacked ? 1 : 0);
         if (texture.IsPacked)
         {
-            _gl.Uniform2(_texSizeUniform, texture.Width / 4, texture.Height);
+            _gl.Uniform2(p.TexSize, texture.Width / 4, texture.Height);
         }
 
         // Blending costs a read of the framebuffer per pixel on software rasterisers: only text needs it.
@@ -414,12 +404,22 @@ public sealed class Display : IDisposable
         DrawQuad(rect);
     }
 
+    /// <summary>Binds the program specialised for <paramref name="mode"/> (only when it changes).</summary>
+    private void Use(int mode, bool force = false)
+    {
+        if (force || _current is null || _current.Mode != mode)
+        {
+            _current = _programs[mode];
+            _gl.UseProgram(_current.Program.Handle);
+        }
+    }
+
     private void DrawQuad(RectF rect)
     {
         float w = Width, h = Height;
         var x = (rect.X / w * 2f) - 1f;
         var y = 1f - (rect.Bottom / h * 2f);
-        _gl.Uniform4(_rectUniform, x, y, rect.Width / w * 2f, rect.Height / h * 2f);
+        _gl.Uniform4(_current.Rect, x, y, rect.Width / w * 2f, rect.Height / h * 2f);
         _quad.Draw();
     }
 }

@@ -126,7 +126,13 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
             }
         }
 
-        var y = _layout.Max(r => r.Bottom) + line + 8;
+        var y = 0f;
+        foreach (var r in _layout)
+        {
+            y = Math.Max(y, r.Bottom);
+        }
+
+        y += line + 8;
         var bottom = y + (rows * line);
         foreach (var text in _lines)
         {

@@ -12,11 +12,11 @@ internal sealed class ShaderProgram : IDisposable
     private readonly GL _gl;
     private bool _disposed;
 
-    public ShaderProgram(GL gl, string vertexResource, string fragmentResource)
+    public ShaderProgram(GL gl, string vertexResource, string fragmentResource, string? fragmentDefines = null)
     {
         _gl = gl;
-        var vs = Compile(ShaderType.VertexShader, vertexResource);
-        var fs = Compile(ShaderType.FragmentShader, fragmentResource);
+        var vs = Compile(ShaderType.VertexShader, vertexResource, null);
+        var fs = Compile(ShaderType.FragmentShader, fragmentResource, fragmentDefines);
         Handle = gl.CreateProgram();
         GlObjects.Created();
         gl.AttachShader(Handle, vs);
@@ -45,6 +45,9 @@ internal sealed class ShaderProgram : IDisposable
         return location >= 0 ? location : throw new RenderException($"shader program has no active uniform '{name}'");
     }
 
+    /// <summary>The location of a uniform the compiler may have removed in this variant (-1: setting it is a no-op).</summary>
+    public int OptionalUniform(string name) => _gl.GetUniformLocation(Handle, name);
+
     public void Dispose()
     {
         if (!_disposed)
@@ -64,10 +67,18 @@ internal sealed class ShaderProgram : IDisposable
         return reader.ReadToEnd();
     }
 
-    private uint Compile(ShaderType type, string resource)
+    private uint Compile(ShaderType type, string resource, string? defines)
     {
         var shader = _gl.CreateShader(type);
-        _gl.ShaderSource(shader, ReadResource(resource));
+        var source = ReadResource(resource);
+        if (defines is not null)
+        {
+            // After the #version line, which must come first.
+            var end = source.IndexOf('\n', StringComparison.Ordinal) + 1;
+            source = source[..end] + defines + "\n" + source[end..];
+        }
+
+        _gl.ShaderSource(shader, source);
         _gl.CompileShader(shader);
         _gl.GetShader(shader, ShaderParameterName.CompileStatus, out var ok);
         if (ok == 0)
