@@ -16,24 +16,25 @@ uniform vec2 g_ChannelStep;
 #ifndef MODE
 #define MODE 1
 #endif
+#ifndef PACKED
+#define PACKED 0
+#endif
 uniform int g_SwapRb;
-uniform int g_Packed;
 uniform ivec2 g_TexSize;
 
 out vec4 o_Colour;
 
-// An 8-bit value: a texel's red, or (packed textures) one of four bytes of an RGBA texel, fetched unfiltered.
+// An 8-bit value: a texel's red, or (PACKED textures) one of four bytes of an RGBA texel, fetched unfiltered.
 float value(vec2 uv)
 {
-    if (g_Packed == 0)
-    {
-        return texture(m_Texture, uv).r;
-    }
-
+#if PACKED
     ivec2 p = clamp(ivec2(uv * vec2(g_TexSize.x * 4, g_TexSize.y)), ivec2(0), ivec2(g_TexSize.x * 4 - 1, g_TexSize.y - 1));
     vec4 texel = texelFetch(m_Texture, ivec2(p.x >> 2, p.y), 0);
     int lane = p.x & 3;
     return lane == 0 ? texel.r : lane == 1 ? texel.g : lane == 2 ? texel.b : texel.a;
+#else
+    return texture(m_Texture, uv).r;
+#endif
 }
 
 void main()

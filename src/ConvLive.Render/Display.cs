@@ -20,7 +20,8 @@ public sealed class Display : IDisposable
 {
     private readonly IGlHost _host;
     private readonly GL _gl;
-    private readonly PanelProgram[] _programs = new PanelProgram[5];
+    private readonly PanelProgram[] _programs = new PanelProgram[ModeCount * 2]; // [mode], then packed variants
+    private const int ModeCount = 5;
     private PanelProgram _current = null!;
     private readonly QuadMesh _quad;
     private readonly GlyphBatch _glyphs;
@@ -43,9 +44,9 @@ public sealed class Display : IDisposable
             _gl = GL.GetApi(host.GetProcAddress);
             Renderer = _gl.GetStringS(StringName.Renderer) ?? "unknown";
             Version = _gl.GetStringS(StringName.Version) ?? "unknown";
-            for (var mode = 0; mode < _programs.Length; mode++)
+            for (var i = 0; i < _programs.Length; i++)
             {
-                _programs[mode] = new PanelProgram(_gl, mode);
+                _programs[i] = new PanelProgram(_gl, i % ModeCount, packed: i >= ModeCount);
             }
 
             _quad = new QuadMesh(_gl);
@@ -245,7 +246,7 @@ public sealed class Display : IDisposable
         Thread.Ensure();
         SetBlending(true);
         var end = _glyphs.Draw(font, text, x, y, colour, scale, Width, Height);
-        Use(_current.Mode, force: true);
+        Use(_current.Mode, _current.IsPacked, force: true);
         _gl.BindVertexArray(0);
         return end;
     }
@@ -387,13 +388,12 @@ public sealed class Display : IDisposable
 
         _gl.ActiveTexture(TextureUnit.Texture0);
         _gl.BindTexture(TextureTarget.Texture2D, texture.Handle);
-        Use(mode);
+        Use(mode, texture.IsPacked);
         var p = _current;
         _gl.Uniform4(p.Colour, colour.R, colour.G, colour.B, colour.A);
         _gl.Uniform4(p.UvRect, uv.X, uv.Y, uv.Right, uv.Bottom);
         _gl.Uniform2(p.ChannelStep, step.U, step.V);
         _gl.Uniform1(p.SwapRb, swap ? 1 : 0);
-        _gl.Uniform1(p.Packed, texture.IsPacked ? 1 : 0);
         if (texture.IsPacked)
         {
             _gl.Uniform2(p.TexSize, texture.Width / 4, texture.Height);
@@ -405,11 +405,11 @@ public sealed class Display : IDisposable
     }
 
     /// <summary>Binds the program specialised for <paramref name="mode"/> (only when it changes).</summary>
-    private void Use(int mode, bool force = false)
+    private void Use(int mode, bool packed = false, bool force = false)
     {
-        if (force || _current is null || _current.Mode != mode)
+        if (force || _current is null || _current.Mode != mode || _current.IsPacked != packed)
         {
-            _current = _programs[mode];
+            _current = _programs[mode + (packed ? ModeCount : 0)];
             _gl.UseProgram(_current.Program.Handle);
         }
     }

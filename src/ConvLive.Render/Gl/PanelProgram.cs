@@ -9,16 +9,16 @@ namespace ConvLive.Render.Gl;
 /// a mode makes a solid fill cost a store, not five texture fetches. Render thread only.</remarks>
 internal sealed class PanelProgram : IDisposable
 {
-    public PanelProgram(GL gl, int mode)
+    public PanelProgram(GL gl, int mode, bool packed)
     {
         Mode = mode;
-        Program = new ShaderProgram(gl, "panel.vert", "panel.frag", $"#define MODE {mode}");
+        IsPacked = packed;
+        Program = new ShaderProgram(gl, "panel.vert", "panel.frag", $"#define MODE {mode}\n#define PACKED {(packed ? 1 : 0)}");
         Rect = Program.Uniform("g_Rect");
         Colour = Program.OptionalUniform("g_Colour");
         UvRect = Program.OptionalUniform("g_UvRect");
         ChannelStep = Program.OptionalUniform("g_ChannelStep");
         SwapRb = Program.OptionalUniform("g_SwapRb");
-        Packed = Program.OptionalUniform("g_Packed");
         TexSize = Program.OptionalUniform("g_TexSize");
         gl.UseProgram(Program.Handle);
         gl.Uniform1(Program.OptionalUniform("m_Texture"), 0);
@@ -26,6 +26,9 @@ internal sealed class PanelProgram : IDisposable
     }
 
     public int Mode { get; }
+
+    /// <summary>Reads 8-bit values packed four to an RGBA texel.</summary>
+    public bool IsPacked { get; }
 
     public ShaderProgram Program { get; }
 
@@ -38,8 +41,6 @@ internal sealed class PanelProgram : IDisposable
     public int ChannelStep { get; }
 
     public int SwapRb { get; }
-
-    public int Packed { get; }
 
     public int TexSize { get; }
 
