@@ -58,5 +58,17 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("known peers are ort and opencv", errors, StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public void AnAbsentDeviceIsOneLineAndExitCode2()
+    {
+        Skip.If(File.Exists("/dev/nvidia0"), "this machine has a CUDA device");
+        var model = AlexNetModels.Save(AlexNetModels.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
+        var (exit, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "bench", "--model", model, "--device", "cuda", "--runs", "5");
+        Assert.Equal(2, exit);
+        Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--device cuda", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", errors, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _folder.Dispose();
 }

@@ -58,7 +58,17 @@ internal static class ModelBenchmark
         {
             foreach (var kind in devices)
             {
-                var device = ComputeDevice.Open(kind);
+                ComputeDevice device;
+                try
+                {
+                    device = ComputeDevice.Open(kind);
+                }
+                catch (DeviceUnavailableException e)
+                {
+                    Console.Error.WriteLine($"error: {e.Message}");
+                    return 2;
+                }
+
                 var backend = Backend.Create(device);
                 var model = CompiledModel.Compile(graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
                 model.SetInput(input.Name, x);
