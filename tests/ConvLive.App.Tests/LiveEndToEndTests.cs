@@ -95,6 +95,24 @@ public sealed class LiveEndToEndTests : IDisposable
         Assert.Contains("tpu", errors, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("none")]
+    [InlineData("alexnet")]
+    public void AnAcceleratorThatFailsMidRunFallsBackToTheCpuAndTheRunGoesOn(string view)
+    {
+        var model = view == "none" ? "none" : AlexNetModels.Save(AlexNetModels.Zoo(seed: 2, width: 0.125), _folder.File("tiny.onnx"));
+        var statsPath = _folder.File("fault.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), new Dictionary<string, string> { ["CONVLIVE_FAULT_AFTER_FRAMES"] = "1" }, null,
+            "live", "--source", "synthetic", "--model", model, "--device", "ilgpu-cpu", "--headless", "--frames", "60", "--stats", statsPath, "--samples", _folder.File("samples"));
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        Assert.Contains("failed mid-run (injected device fault", output, StringComparison.Ordinal);
+        Assert.Contains("continuing on cpu", output, StringComparison.Ordinal);
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        Assert.StartsWith("cpu", stats.RootElement.GetProperty("device").GetString(), StringComparison.Ordinal);
+        Assert.True(stats.RootElement.GetProperty("framesInferred").GetInt64() >= 1);
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private static int Grey(Mat image, int x, int y)

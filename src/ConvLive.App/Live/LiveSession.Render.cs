@@ -152,7 +152,7 @@ internal sealed partial class LiveSession
         _status.Latency = string.Create(CultureInfo.InvariantCulture, $"display {_displayFps:0} fps, latency {Ms(_latencyMs.Percentile(50))}");
         _status.Device = _device.Name;
         _status.Source = _source.Description;
-        _status.Problem = _problem;
+        _status.Problem = _problem ?? _notice;
         _status.Frozen = _frozen;
         if (!_options.Headless)
         {

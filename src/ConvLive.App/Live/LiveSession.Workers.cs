@@ -2,6 +2,9 @@
 
 using System.Diagnostics;
 using ConvLive.App.Loop;
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Devices;
+using ConvLive.Engine.Graph;
 using ConvLive.Capture;
 
 namespace ConvLive.App.Live;
@@ -95,6 +98,7 @@ internal sealed partial class LiveSession
     {
         var token = _stop.Token;
         var allocatedAtWarmup = 0L;
+        _faultAfterFrames = int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_FAULT_AFTER_FRAMES"), out var n) ? n : 0;
         while (!token.IsCancellationRequested)
         {
             if (!_frameReady.WaitOne(100) || !_frames.TryTakeNewest(out var frame))
@@ -105,6 +109,11 @@ internal sealed partial class LiveSession
             try
             {
                 var slot = _results.WriteSlot;
+                if (_faultAfterFrames > 0 && _framesInferred + 1 >= _faultAfterFrames && _device.Kind != DeviceKind.Cpu)
+                {
+                    throw new InvalidOperationException("injected device fault (CONVLIVE_FAULT_AFTER_FRAMES)");
+                }
+
                 _pipeline.Process(frame, slot);
                 var t1 = Stopwatch.GetTimestamp();
                 _preprocessMs.Add(slot.PreprocessMs);
@@ -128,10 +137,74 @@ internal sealed partial class LiveSession
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                _fatal = $"{_device.Name} failed while running a frame through the {_pipeline.Describe}: {e.Message}. Try --device cpu.";
-                _display.RequestClose();
-                return;
+                if (_device.Kind == DeviceKind.Cpu || !TryFallBackToCpu(e))
+                {
+                    _fatal = $"{_device.Name} failed while running a frame through the {_pipeline.Describe}: {e.Message}. Try --device cpu.";
+                    _display.RequestClose();
+                    return;
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// An accelerator failed mid-run: the same pipeline is rebuilt on the SIMD CPU backend (the views keep their
+    /// state: the model's taps and atlas are the same; captured samples stay, a trained head must be trained again)
+    /// and the loop goes on. Inference thread.
+    /// </summary>
+    /// <returns>False when the CPU pipeline cannot be built either.</returns>
+    private bool TryFallBackToCpu(Exception failure)
+    {
+        var (oldDevice, oldBackend, oldPipeline) = (_device, _backend, _pipeline);
+        ComputeDevice? cpu = null;
+        IBackend? backend = null;
+        try
+        {
+            cpu = ComputeDevice.Open(DeviceKind.Cpu);
+            backend = Backend.Create(cpu);
+            IFramePipeline pipeline = oldPipeline switch
+            {
+                KernelsPipeline k => new KernelsPipeline(backend, k.Controls),
+                ModelPipeline m => new ModelPipeline(m.Model.Reopen(backend), m.Training),
+                _ => throw new InvalidOperationException("unknown pipeline"),
+            };
+            if (pipeline is ModelPipeline { Training: { } training } mp)
+            {
+                training.Rebind(backend, mp.Model);
+            }
+
+            (_device, _backend, _pipeline) = (cpu, backend, pipeline);
+        }
+        catch (Exception e) when (e is ModelException or DeviceUnavailableException or InvalidOperationException)
+        {
+            backend?.Dispose();
+            cpu?.Dispose();
+            return false;
+        }
+
+        var message = $"{oldDevice.Name} failed mid-run ({failure.Message}); continuing on {_device.Name}";
+        _log.WriteLine($"device: {message}");
+        _notice = message;
+        try
+        {
+            // The failed device's buffers and kernels: released as far as the driver still allows.
+            if (oldPipeline is ModelPipeline old)
+            {
+                old.Model.Dispose();
+            }
+            else
+            {
+                oldPipeline.Dispose();
+            }
+
+            oldBackend?.Dispose();
+            oldDevice.Dispose();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.WriteLine($"device: releasing {oldDevice.Name} failed too ({e.Message})");
+        }
+
+        return true;
     }
 }

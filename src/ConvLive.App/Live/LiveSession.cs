@@ -24,9 +24,9 @@ internal sealed partial class LiveSession : IDisposable
 {
     private readonly LiveOptions _options;
     private readonly TextWriter _log;
-    private readonly ComputeDevice _device;
-    private readonly IBackend? _backend;
-    private readonly IFramePipeline _pipeline;
+    private volatile ComputeDevice _device;
+    private volatile IBackend? _backend;
+    private volatile IFramePipeline _pipeline;
     private readonly Display _display;
     private readonly FontAtlas _font;
     private readonly ILiveView _view;
@@ -46,6 +46,9 @@ internal sealed partial class LiveSession : IDisposable
     private volatile int _nextSource = -1;
     private volatile int _sourceIndex;
     private volatile string? _fatal;
+    private volatile string? _notice;
+    private int _faultAfterFrames;
+    private bool _inferenceRunning;
     private long _framesCaptured;
     private long _framesInferred;
     private long _firstCaptureTicks;
@@ -127,9 +130,11 @@ internal sealed partial class LiveSession : IDisposable
         {
             _stop.Cancel();
             _frameReady.Set();
-            if (!capture.Join(TimeSpan.FromSeconds(5)) || !inference.Join(TimeSpan.FromSeconds(10)))
+            var captureStopped = capture.Join(TimeSpan.FromSeconds(5));
+            _inferenceRunning = !inference.Join(TimeSpan.FromSeconds(10));
+            if (!captureStopped || _inferenceRunning)
             {
-                _log.WriteLine("warning: a worker thread did not stop within 10 s; exiting anyway");
+                _log.WriteLine("warning: a worker thread did not stop within 10 s (a long device kernel?); exiting without waiting for it");
             }
         }
 
@@ -161,9 +166,14 @@ internal sealed partial class LiveSession : IDisposable
         _view.Dispose();
         _font.Dispose();
         _display.Dispose();
-        _pipeline.Dispose();
-        _backend?.Dispose();
-        _device.Dispose();
+        if (!_inferenceRunning)
+        {
+            // Freeing buffers a running kernel still uses would crash the process: when the inference thread did not
+            // stop, the operating system reclaims them at exit instead.
+            _pipeline.Dispose();
+            _backend?.Dispose();
+            _device.Dispose();
+        }
         _source.Dispose();
         _frameReady.Dispose();
         _stop.Dispose();

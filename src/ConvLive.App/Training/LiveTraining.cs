@@ -49,8 +49,8 @@ internal sealed class LiveTraining : IDisposable
 {
     private const int Epochs = 40;
     private const double BudgetMs = 12;
-    private readonly IBackend _backend;
-    private readonly LiveModel _model;
+    private IBackend _backend;
+    private LiveModel _model;
     private readonly BackboneFiles? _files;
     private readonly SampleStore _store;
     private readonly BackboneCut _cut;
@@ -181,6 +181,20 @@ internal sealed class LiveTraining : IDisposable
         }
 
         return predicted;
+    }
+
+    /// <summary>Inference thread, after a device failure: the same samples on a new backend and model; the head and
+    /// any run lived on the failed device and are dropped.</summary>
+    public void Rebind(IBackend backend, LiveModel model)
+    {
+        _backend = backend;
+        _model = model;
+        _training = null; // its buffers were on the failed device: not disposed through it
+        _head = null;
+        _pendingStart = false;
+        HeadLabels = null;
+        _state = "the device failed: samples kept, press T to train again on the CPU";
+        _status = Publish();
     }
 
     public void Dispose()

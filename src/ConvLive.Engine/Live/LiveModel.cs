@@ -199,6 +199,11 @@ public sealed class LiveModel : IDisposable
         return new StageTimes(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds, Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds);
     }
 
+    /// <summary>The same model compiled again on another backend (after a device failure): same taps, same atlas.</summary>
+    /// <param name="backend">The new backend; not owned.</param>
+    /// <returns>The new live model; the caller owns it.</returns>
+    public LiveModel Reopen(IBackend backend) => Open(backend, Name, _net.Graph, _prep?.Graph, _spec, Labels);
+
     /// <summary>The graph the network was compiled from.</summary>
     public ModelGraph Graph => _net.Graph;
 
