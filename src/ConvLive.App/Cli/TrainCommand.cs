@@ -116,44 +116,25 @@ internal static class TrainCommand
         for (var e = 0; e < q.Epochs; e++)
         {
             var r = training.RunEpoch();
-            progress.Show("epoch", r.Epoch, q.Epochs, $"loss {r.Loss:0.0000}  held-out {Percent(r.HeldOutAccuracy)}");
+            progress.Show("epoch", r.Epoch, q.Epochs, $"loss {r.Loss:0.0000}  held-out {HeadFiles.Percent(r.HeldOutAccuracy)}");
         }
 
         progress.Clear();
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
         var last = training.History[^1];
-        Console.WriteLine($"training: {q.Epochs} epochs in {trainSeconds:0.00} s; final loss {last.Loss:0.0000}; training accuracy {Percent(training.Accuracy(training.Train))}");
-        Console.WriteLine($"held-out accuracy: {Percent(last.HeldOutAccuracy)} ({training.HeldOut.Count(s => training.Predict(s.Features) == s.Label)}/{training.HeldOut.Count})");
+        Console.WriteLine($"training: {q.Epochs} epochs in {trainSeconds:0.00} s; final loss {last.Loss:0.0000}; training accuracy {HeadFiles.Percent(training.Accuracy(training.Train))}");
+        Console.WriteLine($"held-out accuracy: {HeadFiles.Percent(last.HeldOutAccuracy)} ({training.HeldOut.Count(s => training.Predict(s.Features) == s.Label)}/{training.HeldOut.Count})");
         PrintConfusion(training.ConfusionMatrix(), folder.Classes);
 
         var outPath = Path.GetFullPath(q.Output);
-        var stem = outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? outPath[..^5] : outPath;
-        var trained = training.Trainer.Snapshot();
-        var model = ClassifierExport.Build(catalog.Locate(manifest.File)!, manifest.Preprocess is { } p ? catalog.Locate(p) : null, manifest.Input, extractor.Cut.FeatureValue, trained);
-        ClassifierExport.Write(model, outPath);
-        AtomicFile.WriteAllLines(stem + ".labels.txt", folder.Classes);
-        ExportManifest(manifest, outPath, stem).Write(stem + ".json");
-        LossChart.Write(stem + ".loss.png", training.History, $"{Path.GetFileName(outPath)}: {manifest.Name}, {folder.Classes.Count} classes, held-out {Percent(last.HeldOutAccuracy)}");
+        var stem = HeadFiles.Save(outPath, manifest, catalog.Locate(manifest.File)!, manifest.Preprocess is { } p ? catalog.Locate(p) : null, extractor.Cut.FeatureValue, training.Trainer.Snapshot(), folder.Classes);
+        LossChart.Write(stem + ".loss.png", training.History, $"{Path.GetFileName(outPath)}: {manifest.Name}, {folder.Classes.Count} classes, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}");
         Console.WriteLine($"wrote {outPath} (+ .labels.txt, .json, .loss.png)");
 
         var check = CheckExport(outPath, samples.FirstOrDefault(s => training.HeldOut.Contains(s)) ?? samples[0], extractor, training.Trainer);
         Console.WriteLine(check);
         Console.WriteLine($"time: {total.Elapsed.TotalSeconds:0.0} s end to end (features {featureSeconds:0.0} s, training {trainSeconds:0.00} s)");
         return check.StartsWith("export check: ONNX Runtime agrees", StringComparison.Ordinal) ? 0 : 1;
-    }
-
-    /// <summary>The manifest beside an export: RGB in [0,1], the backbone's crop.</summary>
-    public static ModelManifest ExportManifest(ModelManifest backbone, string outPath, string stem)
-    {
-        ArgumentNullException.ThrowIfNull(backbone);
-        return new ModelManifest
-        {
-            Name = Path.GetFileName(stem),
-            Description = $"ConvLive classifier on {backbone.Name} (convlive train)",
-            File = Path.GetFileName(outPath),
-            Input = new InputSpec { Name = ClassifierExport.InputName, Size = backbone.Input.Size, Resize = backbone.Input.Resize, Channels = "RGB", Scale = 1f / 255f, Mean = [0, 0, 0], Std = [1, 1, 1] },
-            Labels = Path.GetFileName(stem) + ".labels.txt",
-        };
     }
 
     /// <summary>Runs the export in ONNX Runtime and the engine on one sample, resized to the input size.</summary>
@@ -193,8 +174,6 @@ internal static class TrainCommand
             Console.WriteLine(classes[i].PadRight(width) + string.Concat(Enumerable.Range(0, classes.Count).Select(j => m[i, j].ToString(CultureInfo.InvariantCulture).PadLeft(width))));
         }
     }
-
-    private static string Percent(double v) => double.IsNaN(v) ? "n/a" : (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
     private sealed record TrainRequest(string Data, string? Backbone, string Output, int Epochs, int Hidden, bool TrainFc, TrainingSettings Settings, DeviceKind Device);
 

@@ -150,11 +150,11 @@ internal sealed class LiveTraining : IDisposable
             }
         }
 
-        var clock = Stopwatch.StartNew();
+        var started = Stopwatch.GetTimestamp(); // a timestamp, not a Stopwatch object: nothing allocated per frame
         if (!_featuresReady)
         {
             // Samples already on disk get their features a few per frame from the start (more once T asked).
-            _featuresReady = ComputeStoredFeatures(clock, _pendingStart ? 25 * BudgetMs : BudgetMs);
+            _featuresReady = ComputeStoredFeatures(started, _pendingStart ? 25 * BudgetMs : BudgetMs);
             changed |= _pendingStart;
         }
 
@@ -164,10 +164,10 @@ internal sealed class LiveTraining : IDisposable
             changed = true;
         }
 
-        while (_training is not null && clock.Elapsed.TotalMilliseconds < BudgetMs)
+        while (_training is not null && Stopwatch.GetElapsedTime(started).TotalMilliseconds < BudgetMs)
         {
             var epoch = _training.RunEpoch();
-            _state = string.Create(CultureInfo.InvariantCulture, $"training {epoch.Epoch}/{Epochs}  loss {epoch.Loss:0.000}  held-out {Percent(epoch.HeldOutAccuracy)}  (Esc cancels)");
+            _state = string.Create(CultureInfo.InvariantCulture, $"training {epoch.Epoch}/{Epochs}  loss {epoch.Loss:0.000}  held-out {HeadFiles.Percent(epoch.HeldOutAccuracy)}  (Esc cancels)");
             changed = true;
             if (epoch.Epoch >= Epochs)
             {
@@ -238,7 +238,7 @@ internal sealed class LiveTraining : IDisposable
 
     /// <summary>Computes features of samples loaded from disk within the budget.</summary>
     /// <returns>True when every sample has them.</returns>
-    private bool ComputeStoredFeatures(Stopwatch clock, double budgetMs)
+    private bool ComputeStoredFeatures(long started, double budgetMs)
     {
         var missing = 0;
         foreach (var list in _samples)
@@ -250,7 +250,7 @@ internal sealed class LiveTraining : IDisposable
                     continue;
                 }
 
-                if (clock.Elapsed.TotalMilliseconds > budgetMs)
+                if (Stopwatch.GetElapsedTime(started).TotalMilliseconds > budgetMs)
                 {
                     missing++;
                     continue;
@@ -326,7 +326,7 @@ internal sealed class LiveTraining : IDisposable
             .Select(i => $"{HeadLabels[i],-10}" + string.Concat(Enumerable.Range(0, _headClasses.Length).Select(j => confusion[i, j].ToString(CultureInfo.InvariantCulture).PadLeft(4))))
             .ToArray();
         _history = (training.History.Select(e => e.Loss).ToArray(), training.History.Select(e => e.HeldOutAccuracy).ToArray());
-        _state = $"head: {HeadLabels.Length} classes, held-out {Percent(last.HeldOutAccuracy)}";
+        _state = $"head: {HeadLabels.Length} classes, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}";
         training.Dispose();
         _training = null;
         Export(trained, HeadLabels);
@@ -351,10 +351,7 @@ internal sealed class LiveTraining : IDisposable
         {
             try
             {
-                var model = ClassifierExport.Build(files.File, files.Preprocess, files.Manifest.Input, cut.FeatureValue, head);
-                ClassifierExport.Write(model, path);
-                Engine.IO.AtomicFile.WriteAllLines(Path.Combine(_store.Root, "head.labels.txt"), labels);
-                Cli.TrainCommand.ExportManifest(files.Manifest, path, Path.Combine(_store.Root, "head")).Write(Path.Combine(_store.Root, "head.json"));
+                HeadFiles.Save(path, files.Manifest, files.File, files.Preprocess, cut.FeatureValue, head, labels);
                 _exportState = $"saved {path}";
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Engine.Graph.ModelException)
@@ -403,5 +400,4 @@ internal sealed class LiveTraining : IDisposable
         return new TrainingStatus(lines, loss, accuracy, busy, _head is not null && !busy);
     }
 
-    private static string Percent(double v) => double.IsNaN(v) ? "n/a" : (v * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 }

@@ -28,25 +28,21 @@ public sealed class LiveModel : IDisposable
 
     private readonly IBackend _backend;
     private readonly CompiledModel _net;
-    private readonly CompiledModel? _prep;
+    private readonly NetworkInput _input;
     private readonly string _netInput;
-    private readonly string _prepInput;
     private readonly string _output;
     private readonly DeviceBytes _atlas;
     private readonly InputSpec _spec;
     private readonly DeviceTensor[] _tapTensors;     // the tensor behind each tap, looked up once
-    private readonly DeviceTensor _preprocessTarget; // (1,3,Size,Size) view of the first graph's input
-    private DeviceBytes? _frame;
 
-    private LiveModel(string name, IBackend backend, CompiledModel net, CompiledModel? prep, InputSpec spec, IReadOnlyList<string>? labels)
+    private LiveModel(string name, IBackend backend, CompiledModel net, NetworkInput input, InputSpec spec, IReadOnlyList<string>? labels)
     {
         Name = name;
         _backend = backend;
         _net = net;
-        _prep = prep;
+        _input = input;
         _spec = spec;
         _netInput = net.InputNames[0];
-        _prepInput = prep?.InputNames[0] ?? _netInput;
         _output = net.Graph.Outputs[0].Name;
         OutputLength = net.ShapeOf(_output).Length;
         Labels = labels is not null && labels.Count == OutputLength ? labels : null;
@@ -61,7 +57,6 @@ public sealed class LiveModel : IDisposable
             }
         }
 
-        _preprocessTarget = (prep is null ? net.Tensor(_netInput) : prep.Tensor(_prepInput)).Reshape(new TensorShape(1, 3, spec.Size, spec.Size));
         Taps = AtlasPacker.Layout(values, out var height);
         AtlasHeight = height;
         _tapTensors = Taps.Select(t => net.Tensor(t.Op == "Input" ? _netInput : t.Name)).ToArray();
@@ -88,36 +83,11 @@ public sealed class LiveModel : IDisposable
     public IReadOnlyList<string>? Labels { get; }
 
     /// <summary>True when the frame is fed to the first graph as BGR.</summary>
-    public bool InputIsBgr => string.Equals(_spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
+    public bool InputIsBgr => _input.IsBgr;
 
     /// <summary>True when the network's own input (after any preprocessing graph) is BGR, so the input panel swaps
     /// channels back to show it as a picture.</summary>
     public bool NetworkInputIsBgr => string.Equals(_spec.NetworkChannels ?? _spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
-
-    private void Preprocess(ReadOnlySpan<byte> bgr, int width, int height)
-    {
-        if (_frame is null || _frame.Length < bgr.Length)
-        {
-            _frame?.Dispose();
-            _frame = _backend.AllocateBytes(bgr.Length);
-        }
-
-        _backend.UploadBytes(_frame, bgr);
-        var p = PreprocessParams.Create(width, height, _spec.Size, _spec.Resize, InputIsBgr, _spec.Scale, _spec.Mean, _spec.Std);
-        _backend.Preprocess(_preprocessTarget, _frame, p);
-    }
-
-    private void RunGraphs()
-    {
-        if (_prep is not null)
-        {
-            _prep.Run();
-            var prepOut = _prep.Tensor(_prep.Graph.Outputs[0].Name);
-            _backend.CopyBlocks(_net.Tensor(_netInput), 0, 0, prepOut, 0, 0, 1, prepOut.Length);
-        }
-
-        _net.Run();
-    }
 
     /// <summary>Opens a model for live use.</summary>
     /// <param name="backend">Where it runs; not owned.</param>
@@ -133,27 +103,18 @@ public sealed class LiveModel : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(spec);
-        var inputShape = new Dictionary<string, TensorShape>();
-        var netInput = graph.Inputs.FirstOrDefault(i => i.Type == ElementType.Float32) ?? throw new ModelException($"{graph.Source}: no float input");
-        inputShape[netInput.Name] = new TensorShape(1, 3, spec.Size, spec.Size);
-        CompiledModel? prep = null;
         CompiledModel? net = null;
+        NetworkInput? input = null;
         try
         {
-            if (preprocessGraph is not null)
-            {
-                var prepInput = preprocessGraph.Inputs[0];
-                var dims = prepInput.Dims?.Select(d => (int)(d ?? 1)).ToArray() ?? [1, 3, spec.Size, spec.Size];
-                prep = CompiledModel.Compile(preprocessGraph, backend, new Dictionary<string, TensorShape> { [prepInput.Name] = new(dims) });
-            }
-
-            net = CompiledModel.Compile(graph, backend, inputShape);
-            return new LiveModel(name, backend, net, prep, spec, labels);
+            net = CompiledModel.Compile(graph, backend, NetworkInput.InputShapes(graph, spec));
+            input = NetworkInput.Create(backend, net, preprocessGraph, spec);
+            return new LiveModel(name, backend, net, input, spec, labels);
         }
         catch
         {
+            input?.Dispose();
             net?.Dispose();
-            prep?.Dispose();
             throw;
         }
     }
@@ -184,9 +145,9 @@ public sealed class LiveModel : IDisposable
     public StageTimes Run(ReadOnlySpan<byte> bgr, int width, int height, Span<byte> atlas, Span<float> output)
     {
         var t0 = Stopwatch.GetTimestamp();
-        Preprocess(bgr, width, height);
+        _input.SetFrame(bgr, width, height);
         var t1 = Stopwatch.GetTimestamp();
-        RunGraphs();
+        _input.Run();
         var t2 = Stopwatch.GetTimestamp();
         for (var i = 0; i < Taps.Count; i++)
         {
@@ -202,7 +163,7 @@ public sealed class LiveModel : IDisposable
     /// <summary>The same model compiled again on another backend (after a device failure): same taps, same atlas.</summary>
     /// <param name="backend">The new backend; not owned.</param>
     /// <returns>The new live model; the caller owns it.</returns>
-    public LiveModel Reopen(IBackend backend) => Open(backend, Name, _net.Graph, _prep?.Graph, _spec, Labels);
+    public LiveModel Reopen(IBackend backend) => Open(backend, Name, _net.Graph, _input.Preprocess?.Graph, _spec, Labels);
 
     /// <summary>The graph the network was compiled from.</summary>
     public ModelGraph Graph => _net.Graph;
@@ -226,17 +187,16 @@ public sealed class LiveModel : IDisposable
     /// <param name="destination">Receives its elements.</param>
     public void RunAndRead(ReadOnlySpan<byte> bgr, int width, int height, string value, Span<float> destination)
     {
-        Preprocess(bgr, width, height);
-        RunGraphs();
+        _input.SetFrame(bgr, width, height);
+        _input.Run();
         _net.Read(value, destination);
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        _frame?.Dispose();
         _atlas.Dispose();
+        _input.Dispose();
         _net.Dispose();
-        _prep?.Dispose();
     }
 }

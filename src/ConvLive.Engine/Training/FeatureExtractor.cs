@@ -2,6 +2,7 @@
 
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Graph;
+using ConvLive.Engine.Live;
 using ConvLive.Engine.Models;
 using ConvLive.Engine.Onnx;
 using ConvLive.Engine.Ops;
@@ -16,24 +17,16 @@ namespace ConvLive.Engine.Training;
 /// <remarks>Owns its compiled graphs; does not own the backend. One thread.</remarks>
 public sealed class FeatureExtractor : IDisposable
 {
-    private readonly IBackend _backend;
     private readonly CompiledModel _net;
-    private readonly CompiledModel? _prep;
-    private readonly InputSpec _spec;
-    private readonly DeviceTensor _target;
-    private readonly string _netInput;
-    private DeviceBytes? _frame;
+    private readonly NetworkInput _input;
 
-    private FeatureExtractor(IBackend backend, CompiledModel net, CompiledModel? prep, InputSpec spec, BackboneCut cut, string name)
+    private FeatureExtractor(CompiledModel net, NetworkInput input, InputSpec spec, BackboneCut cut, string name)
     {
-        _backend = backend;
         _net = net;
-        _prep = prep;
-        _spec = spec;
+        _input = input;
+        Spec = spec;
         Cut = cut;
         Name = name;
-        _netInput = net.InputNames[0];
-        _target = (prep is null ? net.Tensor(_netInput) : prep.Tensor(prep.InputNames[0])).Reshape(new TensorShape(1, 3, spec.Size, spec.Size));
     }
 
     /// <summary>The backbone's name (the model's).</summary>
@@ -46,7 +39,7 @@ public sealed class FeatureExtractor : IDisposable
     public int FeatureLength => Cut.FeatureLength;
 
     /// <summary>The preprocessing the backbone expects.</summary>
-    public InputSpec Spec => _spec;
+    public InputSpec Spec { get; }
 
     /// <summary>Opens the backbone a manifest names.</summary>
     /// <param name="backend">Where it runs; not owned.</param>
@@ -78,33 +71,28 @@ public sealed class FeatureExtractor : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(spec);
-        var netInput = graph.Inputs.FirstOrDefault(i => i.Type == ElementType.Float32) ?? throw new ModelException($"{graph.Source}: no float input");
-        var shapes = new Dictionary<string, TensorShape> { [netInput.Name] = new TensorShape(1, 3, spec.Size, spec.Size) };
-        CompiledModel? prep = null;
+
+        // Shapes come from the inspector's walk (nothing allocated); only the part up to the cut is compiled.
+        var rows = ModelInspector.Inspect(graph, spec.Size);
+        var shapes = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            shapes[graph.Nodes[i].Outputs[0]] = rows[i].Output;
+        }
+
+        var cut = BackboneCut.Find(graph, v => shapes.TryGetValue(v, out var shape) ? shape.Length : throw new ModelException($"{graph.Source}: cannot size value '{v}' to cut the backbone there"), trainFullyConnected);
         CompiledModel? net = null;
+        NetworkInput? input = null;
         try
         {
-            // Shapes of the whole network decide the cut; then only the part up to it is kept.
-            BackboneCut cut;
-            using (var full = CompiledModel.Compile(graph, backend, shapes))
-            {
-                cut = BackboneCut.Find(graph, v => full.ShapeOf(v).Length, trainFullyConnected);
-            }
-
-            net = CompiledModel.Compile(cut.Truncate(graph), backend, shapes);
-            if (preprocessGraph is not null)
-            {
-                var prepInput = preprocessGraph.Inputs[0];
-                var dims = prepInput.Dims?.Select(d => (int)(d ?? 1)).ToArray() ?? [1, 3, spec.Size, spec.Size];
-                prep = CompiledModel.Compile(preprocessGraph, backend, new Dictionary<string, TensorShape> { [prepInput.Name] = new(dims) });
-            }
-
-            return new FeatureExtractor(backend, net, prep, spec, cut, name);
+            net = CompiledModel.Compile(cut.Truncate(graph), backend, NetworkInput.InputShapes(graph, spec));
+            input = NetworkInput.Create(backend, net, preprocessGraph, spec);
+            return new FeatureExtractor(net, input, spec, cut, name);
         }
         catch
         {
+            input?.Dispose();
             net?.Dispose();
-            prep?.Dispose();
             throw;
         }
     }
@@ -116,21 +104,9 @@ public sealed class FeatureExtractor : IDisposable
     /// <param name="features">Receives FeatureLength values.</param>
     public void Extract(ReadOnlySpan<byte> bgr, int width, int height, Span<float> features)
     {
-        if (bgr.Length < width * height * 3)
-        {
-            throw new ArgumentException($"{bgr.Length} bytes is not a {width}x{height} BGR picture", nameof(bgr));
-        }
-
-        if (_frame is null || _frame.Length < bgr.Length)
-        {
-            _frame?.Dispose();
-            _frame = _backend.AllocateBytes(bgr.Length);
-        }
-
-        _backend.UploadBytes(_frame, bgr);
-        var isBgr = string.Equals(_spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
-        _backend.Preprocess(_target, _frame, PreprocessParams.Create(width, height, _spec.Size, _spec.Resize, isBgr, _spec.Scale, _spec.Mean, _spec.Std));
-        RunGraphs(features);
+        _input.SetFrame(bgr, width, height);
+        _input.Run();
+        _net.Read(Cut.FeatureValue, features);
     }
 
     /// <summary>The features of a network input already preprocessed (1,3,Size,Size), for checks against exports.</summary>
@@ -138,28 +114,15 @@ public sealed class FeatureExtractor : IDisposable
     /// <param name="features">Receives FeatureLength values.</param>
     public void ExtractPreprocessed(ReadOnlySpan<float> input, Span<float> features)
     {
-        _backend.Upload(_target, input);
-        RunGraphs(features);
-    }
-
-    private void RunGraphs(Span<float> features)
-    {
-        if (_prep is not null)
-        {
-            _prep.Run();
-            var prepOut = _prep.Tensor(_prep.Graph.Outputs[0].Name);
-            _backend.CopyBlocks(_net.Tensor(_netInput), 0, 0, prepOut, 0, 0, 1, prepOut.Length);
-        }
-
-        _net.Run();
+        _input.SetValues(input);
+        _input.Run();
         _net.Read(Cut.FeatureValue, features);
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        _frame?.Dispose();
+        _input.Dispose();
         _net.Dispose();
-        _prep?.Dispose();
     }
 }

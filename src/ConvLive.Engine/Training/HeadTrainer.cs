@@ -46,7 +46,7 @@ public sealed class HeadTrainer : IDisposable
         _backend = backend;
         _options = options;
         var b = options.BatchSize;
-        _layers = head.Layers.Select(l => new LayerState(backend, l, b)).ToArray();
+        _layers = head.Layers.Select((l, i) => new LayerState(backend, l, b, needsInputGradient: i > 0)).ToArray();
         for (var i = 0; i + 1 < _layers.Length; i++)
         {
             _layers[i].MarkHidden(backend, b);
@@ -228,7 +228,7 @@ public sealed class HeadTrainer : IDisposable
     /// <summary>One layer's parameters, optimizer state, gradients and activations.</summary>
     private sealed class LayerState : IDisposable
     {
-        public LayerState(IBackend backend, DenseLayer layer, int rows)
+        public LayerState(IBackend backend, DenseLayer layer, int rows, bool needsInputGradient)
         {
             Inputs = layer.Inputs;
             Outputs = layer.Outputs;
@@ -244,7 +244,7 @@ public sealed class HeadTrainer : IDisposable
             VB = Zeros(backend, B.Shape);
             Z = backend.Allocate(new TensorShape(rows, Outputs));
             DZ = backend.Allocate(new TensorShape(rows, Outputs));
-            DA = backend.Allocate(new TensorShape(rows, Inputs));
+            DA = needsInputGradient ? backend.Allocate(new TensorShape(rows, Inputs)) : null; // the features need no gradient
             Z1 = backend.Allocate(new TensorShape(1, Outputs));
         }
 
