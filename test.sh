@@ -31,6 +31,9 @@ for trx in "$results"/*.trx; do
   failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
   skipped=$((skipped + $(get total) - $(get executed)))
 done
+if [ "$failed" -gt 0 ] && command -v python3 >/dev/null 2>&1; then
+  python3 scripts/failed-tests.py "$results"/*.trx || true
+fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$status" -eq 0 ] && [ "$failed" -gt 0 ]; then status=1; fi
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "no test ran" >&2; status=1; fi

@@ -8,7 +8,7 @@ public class ModelException : Exception
     /// <summary>Creates the exception.</summary>
     /// <param name="message">One line: where (file, node) and what is wrong.</param>
     public ModelException(string message)
-        : base(message)
+        : base(OneLine(message))
     {
     }
 
@@ -16,7 +16,7 @@ public class ModelException : Exception
     /// <param name="message">One line: where and what.</param>
     /// <param name="innerException">The underlying failure.</param>
     public ModelException(string message, Exception innerException)
-        : base(message, innerException)
+        : base(OneLine(message), innerException)
     {
     }
 
@@ -24,6 +24,29 @@ public class ModelException : Exception
     public ModelException()
         : base("the model is invalid")
     {
+    }
+
+    /// <summary>
+    /// Names in a damaged file (node names, op types) can hold newlines and other control characters; they are
+    /// written as \uXXXX so the message stays one printable line.
+    /// </summary>
+    /// <param name="message">The message as composed.</param>
+    /// <returns>The message with every control character escaped.</returns>
+    public static string OneLine(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!message.Any(char.IsControl))
+        {
+            return message;
+        }
+
+        var text = new System.Text.StringBuilder(message.Length + 16);
+        foreach (var c in message)
+        {
+            _ = char.IsControl(c) ? text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}") : text.Append(c);
+        }
+
+        return text.ToString();
     }
 }
 
