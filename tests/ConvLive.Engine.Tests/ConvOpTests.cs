@@ -15,7 +15,8 @@ public sealed class ConvOpTests(DeviceFixture devices)
         var data = new TheoryData<string, int>();
         foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
         {
-            for (var seed = 0; seed < 16; seed++)
+            // Seeds 0-15: one or two outputs per group (the direct path on the CPU); 16-31: 5 to 40 (the GEMM path).
+            for (var seed = 0; seed < 32; seed++)
             {
                 data.Add(device, seed);
             }
@@ -41,6 +42,38 @@ public sealed class ConvOpTests(DeviceFixture devices)
         Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
     }
 
+    [Fact]
+    public void ConstantWeightsArePackedOnceAndRepackedAfterAnUpload()
+    {
+        using var h = BackendHarness.Open(devices, "cpu");
+        var p = RandomConv(21);
+        var win = p.Window;
+        var x = BackendHarness.Random(p.N * p.C * p.H * p.W, 1);
+        var b = BackendHarness.Random(p.M, 2);
+        var shape = new[] { p.M, p.GroupInputs, win.KernelH, win.KernelW };
+        var wt = h.Upload(BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, 3), shape);
+        wt.IsConstant = true;
+        var xt = h.Upload(x, p.N, p.C, p.H, p.W);
+        var bt = h.Upload(b, p.M);
+        var y = h.Empty(p.OutputShape);
+        object? packed = null;
+        foreach (var (seed, upload) in new[] { (3, false), (3, false), (4, true) })
+        {
+            var w = BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, seed);
+            if (upload)
+            {
+                h.Backend.Upload(wt, w);
+                Assert.Null(wt.Derived);
+            }
+
+            h.Backend.Conv(y, xt, wt, bt, p);
+            Assert.NotNull(wt.Derived);
+            Assert.True(upload ? !ReferenceEquals(packed, wt.Derived) : packed is null || ReferenceEquals(packed, wt.Derived), "packed again without an upload");
+            packed = wt.Derived;
+            Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), 1e-5, 1e-4, $"weights of seed {seed}");
+        }
+    }
+
     internal static ConvParams RandomConv(int seed)
     {
         var r = new Random(seed);
@@ -49,7 +82,7 @@ public sealed class ConvOpTests(DeviceFixture devices)
         var cg = depthwise ? 1 : r.Next(1, 4);
         var c = depthwise ? r.Next(2, 5) : groups * cg;
         groups = depthwise ? c : groups;
-        var m = groups * r.Next(1, 3);
+        var m = groups * (seed < 16 ? r.Next(1, 3) : r.Next(5, 41));
         int h = r.Next(3, 13), w = r.Next(3, 13);
         int kh = r.Next(1, 5), kw = r.Next(1, 5), sh = r.Next(1, 4), sw = r.Next(1, 4), dh = r.Next(1, 3), dw = r.Next(1, 3);
         int pt = r.Next(0, 3), pl = r.Next(0, 3), pb = r.Next(0, 3), pr = r.Next(0, 3);

@@ -20,6 +20,15 @@ public abstract class DeviceTensor : IDisposable
     /// <summary>Element count.</summary>
     public int Length => Shape.Length;
 
+    /// <summary>
+    /// Set by the model compiler on weights and other initializers: only an upload changes them, so a backend may
+    /// keep a form derived from them (packed convolution weights) and reuse it until the next upload.
+    /// </summary>
+    public bool IsConstant { get; internal set; }
+
+    /// <summary>A backend's derived form of a constant tensor; cleared by every upload into it.</summary>
+    internal object? Derived { get; set; }
+
     /// <summary>A view of the same elements with another shape of the same length; owns nothing.</summary>
     /// <param name="shape">The new shape.</param>
     /// <returns>The view.</returns>

@@ -282,6 +282,7 @@ public sealed class CompiledModel : IDisposable
         {
             var tensor = Allocate(value.Shape, name);
             _backend.Upload(tensor, value.Floats);
+            tensor.IsConstant = true;
             _device[name] = tensor;
         }
     }

@@ -7,14 +7,14 @@ namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
 /// The SIMD CPU backend: managed arrays, Vector256/Vector512 loops, the device's worker team, and GEMM through
-/// <see cref="Sgemm"/> (OpenBLAS when installed). Convolution is im2col per group followed by one GEMM.
+/// <see cref="Sgemm"/> (OpenBLAS when installed). Convolution reads its padded input in place (<see cref="WindowConv"/>).
 /// </summary>
 /// <remarks>Owns its scratch (grown, never shrunk). Does not own the <see cref="ComputeDevice"/>. One thread.</remarks>
 public sealed partial class CpuBackend : IBackend
 {
     private readonly ComputeDevice _device;
     private readonly CpuWorkers _workers;
-    private readonly Im2ColJob _im2col = new();
+    private readonly WindowConv _window = new();
     private readonly DirectConvJob _direct = new();
     private readonly PoolJob _pool = new();
     private readonly LrnJob _lrn = new();
@@ -60,6 +60,7 @@ public sealed partial class CpuBackend : IBackend
         }
 
         source.CopyTo(d.Span);
+        d.Derived = null;
     }
 
     /// <inheritdoc/>
