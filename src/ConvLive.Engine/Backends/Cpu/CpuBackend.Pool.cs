@@ -23,7 +23,61 @@ public sealed partial class CpuBackend
 
         public void Set(float[] y, float[] x, PoolParams p) => (_y, _x, _p) = (y, x, p);
 
-        public void Run(int plane) => PoolPlane(_y, plane * _p.OutH * _p.OutW, _x, plane * _p.H * _p.W, _p);
+        public void Run(int plane)
+        {
+            var w = _p.Window;
+            if (_p.Kind == PoolKind.Max && w.DilationH == 1 && w.DilationW == 1 && _p.W <= MaxRowForSeparable)
+            {
+                MaxPlaneSeparable(_y.AsSpan(plane * _p.OutH * _p.OutW, _p.OutH * _p.OutW), _x.AsSpan(plane * _p.H * _p.W, _p.H * _p.W), _p);
+            }
+            else
+            {
+                PoolPlane(_y, plane * _p.OutH * _p.OutW, _x, plane * _p.H * _p.W, _p);
+            }
+        }
+    }
+
+    private const int MaxRowForSeparable = 2048;
+
+    /// <summary>
+    /// Max pooling in two passes per output row: the window's rows reduced to one row with vector maxima, then
+    /// each output the maximum of its columns of that row. Windows clipped to the input (padding never wins);
+    /// NaN propagates as in the reference (Vector256.Max and MathF.Max are IEEE maximum).
+    /// </summary>
+    private static void MaxPlaneSeparable(Span<float> y, ReadOnlySpan<float> x, PoolParams p)
+    {
+        var w = p.Window;
+        Span<float> rowMax = stackalloc float[p.W];
+        for (var oy = 0; oy < p.OutH; oy++)
+        {
+            var iy0 = Math.Max(0, (oy * w.StrideH) - w.PadTop);
+            var iy1 = Math.Min(p.H, (oy * w.StrideH) - w.PadTop + w.KernelH);
+            var output = y.Slice(oy * p.OutW, p.OutW);
+            if (iy0 >= iy1)
+            {
+                output.Fill(float.NegativeInfinity);
+                continue;
+            }
+
+            x.Slice(iy0 * p.W, p.W).CopyTo(rowMax);
+            for (var iy = iy0 + 1; iy < iy1; iy++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Max(rowMax, x.Slice(iy * p.W, p.W), rowMax);
+            }
+
+            for (var ox = 0; ox < p.OutW; ox++)
+            {
+                var ix0 = Math.Max(0, (ox * w.StrideW) - w.PadLeft);
+                var ix1 = Math.Min(p.W, (ox * w.StrideW) - w.PadLeft + w.KernelW);
+                var max = float.NegativeInfinity;
+                for (var ix = ix0; ix < ix1; ix++)
+                {
+                    max = MathF.Max(max, rowMax[ix]);
+                }
+
+                output[ox] = max;
+            }
+        }
     }
 
     private static void PoolPlane(float[] y, int yOffset, float[] x, int xOffset, PoolParams p)
