@@ -51,6 +51,33 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void ReducedPrecisionFullyConnectedWeightsAreTimedAndComparedWithFp32()
+    {
+        var model = AlexNetModels.Save(AlexNetModels.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
+        var json = _folder.File("bench.json");
+
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), "bench", "--model", model, "--runs", "5", "--peers", "none", "--fc-weights", "int8,bf16", "--json", json);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var engines = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("engine").GetString()!).ToArray();
+        Assert.Equal(["convlive/cpu", "convlive/cpu fc-int8", "convlive/cpu fc-bf16"], engines);
+        var agreements = doc.RootElement.GetProperty("agreements").EnumerateArray().ToArray();
+        Assert.Equal(["convlive/cpu fc-int8", "convlive/cpu fc-bf16"], agreements.Select(a => a.GetProperty("engine").GetString()!).ToArray());
+        foreach (var a in agreements)
+        {
+            Assert.Equal(200, a.GetProperty("inputs").GetInt32());
+            Assert.InRange(a.GetProperty("top1InTop5").GetDouble(), 0.95, 1.0);
+
+            // Close to fp32 but not equal: the weights really were rounded.
+            var diff = a.GetProperty("maxAbsDiff").GetDouble();
+            Assert.InRange(diff, 1e-9, 0.1 * a.GetProperty("maxAbsOutput").GetDouble());
+        }
+
+        Assert.Contains("top-1 agreement", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnUnknownPeerIsRefused()
     {
         var (exit, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "bench", "--model", "x.onnx", "--peers", "tflite");

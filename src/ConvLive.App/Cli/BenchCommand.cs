@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using ConvLive.Engine.Backends;
 using ConvLive.Engine.Benchmarks;
 using ConvLive.Engine.Devices;
 
@@ -30,7 +31,13 @@ internal static class BenchCommand
             var modelRuns = new Option<int>("--runs") { Description = "Timed runs per engine after warm-up.", DefaultValueFactory = _ => 50 };
             var modelJson = new Option<string?>("--json") { Description = "Also write the figures (machine, results, layers) to this JSON file." };
             var png = new Option<string?>("--png") { Description = "Also draw the figures as a PNG chart." };
-            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png };
+            var fcWeights = new Option<string>("--fc-weights")
+            {
+                Description = "Fully connected weight precisions for the cpu device, comma-separated: fp32, bf16, int8. Each is timed as its own engine; "
+                    + "reduced ones are also compared with fp32 (top-1 agreement over many inputs).",
+                DefaultValueFactory = _ => "fp32",
+            };
+            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights };
             command.SetAction(r =>
             {
                 if (r.GetValue(model) is not { } path)
@@ -47,7 +54,19 @@ internal static class BenchCommand
                 }
 
                 var kinds = (r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"]).Select(CommonOptions.ParseDevice).ToList();
-                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png));
+                var precisions = new List<WeightPrecision>();
+                foreach (var text in r.GetValue(fcWeights)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (!WeightPrecisions.TryParse(text, out var precision))
+                    {
+                        Console.Error.WriteLine($"error: --fc-weights {text}: use fp32, bf16 or int8");
+                        return 2;
+                    }
+
+                    precisions.Add(precision);
+                }
+
+                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png), precisions.Count > 0 ? precisions : [WeightPrecision.Float32]);
             });
             return command;
         }

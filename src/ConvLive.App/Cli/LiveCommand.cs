@@ -1,6 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.CommandLine;
+using ConvLive.Engine.Backends;
 using ConvLive.App.Live;
 using ConvLive.Capture;
 using ConvLive.Engine.Devices;
@@ -56,9 +57,10 @@ internal static class LiveCommand
             DefaultValueFactory = _ => 10,
         };
         var kernel = new Option<string[]>("--kernel") { Description = "A custom kernel for the kernels view (--model none): a text file of K lines of K numbers, K odd; repeatable.", AllowMultipleArgumentsPerToken = false };
+        var fcWeights = CommonOptions.FcWeights();
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights,
         };
         command.SetAction(result =>
         {
@@ -111,7 +113,8 @@ internal static class LiveCommand
                 result.GetValue(train),
                 kernels,
                 Math.Max(0, result.GetValue(duration)),
-                Math.Max(0.5, result.GetValue(sampleEvery)));
+                Math.Max(0.5, result.GetValue(sampleEvery)),
+                WeightPrecisions.TryParse(result.GetValue(fcWeights)!, out var precision) ? precision : WeightPrecision.Float32);
             return Run(options);
         });
         return command;

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using ConvLive.Engine.Backends;
+using ConvLive.Engine.Backends.Cpu;
 using ConvLive.Engine.Benchmarks;
 using ConvLive.Engine.Devices;
 using ConvLive.Engine.Graph;
@@ -25,12 +26,23 @@ internal sealed record BenchResult(string Engine, double MedianMs, double MinMs,
 /// <summary>One ConvLive node's median time and share of the per-layer sum.</summary>
 internal sealed record LayerTime(string Node, string Op, double MedianMs, double Share);
 
+/// <summary>A reduced-precision engine against fp32: top-1 agreement, fp32's top-1 within its top-5, largest output difference.</summary>
+internal sealed record Agreement(string Engine, int Inputs, int DistinctTop1, double Top1, double Top1InTop5, double MaxAbsDiff, double MaxAbsOutput);
+
 internal static class ModelBenchmark
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath)
+    /// <summary>Inputs compared between fp32 and reduced-precision fully connected weights.</summary>
+    private const int AgreementInputs = 200;
+
+    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath, IReadOnlyList<WeightPrecision> precisions)
     {
+        if (precisions.Any(p => p != WeightPrecision.Float32) && !precisions.Contains(WeightPrecision.Float32))
+        {
+            precisions = [WeightPrecision.Float32, .. precisions]; // the reduced ones are compared with it
+        }
+
         var withOrt = peers.Contains("ort");
         ModelGraph graph;
         try
@@ -69,15 +81,32 @@ internal static class ModelBenchmark
                     return 2;
                 }
 
-                var backend = Backend.Create(device);
-                var model = CompiledModel.Compile(graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
-                model.SetInput(input.Name, x);
-                var output = new float[model.ShapeOf(graph.Outputs[0].Name).Length];
-                engines.Add(($"convlive/{device.Kind.ToName()}", () =>
+                var kindPrecisions = kind == DeviceKind.Cpu ? precisions.Distinct().ToList() : [WeightPrecision.Float32];
+                if (kind != DeviceKind.Cpu && precisions.Any(p => p != WeightPrecision.Float32))
                 {
-                    model.Run();
-                    model.Read(graph.Outputs[0].Name, output);
-                }, new Owned(model, backend, device)));
+                    Console.Error.WriteLine($"note: --fc-weights applies to the cpu device only; {device.Kind.ToName()} keeps fp32");
+                }
+
+                for (var i = 0; i < kindPrecisions.Count; i++)
+                {
+                    // Each precision gets its own device, backend and model, so their packed weights never mix.
+                    var engineDevice = i == 0 ? device : ComputeDevice.Open(kind);
+                    var backend = Backend.Create(engineDevice);
+                    if (backend is CpuBackend cpu)
+                    {
+                        cpu.FullyConnectedWeights = kindPrecisions[i];
+                    }
+
+                    var model = CompiledModel.Compile(graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
+                    model.SetInput(input.Name, x);
+                    var output = new float[model.ShapeOf(graph.Outputs[0].Name).Length];
+                    var name = kindPrecisions[i] == WeightPrecision.Float32 ? $"convlive/{device.Kind.ToName()}" : $"convlive/cpu fc-{kindPrecisions[i].ToName()}";
+                    engines.Add((name, () =>
+                    {
+                        model.Run();
+                        model.Read(graph.Outputs[0].Name, output);
+                    }, new Owned(model, backend, engineDevice)));
+                }
             }
 
             if (withOrt)
@@ -161,10 +190,11 @@ internal static class ModelBenchmark
                 }
             }
 
+            var agreements = MeasureAgreement(engines.Select(e => (e.Name, e.Owner)).ToList(), graph, input.Name, dims);
             var machine = $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak measured";
             if (jsonPath is not null)
             {
-                var doc = new { machine, model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", c), runs, multiplyAdds = macs, results, layers };
+                var doc = new { machine, model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", c), runs, multiplyAdds = macs, results, layers, agreements };
                 Engine.IO.AtomicFile.WriteAllBytes(jsonPath, JsonSerializer.SerializeToUtf8Bytes(doc, Indented));
             }
 
@@ -184,6 +214,101 @@ internal static class ModelBenchmark
             }
         }
     }
+
+    /// <summary>
+    /// Reduced-precision engines against fp32 on the cpu device over <see cref="AgreementInputs"/> smooth random
+    /// images: how often the top-1 output index agrees, and the largest output difference.
+    /// </summary>
+    private static List<Agreement> MeasureAgreement(List<(string Name, IDisposable Owner)> engines, ModelGraph graph, string inputName, int[] dims)
+    {
+        var agreements = new List<Agreement>();
+        var reference = engines.FirstOrDefault(e => e.Name == "convlive/cpu").Owner as Owned;
+        var reduced = engines.Where(e => e.Name.StartsWith("convlive/cpu fc-", StringComparison.Ordinal)).ToList();
+        if (reference?.Items[0] is not CompiledModel fp32 || reduced.Count == 0)
+        {
+            return agreements;
+        }
+
+        var outputName = graph.Outputs[0].Name;
+        var length = fp32.ShapeOf(outputName).Length;
+        var x = new float[dims.Aggregate(1, (a, b) => a * b)];
+        float[] expected = new float[length], actual = new float[length];
+        foreach (var (name, owner) in reduced)
+        {
+            var model = (CompiledModel)((Owned)owner).Items[0];
+            int same = 0, top5 = 0;
+            var classes = new HashSet<int>();
+            double maxDiff = 0, maxRef = 0;
+            for (var i = 0; i < AgreementInputs; i++)
+            {
+                SmoothImage(x, dims, seed: i);
+                fp32.SetInput(inputName, x);
+                fp32.Run();
+                fp32.Read(outputName, expected);
+                model.SetInput(inputName, x);
+                model.Run();
+                model.Read(outputName, actual);
+                var best = ArgMax(expected);
+                classes.Add(best);
+                same += best == ArgMax(actual) ? 1 : 0;
+                top5 += TopK(actual, 5).Contains(best) ? 1 : 0;
+                for (var j = 0; j < length; j++)
+                {
+                    maxDiff = Math.Max(maxDiff, Math.Abs(expected[j] - actual[j]));
+                    maxRef = Math.Max(maxRef, Math.Abs(expected[j]));
+                }
+            }
+
+            var agreement = new Agreement(name, AgreementInputs, classes.Count, (double)same / AgreementInputs, (double)top5 / AgreementInputs, maxDiff, maxRef);
+            agreements.Add(agreement);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name} vs fp32 over {AgreementInputs} smooth random inputs (fp32 chose {classes.Count} different top-1 outputs): top-1 agreement {agreement.Top1:P1}, fp32's top-1 in its top-5 {agreement.Top1InTop5:P1}, max |diff| {maxDiff:G3} (outputs up to {maxRef:G3})"));
+        }
+
+        return agreements;
+    }
+
+    /// <summary>Low-frequency images in [0, 1]: a few random waves and blobs per channel (closer to photographs than noise).</summary>
+    internal static void SmoothImage(float[] x, int[] dims, int seed)
+    {
+        var random = new Random(seed);
+        int channels = dims.Length > 1 ? dims[1] : 1, h = dims.Length > 2 ? dims[2] : 1, w = dims.Length > 3 ? dims[3] : 1;
+        for (var c = 0; c < channels; c++)
+        {
+            var waves = Enumerable.Range(0, 4).Select(_ => (Fy: random.NextDouble() * 6, Fx: random.NextDouble() * 6, Phase: random.NextDouble() * 6.28, Amp: random.NextDouble() * 0.25)).ToArray();
+            var (by, bx, br) = (random.NextDouble() * h, random.NextDouble() * w, 0.1 + (random.NextDouble() * 0.3 * Math.Max(h, w)));
+            var offset = random.NextDouble();
+            for (var y = 0; y < h; y++)
+            {
+                for (var xx = 0; xx < w; xx++)
+                {
+                    var v = offset;
+                    foreach (var (fy, fx, phase, amp) in waves)
+                    {
+                        v += amp * Math.Sin((2 * Math.PI * ((fy * y / h) + (fx * xx / w))) + phase);
+                    }
+
+                    var d2 = (((y - by) * (y - by)) + ((xx - bx) * (xx - bx))) / (br * br);
+                    v += 0.5 * Math.Exp(-d2);
+                    x[(((c * h) + y) * w) + xx] = (float)Math.Clamp(v, 0, 1);
+                }
+            }
+        }
+    }
+
+    private static int ArgMax(float[] values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            best = values[i] > values[best] ? i : best;
+        }
+
+        return best;
+    }
+
+    private static int[] TopK(float[] values, int k) =>
+        Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).Take(k).ToArray();
 
     private static double Median(double[] values)
     {

@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using ConvLive.Engine.Backends;
 using ConvLive.Engine.Devices;
 
 namespace ConvLive.App.Live;
@@ -21,6 +22,7 @@ namespace ConvLive.App.Live;
 /// <param name="Kernels">Custom kernels (from --kernel files) added to the kernels view's cycle.</param>
 /// <param name="Duration">Stop after this many seconds (0: no limit).</param>
 /// <param name="SampleEvery">Seconds between resource samples in the stats (memory, GL objects, device buffers).</param>
+/// <param name="FcWeights">How the cpu backend keeps fully connected weights (<c>--fc-weights</c>).</param>
 /// <param name="TrainOnStart">Train a head on the stored samples as soon as the loop starts (a <c>--frames</c> run then also waits for it).</param>
 internal sealed record LiveOptions(
     IReadOnlyList<string> Sources,
@@ -38,4 +40,5 @@ internal sealed record LiveOptions(
     bool TrainOnStart,
     IReadOnlyList<Engine.Vision.Kernel2D> Kernels,
     double Duration = 0,
-    double SampleEvery = 10);
+    double SampleEvery = 10,
+    WeightPrecision FcWeights = WeightPrecision.Float32);

@@ -161,7 +161,7 @@ internal sealed partial class LiveSession
         try
         {
             cpu = ComputeDevice.Open(DeviceKind.Cpu);
-            backend = Backend.Create(cpu);
+            backend = CreateBackend(cpu, _options);
             IFramePipeline pipeline = oldPipeline switch
             {
                 KernelsPipeline k => new KernelsPipeline(backend, k.Controls),

@@ -90,7 +90,7 @@ internal sealed partial class LiveSession : IDisposable
             }
             else
             {
-                backend = Backend.Create(device);
+                backend = CreateBackend(device, options);
                 var (model, files) = OpenModel(options.Model, backend, log);
                 pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log));
             }
@@ -221,6 +221,18 @@ internal sealed partial class LiveSession : IDisposable
         }
     }
 
+    /// <summary>A backend on the device, with the fully connected weight precision asked for (cpu only).</summary>
+    private static IBackend CreateBackend(ComputeDevice device, LiveOptions options)
+    {
+        var backend = Backend.Create(device);
+        if (backend is Engine.Backends.Cpu.CpuBackend cpu)
+        {
+            cpu.FullyConnectedWeights = options.FcWeights;
+        }
+
+        return backend;
+    }
+
     private static (LiveModel Model, BackboneFiles? Files) OpenModel(string? requested, IBackend backend, TextWriter log)
     {
         var catalog = ModelCatalog.Default();
@@ -300,7 +312,9 @@ internal sealed partial class LiveSession : IDisposable
             ElapsedSeconds = elapsedSeconds,
             RenderThreadBytesPerFrame = _renderAllocatedPerFrame,
             InferenceThreadBytesPerFrame = _inferenceAllocatedPerFrame,
-            Device = _device.Name,
+            Device = _backend is Engine.Backends.Cpu.CpuBackend { FullyConnectedWeights: not Engine.Backends.WeightPrecision.Float32 } cpu
+                ? $"{_device.Name}, {cpu.FullyConnectedWeights.ToName()} fully connected weights"
+                : _device.Name,
             Source = _source.Description,
             Display = $"{_display.Kind}, {_display.Renderer}",
             Kernel = _pipeline is KernelsPipeline k ? k.Controls.Current.Filter.Kernel.ToString() : string.Empty,

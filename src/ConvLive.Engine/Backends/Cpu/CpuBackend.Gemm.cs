@@ -36,7 +36,7 @@ public sealed partial class CpuBackend
         {
             // Fully connected layers store W as (N,K): y = x·Wᵀ. Never transpose W (151 MB for fc6) per call:
             // at batch 1 it is a matrix-vector product y = W·x, otherwise (x·Wᵀ)ᵀ = W·xᵀ with the small xᵀ packed.
-            GemmTransposedB(yd, ad, bd, p, beta);
+            GemmTransposedB(yd, ad, Cast(b), p, beta);
             return;
         }
 
@@ -72,8 +72,26 @@ public sealed partial class CpuBackend
         }
     }
 
-    private unsafe void GemmTransposedB(float[] y, float[] a, float[] w, GemmParams p, float beta)
+    /// <summary>
+    /// How constant fully connected weights are kept for batch-1 products (the live path): fp32 by default;
+    /// bf16 or int8 trade exactness for bandwidth (see <see cref="CompactGemv"/>). Takes effect on the next call.
+    /// </summary>
+    public WeightPrecision FullyConnectedWeights { get; set; }
+
+    private unsafe void GemmTransposedB(float[] y, float[] a, CpuTensor weights, GemmParams p, float beta)
     {
+        var w = weights.Data;
+        if (p.M == 1 && weights.IsConstant)
+        {
+            if (weights.Derived is not CompactGemv.Weights compact || compact.Precision != FullyConnectedWeights || compact.Rows != p.N || compact.Cols != p.K)
+            {
+                weights.Derived = compact = CompactGemv.Compress(w, p.N, p.K, FullyConnectedWeights);
+            }
+
+            _gemv.Run(y, a, compact, p.Alpha, beta, _workers);
+            return;
+        }
+
         if (p.M == 1)
         {
             fixed (float* wp = w, xp = a, yp = y)
