@@ -25,7 +25,7 @@ public sealed class Display : IDisposable
     private PanelProgram _current = null!;
     private readonly QuadMesh _quad;
     private readonly GlyphBatch _glyphs;
-    private readonly OffscreenTarget? _offscreen;
+    private OffscreenTarget _target = null!; // every frame is composed here, then shown (window) or read (headless)
     private readonly ConcurrentQueue<uint> _deadTextures = new();
     private bool _blending;
     private readonly Action<KeyPress> _onKey;
@@ -52,10 +52,7 @@ public sealed class Display : IDisposable
             _quad = new QuadMesh(_gl);
             _glyphs = new GlyphBatch(_gl);
             Use(0, force: true);
-            if (host is EglHeadlessHost)
-            {
-                _offscreen = new OffscreenTarget(_gl, host.Width, host.Height);
-            }
+            _target = new OffscreenTarget(_gl, Math.Max(1, host.Width), Math.Max(1, host.Height));
         }
         catch
         {
@@ -193,7 +190,13 @@ public sealed class Display : IDisposable
         }
 
         _pixelsUploadedThisFrame = 0;
-        _gl.BindFramebuffer(FramebufferTarget.Framebuffer, _offscreen?.Handle ?? 0);
+        if (_target.Width != Width || _target.Height != Height)
+        {
+            _target.Dispose();
+            _target = new OffscreenTarget(_gl, Math.Max(1, Width), Math.Max(1, Height));
+        }
+
+        _gl.BindFramebuffer(FramebufferTarget.Framebuffer, _target.Handle);
         _gl.Viewport(0, 0, (uint)Width, (uint)Height);
         _gl.Disable(EnableCap.DepthTest);
         _gl.Enable(EnableCap.Blend);
@@ -292,7 +295,8 @@ public sealed class Display : IDisposable
 
         _gl.Finish();
         _gl.PixelStore(PixelStoreParameter.PackAlignment, 1);
-        _gl.ReadBuffer(_offscreen is null ? GLEnum.Back : GLEnum.ColorAttachment0);
+        _gl.BindFramebuffer(FramebufferTarget.Framebuffer, _target.Handle);
+        _gl.ReadBuffer(GLEnum.ColorAttachment0);
         fixed (byte* p = rgba)
         {
             _gl.ReadPixels(0, 0, (uint)w, (uint)h, PixelFormat.Rgba, PixelType.UnsignedByte, p);
@@ -310,18 +314,41 @@ public sealed class Display : IDisposable
         }
     }
 
-    /// <summary>Ends the frame: swaps the window's buffers (headless: flushes).</summary>
+    /// <summary>Ends the frame: copies the composed frame to the window and swaps its buffers (headless: flushes).</summary>
     public void EndFrame()
     {
         Thread.Ensure();
-        if (_offscreen is null)
-        {
-            _host.Present();
-        }
-        else
+        Show();
+    }
+
+    /// <summary>
+    /// Shows the last composed frame again without drawing anything: for a display refresh when nothing on screen
+    /// changed. A copy of the retained frame (window) or nothing at all (headless) instead of composing every panel.
+    /// </summary>
+    public void PresentRetained()
+    {
+        Thread.Ensure();
+        Show();
+    }
+
+    private void Show()
+    {
+        if (_host is EglHeadlessHost)
         {
             _gl.Flush();
+            return;
         }
+
+        if (Width > 0 && Height > 0)
+        {
+            _gl.BindFramebuffer(FramebufferTarget.ReadFramebuffer, _target.Handle);
+            _gl.BindFramebuffer(FramebufferTarget.DrawFramebuffer, 0);
+            int w = Math.Min(Width, _target.Width), h = Math.Min(Height, _target.Height);
+            _gl.BlitFramebuffer(0, 0, w, h, 0, 0, w, h, ClearBufferMask.ColorBufferBit, BlitFramebufferFilter.Nearest);
+            _gl.BindFramebuffer(FramebufferTarget.Framebuffer, _target.Handle);
+        }
+
+        _host.Present();
     }
 
     /// <summary>Releases GL objects, then the window or context. Render thread only; idempotent.</summary>
@@ -340,7 +367,7 @@ public sealed class Display : IDisposable
             GlObjects.Deleted();
         }
 
-        _offscreen?.Dispose();
+        _target.Dispose();
         _glyphs.Dispose();
         _quad.Dispose();
         foreach (var program in _programs)

@@ -56,12 +56,12 @@ public sealed class ElementwiseOpTests(DeviceFixture devices)
     {
         using var h = BackendHarness.Open(devices, device);
         var x = BackendHarness.Random(2 * 7 * 3 * 5, 11, scale: 3f);
-        foreach (var size in new[] { 1, 3, 5, 4 })
+        foreach (var (size, beta) in new[] { (1, 0.75f), (3, 0.75f), (5, 0.75f), (4, 0.75f), (5, 0.6f), (2, 1f) })
         {
-            var p = new LrnParams(2, 7, 15, size, 1e-2f, 0.75f, 1f);
+            var p = new LrnParams(2, 7, 15, size, 1e-2f, beta, 1f);
             var y = h.Empty(new(2, 7, 3, 5));
             h.Backend.Lrn(y, h.Upload(x, 2, 7, 3, 5), p);
-            Numerics.AssertClose(ReferenceOps.Lrn(x, p), h.Download(y), 1e-6, 1e-5, $"{device} LRN size {size}");
+            Numerics.AssertClose(ReferenceOps.Lrn(x, p), h.Download(y), 1e-6, 1e-5, $"{device} LRN size {size} beta {beta}");
         }
 
         var scale = BackendHarness.Random(7, 1);

@@ -63,4 +63,30 @@ public sealed class VisualOpTests(DeviceFixture devices)
         Assert.Equal((11, 2), (tx, ty));
         Assert.Contains(actual, b => b == 255);
     }
+
+    [SkippableTheory]
+    [MemberData(nameof(Devices))]
+    public void WideTilesPackLikeTheReference(string device)
+    {
+        // Rows of 45: the CPU backend's 32-wide vector path and its scalar tail.
+        using var h = BackendHarness.Open(devices, device);
+        var x = BackendHarness.Random(2 * 3 * 45, 12, scale: 7f);
+        var layout = new TileLayout(Offset: 0, AtlasWidth: 100, X: 1, Y: 1, Channels: 2, TileW: 45, TileH: 3, Columns: 2, Gap: 2);
+        const int Length = 100 * 6;
+        using var atlas = h.Backend.AllocateBytes(Length);
+        h.Backend.UploadBytes(atlas, new byte[Length]);
+
+        h.Backend.PackTiles(atlas, h.Upload(x, 1, 2, 3, 45), layout);
+        var actual = new byte[Length];
+        h.Backend.DownloadBytes(actual, atlas);
+
+        var expected = ReferenceOps.PackTiles(x, layout, Length);
+        for (var i = 0; i < Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1, $"{device}: atlas byte {i} is {actual[i]}, expected {expected[i]}");
+        }
+
+        Assert.Contains(actual, b => b == 255);
+        Assert.Equal(2, actual.Count(b => b == 0) - (Length - (2 * 3 * 45))); // each channel's minimum, nothing else
+    }
 }

@@ -20,6 +20,9 @@ internal sealed partial class LiveSession
     private const double WindowFpsCap = 144;
 
     private static readonly TimeSpan FirstResultTimeout = TimeSpan.FromSeconds(120);
+
+    // The longest a display shows a retained frame before composing anew, whatever changed or not.
+    private static readonly long RecomposeTicks = Stopwatch.Frequency / 10;
     private static readonly Colour Background = new(0.07f, 0.07f, 0.08f);
 
     private readonly StatusText _status = new();
@@ -27,8 +30,12 @@ internal sealed partial class LiveSession
     private bool _frozen;
     private bool _screenshotRequested;
     private double _renderAllocatedPerFrame = double.NaN;
+    private bool _recompose = true;
+    private long _framesSinceFirstResult = -1;
+    private long _warmFrame;
+    private long _framesComposed;
 
-    private readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long LastFrameTicks, string? Failure);
+    private readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long WarmFrame, long WarmTicks, long LastFrameTicks, string? Failure);
 
     private RenderResult RenderLoop()
     {
@@ -37,14 +44,16 @@ internal sealed partial class LiveSession
         var pacer = new FramePacer(_options.MaxFps > 0 ? _options.MaxFps : _options.Headless ? HeadlessFps : WindowFpsCap);
         var uploadPending = false;
         var shownAny = false;
-        long rendered = 0, firstTicks = 0, lastTicks = 0, allocatedAtWarmup = -1, allocatedBeforeLast = -1;
+        long rendered = 0, firstTicks = 0, warmTicks = 0, lastTicks = 0, allocatedAtWarmup = -1, allocatedBeforeLast = -1;
         var started = Stopwatch.GetTimestamp();
         var lastStatus = started;
+        var lastComposed = 0L;
         var renderedAtStatus = 0L;
         UpdateStatus();
 
         _display.KeyPressed += OnKey;
         _display.Clicked += OnClick;
+        _display.Resized += OnResized;
         try
         {
             while (!_display.IsCloseRequested)
@@ -55,10 +64,36 @@ internal sealed partial class LiveSession
                     uploadPending = true;
                     _latencyMs.Add(Stopwatch.GetElapsedTime(result.Frame.CapturedTicks).TotalMilliseconds);
                     shownAny = true;
+                    _framesSinceFirstResult = Math.Max(0, _framesSinceFirstResult);
                 }
 
                 var current = _results.ReadSlot;
                 var t0 = Stopwatch.GetTimestamp();
+
+                // With --train, a scripted run also waits for the head, so its stats report the trained result.
+                var trainingDone = !_options.TrainOnStart || _pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
+                var timeUp = _options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= _options.Duration;
+                var last = ((_options.Frames > 0 && rendered + 1 >= _options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
+
+                // Compose only when something on screen changed (a new result, input, status text, a resize) or
+                // a tenth of a second passed; otherwise show the retained frame again. On a software rasteriser
+                // composing every panel at the display rate took a core that inference needs.
+                if (!uploadPending && !_recompose && !last && !_screenshotRequested && t0 - lastComposed < RecomposeTicks)
+                {
+                    _display.PresentRetained();
+                    FinishFrame(t0, ref rendered, ref firstTicks, ref warmTicks, ref lastTicks, ref allocatedAtWarmup);
+                    if (UpdateStatusWhenDue(ref lastStatus, ref renderedAtStatus, rendered))
+                    {
+                        _recompose = true;
+                    }
+
+                    pacer.Wait(_stop.Token);
+                    continue;
+                }
+
+                _recompose = false;
+                lastComposed = t0;
+                _framesComposed++;
                 _display.BeginFrame(Background);
                 if (uploadPending)
                 {
@@ -66,10 +101,7 @@ internal sealed partial class LiveSession
                     _uploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
 
-                // With --train, a scripted run also waits for the head, so its stats report the trained result.
-                var trainingDone = !_options.TrainOnStart || _pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
-                var timeUp = _options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= _options.Duration;
-                var last = ((_options.Frames > 0 && rendered + 1 >= _options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
+                last &= !uploadPending;
                 if (last)
                 {
                     allocatedBeforeLast = GC.GetAllocatedBytesForCurrentThread();
@@ -92,20 +124,8 @@ internal sealed partial class LiveSession
 
                 _screenshotRequested = false;
                 _display.EndFrame();
-                var now = Stopwatch.GetTimestamp();
-                _drawMs.Add(Stopwatch.GetElapsedTime(t1, now).TotalMilliseconds);
-                if (rendered++ == 0)
-                {
-                    firstTicks = now;
-                }
-
-                lastTicks = now;
-                _resources.Tick(rendered);
-                if (rendered == WarmupFrames)
-                {
-                    allocatedAtWarmup = GC.GetAllocatedBytesForCurrentThread();
-                }
-
+                _drawMs.Add(Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
+                FinishFrame(t0, ref rendered, ref firstTicks, ref warmTicks, ref lastTicks, ref allocatedAtWarmup);
                 if (last)
                 {
                     break;
@@ -114,14 +134,12 @@ internal sealed partial class LiveSession
                 if (!shownAny && Stopwatch.GetElapsedTime(started) > FirstResultTimeout)
                 {
                     var why = _fatal ?? $"no frame came through {_device.Name} within {FirstResultTimeout.TotalSeconds:0} s (source: {_source.LastProblem ?? "no problem reported"})";
-                    return new RenderResult(rendered, firstTicks, lastTicks, why);
+                    return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, why);
                 }
 
-                if (Stopwatch.GetElapsedTime(lastStatus) > TimeSpan.FromSeconds(0.25))
+                if (UpdateStatusWhenDue(ref lastStatus, ref renderedAtStatus, rendered))
                 {
-                    _displayFps = (rendered - renderedAtStatus) / Stopwatch.GetElapsedTime(lastStatus, now).TotalSeconds;
-                    (lastStatus, renderedAtStatus) = (now, rendered);
-                    UpdateStatus();
+                    _recompose = true;
                 }
 
                 pacer.Wait(_stop.Token);
@@ -131,6 +149,7 @@ internal sealed partial class LiveSession
         {
             _display.KeyPressed -= OnKey;
             _display.Clicked -= OnClick;
+            _display.Resized -= OnResized;
         }
 
         // The last frame's screenshot buffer is not per-frame work: count up to the start of that frame.
@@ -139,7 +158,48 @@ internal sealed partial class LiveSession
         _renderAllocatedPerFrame = allocatedAtWarmup >= 0 && counted > WarmupFrames
             ? (double)(end - allocatedAtWarmup) / (counted - WarmupFrames)
             : double.NaN;
-        return new RenderResult(rendered, firstTicks, lastTicks, null);
+        return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, null);
+    }
+
+    /// <summary>
+    /// Counts a presented frame (composed or retained): first and last times, resources, warm-up. Frames are timed
+    /// by when they started, so the last one's screenshot (a PNG encode) does not count as display time.
+    /// </summary>
+    private void FinishFrame(long now, ref long rendered, ref long firstTicks, ref long warmTicks, ref long lastTicks, ref long allocatedAtWarmup)
+    {
+        if (rendered++ == 0)
+        {
+            firstTicks = now;
+        }
+
+        lastTicks = now;
+        _resources.Tick(rendered);
+        if (rendered == WarmupFrames)
+        {
+            allocatedAtWarmup = GC.GetAllocatedBytesForCurrentThread();
+        }
+
+        // The display counts as warm once results have been on screen for a while (first textures made and sized).
+        if (_framesSinceFirstResult >= 0 && ++_framesSinceFirstResult == WarmupFrames)
+        {
+            warmTicks = now;
+            _warmFrame = rendered;
+        }
+    }
+
+    /// <summary>Every quarter second: the display rate and the status lines. True when they were refreshed.</summary>
+    private bool UpdateStatusWhenDue(ref long lastStatus, ref long renderedAtStatus, long rendered)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(lastStatus, now) <= TimeSpan.FromSeconds(0.25))
+        {
+            return false;
+        }
+
+        _displayFps = (rendered - renderedAtStatus) / Stopwatch.GetElapsedTime(lastStatus, now).TotalSeconds;
+        (lastStatus, renderedAtStatus) = (now, rendered);
+        UpdateStatus();
+        return true;
     }
 
     /// <summary>Refreshes the status lines, a few times a second (strings are made here, not per frame).</summary>
@@ -165,6 +225,7 @@ internal sealed partial class LiveSession
 
     private void OnKey(KeyPress press)
     {
+        _recompose = true;
         if (_view.OnKey(press))
         {
             return;
@@ -188,7 +249,13 @@ internal sealed partial class LiveSession
         }
     }
 
-    private void OnClick(MouseClick click) => _view.OnClick(click);
+    private void OnResized(int width, int height) => _recompose = true;
+
+    private void OnClick(MouseClick click)
+    {
+        _recompose = true;
+        _view.OnClick(click);
+    }
 
     private void SaveScreenshot(string path)
     {

@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using ConvLive.App.Loop;
 using ConvLive.Engine.Backends;
+using ConvLive.Engine.Backends.Cpu;
 using ConvLive.Engine.Devices;
 using ConvLive.Engine.Graph;
 using ConvLive.Capture;
@@ -94,10 +95,22 @@ internal sealed partial class LiveSession
         }
     }
 
+    /// <summary>
+    /// Niceness of the inference thread and the CPU backend's workers: when the cores are contended the display
+    /// and the rasteriser go first, so the picture keeps its rate and inference takes the rest.
+    /// </summary>
+    private const int InferenceNice = 10;
+
     private void InferenceLoop()
     {
         var token = _stop.Token;
         var allocatedAtWarmup = 0L;
+        ThreadNice.TrySet(InferenceNice);
+        if (_device.Workers is { } workers)
+        {
+            workers.Nice = InferenceNice;
+        }
+
         _faultAfterFrames = int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_FAULT_AFTER_FRAMES"), out var n) ? n : 0;
         while (!token.IsCancellationRequested)
         {
@@ -161,6 +174,7 @@ internal sealed partial class LiveSession
         try
         {
             cpu = ComputeDevice.Open(DeviceKind.Cpu);
+            cpu.Workers!.Nice = InferenceNice;
             backend = CreateBackend(cpu, _options);
             IFramePipeline pipeline = oldPipeline switch
             {

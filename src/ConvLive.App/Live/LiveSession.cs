@@ -291,10 +291,15 @@ internal sealed partial class LiveSession : IDisposable
         return new LiveStats
         {
             FramesRendered = render.FramesRendered,
+            FramesComposed = _framesComposed,
             FramesInferred = Interlocked.Read(ref _framesInferred),
             FramesCaptured = Interlocked.Read(ref _framesCaptured),
             FramesDroppedBeforeInference = _frames.Dropped,
-            DisplayFps = Rate(render.FramesRendered, render.FirstFrameTicks, render.LastFrameTicks),
+            // The display's steady rate: from 30 frames after the first result reached the screen (first textures
+            // made and sized) on, when the run went that far; the inference and capture rates start at their first frame.
+            DisplayFps = render.WarmTicks > 0 && render.FramesRendered - render.WarmFrame >= WarmupFrames
+                ? Rate(render.FramesRendered - render.WarmFrame + 1, render.WarmTicks, render.LastFrameTicks)
+                : Rate(render.FramesRendered, render.FirstFrameTicks, render.LastFrameTicks),
             InferenceFps = Rate(_framesInferred, _firstInferTicks, _lastInferTicks),
             CaptureFps = Rate(_framesCaptured, _firstCaptureTicks, _lastCaptureTicks),
             LatencyMsP50 = _latencyMs.Percentile(50),

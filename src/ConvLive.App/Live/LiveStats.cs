@@ -8,7 +8,11 @@ namespace ConvLive.App.Live;
 /// <summary>What a live run measured; written by <c>--stats</c> and summarised on stdout.</summary>
 internal sealed class LiveStats
 {
+    /// <summary>Frames presented: composed, or the retained frame shown again when nothing changed.</summary>
     public long FramesRendered { get; init; }
+
+    /// <summary>Frames composed anew (every panel drawn).</summary>
+    public long FramesComposed { get; init; }
 
     public long FramesInferred { get; init; }
 
@@ -89,6 +93,7 @@ internal sealed class LiveStats
         {
             json.WriteStartObject();
             json.WriteNumber("framesRendered", FramesRendered);
+            json.WriteNumber("framesComposed", FramesComposed);
             json.WriteNumber("framesInferred", FramesInferred);
             json.WriteNumber("framesCaptured", FramesCaptured);
             json.WriteNumber("framesDroppedBeforeInference", FramesDroppedBeforeInference);

@@ -4,7 +4,7 @@ using Silk.NET.OpenGL;
 
 namespace ConvLive.Render.Gl;
 
-/// <summary>A framebuffer object with one RGBA8 colour renderbuffer: the screen of a headless display.</summary>
+/// <summary>A framebuffer object with one RGBA8 colour renderbuffer: where a display composes its frames.</summary>
 /// <remarks>Owns both handles. Render thread only; Dispose is idempotent.</remarks>
 internal sealed class OffscreenTarget : IDisposable
 {
@@ -15,6 +15,7 @@ internal sealed class OffscreenTarget : IDisposable
     public OffscreenTarget(GL gl, int width, int height)
     {
         _gl = gl;
+        (Width, Height) = (width, height);
         Handle = gl.GenFramebuffer();
         GlObjects.Created();
         _renderbuffer = gl.GenRenderbuffer();
@@ -32,6 +33,10 @@ internal sealed class OffscreenTarget : IDisposable
     }
 
     public uint Handle { get; }
+
+    public int Width { get; }
+
+    public int Height { get; }
 
     public void Dispose()
     {

@@ -12,7 +12,8 @@ public sealed partial class CpuBackend
     public void Lrn(DeviceTensor y, DeviceTensor x, LrnParams p)
     {
         // Per image, a band of spatial positions per worker; per channel the window's sum of squares is a few
-        // vector multiply-adds over the band, and the power is exp(−beta·log(…)), all through TensorPrimitives.
+        // vector multiply-adds over the band, and the power is exp(−beta·log(…)) (two square roots for beta 0.75),
+        // all through TensorPrimitives.
         var bands = Math.Min(p.Spatial, _workers.Size * 4);
         for (var n = 0; n < p.N; n++)
         {
@@ -38,6 +39,7 @@ public sealed partial class CpuBackend
             int before = (p.Size - 1) / 2, after = p.Size - 1 - before;
             int s0 = (int)((long)p.Spatial * band / _bands), s1 = (int)((long)p.Spatial * (band + 1) / _bands), len = s1 - s0;
             Span<float> sum = len <= 4096 ? stackalloc float[len] : new float[len];
+            Span<float> root = p.Beta == 0.75f ? (len <= 4096 ? stackalloc float[len] : new float[len]) : default;
             for (var c = 0; c < p.C; c++)
             {
                 sum.Clear();
@@ -49,10 +51,20 @@ public sealed partial class CpuBackend
 
                 TensorPrimitives.Multiply(sum, p.Alpha / p.Size, sum);
                 TensorPrimitives.Add(sum, p.Bias, sum);
+                var offset = _image + (c * p.Spatial) + s0;
+                if (p.Beta == 0.75f)
+                {
+                    // AlexNet's beta: s^0.75 = √s·√√s, two vector square roots instead of a log and an exp.
+                    TensorPrimitives.Sqrt(sum, sum);
+                    TensorPrimitives.Sqrt(sum, root);
+                    TensorPrimitives.Multiply(sum, root, sum);
+                    TensorPrimitives.Divide(_x.AsSpan(offset, len), sum, _y.AsSpan(offset, len));
+                    continue;
+                }
+
                 TensorPrimitives.Log(sum, sum);
                 TensorPrimitives.Multiply(sum, -p.Beta, sum);
                 TensorPrimitives.Exp(sum, sum);
-                var offset = _image + (c * p.Spatial) + s0;
                 TensorPrimitives.Multiply(_x.AsSpan(offset, len), sum, _y.AsSpan(offset, len));
             }
         }

@@ -1,6 +1,8 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
@@ -94,13 +96,38 @@ public sealed partial class CpuBackend
                 var start = row * layout.TileW;
                 var count = Math.Clamp(_plane - start, 0, layout.TileW);
                 var src = values.Slice(Math.Min(start, _plane), count);
-                for (var col = 0; col < count; col++)
-                {
-                    dst[col] = (byte)((src[col] * scale) + offset);
-                }
-
+                ToBytes(src, dst[..count], scale, offset);
                 dst[count..].Clear();
             }
+        }
+    }
+
+    /// <summary>dst = (byte)clamp(src·scale + offset, 0, 255), 32 at a time (NaN becomes 0).</summary>
+    private static void ToBytes(ReadOnlySpan<float> src, Span<byte> dst, float scale, float offset)
+    {
+        var col = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> vs = Vector256.Create(scale), vo = Vector256.Create(offset), lo = Vector256<float>.Zero, hi = Vector256.Create(255f);
+            ref var s = ref MemoryMarshal.GetReference(src);
+            ref var d = ref MemoryMarshal.GetReference(dst);
+            for (; col + 32 <= src.Length; col += 32)
+            {
+                var a = Convert(Vector256.LoadUnsafe(ref s, (nuint)col));
+                var b = Convert(Vector256.LoadUnsafe(ref s, (nuint)col + 8));
+                var c = Convert(Vector256.LoadUnsafe(ref s, (nuint)col + 16));
+                var e = Convert(Vector256.LoadUnsafe(ref s, (nuint)col + 24));
+                Vector256.Narrow(Vector256.Narrow(a, b).AsUInt16(), Vector256.Narrow(c, e).AsUInt16()).StoreUnsafe(ref d, (nuint)col);
+            }
+
+            Vector256<int> Convert(Vector256<float> v) =>
+                Vector256.ConvertToInt32(Vector256.MinNative(Vector256.MaxNative(Vector256.FusedMultiplyAdd(v, vs, vo), lo), hi));
+        }
+
+        for (; col < src.Length; col++)
+        {
+            var v = (src[col] * scale) + offset;
+            dst[col] = v >= 0f ? (byte)Math.Min(v, 255f) : (byte)0;
         }
     }
 

@@ -31,6 +31,7 @@ public sealed class CpuWorkers : IDisposable
     private int _running;
     private Exception? _failure;
     private volatile bool _stopping;
+    private volatile int _nice;
     private bool _disposed;
 
     /// <summary>Starts <paramref name="threads"/> − 1 workers.</summary>
@@ -48,6 +49,16 @@ public sealed class CpuWorkers : IDisposable
 
     /// <summary>Threads a loop runs on, the caller included.</summary>
     public int Size { get; }
+
+    /// <summary>
+    /// The niceness of the worker threads (Linux; applied by each worker when it next wakes). The calling thread,
+    /// which works too, sets its own with <see cref="ThreadNice.TrySet"/>.
+    /// </summary>
+    public int Nice
+    {
+        get => _nice;
+        set => _nice = value;
+    }
 
     /// <summary>Runs <paramref name="body"/>(i) for i in [0, count) across the team and waits for all of them.</summary>
     /// <param name="count">Number of work items; each should be large enough to be worth a thread (a band of rows).</param>
@@ -156,12 +167,19 @@ public sealed class CpuWorkers : IDisposable
 
     private void WorkerLoop()
     {
+        var applied = 0;
         while (true)
         {
             _start.Wait();
             if (_stopping)
             {
                 return;
+            }
+
+            if (_nice != applied)
+            {
+                applied = _nice;
+                ThreadNice.TrySet(applied);
             }
 
             Work();
