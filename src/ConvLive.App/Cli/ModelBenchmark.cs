@@ -169,7 +169,8 @@ internal static class ModelBenchmark
                 var median = Median(times[e]);
                 var ratio = median / ortMedian;
                 var gflops = 2 * macs / (median * 1e6);
-                Console.WriteLine(string.Create(c, $"{engines[e].Name,-20} {median,10:0.00} {times[e].Min(),8:0.00} {times[e].Max(),8:0.00} {ratio,7:0.00}x {gflops,8:0.0} {gflops / peak,8:P0}"));
+                var ratioText = double.IsFinite(ratio) ? string.Create(c, $"{ratio:0.00}x") : "-";
+                Console.WriteLine(string.Create(c, $"{engines[e].Name,-20} {median,10:0.00} {times[e].Min(),8:0.00} {times[e].Max(),8:0.00} {ratioText,8} {gflops,8:0.0} {gflops / peak,8:P0}"));
                 results.Add(new BenchResult(engines[e].Name, median, times[e].Min(), times[e].Max(), double.IsFinite(ratio) ? ratio : null, gflops, gflops / peak));
             }
 
