@@ -2,6 +2,7 @@
 
 using System.Text.Json;
 using ConvLive.Tests;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.App.Tests;
 
@@ -13,7 +14,7 @@ public sealed class BenchCommandTests : IDisposable
     [Fact]
     public void BenchModelTimesBothEnginesAndWritesJson()
     {
-        var model = AlexNetModels.Save(AlexNetModels.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
         var json = _folder.File("bench.json");
 
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "bench", "model", "--model", model, "--runs", "5", "--json", json);
@@ -53,7 +54,7 @@ public sealed class BenchCommandTests : IDisposable
     [Fact]
     public void ReducedPrecisionFullyConnectedWeightsAreTimedAndComparedWithFp32()
     {
-        var model = AlexNetModels.Save(AlexNetModels.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
         var json = _folder.File("bench.json");
 
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), "bench", "--model", model, "--runs", "5", "--peers", "none", "--fc-weights", "int8,bf16", "--json", json);
@@ -89,7 +90,7 @@ public sealed class BenchCommandTests : IDisposable
     public void AnAbsentDeviceIsOneLineAndExitCode2()
     {
         Skip.If(File.Exists("/dev/nvidia0"), "this machine has a CUDA device");
-        var model = AlexNetModels.Save(AlexNetModels.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
         var (exit, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "bench", "--model", model, "--device", "cuda", "--runs", "5");
         Assert.Equal(2, exit);
         Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries));

@@ -3,6 +3,7 @@
 using System.Text.Json;
 using ConvLive.Tests;
 using OpenCvSharp;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.App.Tests;
 
@@ -100,7 +101,7 @@ public sealed class LiveEndToEndTests : IDisposable
     [InlineData("alexnet")]
     public void AnAcceleratorThatFailsMidRunFallsBackToTheCpuAndTheRunGoesOn(string view)
     {
-        var model = view == "none" ? "none" : AlexNetModels.Save(AlexNetModels.Zoo(seed: 2, width: 0.125), _folder.File("tiny.onnx"));
+        var model = view == "none" ? "none" : SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 2, width: 0.125), _folder.File("tiny.onnx"));
         var statsPath = _folder.File("fault.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), new Dictionary<string, string> { ["CONVLIVE_FAULT_AFTER_FRAMES"] = "1" }, null,
             "live", "--source", "synthetic", "--model", model, "--device", "ilgpu-cpu", "--headless", "--frames", "60", "--stats", statsPath, "--samples", _folder.File("samples"));

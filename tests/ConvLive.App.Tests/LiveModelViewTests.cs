@@ -3,6 +3,7 @@
 using System.Text.Json;
 using ConvLive.Tests;
 using OpenCvSharp;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.App.Tests;
 
@@ -15,7 +16,7 @@ public sealed class LiveModelViewTests : IDisposable
     [Fact]
     public void AnAlexNetRunTapsEveryLayerAndTheScreenshotShowsThePanels()
     {
-        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 9, width: 0.25), _folder.File("alexnet.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 9, width: 0.25), _folder.File("alexnet.onnx"));
         var shot = _folder.File("shot.png");
         var stats = _folder.File("stats.json");
 

@@ -6,6 +6,7 @@ using ConvLive.App.Training;
 using ConvLive.Tests;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.App.Tests;
 
@@ -20,7 +21,7 @@ public sealed class LiveTrainingTests : IDisposable
     [Fact]
     public void TrainOnStartLearnsFromStoredSamplesKeepsTheLoopRunningAndExportsTheHead()
     {
-        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 3, width: 0.25), _folder.File("alexnet.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 3, width: 0.25), _folder.File("alexnet.onnx"));
         var samples = _folder.File("samples");
         ShapesDataset.Write(samples, perClass: 6, seed: 5);
         var statsPath = _folder.File("stats.json");
@@ -48,7 +49,7 @@ public sealed class LiveTrainingTests : IDisposable
     {
         Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "no X display (run ./test.sh, which uses xvfb-run)");
         Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
-        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 4, width: 0.25), _folder.File("alexnet.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 4, width: 0.25), _folder.File("alexnet.onnx"));
         var samples = _folder.File("captured");
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), null, () =>

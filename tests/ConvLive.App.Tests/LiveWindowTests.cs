@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ConvLive.Tests;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.App.Tests;
 
@@ -66,7 +67,7 @@ public sealed class LiveWindowTests : IDisposable
     {
         Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "no X display (run ./test.sh, which uses xvfb-run)");
         Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
-        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 2, width: 0.25), _folder.File("alexnet.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 2, width: 0.25), _folder.File("alexnet.onnx"));
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), null, () =>
             {

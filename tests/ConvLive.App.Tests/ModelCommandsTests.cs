@@ -5,6 +5,7 @@ using ConvLive.Engine.Tensors;
 using ConvLive.Tests;
 using Google.Protobuf;
 using Onnx;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.App.Tests;
 
@@ -16,7 +17,7 @@ public sealed class ModelCommandsTests : IDisposable
     [Fact]
     public void InferWritesTheOutputAndEveryLayersTap()
     {
-        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 5, width: 0.25), _folder.File("small.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), _folder.File("small.onnx"));
         var input = _folder.File("x.npy");
         NpyFile.Write(input, new TensorShape(1, 3, 224, 224), Enumerable.Range(0, 3 * 224 * 224).Select(i => (float)(i % 251) - 120f).ToArray());
 
@@ -31,9 +32,24 @@ public sealed class ModelCommandsTests : IDisposable
     }
 
     [Fact]
+    public void ModelsSeededWritesAFullSizeAlexNetTheInspectorRecognises()
+    {
+        var path = _folder.File("seeded.onnx");
+
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "models", "seeded", "alexnet-zoo", "--out", path, "--seed", "3");
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        var (inspectExit, table, _) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "inspect", "--model", path, "--input-size", "227");
+        Assert.Equal(0, inspectExit);
+        Assert.Contains("34,944", table, StringComparison.Ordinal);
+        var loaded = Engine.Onnx.OnnxLoader.Load(path).Initializers.Values.Where(v => v.Type == Engine.Graph.ElementType.Float32);
+        Assert.Equal(60_965_224, loaded.Sum(v => (long)v.Shape.Length)); // AlexNet's parameters
+    }
+
+    [Fact]
     public void InspectPrintsTheLecturesNumbersWithThousandsSeparated()
     {
-        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 5), _folder.File("zoo.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5), _folder.File("zoo.onnx"));
 
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "inspect", "--model", model, "--input-size", "227");
 
@@ -60,7 +76,7 @@ public sealed class ModelCommandsTests : IDisposable
     public void ADamagedModelEndsInOneLineAndExitCode2(string damage, string expected)
     {
         var path = _folder.File(damage + ".onnx");
-        var good = AlexNetModels.Zoo(seed: 1, width: 0.125);
+        var good = SeededAlexNet.Zoo(seed: 1, width: 0.125);
         switch (damage)
         {
             case "truncated":
@@ -101,7 +117,7 @@ public sealed class ModelCommandsTests : IDisposable
     [Fact]
     public void AnInputOfTheWrongShapeIsNamedWithTheShapeExpected()
     {
-        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 1, width: 0.125), _folder.File("m.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 1, width: 0.125), _folder.File("m.onnx"));
         var input = _folder.File("x.npy");
         NpyFile.Write(input, new TensorShape(1, 3, 100, 100), new float[3 * 100 * 100]);
 
@@ -119,7 +135,7 @@ public sealed class ModelCommandsTests : IDisposable
     [InlineData("truncated", "(truncated?)")]
     public void ADamagedNpyInputIsOneLineNamingTheFileAndTheFix(string damage, string expected)
     {
-        var model = AlexNetModels.Save(AlexNetModels.Zoo(seed: 1, width: 0.125), _folder.File("m.onnx"));
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 1, width: 0.125), _folder.File("m.onnx"));
         var input = _folder.File("x.npy");
         NpyFile.Write(input, new TensorShape(1, 3, 224, 224), new float[3 * 224 * 224]);
         var bytes = File.ReadAllBytes(input);

@@ -7,6 +7,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using OpenCvSharp;
 using OpenCvSharp.Dnn;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.App.Tests;
 
@@ -62,7 +63,7 @@ public sealed partial class TrainCommandTests
     {
         using var temp = new TempFolder();
         var models = Directory.CreateDirectory(Path.Combine(temp.Path, "models")).FullName;
-        AlexNetModels.Save(AlexNetModels.Zoo(seed: 5, width: 0.25), Path.Combine(models, "tinyalex.onnx"));
+        SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), Path.Combine(models, "tinyalex.onnx"));
         File.WriteAllText(Path.Combine(models, "tinyalex.json"), """
             { "name": "tinyalex", "file": "tinyalex.onnx",
               "input": { "size": 224, "resize": 224, "channels": "BGR", "scale": 1.0, "mean": [103.939, 116.779, 123.68], "std": [1, 1, 1] } }

@@ -6,6 +6,7 @@ using ConvLive.Engine.Onnx;
 using ConvLive.Engine.Tensors;
 using ConvLive.Tests;
 using Onnx;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.Engine.Tests;
 
@@ -26,8 +27,8 @@ public sealed class AlexNetTests(DeviceFixture devices) : IDisposable
         // ILGPU's CPU simulator runs the GPU kernels thread by thread, so it gets a narrower, smaller AlexNet:
         // the same layers, attributes and names, fewer channels and pixels.
         using var h = BackendHarness.Open(devices, deviceName);
-        var proto = layout == "zoo" ? AlexNetModels.Zoo(seed: 42, size, width) : AlexNetModels.Torchvision(seed: 42, size, width);
-        var path = AlexNetModels.Save(proto, _folder.File($"alexnet-{layout}.onnx"));
+        var proto = layout == "zoo" ? SeededAlexNet.Zoo(seed: 42, size, width) : SeededAlexNet.Torchvision(seed: 42, size, width);
+        var path = SeededAlexNet.Save(proto, _folder.File($"alexnet-{layout}.onnx"));
         var graph = OnnxLoader.Load(path);
         var inputName = graph.Inputs[0].Name;
 
@@ -52,7 +53,7 @@ public sealed class AlexNetTests(DeviceFixture devices) : IDisposable
     [Fact]
     public void InspectCountsTheLecturesNumbersAt227()
     {
-        var path = AlexNetModels.Save(AlexNetModels.Zoo(seed: 1), _folder.File("zoo.onnx"));
+        var path = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 1), _folder.File("zoo.onnx"));
         var rows = ModelInspector.Inspect(OnnxLoader.Load(path), inputSize: 227);
 
         var conv1 = rows.Single(r => r.Name == "conv1_1");

@@ -8,6 +8,7 @@ using ConvLive.Engine.Onnx;
 using ConvLive.Tests;
 using Google.Protobuf;
 using Onnx;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.Engine.Tests;
 
@@ -37,7 +38,7 @@ public sealed class ImporterFuzzTests(DeviceFixture devices) : IDisposable
     [InlineData("attributes")]
     public void DamagedModelsEndInAModelExceptionOrLoad(string damage)
     {
-        var good = AlexNetModels.Zoo(seed: 4, size: 67, width: 0.0625).ToByteArray();
+        var good = SeededAlexNet.Zoo(seed: 4, size: 67, width: 0.0625).ToByteArray();
         using var backend = Backend.Create(devices.Get(DeviceKind.Cpu, out _)!);
         var failures = new List<string>();
         for (var i = FirstCase; i < FirstCase + CasesPerKind; i++)
@@ -79,7 +80,7 @@ public sealed class ImporterFuzzTests(DeviceFixture devices) : IDisposable
     public void ControlCharactersInNamesAreEscapedInTheMessage()
     {
         // Found by the bit-flip fuzzer: an op type with a newline in it made a two-line message.
-        var model = AlexNetModels.Zoo(seed: 4, size: 67, width: 0.0625);
+        var model = SeededAlexNet.Zoo(seed: 4, size: 67, width: 0.0625);
         model.Graph.Node[1].OpType = "LRN\nsize\u0007";
         model.Graph.Node[1].Name = "norm\r1";
         var path = _folder.File("control.onnx");

@@ -25,7 +25,7 @@ public sealed class LiveModelTests(DeviceFixture devices) : IDisposable
     public void AFrameRunsThroughEveryTapAndMatchesTheModelOnItsOwn(string device, double width, int size)
     {
         using var h = BackendHarness.Open(devices, device);
-        var graph = OnnxLoader.Load(AlexNetModels.Save(AlexNetModels.Zoo(seed: 3, size, width), _folder.File("zoo.onnx")));
+        var graph = OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 3, size, width), _folder.File("zoo.onnx")));
         var spec = ZooSpec with { Size = size, Resize = size };
         using var live = LiveModel.Open(h.Backend, "alexnet", graph, null, spec, Enumerable.Range(0, 1000).Select(i => $"class {i}").ToList());
         const int W = 320, H = 240;

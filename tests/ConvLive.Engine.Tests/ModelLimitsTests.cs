@@ -5,6 +5,7 @@ using ConvLive.Engine.Devices;
 using ConvLive.Engine.Graph;
 using ConvLive.Engine.Onnx;
 using ConvLive.Tests;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.Engine.Tests;
 
@@ -19,13 +20,13 @@ public sealed class ModelLimitsTests(DeviceFixture devices) : IDisposable
     [InlineData(60_000, "more than 2,147,483,647 elements")]
     public void AHugeInputIsRefusedBeforeAllocating(int size, string expected)
     {
-        var proto = AlexNetModels.Zoo(seed: 1, width: 0.125);
+        var proto = SeededAlexNet.Zoo(seed: 1, width: 0.125);
         foreach (var dim in proto.Graph.Input[0].Type.TensorType.Shape.Dim.Skip(2))
         {
             dim.DimValue = size;
         }
 
-        var graph = OnnxLoader.Load(AlexNetModels.Save(proto, _folder.File("huge.onnx")));
+        var graph = OnnxLoader.Load(SeededAlexNet.Save(proto, _folder.File("huge.onnx")));
         using var backend = Backend.Create(devices.Get(DeviceKind.Cpu, out _)!);
         var before = GC.GetTotalMemory(forceFullCollection: true);
 

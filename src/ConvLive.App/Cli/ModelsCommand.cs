@@ -18,7 +18,32 @@ internal static class ModelsCommand
         var folder = new Option<string?>("--folder") { Description = "Where to put it (default: the user's models folder)." };
         var get = new Command("get", "Download a model, show progress, verify its SHA-256; resumes after a dropped connection.") { name, folder };
         get.SetAction((r, cancel) => Get(ModelCatalog.Default(), r.GetValue(name)!, r.GetValue(folder), cancel));
-        return new Command("models", "List and download models.") { list, get };
+        var layout = new Argument<string>("layout") { Description = "alexnet-zoo (the ONNX model zoo's bvlcalexnet) or alexnet-tv (a torchvision export)." };
+        layout.AcceptOnlyFromAmong("alexnet-zoo", "alexnet-tv");
+        var output = new Option<string>("--out") { Description = "The .onnx file to write.", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random weights.", DefaultValueFactory = _ => 1 };
+        var seeded = new Command("seeded", "Write a full-size AlexNet with seeded random weights (same shapes, cost and names as the real one) for benchmarks where the pretrained weights are not at hand.")
+        {
+            layout, output, seed,
+        };
+        seeded.SetAction(r => WriteSeeded(r.GetValue(layout)!, r.GetValue(output)!, r.GetValue(seed)));
+        return new Command("models", "List and download models.") { list, get, seeded };
+    }
+
+    private static int WriteSeeded(string layout, string path, int seed)
+    {
+        try
+        {
+            var model = layout == "alexnet-zoo" ? SeededAlexNet.Zoo(seed) : SeededAlexNet.Torchvision(seed);
+            SeededAlexNet.Save(model, path);
+            Console.WriteLine($"{path}: {layout}, seeded weights (seed {seed}); its classes mean nothing, its speed is AlexNet's");
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: cannot write {path}: {e.Message}");
+            return 1;
+        }
     }
 
     internal static int List(ModelCatalog catalog)

@@ -3,15 +3,15 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace ConvLive.Tests;
+namespace ConvLive.Engine.Models;
 
 /// <summary>
-/// Full-size AlexNet graphs with seeded random weights, structurally identical to the real ones (no pretrained
-/// weights can be downloaded here): the ONNX model zoo's bvlcalexnet (96 kernels, ReLU then LRN before pooling,
-/// group 2 on conv2/4/5, pool5 pads [0,0,1,1], Reshape, Gemm transB, Dropout, Softmax, its value names) and a
+/// Full-size AlexNet graphs with seeded random weights, structurally identical to the real ones, for benchmarks
+/// and tests where the pretrained weights are not at hand (<c>convlive models seeded</c> writes them): the ONNX
+/// model zoo's bvlcalexnet (96 kernels, ReLU then LRN before pooling, group 2 on conv2/4/5, pool5 pads [0,0,1,1], Reshape, Gemm transB, Dropout, Softmax, its value names) and a
 /// torchvision export (64/192/384/256/256, conv1 pad 2, no LRN, AveragePool for the adaptive pool, Flatten).
 /// </summary>
-internal static class AlexNetModels
+public static class SeededAlexNet
 {
     /// <summary>The model zoo's layout; input data_0, output prob_1. <paramref name="width"/> scales every channel count.</summary>
     public static ModelProto Zoo(int seed, int size = 224, double width = 1.0)
@@ -86,10 +86,14 @@ internal static class AlexNetModels
         return b.Model;
     }
 
-    /// <summary>Writes a model to a file.</summary>
+    /// <summary>Writes a model to a file (through a temporary file and a rename).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="path">Where.</param>
+    /// <returns>The path.</returns>
     public static string Save(ModelProto model, string path)
     {
-        File.WriteAllBytes(path, model.ToByteArray());
+        ArgumentNullException.ThrowIfNull(model);
+        IO.AtomicFile.WriteAllBytes(path, model.ToByteArray());
         return path;
     }
 
@@ -113,7 +117,7 @@ internal static class AlexNetModels
         public Builder(int seed, int opset)
         {
             _random = new Random(seed);
-            Model = new ModelProto { IrVersion = 7, ProducerName = "convlive-tests", Graph = new GraphProto { Name = "alexnet" } };
+            Model = new ModelProto { IrVersion = 7, ProducerName = "convlive-seeded", Graph = new GraphProto { Name = "alexnet" } };
             Model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = opset });
         }
 
