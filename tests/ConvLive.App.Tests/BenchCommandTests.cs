@@ -69,6 +69,7 @@ public sealed class BenchCommandTests : IDisposable
         {
             Assert.Equal(200, a.GetProperty("inputs").GetInt32());
             Assert.InRange(a.GetProperty("top1InTop5").GetDouble(), 0.95, 1.0);
+            Assert.InRange(a.GetProperty("inputSpecificTop1").GetDouble(), 0.0, 1.0);
 
             // Close to fp32 but not equal: the weights really were rounded.
             var diff = a.GetProperty("maxAbsDiff").GetDouble();

@@ -99,7 +99,7 @@ internal sealed partial class LiveSession
     /// Niceness of the inference thread and the CPU backend's workers: when the cores are contended the display
     /// and the rasteriser go first, so the picture keeps its rate and inference takes the rest.
     /// </summary>
-    private const int InferenceNice = 10;
+    private const int InferenceNice = 5;
 
     private void InferenceLoop()
     {
