@@ -14,6 +14,27 @@ public sealed class LiveEndToEndTests : IDisposable
     private const int FrameH = 120;
     private readonly TempFolder _folder = new();
 
+    [Fact]
+    public void TheDisplayComposesOnlyWhenSomethingChangedAndPresentsTheRetainedFrameOtherwise()
+    {
+        var statsPath = _folder.File("stats.json");
+        var shot = _folder.File("shot.png");
+
+        // A 30 fps source under a 60 fps display: about every other presented frame has nothing new to draw.
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2),
+            "live", "--source", WriteVideo(), "--model", "none", "--device", "cpu", "--headless", "--frames", "120",
+            "--size", "640x300", "--screenshot", shot, "--stats", statsPath);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        var root = stats.RootElement;
+        long rendered = root.GetProperty("framesRendered").GetInt64(), composed = root.GetProperty("framesComposed").GetInt64();
+        long inferred = root.GetProperty("framesInferred").GetInt64();
+        Assert.True(composed >= Math.Min(inferred, 10) && composed <= rendered - 20, $"{composed} of {rendered} frames composed, {inferred} results");
+        using var image = Cv2.ImRead(shot, ImreadModes.Color);
+        Assert.True(Cv2.Mean(image).Val1 > 10, "the last frame is composed, not blank");
+    }
+
     [Theory]
     [InlineData("cpu", "images")]
     [InlineData("ilgpu-cpu", "video")]
