@@ -27,6 +27,16 @@ public interface IBackend : IDisposable
     /// <returns>The tensor.</returns>
     DeviceTensor Allocate(TensorShape shape);
 
+    /// <summary>
+    /// A constant tensor (weights) holding <paramref name="values"/>, marked <see cref="DeviceTensor.IsConstant"/>.
+    /// The CPU backend keeps the array itself instead of a copy (a model's weights are not held twice), so the
+    /// caller must never change the array afterwards; uploading into such a tensor is refused.
+    /// </summary>
+    /// <param name="shape">The shape.</param>
+    /// <param name="values">At least shape.Length values.</param>
+    /// <returns>The tensor; the caller owns it.</returns>
+    DeviceTensor Constant(TensorShape shape, float[] values);
+
     /// <summary>Waits until every launched op has finished (a no-op on the CPU backend).</summary>
     void Synchronize();
 

@@ -274,27 +274,32 @@ public sealed class CompiledModel : IDisposable
         }
     }
 
-    private void AddHost(string name, HostValue value)
-    {
-        _host[name] = value;
-        _shapes[name] = value.Shape;
-        if (value.Type == ElementType.Float32)
-        {
-            var tensor = Allocate(value.Shape, name);
-            _backend.Upload(tensor, value.Floats);
-            tensor.IsConstant = true;
-            _device[name] = tensor;
-        }
-    }
-
-    private DeviceTensor Allocate(TensorShape shape, string name)
+    /// <summary>Adds a value's elements to the model's total, refusing a model past <see cref="MaxElements"/>.</summary>
+    private void Count(TensorShape shape, string name)
     {
         _allocatedElements += shape.Length;
         if (_allocatedElements > MaxElements)
         {
             throw new ModelException($"{Graph.Source}: value '{name}' ({shape}) takes the model past {MaxElements * 4 / (1 << 30)} GiB of tensors; check its input size and shapes");
         }
+    }
 
+    private void AddHost(string name, HostValue value)
+    {
+        _host[name] = value;
+        _shapes[name] = value.Shape;
+        if (value.Type == ElementType.Float32)
+        {
+            Count(value.Shape, name);
+            var tensor = _backend.Constant(value.Shape, value.Floats!);
+            _owned.Add(tensor);
+            _device[name] = tensor;
+        }
+    }
+
+    private DeviceTensor Allocate(TensorShape shape, string name)
+    {
+        Count(shape, name);
         var tensor = _backend.Allocate(shape);
         _owned.Add(tensor);
         return tensor;

@@ -46,6 +46,19 @@ public sealed partial class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public DeviceTensor Constant(TensorShape shape, float[] values)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Length < shape.Length)
+        {
+            throw new ArgumentException($"a {shape} constant needs {shape.Length} values, got {values.Length}", nameof(values));
+        }
+
+        return new CpuTensor(shape, values, owns: true) { IsConstant = true, SharesCallerArray = true };
+    }
+
+    /// <inheritdoc/>
     public void Synchronize()
     {
         // Every op has finished when it returns.
@@ -55,6 +68,11 @@ public sealed partial class CpuBackend : IBackend
     public void Upload(DeviceTensor destination, ReadOnlySpan<float> source)
     {
         var d = Cast(destination);
+        if (d.SharesCallerArray)
+        {
+            throw new InvalidOperationException($"a {d.Shape} constant made by Constant() shares its caller's array and cannot be uploaded into");
+        }
+
         if (source.Length != d.Length)
         {
             throw new ArgumentException($"uploading {source.Length} values into a {d.Shape} tensor");

@@ -20,6 +20,9 @@ public sealed class CpuTensor : DeviceTensor
     /// <summary>The elements, row-major; length ≥ <see cref="DeviceTensor.Length"/>.</summary>
     public float[] Data { get; }
 
+    /// <summary>True when <see cref="Data"/> is an array the caller handed to <see cref="CpuBackend.Constant"/>: read-only.</summary>
+    internal bool SharesCallerArray { get; init; }
+
     /// <summary>The valid elements.</summary>
     public Span<float> Span => Data.AsSpan(0, Length);
 
@@ -27,6 +30,6 @@ public sealed class CpuTensor : DeviceTensor
     public override DeviceTensor Reshape(TensorShape shape)
     {
         CheckReshape(shape);
-        return new CpuTensor(shape, Data);
+        return new CpuTensor(shape, Data) { SharesCallerArray = SharesCallerArray };
     }
 }

@@ -86,6 +86,16 @@ public sealed partial class IlgpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public DeviceTensor Constant(TensorShape shape, float[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var tensor = Allocate(shape);
+        Upload(tensor, values.AsSpan(0, shape.Length));
+        tensor.IsConstant = true;
+        return tensor;
+    }
+
+    /// <inheritdoc/>
     public void Synchronize() => _stream.Synchronize();
 
     /// <inheritdoc/>
