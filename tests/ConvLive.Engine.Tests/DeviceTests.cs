@@ -5,6 +5,9 @@ using ConvLive.Engine.Vision;
 
 namespace ConvLive.Engine.Tests;
 
+// In the devices collection: it opens ILGPU contexts of its own, which must not run beside the collection's
+// ILGPU kernels (an ilgpu-cpu Gemm once read back all zeros in a full run while this class ran in parallel).
+[Collection(DevicesDefinition.Name)]
 public sealed class DeviceTests
 {
     [Fact]

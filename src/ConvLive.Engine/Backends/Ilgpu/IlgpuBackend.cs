@@ -109,6 +109,9 @@ public sealed partial class IlgpuBackend : IBackend
 
         if (source.Length > 0)
         {
+            // Copy only once the stream's earlier kernels are done with the buffer, whatever ordering the
+            // accelerator's copies have (uploads are a few a frame; the wait costs little).
+            _stream.Synchronize();
             d.View.CopyFromCPU(_stream, ref MemoryMarshal.GetReference(source), source.Length);
         }
     }
@@ -124,6 +127,8 @@ public sealed partial class IlgpuBackend : IBackend
 
         if (destination.Length > 0)
         {
+            // Copy only once the kernels that write it are done, whatever ordering the accelerator's copies have.
+            _stream.Synchronize();
             s.View.CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
         }
 
@@ -273,6 +278,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         if (source.Length > 0)
         {
+            _stream.Synchronize(); // as in Upload: earlier kernels may still read the buffer
             CastBytes(destination).Buffer.View.SubView(0, source.Length).CopyFromCPU(_stream, ref MemoryMarshal.GetReference(source), source.Length);
         }
     }
@@ -282,6 +288,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         if (destination.Length > 0)
         {
+            _stream.Synchronize(); // as in Download: the kernels that write it come first
             CastBytes(source).Buffer.View.SubView(0, destination.Length).CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
         }
 
