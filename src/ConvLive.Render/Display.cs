@@ -324,14 +324,12 @@ public sealed class Display : IDisposable
     }
 
     /// <summary>
-    /// Shows the last composed frame again without drawing anything: for a display refresh when nothing on screen
-    /// changed. A copy of the retained frame (window) or nothing at all (headless) instead of composing every panel.
+    /// A display refresh when nothing on screen changed: the last composed frame stays where it is (the window keeps
+    /// showing what it was last sent, the headless target keeps its pixels), so nothing is drawn, copied or sent
+    /// to the window system. A caller recomposes at least every tenth of a second, which also repairs a window
+    /// that was uncovered meanwhile.
     /// </summary>
-    public void PresentRetained()
-    {
-        Thread.Ensure();
-        Show();
-    }
+    public void PresentRetained() => Thread.Ensure();
 
     private void Show()
     {
