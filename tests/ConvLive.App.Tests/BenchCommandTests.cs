@@ -69,7 +69,9 @@ public sealed class BenchCommandTests : IDisposable
         {
             Assert.Equal(200, a.GetProperty("inputs").GetInt32());
             Assert.InRange(a.GetProperty("top1InTop5").GetDouble(), 0.95, 1.0);
-            Assert.InRange(a.GetProperty("inputSpecificTop1").GetDouble(), 0.0, 1.0);
+            // Seeded weights give nearly every input the same class, so plain top-1 agreement cannot tell much;
+            // the input-specific top-1 can (a broken reduced format agrees about as often as chance).
+            Assert.InRange(a.GetProperty("inputSpecificTop1").GetDouble(), 0.9, 1.0);
 
             // Close to fp32 but not equal: the weights really were rounded.
             var diff = a.GetProperty("maxAbsDiff").GetDouble();

@@ -23,6 +23,28 @@ public sealed class CpuWorkersTests
         }
     }
 
+    [SkippableFact]
+    public void TheWorkersTakeTheNicenessAskedForAndTheCallerKeepsItsOwn()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "niceness is a Linux setting here");
+        using var workers = new CpuWorkers(2);
+        workers.Nice = 7;
+        var caller = Environment.CurrentManagedThreadId;
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<bool, int>();
+        using var both = new CountdownEvent(2);
+
+        // Two items that wait for each other run on two threads: the caller and the worker.
+        workers.For(2, _ =>
+        {
+            both.Signal();
+            Assert.True(both.Wait(TimeSpan.FromSeconds(10)), "the two items never ran together");
+            seen[Environment.CurrentManagedThreadId == caller] = ThreadNice.Current();
+        });
+
+        Assert.Equal(7, seen[false]);
+        Assert.Equal(ThreadNice.Current(), seen[true]);
+    }
+
     [Fact]
     public void AFailingItemSurfacesInTheCallerAndTheTeamKeepsWorking()
     {

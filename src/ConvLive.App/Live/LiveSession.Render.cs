@@ -75,56 +75,27 @@ internal sealed partial class LiveSession
                 var timeUp = _options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= _options.Duration;
                 var last = ((_options.Frames > 0 && rendered + 1 >= _options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
 
-                // Compose only when something on screen changed (a new result, input, status text, a resize) or
-                // a tenth of a second passed; otherwise show the retained frame again. On a software rasteriser
-                // composing every panel at the display rate took a core that inference needs.
-                if (!uploadPending && !_recompose && !last && !_screenshotRequested && t0 - lastComposed < RecomposeTicks)
-                {
-                    _display.PresentRetained();
-                    FinishFrame(t0, ref rendered, ref firstTicks, ref warmTicks, ref lastTicks, ref allocatedAtWarmup);
-                    if (UpdateStatusWhenDue(ref lastStatus, ref renderedAtStatus, rendered))
-                    {
-                        _recompose = true;
-                    }
-
-                    pacer.Wait(_stop.Token);
-                    continue;
-                }
-
-                _recompose = false;
-                lastComposed = t0;
-                _framesComposed++;
-                _display.BeginFrame(Background);
-                if (uploadPending)
-                {
-                    uploadPending = !_view.TryUpload(current);
-                    _uploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                }
-
-                last &= !uploadPending;
                 if (last)
                 {
                     allocatedBeforeLast = GC.GetAllocatedBytesForCurrentThread();
                 }
 
-                var t1 = Stopwatch.GetTimestamp();
-                if (shownAny)
+                // Compose only when something on screen changed (a new result, input, status text, a resize) or
+                // a tenth of a second passed; otherwise the retained frame stays. On a software rasteriser
+                // composing every panel at the display rate took a core that inference needs.
+                var compose = uploadPending || _recompose || last || _screenshotRequested || t0 - lastComposed >= RecomposeTicks;
+                if (compose)
                 {
-                    _view.Draw(current, _status);
+                    _recompose = false;
+                    lastComposed = t0;
+                    _framesComposed++;
+                    Compose(current, t0, shownAny, last, ref uploadPending);
+                }
+                else
+                {
+                    _display.PresentRetained();
                 }
 
-                if (last && _options.Screenshot is { } path)
-                {
-                    SaveScreenshot(path);
-                }
-                else if (_screenshotRequested)
-                {
-                    SaveScreenshot(string.Create(CultureInfo.InvariantCulture, $"convlive-{DateTime.Now:yyyyMMdd-HHmmss-fff}.png"));
-                }
-
-                _screenshotRequested = false;
-                _display.EndFrame();
-                _drawMs.Add(Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
                 FinishFrame(t0, ref rendered, ref firstTicks, ref warmTicks, ref lastTicks, ref allocatedAtWarmup);
                 if (last)
                 {
@@ -159,6 +130,36 @@ internal sealed partial class LiveSession
             ? (double)(end - allocatedAtWarmup) / (counted - WarmupFrames)
             : double.NaN;
         return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, null);
+    }
+
+    /// <summary>Draws every panel into the display's frame: pending uploads, the view, a screenshot when asked.</summary>
+    private void Compose(FrameResult current, long t0, bool shownAny, bool last, ref bool uploadPending)
+    {
+        _display.BeginFrame(Background);
+        if (uploadPending)
+        {
+            uploadPending = !_view.TryUpload(current);
+            _uploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+
+        var t1 = Stopwatch.GetTimestamp();
+        if (shownAny)
+        {
+            _view.Draw(current, _status);
+        }
+
+        if (last && _options.Screenshot is { } path)
+        {
+            SaveScreenshot(path);
+        }
+        else if (_screenshotRequested)
+        {
+            SaveScreenshot(string.Create(CultureInfo.InvariantCulture, $"convlive-{DateTime.Now:yyyyMMdd-HHmmss-fff}.png"));
+        }
+
+        _screenshotRequested = false;
+        _display.EndFrame();
+        _drawMs.Add(Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
     }
 
     /// <summary>

@@ -26,7 +26,10 @@ public abstract class DeviceTensor : IDisposable
     /// </summary>
     public bool IsConstant { get; internal set; }
 
-    /// <summary>A backend's derived form of a constant tensor; cleared by every upload into it.</summary>
+    /// <summary>
+    /// A backend's derived form of this tensor (packed or compressed weights of a constant, or a view of the
+    /// tensor's own storage); cleared by every upload into it.
+    /// </summary>
     internal object? Derived { get; set; }
 
     /// <summary>A view of the same elements with another shape of the same length; owns nothing.</summary>

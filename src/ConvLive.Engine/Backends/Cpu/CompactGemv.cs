@@ -22,7 +22,8 @@ internal sealed unsafe class CompactGemv : IWorkItem
     private float _alpha, _beta;
     private int _bands;
 
-    /// <summary>A weight matrix in one precision; kept on the constant tensor it came from.</summary>
+    /// <summary>A weight matrix in one precision, kept on the tensor it came from (fp32 refers to the tensor's own
+    /// array, so it stays valid as the weights are trained in place).</summary>
     internal sealed class Weights
     {
         public required WeightPrecision Precision { get; init; }
@@ -38,14 +39,6 @@ internal sealed unsafe class CompactGemv : IWorkItem
         public sbyte[]? Int8 { get; init; }
 
         public float[]? Scales { get; init; }
-
-        /// <summary>Bytes the weights take (what one product streams).</summary>
-        public long Bytes => Precision switch
-        {
-            WeightPrecision.BFloat16 => 2L * Rows * Cols,
-            WeightPrecision.Int8 => ((long)Rows * Cols) + (4L * Rows),
-            _ => 4L * Rows * Cols,
-        };
     }
 
     /// <summary>W in the given precision: bf16 rounds to nearest even; int8 scales each row by max |w| / 127.</summary>
@@ -137,14 +130,14 @@ internal sealed unsafe class CompactGemv : IWorkItem
             case WeightPrecision.BFloat16:
                 fixed (ushort* p = w.BFloat16)
                 {
-                    BFloat16Dots(p + ((long)r * cols), p + ((long)r1 * cols), p + ((long)r2 * cols), p + ((long)r3 * cols), x, cols, dots);
+                    Dots<BFloat16Row>((byte*)p, r, r1, r2, r3, x, cols, dots);
                 }
 
                 break;
             case WeightPrecision.Int8:
                 fixed (sbyte* p = w.Int8)
                 {
-                    Int8Dots(p + ((long)r * cols), p + ((long)r1 * cols), p + ((long)r2 * cols), p + ((long)r3 * cols), x, cols, dots);
+                    Dots<Int8Row>((byte*)p, r, r1, r2, r3, x, cols, dots);
                 }
 
                 var scales = w.Scales!;
@@ -156,94 +149,82 @@ internal sealed unsafe class CompactGemv : IWorkItem
             default:
                 fixed (float* p = w.Float32)
                 {
-                    Float32Dots(p + ((long)r * cols), p + ((long)r1 * cols), p + ((long)r2 * cols), p + ((long)r3 * cols), x, cols, dots);
+                    Dots<Float32Row>((byte*)p, r, r1, r2, r3, x, cols, dots);
                 }
 
                 break;
         }
     }
 
+    /// <summary>Four rows of a matrix stored as <typeparamref name="T"/> dotted with x; one kernel for every format
+    /// (the JIT compiles it once per format, the loads inlined).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Float32Dots(float* w0, float* w1, float* w2, float* w3, float* x, int cols, Span<float> dots)
+    private static void Dots<T>(byte* w, int r0, int r1, int r2, int r3, float* x, int cols, Span<float> dots)
+        where T : struct, IRowFormat
     {
+        long stride = (long)cols * T.Size;
+        byte* w0 = w + (r0 * stride), w1 = w + (r1 * stride), w2 = w + (r2 * stride), w3 = w + (r3 * stride);
         var k = 0;
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx2.IsSupported && Fma.IsSupported)
         {
             for (; k + 8 <= cols; k += 8)
             {
                 var xv = Vector256.Load(x + k);
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(w0 + k), xv, s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(w1 + k), xv, s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(w2 + k), xv, s2);
-                s3 = Vector256.FusedMultiplyAdd(Vector256.Load(w3 + k), xv, s3);
+                var o = k * T.Size;
+                s0 = Vector256.FusedMultiplyAdd(T.Load8(w0 + o), xv, s0);
+                s1 = Vector256.FusedMultiplyAdd(T.Load8(w1 + o), xv, s1);
+                s2 = Vector256.FusedMultiplyAdd(T.Load8(w2 + o), xv, s2);
+                s3 = Vector256.FusedMultiplyAdd(T.Load8(w3 + o), xv, s3);
             }
         }
 
         Finish(s0, s1, s2, s3, dots);
         for (; k < cols; k++)
         {
-            dots[0] += w0[k] * x[k];
-            dots[1] += w1[k] * x[k];
-            dots[2] += w2[k] * x[k];
-            dots[3] += w3[k] * x[k];
+            var o = k * T.Size;
+            dots[0] += T.Load1(w0 + o) * x[k];
+            dots[1] += T.Load1(w1 + o) * x[k];
+            dots[2] += T.Load1(w2 + o) * x[k];
+            dots[3] += T.Load1(w3 + o) * x[k];
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BFloat16Dots(ushort* w0, ushort* w1, ushort* w2, ushort* w3, float* x, int cols, Span<float> dots)
+    /// <summary>How one weight format is read: bytes an element, eight elements widened to fp32 (AVX2), or one.</summary>
+    private interface IRowFormat
     {
-        var k = 0;
-        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        if (Avx2.IsSupported && Fma.IsSupported)
-        {
-            for (; k + 8 <= cols; k += 8)
-            {
-                var xv = Avx.LoadVector256(x + k);
-                s0 = Fma.MultiplyAdd(Widen(w0 + k), xv, s0);
-                s1 = Fma.MultiplyAdd(Widen(w1 + k), xv, s1);
-                s2 = Fma.MultiplyAdd(Widen(w2 + k), xv, s2);
-                s3 = Fma.MultiplyAdd(Widen(w3 + k), xv, s3);
-            }
-        }
+        static abstract int Size { get; }
 
-        Finish(s0, s1, s2, s3, dots);
-        for (; k < cols; k++)
-        {
-            dots[0] += FromBFloat16(w0[k]) * x[k];
-            dots[1] += FromBFloat16(w1[k]) * x[k];
-            dots[2] += FromBFloat16(w2[k]) * x[k];
-            dots[3] += FromBFloat16(w3[k]) * x[k];
-        }
+        static abstract Vector256<float> Load8(byte* p);
 
-        static Vector256<float> Widen(ushort* p) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(p), 16).AsSingle();
+        static abstract float Load1(byte* p);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Int8Dots(sbyte* w0, sbyte* w1, sbyte* w2, sbyte* w3, float* x, int cols, Span<float> dots)
+    private readonly struct Float32Row : IRowFormat
     {
-        var k = 0;
-        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        if (Avx2.IsSupported && Fma.IsSupported)
-        {
-            for (; k + 8 <= cols; k += 8)
-            {
-                var xv = Avx.LoadVector256(x + k);
-                s0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(w0 + k)), xv, s0);
-                s1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(w1 + k)), xv, s1);
-                s2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(w2 + k)), xv, s2);
-                s3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(w3 + k)), xv, s3);
-            }
-        }
+        public static int Size => 4;
 
-        Finish(s0, s1, s2, s3, dots);
-        for (; k < cols; k++)
-        {
-            dots[0] += w0[k] * x[k];
-            dots[1] += w1[k] * x[k];
-            dots[2] += w2[k] * x[k];
-            dots[3] += w3[k] * x[k];
-        }
+        public static Vector256<float> Load8(byte* p) => Vector256.Load((float*)p);
+
+        public static float Load1(byte* p) => *(float*)p;
+    }
+
+    private readonly struct BFloat16Row : IRowFormat
+    {
+        public static int Size => 2;
+
+        public static Vector256<float> Load8(byte* p) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((ushort*)p), 16).AsSingle();
+
+        public static float Load1(byte* p) => BitConverter.UInt32BitsToSingle((uint)*(ushort*)p << 16);
+    }
+
+    private readonly struct Int8Row : IRowFormat
+    {
+        public static int Size => 1;
+
+        public static Vector256<float> Load8(byte* p) => Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32((sbyte*)p));
+
+        public static float Load1(byte* p) => *(sbyte*)p;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -254,6 +235,4 @@ internal sealed unsafe class CompactGemv : IWorkItem
         dots[2] = Vector256.Sum(s2);
         dots[3] = Vector256.Sum(s3);
     }
-
-    private static float FromBFloat16(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
 }

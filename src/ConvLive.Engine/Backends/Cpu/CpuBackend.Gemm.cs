@@ -81,24 +81,17 @@ public sealed partial class CpuBackend
     private unsafe void GemmTransposedB(float[] y, float[] a, CpuTensor weights, GemmParams p, float beta)
     {
         var w = weights.Data;
-        if (p.M == 1 && weights.IsConstant)
+        if (p.M == 1)
         {
-            if (weights.Derived is not CompactGemv.Weights compact || compact.Precision != FullyConnectedWeights || compact.Rows != p.N || compact.Cols != p.K)
+            // Batch 1 is a matrix-vector product. Constant weights are kept in the precision asked for; weights that
+            // change (a head being trained) stay fp32, whose form refers to the tensor's own array.
+            var precision = weights.IsConstant ? FullyConnectedWeights : WeightPrecision.Float32;
+            if (weights.Derived is not CompactGemv.Weights compact || compact.Precision != precision || compact.Rows != p.N || compact.Cols != p.K)
             {
-                weights.Derived = compact = CompactGemv.Compress(w, p.N, p.K, FullyConnectedWeights);
+                weights.Derived = compact = CompactGemv.Compress(w, p.N, p.K, precision);
             }
 
             _gemv.Run(y, a, compact, p.Alpha, beta, _workers);
-            return;
-        }
-
-        if (p.M == 1)
-        {
-            fixed (float* wp = w, xp = a, yp = y)
-            {
-                Sgemm.Multiply(p.N, 1, p.K, p.Alpha, wp, p.K, xp, 1, beta, yp, 1, _workers);
-            }
-
             return;
         }
 
