@@ -37,7 +37,13 @@ internal static class BenchCommand
                     + "reduced ones are also compared with fp32 (top-1 agreement over many inputs).",
                 DefaultValueFactory = _ => "fp32",
             };
-            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights };
+            var conv = new Option<string>("--conv")
+            {
+                Description = "Convolution algorithms for the cpu device, comma-separated: auto (Winograd for wide 3x3 stride-1 layers), direct, winograd. "
+                    + "Each is timed as its own engine and compared with the first.",
+                DefaultValueFactory = _ => "auto",
+            };
+            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv };
             command.SetAction(r =>
             {
                 if (r.GetValue(model) is not { } path)
@@ -66,7 +72,20 @@ internal static class BenchCommand
                     precisions.Add(precision);
                 }
 
-                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png), precisions.Count > 0 ? precisions : [WeightPrecision.Float32]);
+                var algorithms = new List<ConvAlgorithm>();
+                foreach (var text in r.GetValue(conv)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (!ConvAlgorithms.TryParse(text, out var algorithm))
+                    {
+                        Console.Error.WriteLine($"error: --conv {text}: use auto, direct or winograd");
+                        return 2;
+                    }
+
+                    algorithms.Add(algorithm);
+                }
+
+                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png),
+                    precisions.Count > 0 ? precisions : [WeightPrecision.Float32], algorithms.Count > 0 ? algorithms : [ConvAlgorithm.Auto]);
             });
             return command;
         }

@@ -27,7 +27,7 @@ internal sealed record BenchResult(string Engine, double MedianMs, double MinMs,
 internal sealed record LayerTime(string Node, string Op, double MedianMs, double Share);
 
 /// <summary>
-/// A reduced-precision engine against fp32: top-1 agreement, fp32's top-1 within its top-5, agreement of the
+/// A variant of the cpu engine against the first: top-1 agreement, the first's top-1 within its top-5, agreement of the
 /// input-specific top-1 (each output minus its mean over all inputs: informative even when a network with random
 /// weights gives every input the same class), and the largest output difference.
 /// </summary>
@@ -37,10 +37,10 @@ internal static class ModelBenchmark
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    /// <summary>Inputs compared between fp32 and reduced-precision fully connected weights.</summary>
+    /// <summary>Inputs compared between the cpu engine's variants.</summary>
     private const int AgreementInputs = 200;
 
-    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath, IReadOnlyList<WeightPrecision> precisions)
+    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath, IReadOnlyList<WeightPrecision> precisions, IReadOnlyList<ConvAlgorithm> algorithms)
     {
         if (precisions.Any(p => p != WeightPrecision.Float32) && !precisions.Contains(WeightPrecision.Float32))
         {
@@ -85,26 +85,32 @@ internal static class ModelBenchmark
                     return 2;
                 }
 
-                var kindPrecisions = kind == DeviceKind.Cpu ? precisions.Distinct().ToList() : [WeightPrecision.Float32];
-                if (kind != DeviceKind.Cpu && precisions.Any(p => p != WeightPrecision.Float32))
+                var variants = kind == DeviceKind.Cpu
+                    ? (from algorithm in algorithms.Distinct() from precision in precisions.Distinct() select (algorithm, precision)).ToList()
+                    : [(ConvAlgorithm.Auto, WeightPrecision.Float32)];
+                if (kind != DeviceKind.Cpu && (precisions.Any(p => p != WeightPrecision.Float32) || algorithms.Any(a => a != ConvAlgorithm.Auto)))
                 {
-                    Console.Error.WriteLine($"note: --fc-weights applies to the cpu device only; {device.Kind.ToName()} keeps fp32");
+                    Console.Error.WriteLine($"note: --fc-weights and --conv apply to the cpu device only; {device.Kind.ToName()} keeps fp32 and its own convolutions");
                 }
 
-                for (var i = 0; i < kindPrecisions.Count; i++)
+                for (var i = 0; i < variants.Count; i++)
                 {
-                    // Each precision gets its own device, backend and model, so their packed weights never mix.
+                    // Each variant gets its own device, backend and model, so their packed weights never mix.
+                    var (algorithm, precision) = variants[i];
                     var engineDevice = i == 0 ? device : ComputeDevice.Open(kind);
                     var backend = Backend.Create(engineDevice);
                     if (backend is CpuBackend cpu)
                     {
-                        cpu.FullyConnectedWeights = kindPrecisions[i];
+                        cpu.FullyConnectedWeights = precision;
+                        cpu.ConvAlgorithm = algorithm;
                     }
 
                     var model = CompiledModel.Compile(graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
                     model.SetInput(input.Name, x);
                     var output = new float[model.ShapeOf(graph.Outputs[0].Name).Length];
-                    var name = kindPrecisions[i] == WeightPrecision.Float32 ? $"convlive/{device.Kind.ToName()}" : $"convlive/cpu fc-{kindPrecisions[i].ToName()}";
+                    var name = $"convlive/{device.Kind.ToName()}"
+                        + (algorithm == ConvAlgorithm.Auto ? string.Empty : $" conv-{algorithm.ToName()}")
+                        + (precision == WeightPrecision.Float32 ? string.Empty : $" fc-{precision.ToName()}");
                     engines.Add((name, () =>
                     {
                         model.Run();
@@ -221,24 +227,25 @@ internal static class ModelBenchmark
     }
 
     /// <summary>
-    /// Reduced-precision engines against fp32 on the cpu device over <see cref="AgreementInputs"/> smooth random
-    /// images: how often the top-1 output index agrees, and the largest output difference.
+    /// The cpu device's other variants (reduced-precision fully connected weights, another convolution algorithm)
+    /// against its first over <see cref="AgreementInputs"/> smooth random images: how often the top-1 output index
+    /// agrees, and the largest output difference.
     /// </summary>
     private static List<Agreement> MeasureAgreement(List<(string Name, IDisposable Owner)> engines, ModelGraph graph, string inputName, int[] dims)
     {
         var agreements = new List<Agreement>();
-        var reference = engines.FirstOrDefault(e => e.Name == "convlive/cpu").Owner as Owned;
-        var reduced = engines.Where(e => e.Name.StartsWith("convlive/cpu fc-", StringComparison.Ordinal)).ToList();
-        if (reference?.Items[0] is not CompiledModel fp32 || reduced.Count == 0)
+        var cpuEngines = engines.Where(e => e.Name == "convlive/cpu" || e.Name.StartsWith("convlive/cpu ", StringComparison.Ordinal)).ToList();
+        if (cpuEngines.Count < 2 || ((Owned)cpuEngines[0].Owner).Items[0] is not CompiledModel first)
         {
             return agreements;
         }
 
         var outputName = graph.Outputs[0].Name;
-        var length = fp32.ShapeOf(outputName).Length;
+        var length = first.ShapeOf(outputName).Length;
         var x = new float[dims.Aggregate(1, (a, b) => a * b)];
-        var expected = Outputs(fp32);
-        foreach (var (name, owner) in reduced)
+        var expected = Outputs(first);
+        var referenceName = cpuEngines[0].Name;
+        foreach (var (name, owner) in cpuEngines.Skip(1))
         {
             var actual = Outputs((CompiledModel)((Owned)owner).Items[0]);
             int same = 0, top5 = 0, sameSpecific = 0;
@@ -262,8 +269,8 @@ internal static class ModelBenchmark
             var agreement = new Agreement(name, AgreementInputs, classes.Count, (double)same / AgreementInputs, (double)top5 / AgreementInputs, (double)sameSpecific / AgreementInputs, maxDiff, maxRef);
             agreements.Add(agreement);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name} vs fp32 over {AgreementInputs} smooth random inputs (fp32 chose {classes.Count} different top-1 outputs): top-1 agreement {agreement.Top1:P1}, "
-                + $"fp32's top-1 in its top-5 {agreement.Top1InTop5:P1}, input-specific top-1 (output minus its mean over the inputs) {agreement.InputSpecificTop1:P1}, "
+                $"{name} vs {referenceName} over {AgreementInputs} smooth random inputs (which chose {classes.Count} different top-1 outputs): top-1 agreement {agreement.Top1:P1}, "
+                + $"its top-1 in the other's top-5 {agreement.Top1InTop5:P1}, input-specific top-1 (output minus its mean over the inputs) {agreement.InputSpecificTop1:P1}, "
                 + $"max |diff| {maxDiff:G3} (outputs up to {maxRef:G3})"));
         }
 

@@ -4,9 +4,13 @@ using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
 
-/// <summary>Convolution: direct for few outputs per group, else <see cref="WindowConv"/> (GEMM on the padded input, no im2col).</summary>
+/// <summary>Convolution: direct for few outputs per group, Winograd F(4×4, 3×3) for wide 3×3 stride-1 layers, else
+/// <see cref="WindowConv"/> (GEMM on the padded input, no im2col).</summary>
 public sealed partial class CpuBackend
 {
+    /// <summary>Which algorithm convolutions use (<see cref="ConvAlgorithm.Auto"/> by default); takes effect on the next call.</summary>
+    public ConvAlgorithm ConvAlgorithm { get; set; }
+
     /// <inheritdoc/>
     public void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p)
     {
@@ -20,6 +24,13 @@ public sealed partial class CpuBackend
             // be mostly zeros. Accumulate shifted input rows instead, a row per work item.
             _direct.Set(yd, xd, wd, bd, p);
             _workers.For(p.N * p.M * p.OutH, _direct);
+            return;
+        }
+
+        if (ConvAlgorithm == ConvAlgorithm.Winograd ? WinogradConv.Supports(p) : ConvAlgorithm == ConvAlgorithm.Auto && WinogradConv.Pays(p))
+        {
+            // 3×3 stride 1: 36 multiply-adds per 4×4 output tile and channel pair instead of 144.
+            _winograd.Run(yd, xd, Cast(w), bd, p, _workers);
             return;
         }
 

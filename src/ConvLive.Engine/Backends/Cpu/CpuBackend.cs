@@ -15,6 +15,7 @@ public sealed partial class CpuBackend : IBackend
     private readonly ComputeDevice _device;
     private readonly CpuWorkers _workers;
     private readonly WindowConv _window = new();
+    private readonly WinogradConv _winograd = new();
     private readonly CompactGemv _gemv = new();
     private readonly DirectConvJob _direct = new();
     private readonly PoolJob _pool = new();

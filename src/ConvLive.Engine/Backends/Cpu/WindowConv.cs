@@ -148,7 +148,7 @@ internal sealed unsafe class WindowConv : IWorkItem
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
+    internal static void Tile(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
     {
         if (!Vector256.IsHardwareAccelerated)
         {
