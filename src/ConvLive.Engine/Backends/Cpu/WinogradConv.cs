@@ -7,10 +7,11 @@ using ConvLive.Engine.Ops;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
-/// 3×3 stride-1 convolution by Winograd's minimal filtering F(4×4, 3×3) (Lavin and Gray, 2015; interpolation points
-/// 0, ±1, ±2, ∞): each 4×4 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over its 6×6 input patch d, so a tile costs 36
-/// multiply-adds per input–output channel pair instead of 144. Summed over input channels, the ⊙ becomes 36
-/// independent GEMMs U[ξ] (M×C) · V[ξ] (C×tiles), run by <see cref="WindowConv"/>'s 6×16 register tile.
+/// Stride-1 convolution by Winograd's minimal filtering (Lavin and Gray, 2015) over 6×6 input patches with the
+/// interpolation points 0, ±1, ±2, ∞: F(4×4, 3×3) for 3×3 kernels and F(2×2, 5×5) for 5×5. Each output tile is
+/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over its patch d, so a tile costs 36 multiply-adds per input–output channel pair
+/// instead of 144 (3×3) or 100 (5×5). Summed over input channels, the ⊙ becomes 36 independent GEMMs
+/// U[ξ] (M×C) · V[ξ] (C×tiles), run by <see cref="WindowConv"/>'s 6×16 register tile; groups run one after another.
 /// </summary>
 /// <remarks>
 /// Four passes, each a parallel loop: (1) the input is copied into zero-padded planes of 8 interleaved channels,
@@ -22,11 +23,11 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// </remarks>
 internal sealed unsafe class WinogradConv
 {
-    /// <summary>Output tile edge (F(4×4, 3×3)).</summary>
-    public const int Tile = 4;
-
-    /// <summary>Input patch edge: Tile + 3 − 1.</summary>
+    /// <summary>Input patch edge: tile + kernel − 1 for both kernels.</summary>
     public const int Patch = 6;
+
+    /// <summary>The largest output tile edge (3×3 kernels).</summary>
+    private const int MaxTile = 4;
 
     private const int Points = Patch * Patch; // ξ: the 36 transform-domain points
     private const int NR = WindowConv.NR;
@@ -51,7 +52,8 @@ internal sealed unsafe class WinogradConv
     private float[] _y = [];
     private float[] _w = [];
     private ConvParams _p;
-    private int _c8, _blocks, _panels, _tilesH, _tilesW, _tiles, _paddedTiles, _hp, _wp;
+    private int _c8, _blocks, _panels, _tilesH, _tilesW, _tiles, _paddedTiles, _hp, _wp, _tile;
+    private int _cg, _mg, _group; // channels per group, and the group the passes work on
 
     public WinogradConv()
     {
@@ -62,30 +64,34 @@ internal sealed unsafe class WinogradConv
     }
 
     /// <summary>Weights transformed for one geometry, kept on a constant weight tensor.</summary>
-    private sealed record Packed(float[] Data, int M, int C);
+    private sealed record Packed(float[] Data, int Groups, int M, int C, int Kernel);
 
-    /// <summary>Whether the geometry is one this class computes: 3×3, stride 1, dilation 1, one group.</summary>
+    /// <summary>Whether the geometry is one this class computes: a 3×3 or 5×5 kernel, stride 1, no dilation.</summary>
     public static bool Supports(ConvParams p)
     {
         var win = p.Window;
-        return p.Groups == 1 && win.KernelH == 3 && win.KernelW == 3 && win.StrideH == 1 && win.StrideW == 1 &&
+        return win.KernelH == win.KernelW && win.KernelH is 3 or 5 && win.StrideH == 1 && win.StrideW == 1 &&
                win.DilationH == 1 && win.DilationW == 1;
     }
 
+    /// <summary>The output tile edge for a kernel: 4 for 3×3, 2 for 5×5.</summary>
+    public static int TileFor(int kernel) => Patch - kernel + 1;
+
     /// <summary>
-    /// Whether Winograd should beat the direct GEMM: enough channels on both sides that the transforms are small
-    /// next to the products (C, M ≥ 16), and the tiles' padding leaves at most 60% of the direct multiply-adds.
+    /// Whether Winograd should beat the direct GEMM: enough channels per group on both sides that the transforms
+    /// are small next to the products (≥ 16), and the tiles' padding leaves at most 60% of the direct multiply-adds.
     /// </summary>
     public static bool Pays(ConvParams p)
     {
-        if (!Supports(p) || p.C < 16 || p.M < 16)
+        if (!Supports(p) || p.GroupInputs < 16 || p.GroupOutputs < 16)
         {
             return false;
         }
 
-        long tiles = (long)p.N * ((p.OutH + Tile - 1) / Tile) * ((p.OutW + Tile - 1) / Tile);
+        int k = p.Window.KernelH, tile = TileFor(k);
+        long tiles = (long)p.N * ((p.OutH + tile - 1) / tile) * ((p.OutW + tile - 1) / tile);
         long positions = (long)p.N * p.OutH * p.OutW;
-        return Points * RoundUp(tiles, MR) * 10 <= 6 * 9 * RoundUp(positions, MR);
+        return Points * RoundUp(tiles, MR) * 10 <= 6 * k * k * RoundUp(positions, MR);
     }
 
     /// <summary>y = conv(x, w) + b for every image of the batch; <see cref="Supports"/> must hold.</summary>
@@ -93,31 +99,39 @@ internal sealed unsafe class WinogradConv
     {
         if (!Supports(p))
         {
-            throw new ArgumentException($"Winograd F(4x4,3x3) needs a 3x3 stride-1 undilated ungrouped convolution, got {p.Window}");
+            throw new ArgumentException($"Winograd needs a 3x3 or 5x5 stride-1 undilated convolution, got {p.Window}");
         }
 
+        var kernel = p.Window.KernelH;
         _p = p;
-        _c8 = (int)RoundUp(p.C, 8);
+        _cg = p.GroupInputs;
+        _mg = p.GroupOutputs;
+        _tile = TileFor(kernel);
+        _c8 = (int)RoundUp(_cg, 8);
         _blocks = _c8 / 8;
-        _panels = (p.M + NR - 1) / NR;
-        _tilesH = (p.OutH + Tile - 1) / Tile;
-        _tilesW = (p.OutW + Tile - 1) / Tile;
+        _panels = (_mg + NR - 1) / NR;
+        _tilesH = (p.OutH + _tile - 1) / _tile;
+        _tilesW = (p.OutW + _tile - 1) / _tile;
         _tiles = p.N * _tilesH * _tilesW;
         _paddedTiles = (int)RoundUp(_tiles, MR);
-        _hp = (Tile * _tilesH) + 2;
-        _wp = (Tile * _tilesW) + 2;
+        _hp = (_tile * _tilesH) + Patch - _tile;
+        _wp = (_tile * _tilesW) + Patch - _tile;
         _x = x;
         _y = y;
-        _w = TransformedWeights(w, p.M, p.C);
+        _w = TransformedWeights(w, p.Groups, _mg, _cg, kernel);
 
         Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
         Grow(ref _v, (long)Points * _paddedTiles * _c8);
         Grow(ref _acc, (long)Points * _panels * _paddedTiles * NR);
-        Grow(ref _bias, _panels * NR);
+        Grow(ref _bias, (long)p.Groups * _panels * NR);
         Grow(ref _offsets, _c8);
         Grow(ref _bases, _paddedTiles);
         Array.Clear(_bias);
-        b?.AsSpan(0, p.M).CopyTo(_bias);
+        for (var g = 0; b is not null && g < p.Groups; g++)
+        {
+            b.AsSpan(g * _mg, _mg).CopyTo(_bias.AsSpan(g * _panels * NR));
+        }
+
         for (var c = 0; c < _c8; c++)
         {
             _offsets[c] = c;
@@ -128,25 +142,31 @@ internal sealed unsafe class WinogradConv
             _bases[t] = Math.Min(t, _tiles - 1) * _c8; // padded tiles repeat the last; their sums are never read
         }
 
-        workers.For(p.N * _blocks, _repack);
-        workers.For(p.N * _blocks * _tilesH, _input);
-        workers.For(Points * _panels, _gemm);
-        workers.For(_panels * p.N * _tilesH, _output);
+        for (_group = 0; _group < p.Groups; _group++)
+        {
+            workers.For(p.N * _blocks, _repack);
+            workers.For(p.N * _blocks * _tilesH, _input);
+            workers.For(Points * _panels, _gemm);
+            workers.For(_panels * p.N * _tilesH, _output);
+        }
+
         _x = _y = [];
     }
 
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c), packed as [ξ][panel][c8][16], zero past M and C.</summary>
-    private float[] TransformedWeights(CpuTensor w, int m, int c)
+    /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c) of every group, packed as [group][ξ][panel][c8][16], zero past
+    /// the group's M and C.</summary>
+    private float[] TransformedWeights(CpuTensor w, int groups, int m, int c, int kernel)
     {
-        if (w.IsConstant && w.Derived is Packed cached && cached.M == m && cached.C == c)
+        if (w.IsConstant && w.Derived is Packed cached && cached.Groups == groups && cached.M == m && cached.C == c && cached.Kernel == kernel)
         {
             return cached.Data;
         }
 
-        int c8 = (int)RoundUp(c, 8), panels = (m + NR - 1) / NR;
-        var length = (long)Points * panels * c8 * NR;
+        int c8 = (int)RoundUp(c, 8), panels = (m + NR - 1) / NR, taps = kernel * kernel;
+        var groupLength = (long)Points * panels * c8 * NR;
+        var length = groups * groupLength;
         float[] packed;
         if (w.IsConstant)
         {
@@ -161,22 +181,25 @@ internal sealed unsafe class WinogradConv
 
         Span<double> u = stackalloc double[Points];
         var source = w.Data;
-        for (var o = 0; o < m; o++)
+        for (var g = 0; g < groups; g++)
         {
-            for (var ci = 0; ci < c; ci++)
+            for (var o = 0; o < m; o++)
             {
-                WinogradMatrices.TransformKernel(source.AsSpan(((o * c) + ci) * 9, 9), u);
-                int panel = o / NR, j = o % NR;
-                for (var xi = 0; xi < Points; xi++)
+                for (var ci = 0; ci < c; ci++)
                 {
-                    packed[((((long)(xi * panels) + panel) * c8) + ci) * NR + j] = (float)u[xi];
+                    WinogradMatrices.TransformKernel(source.AsSpan((((g * m) + o) * c + ci) * taps, taps), kernel, u);
+                    int panel = o / NR, j = o % NR;
+                    for (var xi = 0; xi < Points; xi++)
+                    {
+                        packed[(g * groupLength) + (((((long)(xi * panels) + panel) * c8) + ci) * NR) + j] = (float)u[xi];
+                    }
                 }
             }
         }
 
         if (w.IsConstant)
         {
-            w.Derived = new Packed(packed, m, c);
+            w.Derived = new Packed(packed, groups, m, c, kernel);
         }
 
         return packed;
@@ -191,10 +214,10 @@ internal sealed unsafe class WinogradConv
             int n = item / o._blocks, cb = item % o._blocks, hp = o._hp, wp = o._wp;
             var plane = o._planes.AsSpan(item * hp * wp * 8, hp * wp * 8);
             plane.Clear();
-            var lanes = Math.Min(8, p.C - (cb * 8));
+            var lanes = Math.Min(8, o._cg - (cb * 8));
             for (var l = 0; l < lanes; l++)
             {
-                var src = o._x.AsSpan(((n * p.C) + (cb * 8) + l) * p.H * p.W, p.H * p.W);
+                var src = o._x.AsSpan(((n * p.C) + (o._group * o._cg) + (cb * 8) + l) * p.H * p.W, p.H * p.W);
                 for (var iy = 0; iy < p.H; iy++)
                 {
                     var dst = ((((iy + p.Window.PadTop) * wp) + p.Window.PadLeft) * 8) + l;
@@ -223,7 +246,7 @@ internal sealed unsafe class WinogradConv
                 var plane = planes + ((long)((n * o._blocks) + cb) * o._hp * wp * 8);
                 for (var tx = 0; tx < o._tilesW; tx++)
                 {
-                    var corner = plane + ((((ty * Tile * wp) + (tx * Tile))) * 8);
+                    var corner = plane + ((((ty * o._tile * wp) + (tx * o._tile))) * 8);
 
                     // Columns: t[i][j] = (Bᵀ d)[i][j].
                     for (var j = 0; j < Patch; j++)
@@ -257,7 +280,7 @@ internal sealed unsafe class WinogradConv
             fixed (float* wAll = o._w, vAll = o._v, accAll = o._acc)
             fixed (int* offsets = o._offsets, bases = o._bases)
             {
-                var w = wAll + ((((long)xi * o._panels) + panel) * c8 * NR);
+                var w = wAll + ((((((long)o._group * Points) + xi) * o._panels) + panel) * c8 * NR);
                 var x = vAll + ((long)xi * padded * c8);
                 var acc = accAll + ((((long)xi * o._panels) + panel) * padded * NR);
                 for (var pc = 0; pc < c8; pc += KC)
@@ -280,16 +303,17 @@ internal sealed unsafe class WinogradConv
         {
             int ty = item % o._tilesH, rest = item / o._tilesH, n = rest % o._p.N, panel = rest / o._p.N;
             var p = o._p;
-            int m0 = panel * NR, channels = Math.Min(NR, p.M - m0), rows = Math.Min(Tile, p.OutH - (ty * Tile));
+            int tileEdge = o._tile, m0 = panel * NR, channels = Math.Min(NR, o._mg - m0), rows = Math.Min(tileEdge, p.OutH - (ty * tileEdge));
             var stride = (long)o._panels * o._paddedTiles * NR; // between ξ planes of the sums
-            Span<Vector256<float>> s = stackalloc Vector256<float>[Tile * Patch];
-            var result = stackalloc float[Tile * Tile * NR]; // [position][channel]
-            fixed (float* accAll = o._acc, bias = o._bias, y = o._y)
+            Span<Vector256<float>> s = stackalloc Vector256<float>[MaxTile * Patch];
+            var result = stackalloc float[MaxTile * MaxTile * NR]; // [position][channel]
+            fixed (float* accAll = o._acc, biasAll = o._bias, y = o._y)
             {
                 for (var tx = 0; tx < o._tilesW; tx++)
                 {
                     var tile = (((n * o._tilesH) + ty) * o._tilesW) + tx;
                     var sums = accAll + ((((long)panel * o._paddedTiles) + tile) * NR);
+                    var bias = biasAll + (o._group * o._panels * NR);
                     for (var half = 0; half < NR; half += 8)
                     {
                         var b = Vector256.Load(bias + m0 + half);
@@ -302,25 +326,25 @@ internal sealed unsafe class WinogradConv
                             WinogradMatrices.OutputColumn(
                                 Vector256.Load(column), Vector256.Load(column + (Patch * stride)), Vector256.Load(column + (2 * Patch * stride)),
                                 Vector256.Load(column + (3 * Patch * stride)), Vector256.Load(column + (4 * Patch * stride)), Vector256.Load(column + (5 * Patch * stride)),
-                                s, j);
+                                s, j, tileEdge);
                         }
 
                         // Rows: out[i][j] = (s A)[i][j] + b.
-                        for (var i = 0; i < Tile; i++)
+                        for (var i = 0; i < tileEdge; i++)
                         {
                             var r = i * Patch;
-                            WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * Tile * NR) + half, NR);
+                            WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * tileEdge * NR) + half, NR, tileEdge);
                         }
                     }
 
-                    var cols = Math.Min(Tile, p.OutW - (tx * Tile));
-                    Scatter(result, y, p, n, m0, channels, ty * Tile, tx * Tile, rows, cols);
+                    var cols = Math.Min(tileEdge, p.OutW - (tx * tileEdge));
+                    Scatter(result, y, p, n, (o._group * o._mg) + m0, channels, ty * tileEdge, tx * tileEdge, rows, cols, tileEdge);
                 }
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Scatter(float* result, float* y, ConvParams p, int n, int m0, int channels, int oy, int ox, int rows, int cols)
+        private static void Scatter(float* result, float* y, ConvParams p, int n, int m0, int channels, int oy, int ox, int rows, int cols, int tileEdge)
         {
             var plane = (long)p.OutH * p.OutW;
             for (var j = 0; j < channels; j++)
@@ -328,7 +352,7 @@ internal sealed unsafe class WinogradConv
                 var dst = y + (((long)(n * p.M) + m0 + j) * plane) + ((long)oy * p.OutW) + ox;
                 for (var i = 0; i < rows; i++)
                 {
-                    var src = result + (i * Tile * NR) + j;
+                    var src = result + (i * tileEdge * NR) + j;
                     var row = dst + ((long)i * p.OutW);
                     for (var k = 0; k < cols; k++)
                     {

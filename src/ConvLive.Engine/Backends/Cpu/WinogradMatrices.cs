@@ -6,42 +6,62 @@ using System.Runtime.Intrinsics;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
-/// The F(4×4, 3×3) transforms with interpolation points 0, ±1, ±2, ∞ (Lavin and Gray, "Fast Algorithms for
-/// Convolutional Neural Networks", 2015):
+/// Winograd transforms over 6×6 patches with the interpolation points 0, ±1, ±2, ∞ (Lavin and Gray, "Fast
+/// Algorithms for Convolutional Neural Networks", 2015). Bᵀ depends only on the points, so F(4×4, 3×3) and
+/// F(2×2, 5×5) share it; Aᵀ holds the first m powers of each point (∞ contributes to the last), G the kernel's r
+/// powers of each point scaled by 1/Π(pᵢ − pⱼ) — 1/4, −1/6, −1/6, 1/24, 1/24, 1:
 /// <code>
-///      [ 4  0 -5  0  1  0 ]        [ 1/4    0     0   ]        [ 1  1  1  1  1  0 ]
-///      [ 0 -4 -4  1  1  0 ]        [ -1/6 -1/6  -1/6  ]   Aᵀ = [ 0  1 -1  2 -2  0 ]
-/// Bᵀ = [ 0  4 -4 -1  1  0 ]    G = [ -1/6  1/6  -1/6  ]        [ 0  1  1  4  4  0 ]
-///      [ 0 -2 -1  2  1  0 ]        [ 1/24  1/12  1/6  ]        [ 0  1 -1  8 -8  1 ]
-///      [ 0  2 -1 -2  1  0 ]        [ 1/24 -1/12  1/6  ]
-///      [ 0  4  0 -5  0  1 ]        [ 0      0     1   ]
+///      [ 4  0 -5  0  1  0 ]    F(4×4, 3×3):                       F(2×2, 5×5):
+///      [ 0 -4 -4  1  1  0 ]         [ 1  1  1  1  1  0 ]
+/// Bᵀ = [ 0  4 -4 -1  1  0 ]    Aᵀ = [ 0  1 -1  2 -2  0 ]          Aᵀ = [ 1  1  1  1  1  0 ]
+///      [ 0 -2 -1  2  1  0 ]         [ 0  1  1  4  4  0 ]               [ 0  1 -1  2 -2  1 ]
+///      [ 0  2 -1 -2  1  0 ]         [ 0  1 -1  8 -8  1 ]
+///      [ 0  4  0 -5  0  1 ]    G row for point p: s(p)·[1, p, p²]  G row: s(p)·[1, p, p², p³, p⁴]
 /// </code>
-/// A 4×4 tile of the correlation of a 6×6 patch d with a 3×3 kernel g is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The vector
-/// forms apply the 1-D transform to six vectors at once (8 channels a lane); each is written out as the few adds
-/// its row needs, not as a matrix product.
+/// An m×m tile of the correlation of a 6×6 patch d with an r×r kernel g is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The vector
+/// forms apply the 1-D transform to six vectors at once (8 channels a lane), written out as the few adds each
+/// row needs, not as matrix products.
 /// </summary>
 internal static class WinogradMatrices
 {
-    /// <summary>G as a 6×3 matrix, for the kernel transform (done once per model, in double).</summary>
-    private static readonly double[,] G =
-    {
-        { 1.0 / 4, 0, 0 },
-        { -1.0 / 6, -1.0 / 6, -1.0 / 6 },
-        { -1.0 / 6, 1.0 / 6, -1.0 / 6 },
-        { 1.0 / 24, 1.0 / 12, 1.0 / 6 },
-        { 1.0 / 24, -1.0 / 12, 1.0 / 6 },
-        { 0, 0, 1 },
-    };
+    private static readonly double[] Points = [0, 1, -1, 2, -2];
+    private static readonly double[] Scales = [1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24];
 
-    /// <summary>u = G g Gᵀ (6×6, row-major) for one 3×3 kernel g (row-major).</summary>
-    public static void TransformKernel(ReadOnlySpan<float> g, Span<double> u)
+    /// <summary>G for an r-tap kernel: 6×r, row-major.</summary>
+    public static double[] KernelMatrix(int r)
     {
-        Span<double> gg = stackalloc double[18]; // (G g): 6×3
+        var g = new double[6 * r];
+        for (var i = 0; i < 5; i++)
+        {
+            for (var k = 0; k < r; k++)
+            {
+                g[(i * r) + k] = Scales[i] * Math.Pow(Points[i], k);
+            }
+        }
+
+        g[(5 * r) + r - 1] = 1; // ∞: the highest coefficient
+        return g;
+    }
+
+    private static readonly double[] G3 = KernelMatrix(3);
+    private static readonly double[] G5 = KernelMatrix(5);
+
+    /// <summary>u = G g Gᵀ (6×6, row-major) for one r×r kernel g (row-major), r = 3 or 5.</summary>
+    public static void TransformKernel(ReadOnlySpan<float> g, int r, Span<double> u)
+    {
+        var m = r == 3 ? G3 : r == 5 ? G5 : throw new ArgumentOutOfRangeException(nameof(r), r, "3 or 5");
+        Span<double> gg = stackalloc double[6 * 5]; // (G g): 6×r
         for (var i = 0; i < 6; i++)
         {
-            for (var k = 0; k < 3; k++)
+            for (var k = 0; k < r; k++)
             {
-                gg[(i * 3) + k] = (G[i, 0] * g[k]) + (G[i, 1] * g[3 + k]) + (G[i, 2] * g[6 + k]);
+                var sum = 0.0;
+                for (var t = 0; t < r; t++)
+                {
+                    sum += m[(i * r) + t] * g[(t * r) + k];
+                }
+
+                gg[(i * r) + k] = sum;
             }
         }
 
@@ -49,7 +69,13 @@ internal static class WinogradMatrices
         {
             for (var j = 0; j < 6; j++)
             {
-                u[(i * 6) + j] = (gg[i * 3] * G[j, 0]) + (gg[(i * 3) + 1] * G[j, 1]) + (gg[(i * 3) + 2] * G[j, 2]);
+                var sum = 0.0;
+                for (var t = 0; t < r; t++)
+                {
+                    sum += gg[(i * r) + t] * m[(j * r) + t];
+                }
+
+                u[(i * 6) + j] = sum;
             }
         }
     }
@@ -92,10 +118,18 @@ internal static class WinogradMatrices
         Vector256.FusedMultiplyAdd(four, z1, Vector256.FusedMultiplyAdd(-five, z3, z5)).Store(dst + (5 * stride));
     }
 
-    /// <summary>Aᵀ z for one column z of the sums: writes s[6i + j] for i = 0..3.</summary>
+    /// <summary>Aᵀ z for one column z of the sums: writes s[6i + j] for i below the tile edge (4 or 2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void OutputColumn(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Span<Vector256<float>> s, int j)
+    public static void OutputColumn(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Span<Vector256<float>> s, int j, int tile)
     {
+        if (tile == 2)
+        {
+            var (a2, b2) = Output2(z0, z1, z2, z3, z4, z5);
+            s[j] = a2;
+            s[6 + j] = b2;
+            return;
+        }
+
         var (a, b, c, d) = Output(z0, z1, z2, z3, z4, z5);
         s[j] = a;
         s[6 + j] = b;
@@ -103,16 +137,29 @@ internal static class WinogradMatrices
         s[18 + j] = d;
     }
 
-    /// <summary>Aᵀ z + bias for one row z of (Aᵀ M): stores element k at dst + k·stride.</summary>
+    /// <summary>Aᵀ z + bias for one row z of (Aᵀ M): stores element k at dst + k·stride, k below the tile edge.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void OutputRow(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Vector256<float> bias, float* dst, int stride)
+    public static unsafe void OutputRow(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Vector256<float> bias, float* dst, int stride, int tile)
     {
+        if (tile == 2)
+        {
+            var (a2, b2) = Output2(z0, z1, z2, z3, z4, z5);
+            (a2 + bias).Store(dst);
+            (b2 + bias).Store(dst + stride);
+            return;
+        }
+
         var (a, b, c, d) = Output(z0, z1, z2, z3, z4, z5);
         (a + bias).Store(dst);
         (b + bias).Store(dst + stride);
         (c + bias).Store(dst + (2 * stride));
         (d + bias).Store(dst + (3 * stride));
     }
+
+    /// <summary>The two rows of F(2×2, 5×5)'s Aᵀ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float>, Vector256<float>) Output2(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5) =>
+        (z0 + (z1 + z2) + (z3 + z4), Vector256.FusedMultiplyAdd(Vector256.Create(2f), z3 - z4, z1 - z2) + z5);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Output(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5)
