@@ -119,7 +119,14 @@ internal sealed unsafe class WindowConv : IWorkItem
                 for (var i = 0; i < padded; i += MR)
                 {
                     var bi = bases + i;
-                    Tile(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc + (i * NR), accumulate);
+                    if (_positions - i <= FourRows.Count)
+                    {
+                        Tile<FourRows>(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, acc + (i * NR), accumulate);
+                    }
+                    else
+                    {
+                        Tile<SixRows>(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc + (i * NR), accumulate);
+                    }
                 }
             }
 
@@ -147,12 +154,19 @@ internal sealed unsafe class WindowConv : IWorkItem
         }
     }
 
+    /// <summary>
+    /// acc[r][0..16) (+)= Σ_p x_r[offsets[p]]·w[p][0..16) for the tile's rows r (6, or 4 for a short last block:
+    /// rows 4 and 5 and their pointers are then ignored; the JIT drops their code for <see cref="FourRows"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
+    internal static void Tile<TRows>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
+        where TRows : struct, ITileRows
     {
+        var six = TRows.Count == 6;
         if (!Vector256.IsHardwareAccelerated)
         {
-            ScalarTile(kc, w, offsets, [(nint)x0, (nint)x1, (nint)x2, (nint)x3, (nint)x4, (nint)x5], acc, accumulate);
+            ReadOnlySpan<nint> rows = [(nint)x0, (nint)x1, (nint)x2, (nint)x3, (nint)x4, (nint)x5];
+            ScalarTile(kc, w, offsets, rows[..TRows.Count], acc, accumulate);
             return;
         }
 
@@ -176,12 +190,16 @@ internal sealed unsafe class WindowConv : IWorkItem
             a = Vector256.Create(x3[o]);
             c30 = Vector256.FusedMultiplyAdd(a, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
-            a = Vector256.Create(x4[o]);
-            c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
-            a = Vector256.Create(x5[o]);
-            c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
+            if (six)
+            {
+                a = Vector256.Create(x4[o]);
+                c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
+                a = Vector256.Create(x5[o]);
+                c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
+            }
+
             o = offsets[p + 1];
             b0 = Vector256.Load(w + 16);
             b1 = Vector256.Load(w + 24);
@@ -197,20 +215,27 @@ internal sealed unsafe class WindowConv : IWorkItem
             a = Vector256.Create(x3[o]);
             c30 = Vector256.FusedMultiplyAdd(a, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
-            a = Vector256.Create(x4[o]);
-            c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
-            a = Vector256.Create(x5[o]);
-            c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
+            if (six)
+            {
+                a = Vector256.Create(x4[o]);
+                c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
+                a = Vector256.Create(x5[o]);
+                c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
+            }
+
         }
 
         Store(acc, c00, c01, accumulate);
         Store(acc + NR, c10, c11, accumulate);
         Store(acc + (2 * NR), c20, c21, accumulate);
         Store(acc + (3 * NR), c30, c31, accumulate);
-        Store(acc + (4 * NR), c40, c41, accumulate);
-        Store(acc + (5 * NR), c50, c51, accumulate);
+        if (six)
+        {
+            Store(acc + (4 * NR), c40, c41, accumulate);
+            Store(acc + (5 * NR), c50, c51, accumulate);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -228,7 +253,7 @@ internal sealed unsafe class WindowConv : IWorkItem
 
     private static void ScalarTile(int kc, float* w, int* offsets, ReadOnlySpan<nint> xs, float* acc, bool accumulate)
     {
-        for (var r = 0; r < MR; r++)
+        for (var r = 0; r < xs.Length; r++)
         {
             var x = (float*)xs[r];
             for (var j = 0; j < NR; j++)
@@ -340,4 +365,23 @@ internal sealed unsafe class WindowConv : IWorkItem
             array = new T[length];
         }
     }
+}
+
+/// <summary>How many rows (output positions) a <see cref="WindowConv.Tile{TRows}"/> call computes.</summary>
+internal interface ITileRows
+{
+    /// <summary>6 or 4.</summary>
+    static abstract int Count { get; }
+}
+
+/// <summary>The full 6×16 tile.</summary>
+internal readonly struct SixRows : ITileRows
+{
+    public static int Count => 6;
+}
+
+/// <summary>A 4×16 tile for a block's last 1–4 positions (a third less work than a padded 6×16).</summary>
+internal readonly struct FourRows : ITileRows
+{
+    public static int Count => 4;
 }

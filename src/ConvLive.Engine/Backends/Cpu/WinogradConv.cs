@@ -289,7 +289,14 @@ internal sealed unsafe class WinogradConv
                     for (var i = 0; i < padded; i += MR)
                     {
                         var bi = bases + i;
-                        WindowConv.Tile(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc + (i * NR), pc > 0);
+                        if (o._tiles - i <= FourRows.Count)
+                        {
+                            WindowConv.Tile<FourRows>(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, acc + (i * NR), pc > 0);
+                        }
+                        else
+                        {
+                            WindowConv.Tile<SixRows>(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc + (i * NR), pc > 0);
+                        }
                     }
                 }
             }
