@@ -36,7 +36,7 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         int cg = new[] { 1, 3, 8, 13, 16, 24, 40, 70 }[r.Next(8)], mg = new[] { 1, 5, 16, 17, 33, 40 }[r.Next(6)];
         int pt = r.Next(0, 3), pl = r.Next(0, 3), pb = r.Next(0, 3), pr = r.Next(0, 3);
         int h = r.Next(Math.Max(1, k - pt - pb), 20), w = r.Next(Math.Max(1, k - pl - pr), 20);
-        var p = Conv(r.Next(1, 3), cg * groups, h, w, mg * groups, k, groups, pt, pl, pb, pr);
+        var p = Conv(r.Next(1, 3), cg * groups, h, w, mg * groups, k, groups, pt, pl, pb, pr) with { Relu = seed % 3 == 1 };
         Check(p, seed, ConvAlgorithm.Winograd);
     }
 

@@ -43,7 +43,13 @@ internal static class BenchCommand
                     + "Each is timed as its own engine and compared with the first.",
                 DefaultValueFactory = _ => "auto",
             };
-            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv };
+            var fuse = new Option<string>("--fuse")
+            {
+                Description = "Graph fusion (BatchNormalization folded into Conv, Relu fused into it), comma-separated: on, off. "
+                    + "Each is timed as its own engine and compared with the first.",
+                DefaultValueFactory = _ => "on",
+            };
+            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse };
             command.SetAction(r =>
             {
                 if (r.GetValue(model) is not { } path)
@@ -84,8 +90,20 @@ internal static class BenchCommand
                     algorithms.Add(algorithm);
                 }
 
+                var fusions = new List<bool>();
+                foreach (var text in r.GetValue(fuse)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (text is not ("on" or "off"))
+                    {
+                        Console.Error.WriteLine($"error: --fuse {text}: use on or off");
+                        return 2;
+                    }
+
+                    fusions.Add(text == "on");
+                }
+
                 return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png),
-                    precisions.Count > 0 ? precisions : [WeightPrecision.Float32], algorithms.Count > 0 ? algorithms : [ConvAlgorithm.Auto]);
+                    precisions.Count > 0 ? precisions : [WeightPrecision.Float32], algorithms.Count > 0 ? algorithms : [ConvAlgorithm.Auto], fusions.Count > 0 ? fusions : [true]);
             });
             return command;
         }

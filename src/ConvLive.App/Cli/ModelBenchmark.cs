@@ -40,7 +40,7 @@ internal static class ModelBenchmark
     /// <summary>Inputs compared between the cpu engine's variants.</summary>
     private const int AgreementInputs = 200;
 
-    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath, IReadOnlyList<WeightPrecision> precisions, IReadOnlyList<ConvAlgorithm> algorithms)
+    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath, IReadOnlyList<WeightPrecision> precisions, IReadOnlyList<ConvAlgorithm> algorithms, IReadOnlyList<bool> fusions)
     {
         if (precisions.Any(p => p != WeightPrecision.Float32) && !precisions.Contains(WeightPrecision.Float32))
         {
@@ -85,9 +85,10 @@ internal static class ModelBenchmark
                     return 2;
                 }
 
-                var variants = kind == DeviceKind.Cpu
-                    ? (from algorithm in algorithms.Distinct() from precision in precisions.Distinct() select (algorithm, precision)).ToList()
-                    : [(ConvAlgorithm.Auto, WeightPrecision.Float32)];
+                var variants = (from fuse in fusions.Distinct()
+                                from algorithm in kind == DeviceKind.Cpu ? algorithms.Distinct() : [ConvAlgorithm.Auto]
+                                from precision in kind == DeviceKind.Cpu ? precisions.Distinct() : [WeightPrecision.Float32]
+                                select (fuse, algorithm, precision)).ToList();
                 if (kind != DeviceKind.Cpu && (precisions.Any(p => p != WeightPrecision.Float32) || algorithms.Any(a => a != ConvAlgorithm.Auto)))
                 {
                     Console.Error.WriteLine($"note: --fc-weights and --conv apply to the cpu device only; {device.Kind.ToName()} keeps fp32 and its own convolutions");
@@ -96,7 +97,7 @@ internal static class ModelBenchmark
                 for (var i = 0; i < variants.Count; i++)
                 {
                     // Each variant gets its own device, backend and model, so their packed weights never mix.
-                    var (algorithm, precision) = variants[i];
+                    var (fuse, algorithm, precision) = variants[i];
                     var engineDevice = i == 0 ? device : ComputeDevice.Open(kind);
                     var backend = Backend.Create(engineDevice);
                     if (backend is CpuBackend cpu)
@@ -105,12 +106,15 @@ internal static class ModelBenchmark
                         cpu.ConvAlgorithm = algorithm;
                     }
 
-                    var model = CompiledModel.Compile(graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
+                    // Inference-time fusion (BatchNormalization folded into Conv, Relu in its epilogue), as ONNX Runtime's
+                    // default graph optimisation does; only the outputs need to stay readable here.
+                    var model = CompiledModel.Compile(fuse ? GraphFusion.Fuse(graph) : graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
                     model.SetInput(input.Name, x);
                     var output = new float[model.ShapeOf(graph.Outputs[0].Name).Length];
                     var name = $"convlive/{device.Kind.ToName()}"
                         + (algorithm == ConvAlgorithm.Auto ? string.Empty : $" conv-{algorithm.ToName()}")
-                        + (precision == WeightPrecision.Float32 ? string.Empty : $" fc-{precision.ToName()}");
+                        + (precision == WeightPrecision.Float32 ? string.Empty : $" fc-{precision.ToName()}")
+                        + (fuse ? string.Empty : " unfused");
                     engines.Add((name, () =>
                     {
                         model.Run();

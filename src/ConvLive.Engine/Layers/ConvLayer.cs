@@ -11,7 +11,13 @@ internal sealed class ConvLayer(ConvParams p) : ILayer
 {
     public ConvParams Params { get; } = p;
 
-    public static LayerPlan Create(LayerContext ctx)
+    /// <summary>Conv.</summary>
+    public static LayerPlan Create(LayerContext ctx) => Create(ctx, relu: false);
+
+    /// <summary>Conv followed by Relu in one pass: the op <see cref="Graph.GraphFusion"/> makes of the pair.</summary>
+    public static LayerPlan CreateWithRelu(LayerContext ctx) => Create(ctx, relu: true);
+
+    private static LayerPlan Create(LayerContext ctx, bool relu)
     {
         ctx.OnlyAttributes("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides");
         var x = ctx.Image(0);
@@ -38,7 +44,7 @@ internal sealed class ConvLayer(ConvParams p) : ILayer
         }
 
         var window = WindowAttributes.Read(ctx, x, w[2], w[3], ceilMode: false, out var outH, out var outW);
-        return new LayerPlan(new ConvLayer(new ConvParams(x[0], x[1], x[2], x[3], w[0], groups, window, outH, outW)), [ctx.OutputLike(x[0], w[0], outH, outW)]);
+        return new LayerPlan(new ConvLayer(new ConvParams(x[0], x[1], x[2], x[3], w[0], groups, window, outH, outW, relu)), [ctx.OutputLike(x[0], w[0], outH, outW)]);
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) =>

@@ -11,6 +11,7 @@ internal static class LayerFactory
     private static readonly Dictionary<string, Func<LayerContext, LayerPlan>> Factories = new(StringComparer.Ordinal)
     {
         ["Conv"] = ConvLayer.Create,
+        [Graph.GraphFusion.ConvRelu] = ConvLayer.CreateWithRelu,
         ["MaxPool"] = PoolLayer.Create,
         ["AveragePool"] = PoolLayer.Create,
         ["LpPool"] = PoolLayer.Create,

@@ -64,8 +64,9 @@ public readonly record struct Window2D(int KernelH, int KernelW, int StrideH, in
     }
 }
 
-/// <summary>A resolved 2-D convolution: x (N,C,H,W) ⊛ w (M,C/G,KH,KW) + b (M) → y (N,M,OH,OW).</summary>
-public readonly record struct ConvParams(int N, int C, int H, int W, int M, int Groups, Window2D Window, int OutH, int OutW)
+/// <summary>A resolved 2-D convolution: x (N,C,H,W) ⊛ w (M,C/G,KH,KW) + b (M) → y (N,M,OH,OW); with
+/// <paramref name="Relu"/>, y = max(0, ·) in the same pass (a Conv followed by a Relu, fused by the compiler).</summary>
+public readonly record struct ConvParams(int N, int C, int H, int W, int M, int Groups, Window2D Window, int OutH, int OutW, bool Relu = false)
 {
     /// <summary>Input channels per group.</summary>
     public int GroupInputs => C / Groups;

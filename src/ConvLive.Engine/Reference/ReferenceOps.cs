@@ -34,7 +34,7 @@ internal static class ReferenceOps
                 }
             }
 
-            y[(((n * p.M) + m) * p.OutH + oy) * p.OutW + ox] = (float)sum;
+            y[(((n * p.M) + m) * p.OutH + oy) * p.OutW + ox] = p.Relu ? (float)Math.Max(0, sum) : (float)sum;
         }
 
         return y;

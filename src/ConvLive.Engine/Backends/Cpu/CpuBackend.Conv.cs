@@ -103,6 +103,11 @@ public sealed partial class CpuBackend
                     }
                 }
             }
+
+            if (p.Relu)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Max(row, 0f, row);
+            }
         }
     }
 }

@@ -40,6 +40,7 @@ internal sealed unsafe class WindowConv : IWorkItem
     private float[] _y = [];
     private float[]? _b;
     private int _wOffset, _yOffset, _xOffset, _taps, _positions, _paddedPositions, _groupOutputs, _biasOffset;
+    private bool _relu;
 
     /// <summary>Weights packed for one convolution geometry, kept on a constant weight tensor.</summary>
     private sealed record Packed(float[] Data, int Groups, int GroupOutputs, int Taps);
@@ -58,6 +59,7 @@ internal sealed unsafe class WindowConv : IWorkItem
         _positions = positions;
         _paddedPositions = padded;
         _groupOutputs = mg;
+        _relu = p.Relu;
         Grow(ref _xpad, (long)p.C * hp * wp);
         Grow(ref _acc, (long)panels * padded * NR);
         Grow(ref _offsets, taps);
@@ -146,9 +148,19 @@ internal sealed unsafe class WindowConv : IWorkItem
             {
                 var bias = _b is null ? 0f : _b[_biasOffset + m0 + j];
                 var row = y + _yOffset + ((long)(m0 + j) * positions);
-                for (var q = p0; q < p1; q++)
+                if (_relu)
                 {
-                    row[q] = acc[(q * NR) + j] + bias;
+                    for (var q = p0; q < p1; q++)
+                    {
+                        row[q] = MathF.Max(acc[(q * NR) + j] + bias, 0f);
+                    }
+                }
+                else
+                {
+                    for (var q = p0; q < p1; q++)
+                    {
+                        row[q] = acc[(q * NR) + j] + bias;
+                    }
                 }
             }
         }

@@ -340,7 +340,7 @@ internal sealed unsafe class WinogradConv
                         for (var i = 0; i < tileEdge; i++)
                         {
                             var r = i * Patch;
-                            WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * tileEdge * NR) + half, NR, tileEdge);
+                            WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * tileEdge * NR) + half, NR, tileEdge, p.Relu);
                         }
                     }
 

@@ -137,24 +137,32 @@ internal static class WinogradMatrices
         s[18 + j] = d;
     }
 
-    /// <summary>Aᵀ z + bias for one row z of (Aᵀ M): stores element k at dst + k·stride, k below the tile edge.</summary>
+    /// <summary>Aᵀ z + bias (then max(0, ·) with relu) for one row z of (Aᵀ M): stores element k at dst + k·stride,
+    /// k below the tile edge.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void OutputRow(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Vector256<float> bias, float* dst, int stride, int tile)
+    public static unsafe void OutputRow(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Vector256<float> bias, float* dst, int stride, int tile, bool relu)
     {
+        // Below 0 becomes 0; NaN stays NaN (max(NaN, 0) is 0 in AVX's operand order, so compare explicitly).
+        var floor = relu ? Vector256<float>.Zero : Vector256.Create(float.NegativeInfinity);
         if (tile == 2)
         {
             var (a2, b2) = Output2(z0, z1, z2, z3, z4, z5);
-            (a2 + bias).Store(dst);
-            (b2 + bias).Store(dst + stride);
+            Floor(a2 + bias, floor).Store(dst);
+            Floor(b2 + bias, floor).Store(dst + stride);
             return;
         }
 
         var (a, b, c, d) = Output(z0, z1, z2, z3, z4, z5);
-        (a + bias).Store(dst);
-        (b + bias).Store(dst + stride);
-        (c + bias).Store(dst + (2 * stride));
-        (d + bias).Store(dst + (3 * stride));
+        Floor(a + bias, floor).Store(dst);
+        Floor(b + bias, floor).Store(dst + stride);
+        Floor(c + bias, floor).Store(dst + (2 * stride));
+        Floor(d + bias, floor).Store(dst + (3 * stride));
     }
+
+    /// <summary>v where v ≥ floor or v is NaN, else floor.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Floor(Vector256<float> v, Vector256<float> floor) =>
+        Vector256.ConditionalSelect(Vector256.LessThan(v, floor), floor, v);
 
     /// <summary>The two rows of F(2×2, 5×5)'s Aᵀ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

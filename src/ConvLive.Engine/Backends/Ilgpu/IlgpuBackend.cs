@@ -145,6 +145,7 @@ public sealed partial class IlgpuBackend : IBackend
         {
             var direct = new DirectConvArgs(p.C, p.H, p.W, p.M, cg, mg, win.KernelH, win.KernelW, win.StrideH, win.StrideW, win.PadTop, win.PadLeft, win.DilationH, win.DilationW, p.OutH, p.OutW, b is null ? 0 : 1);
             _directConv(_stream, Launch(y.Length), xv, wv, b is null ? wv : Cast(b).View, yv, direct, Launch(y.Length));
+            ConvActivation(y, p);
             return;
         }
 
@@ -163,6 +164,17 @@ public sealed partial class IlgpuBackend : IBackend
         if (b is not null && y.Length > 0)
         {
             _addBias(_stream, Launch(y.Length), yv, Cast(b).View, spatial, p.M, Launch(y.Length));
+        }
+
+        ConvActivation(y, p);
+    }
+
+    /// <summary>A fused Relu, as its own kernel in place (the CPU backend applies it in the convolution's epilogue).</summary>
+    private void ConvActivation(DeviceTensor y, ConvParams p)
+    {
+        if (p.Relu && y.Length > 0)
+        {
+            Activation(y, y, ActivationKind.Relu, 0f);
         }
     }
 
