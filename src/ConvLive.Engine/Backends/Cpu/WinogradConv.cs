@@ -2,6 +2,7 @@
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
@@ -215,20 +216,59 @@ internal sealed unsafe class WinogradConv
             var plane = o._planes.AsSpan(item * hp * wp * 8, hp * wp * 8);
             plane.Clear();
             var lanes = Math.Min(8, o._cg - (cb * 8));
-            for (var l = 0; l < lanes; l++)
+            var first = ((n * p.C) + (o._group * o._cg) + (cb * 8)) * p.H * p.W;
+            var width = Math.Min(p.W, wp - p.Window.PadLeft); // columns past the last tile are never read
+            fixed (float* x = o._x, planes = plane)
             {
-                var src = o._x.AsSpan(((n * p.C) + (o._group * o._cg) + (cb * 8) + l) * p.H * p.W, p.H * p.W);
                 for (var iy = 0; iy < p.H; iy++)
                 {
-                    var dst = ((((iy + p.Window.PadTop) * wp) + p.Window.PadLeft) * 8) + l;
-                    var row = src.Slice(iy * p.W, p.W);
-                    var last = Math.Min(p.W, wp - p.Window.PadLeft); // columns past the last tile are never read
-                    for (var ix = 0; ix < last; ix++)
+                    var dst = planes + ((((iy + p.Window.PadTop) * wp) + p.Window.PadLeft) * 8);
+                    var src = x + first + (iy * p.W);
+                    var ix = 0;
+                    if (lanes == 8 && Avx.IsSupported)
                     {
-                        plane[dst + (ix * 8)] = row[ix];
+                        // Eight channels' rows, eight columns at a time: an 8×8 transpose in registers.
+                        for (; ix + 8 <= width; ix += 8)
+                        {
+                            Transpose8x8(src + ix, p.H * p.W, dst + (ix * 8));
+                        }
+                    }
+
+                    for (; ix < width; ix++)
+                    {
+                        for (var l = 0; l < lanes; l++)
+                        {
+                            dst[(ix * 8) + l] = src[(l * p.H * p.W) + ix];
+                        }
                     }
                 }
             }
+        }
+
+        /// <summary>dst[k·8 + l] = src[l·stride + k] for k, l in 0..8.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transpose8x8(float* src, int stride, float* dst)
+        {
+            var r0 = Avx.LoadVector256(src);
+            var r1 = Avx.LoadVector256(src + stride);
+            var r2 = Avx.LoadVector256(src + (2 * stride));
+            var r3 = Avx.LoadVector256(src + (3 * stride));
+            var r4 = Avx.LoadVector256(src + (4 * stride));
+            var r5 = Avx.LoadVector256(src + (5 * stride));
+            var r6 = Avx.LoadVector256(src + (6 * stride));
+            var r7 = Avx.LoadVector256(src + (7 * stride));
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+            Avx.Store(dst + 8, Avx.Permute2x128(s1, s5, 0x20));
+            Avx.Store(dst + 16, Avx.Permute2x128(s2, s6, 0x20));
+            Avx.Store(dst + 24, Avx.Permute2x128(s3, s7, 0x20));
+            Avx.Store(dst + 32, Avx.Permute2x128(s0, s4, 0x31));
+            Avx.Store(dst + 40, Avx.Permute2x128(s1, s5, 0x31));
+            Avx.Store(dst + 48, Avx.Permute2x128(s2, s6, 0x31));
+            Avx.Store(dst + 56, Avx.Permute2x128(s3, s7, 0x31));
         }
     }
 
@@ -361,6 +401,12 @@ internal sealed unsafe class WinogradConv
                 {
                     var src = result + (i * tileEdge * NR) + j;
                     var row = dst + ((long)i * p.OutW);
+                    if (cols == 4)
+                    {
+                        Vector128.Create(src[0], src[NR], src[2 * NR], src[3 * NR]).Store(row);
+                        continue;
+                    }
+
                     for (var k = 0; k < cols; k++)
                     {
                         row[k] = src[k * NR];
