@@ -39,10 +39,15 @@ for d in "${CONVLIVE_MODELS:-}" "${XDG_DATA_HOME:-$HOME/.local/share}/convlive/m
   [[ -n "$d" && -f "$d/bvlcalexnet-12.onnx" ]] && { alexnet="$d/bvlcalexnet-12.onnx"; break; }
 done
 if [[ -z "$alexnet" || ! -f "$alexnet" ]]; then
-  echo "AlexNet weights absent (no internet?): timing ResNet-18 only"
+  # Same architecture, shapes and cost with random weights (the pretrained file needs the internet).
+  echo "AlexNet weights absent (no internet?): timing seeded AlexNets (torchvision and zoo layouts)"
+  "${app[@]}" models seeded alexnet-tv --out "$models/alexnet-tv-seeded.onnx"
+  "${app[@]}" models seeded alexnet-zoo --out "$models/alexnet-zoo-seeded.onnx"
+  alexnet="$models/alexnet-tv-seeded.onnx $models/alexnet-zoo-seeded.onnx"
 fi
 
-for m in "$resnet" ${alexnet:+"$alexnet"}; do
+# shellcheck disable=SC2086 # $alexnet is one or two paths without spaces
+for m in "$resnet" $alexnet; do
   name="$(basename "$m" .onnx)"
   log "bench $name: cuda and cpu vs ONNX Runtime"
   "${app[@]}" bench --model "$m" --device cuda --device cpu --peers ort --runs 100 \

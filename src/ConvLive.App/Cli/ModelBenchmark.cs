@@ -69,6 +69,9 @@ internal static class ModelBenchmark
         }
 
         var macs = ModelInspector.Inspect(graph).Sum(r => r.Computations);
+
+        // Measured before any engine exists: a peer's thread pool (OpenCV's) can still be spinning after its runs.
+        var peak = FmaPeak.Measure(Environment.ProcessorCount);
         var engines = new List<(string Name, Action Forward, IDisposable Owner)>();
         try
         {
@@ -173,7 +176,6 @@ internal static class ModelBenchmark
             var c = CultureInfo.InvariantCulture;
             var ortIndex = engines.FindIndex(e => e.Name == "onnxruntime");
             var ortMedian = ortIndex >= 0 ? Median(times[ortIndex]) : double.NaN;
-            var peak = FmaPeak.Measure(Environment.ProcessorCount);
             Console.WriteLine($"model: {modelPath} ({macs / 1e9:0.000} G multiply-adds), machine: {Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}; {runs} alternating runs after 5 warm-up");
             Console.WriteLine(string.Create(c, $"fp32 FMA peak measured now: {peak:0.0} GFLOP/s on {Environment.ProcessorCount} threads"));
             Console.WriteLine($"{"engine",-20} {"median ms",10} {"min",8} {"max",8} {"vs ORT",8} {"GFLOP/s",8} {"of peak",8}");
