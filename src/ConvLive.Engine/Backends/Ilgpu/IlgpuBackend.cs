@@ -22,9 +22,8 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly AcceleratorStream _stream;
     private readonly int _threads;
     private readonly int _tile;
-    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemm;
+    private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemm;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, Im2ColArgs, int, int> _im2col;
-    private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int, int> _addBias;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, PoolArgs, int> _pool;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, float, int> _activation;
     private readonly Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastArgs, int> _binary;
@@ -54,9 +53,8 @@ public sealed partial class IlgpuBackend : IBackend
         _stream = device.Stream!;
         _threads = Math.Max(1, _accelerator.NumMultiprocessors * _accelerator.MaxNumThreadsPerMultiprocessor);
         _tile = Math.Clamp((int)Math.Sqrt(_accelerator.MaxNumThreadsPerGroup), 1, 16);
-        _gemm = _accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuKernels.Gemm);
+        _gemm = _accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(IlgpuKernels.Gemm);
         _im2col = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, Im2ColArgs, int, int>(IlgpuKernels.Im2Col);
-        _addBias = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(IlgpuKernels.AddChannelBias);
         _pool = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolArgs, int>(IlgpuKernels.Pool);
         _activation = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuKernels.Activation);
         _binary = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastArgs, int>(IlgpuKernels.Binary);
@@ -157,19 +155,14 @@ public sealed partial class IlgpuBackend : IBackend
                 var args = new Im2ColArgs(cg, p.H, p.W, win.KernelH, win.KernelW, win.StrideH, win.StrideW, win.PadTop, win.PadLeft, win.DilationH, win.DilationW, p.OutH, p.OutW, ((n * p.C) + (g * cg)) * p.H * p.W);
                 var total = kk * spatial;
                 _im2col(_stream, Launch(total), xv, columns, args, total, Launch(total));
-                LaunchGemm(wv, columns, yv, new GemmArgs(mg, spatial, kk, kk, 1, spatial, 1, 1f, 0f, g * mg * kk, 0, ((n * p.M) + (g * mg)) * spatial, spatial));
+                // Bias and a fused Relu in the GEMM's store: the output is written once.
+                LaunchGemm(wv, columns, yv, new GemmArgs(mg, spatial, kk, kk, 1, spatial, 1, 1f, 0f, g * mg * kk, 0, ((n * p.M) + (g * mg)) * spatial, spatial,
+                    RowBias: b is null ? 0 : 1, BiasOffset: g * mg, Relu: p.Relu ? 1 : 0), b is null ? default : Cast(b).View);
             }
         }
-
-        if (b is not null && y.Length > 0)
-        {
-            _addBias(_stream, Launch(y.Length), yv, Cast(b).View, spatial, p.M, Launch(y.Length));
-        }
-
-        ConvActivation(y, p);
     }
 
-    /// <summary>A fused Relu, as its own kernel in place (the CPU backend applies it in the convolution's epilogue).</summary>
+    /// <summary>A fused Relu after the direct kernel, as its own kernel in place (the GEMM path applies it in its store).</summary>
     private void ConvActivation(DeviceTensor y, ConvParams p)
     {
         if (p.Relu && y.Length > 0)
@@ -329,7 +322,7 @@ public sealed partial class IlgpuBackend : IBackend
 
     private int Launch(int work) => Math.Max(1, Math.Min(work, _threads));
 
-    private void LaunchGemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g)
+    private void LaunchGemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g, ArrayView<float> bias = default)
     {
         if (g.M == 0 || g.N == 0)
         {
@@ -339,7 +332,7 @@ public sealed partial class IlgpuBackend : IBackend
         var t = _tile;
         var grid = new Index2D((g.N + t - 1) / t, (g.M + t - 1) / t);
         var config = new KernelConfig(grid, new Index2D(t, t), SharedMemoryConfig.RequestDynamic<float>(2 * t * t));
-        _gemm(_stream, config, a, b, c, g with { Tile = t });
+        _gemm(_stream, config, a, b, c, bias.IsValid ? bias : c, g with { Tile = t });
     }
 
     private ArrayView<float> Scratch(long length)

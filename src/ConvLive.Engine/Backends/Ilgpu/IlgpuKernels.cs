@@ -15,9 +15,10 @@ internal static class IlgpuKernels
     /// C[COffset + i·Ldc + j] = alpha·Σ A(i,k)·B(k,j) + beta·C, A(i,k) = a[AOffset + i·A0 + k·A1]. A group of
     /// Tile×Tile threads computes one Tile×Tile block of C, staging Tile-wide slabs of A and B in (dynamic)
     /// shared memory so each global element is loaded once per block; the tile is 16 on GPUs and smaller where the
-    /// device allows fewer threads per group (ILGPU's CPU simulator allows 16).
+    /// device allows fewer threads per group (ILGPU's CPU simulator allows 16). The epilogue (row bias, Relu) is
+    /// applied in the same store, so a convolution writes its output once.
     /// </summary>
-    public static void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g)
+    public static void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, GemmArgs g)
     {
         var tile = g.Tile;
         var shared = SharedMemory.GetDynamic<float>();
@@ -45,7 +46,13 @@ internal static class IlgpuKernels
         if (row < g.M && col < g.N)
         {
             var index = g.COffset + (row * g.Ldc) + col;
-            c[index] = g.Beta == 0f ? g.Alpha * sum : (g.Alpha * sum) + (g.Beta * c[index]);
+            var value = g.Beta == 0f ? g.Alpha * sum : (g.Alpha * sum) + (g.Beta * c[index]);
+            if (g.RowBias != 0)
+            {
+                value += bias[g.BiasOffset + row];
+            }
+
+            c[index] = g.Relu != 0 && value < 0f ? 0f : value;
         }
     }
 
@@ -106,15 +113,6 @@ internal static class IlgpuKernels
             }
 
             y[e] = sum;
-        }
-    }
-
-    /// <summary>y[(plane, s)] += bias[plane % channels] over planes of <paramref name="spatial"/> elements.</summary>
-    public static void AddChannelBias(Index1D i, ArrayView<float> y, ArrayView<float> bias, int spatial, int channels, int stride)
-    {
-        for (var e = (int)i; e < y.IntLength; e += stride)
-        {
-            y[e] += bias[(e / spatial) % channels];
         }
     }
 

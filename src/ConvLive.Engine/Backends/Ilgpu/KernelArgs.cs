@@ -3,7 +3,9 @@
 namespace ConvLive.Engine.Backends.Ilgpu;
 
 /// <summary>Kernel parameter blocks: plain unmanaged structs, passed by value to ILGPU kernels.</summary>
-internal readonly record struct GemmArgs(int M, int N, int K, int A0, int A1, int B0, int B1, float Alpha, float Beta, int AOffset, int BOffset, int COffset, int Ldc, int Tile = 0);
+/// <summary>GEMM geometry and its epilogue: with RowBias, bias[BiasOffset + row] is added to each row of C; with
+/// Relu, C = max(0, ·) after it (a convolution's bias and fused Relu, in the GEMM's own store).</summary>
+internal readonly record struct GemmArgs(int M, int N, int K, int A0, int A1, int B0, int B1, float Alpha, float Beta, int AOffset, int BOffset, int COffset, int Ldc, int Tile = 0, int RowBias = 0, int BiasOffset = 0, int Relu = 0);
 
 internal readonly record struct Im2ColArgs(int C, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int XOffset);
 
