@@ -27,7 +27,7 @@ public sealed class WinogradConvTests(DeviceFixture devices)
     [MemberData(nameof(Seeds))]
     public void WinogradMatchesTheNaiveReference(int seed)
     {
-        // 3×3 (F(4×4, 3×3)) and 5×5 (F(2×2, 5×5)); one to three groups; channels per group that are and are not
+        // 3×3 (F(4×4, 3×3)) and 5×5 (F(4×4, 5×5)); one to three groups; channels per group that are and are not
         // multiples of 8 and 16; sizes that are and are not multiples of the tile; every padding from 0 to 2 on each
         // side; batch 2: the edges of every pass.
         var r = new Random(seed);
@@ -99,6 +99,50 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         Assert.False(WinogradConv.Pays(Conv3x3(1, 64, 1, 1, 64, 1, 1, 1, 1)), "one output position: a 4×4 tile is 16× the work");
         var strided = Conv3x3(1, 64, 56, 56, 64, 1, 1, 1, 1) with { Window = new Window2D(3, 3, 2, 2, 1, 1, 1, 1, 1, 1), OutH = 28, OutW = 28 };
         Assert.False(WinogradConv.Supports(strided), "stride 2");
+    }
+
+    [Fact]
+    public void TheGeneratedMatricesAreLavinAndGraysForF4x3()
+    {
+        // Built from the points 0, ±1, ±2, ∞ by the general rule; must equal the published F(4×4, 3×3) matrices that
+        // the hand-written 6×6 transforms implement.
+        var set = WinogradMatrices.Build(6, 3);
+        double[] bt =
+        [
+            4, 0, -5, 0, 1, 0,
+            0, -4, -4, 1, 1, 0,
+            0, 4, -4, -1, 1, 0,
+            0, -2, -1, 2, 1, 0,
+            0, 2, -1, -2, 1, 0,
+            0, 4, 0, -5, 0, 1,
+        ];
+        double[] g =
+        [
+            1.0 / 4, 0, 0,
+            -1.0 / 6, -1.0 / 6, -1.0 / 6,
+            -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6,
+            1.0 / 24, -1.0 / 12, 1.0 / 6,
+            0, 0, 1,
+        ];
+        double[] at =
+        [
+            1, 1, 1, 1, 1, 0,
+            0, 1, -1, 2, -2, 0,
+            0, 1, 1, 4, 4, 0,
+            0, 1, -1, 8, -8, 1,
+        ];
+        Assert.Equal(bt, set.BT, new ToleranceComparer(1e-12));
+        Assert.Equal(g, set.G, new ToleranceComparer(1e-12));
+        Assert.Equal(at, set.AT, new ToleranceComparer(1e-12));
+        Assert.Equal(4, WinogradMatrices.Build(8, 5).Tile);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double obj) => 0;
     }
 
     private void Check(ConvParams p, int seed, ConvAlgorithm algorithm)

@@ -8,29 +8,27 @@ using ConvLive.Engine.Ops;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
-/// Stride-1 convolution by Winograd's minimal filtering (Lavin and Gray, 2015) over 6×6 input patches with the
-/// interpolation points 0, ±1, ±2, ∞: F(4×4, 3×3) for 3×3 kernels and F(2×2, 5×5) for 5×5. Each output tile is
-/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over its patch d, so a tile costs 36 multiply-adds per input–output channel pair
-/// instead of 144 (3×3) or 100 (5×5). Summed over input channels, the ⊙ becomes 36 independent GEMMs
-/// U[ξ] (M×C) · V[ξ] (C×tiles), run by <see cref="WindowConv"/>'s 6×16 register tile; groups run one after another.
+/// Stride-1 convolution by Winograd's minimal filtering (Lavin and Gray, 2015): F(4×4, 3×3) over 6×6 input patches
+/// for 3×3 kernels and F(4×4, 5×5) over 8×8 patches for 5×5. Each 4×4 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over
+/// its patch d, so a tile costs 36 (3×3) or 64 (5×5) multiply-adds per input–output channel pair instead of 144 or
+/// 400. Summed over input channels, the ⊙ becomes α² independent GEMMs U[ξ] (M×C) · V[ξ] (C×tiles), run by
+/// <see cref="WindowConv"/>'s register tile; groups run one after another.
 /// </summary>
 /// <remarks>
 /// Four passes, each a parallel loop: (1) the input is copied into zero-padded planes of 8 interleaved channels,
-/// so (2) the input transform works on 8 channels per vector; (3) the 36 GEMMs, one 16-channel panel of one ξ per
-/// work item; (4) the output transform, 16 channels per pair of vectors, adds the bias and scatters into y.
-/// Weights are transformed (in double) and packed once per model and kept on the constant tensor.
-/// Rounding: the transforms scale values by up to ~10, so results differ from direct convolution by a few fp32
-/// ulps of the largest partial sums (the tests bound it against the naive reference).
+/// so (2) the input transform works on 8 channels per vector; (3) the GEMMs, one 16-channel panel of one ξ per
+/// work item; (4) the output transform, 16 channels per pair of vectors, adds the bias (and a fused Relu) and
+/// scatters into y. Weights are transformed (in double) and packed once per model and kept on the constant tensor.
+/// Rounding: the transforms scale values by up to ~10, so results differ from direct convolution by ~1e-5 of the
+/// outputs' spread (the tests bound it against the naive reference; `bench --conv auto,direct` reports it).
 /// </remarks>
 internal sealed unsafe class WinogradConv
 {
-    /// <summary>Input patch edge: tile + kernel − 1 for both kernels.</summary>
+    /// <summary>Input patch edge of the hand-written 3×3 transforms.</summary>
     public const int Patch = 6;
 
-    /// <summary>The largest output tile edge (3×3 kernels).</summary>
-    private const int MaxTile = 4;
-
-    private const int Points = Patch * Patch; // ξ: the 36 transform-domain points
+    /// <summary>The output tile edge of both algorithms.</summary>
+    private const int Tile = 4;
     private const int NR = WindowConv.NR;
     private const int MR = WindowConv.MR;
     private const int KC = 256;
@@ -53,7 +51,8 @@ internal sealed unsafe class WinogradConv
     private float[] _y = [];
     private float[] _w = [];
     private ConvParams _p;
-    private int _c8, _blocks, _panels, _tilesH, _tilesW, _tiles, _paddedTiles, _hp, _wp, _tile;
+    private int _c8, _blocks, _panels, _tilesH, _tilesW, _tiles, _paddedTiles, _hp, _wp, _alpha, _points;
+    private WinogradMatrices.Set _set = WinogradMatrices.For(3);
     private int _cg, _mg, _group; // channels per group, and the group the passes work on
 
     public WinogradConv()
@@ -75,8 +74,8 @@ internal sealed unsafe class WinogradConv
                win.DilationH == 1 && win.DilationW == 1;
     }
 
-    /// <summary>The output tile edge for a kernel: 4 for 3×3, 2 for 5×5.</summary>
-    public static int TileFor(int kernel) => Patch - kernel + 1;
+    /// <summary>The patch edge for a kernel: 6 for 3×3 (F(4×4, 3×3)), 8 for 5×5 (F(4×4, 5×5)).</summary>
+    public static int AlphaFor(int kernel) => kernel + Tile - 1;
 
     /// <summary>
     /// Whether Winograd should beat the direct GEMM: enough channels per group on both sides that the transforms
@@ -89,10 +88,10 @@ internal sealed unsafe class WinogradConv
             return false;
         }
 
-        int k = p.Window.KernelH, tile = TileFor(k);
-        long tiles = (long)p.N * ((p.OutH + tile - 1) / tile) * ((p.OutW + tile - 1) / tile);
+        int k = p.Window.KernelH, alpha = AlphaFor(k);
+        long tiles = (long)p.N * ((p.OutH + Tile - 1) / Tile) * ((p.OutW + Tile - 1) / Tile);
         long positions = (long)p.N * p.OutH * p.OutW;
-        return Points * RoundUp(tiles, MR) * 10 <= 6 * k * k * RoundUp(positions, MR);
+        return alpha * alpha * RoundUp(tiles, MR) * 10 <= 6 * k * k * RoundUp(positions, MR);
     }
 
     /// <summary>y = conv(x, w) + b for every image of the batch; <see cref="Supports"/> must hold.</summary>
@@ -107,23 +106,25 @@ internal sealed unsafe class WinogradConv
         _p = p;
         _cg = p.GroupInputs;
         _mg = p.GroupOutputs;
-        _tile = TileFor(kernel);
+        _set = WinogradMatrices.For(kernel);
+        _alpha = _set.Alpha;
+        _points = _alpha * _alpha;
         _c8 = (int)RoundUp(_cg, 8);
         _blocks = _c8 / 8;
         _panels = (_mg + NR - 1) / NR;
-        _tilesH = (p.OutH + _tile - 1) / _tile;
-        _tilesW = (p.OutW + _tile - 1) / _tile;
+        _tilesH = (p.OutH + Tile - 1) / Tile;
+        _tilesW = (p.OutW + Tile - 1) / Tile;
         _tiles = p.N * _tilesH * _tilesW;
         _paddedTiles = (int)RoundUp(_tiles, MR);
-        _hp = (_tile * _tilesH) + Patch - _tile;
-        _wp = (_tile * _tilesW) + Patch - _tile;
+        _hp = (Tile * _tilesH) + _alpha - Tile;
+        _wp = (Tile * _tilesW) + _alpha - Tile;
         _x = x;
         _y = y;
         _w = TransformedWeights(w, p.Groups, _mg, _cg, kernel);
 
         Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
-        Grow(ref _v, (long)Points * _paddedTiles * _c8);
-        Grow(ref _acc, (long)Points * _panels * _paddedTiles * NR);
+        Grow(ref _v, (long)_points * _paddedTiles * _c8);
+        Grow(ref _acc, (long)_points * _panels * _paddedTiles * NR);
         Grow(ref _bias, (long)p.Groups * _panels * NR);
         Grow(ref _offsets, _c8);
         Grow(ref _bases, _paddedTiles);
@@ -147,7 +148,7 @@ internal sealed unsafe class WinogradConv
         {
             workers.For(p.N * _blocks, _repack);
             workers.For(p.N * _blocks * _tilesH, _input);
-            workers.For(Points * _panels, _gemm);
+            workers.For(_points * _panels, _gemm);
             workers.For(_panels * p.N * _tilesH, _output);
         }
 
@@ -166,7 +167,9 @@ internal sealed unsafe class WinogradConv
         }
 
         int c8 = (int)RoundUp(c, 8), panels = (m + NR - 1) / NR, taps = kernel * kernel;
-        var groupLength = (long)Points * panels * c8 * NR;
+        var set = WinogradMatrices.For(kernel);
+        var points = set.Alpha * set.Alpha;
+        var groupLength = (long)points * panels * c8 * NR;
         var length = groups * groupLength;
         float[] packed;
         if (w.IsConstant)
@@ -180,7 +183,7 @@ internal sealed unsafe class WinogradConv
             Array.Clear(packed, 0, (int)length);
         }
 
-        Span<double> u = stackalloc double[Points];
+        Span<double> u = stackalloc double[points];
         var source = w.Data;
         for (var g = 0; g < groups; g++)
         {
@@ -188,9 +191,9 @@ internal sealed unsafe class WinogradConv
             {
                 for (var ci = 0; ci < c; ci++)
                 {
-                    WinogradMatrices.TransformKernel(source.AsSpan((((g * m) + o) * c + ci) * taps, taps), kernel, u);
+                    WinogradMatrices.TransformKernel(source.AsSpan((((g * m) + o) * c + ci) * taps, taps), set, u);
                     int panel = o / NR, j = o % NR;
-                    for (var xi = 0; xi < Points; xi++)
+                    for (var xi = 0; xi < points; xi++)
                     {
                         packed[(g * groupLength) + (((((long)(xi * panels) + panel) * c8) + ci) * NR) + j] = (float)u[xi];
                     }
@@ -280,13 +283,20 @@ internal sealed unsafe class WinogradConv
             int ty = item % o._tilesH, rest = item / o._tilesH, cb = rest % o._blocks, n = rest / o._blocks;
             int wp = o._wp, c8 = o._c8;
             var stride = (long)o._paddedTiles * c8; // between ξ planes of V
-            Span<Vector256<float>> t = stackalloc Vector256<float>[Points];
+            Span<Vector256<float>> t = stackalloc Vector256<float>[Patch * Patch];
             fixed (float* planes = o._planes, v = o._v)
             {
                 var plane = planes + ((long)((n * o._blocks) + cb) * o._hp * wp * 8);
                 for (var tx = 0; tx < o._tilesW; tx++)
                 {
-                    var corner = plane + ((((ty * o._tile * wp) + (tx * o._tile))) * 8);
+                    var corner = plane + ((((ty * Tile * wp) + (tx * Tile))) * 8);
+                    var tile = (((n * o._tilesH) + ty) * o._tilesW) + tx;
+                    var dst = v + ((long)tile * c8) + (cb * 8);
+                    if (o._alpha != Patch)
+                    {
+                        WinogradMatrices.InputTile8(corner, wp * 8, o._set.BTf, dst, stride);
+                        continue;
+                    }
 
                     // Columns: t[i][j] = (Bᵀ d)[i][j].
                     for (var j = 0; j < Patch; j++)
@@ -299,8 +309,6 @@ internal sealed unsafe class WinogradConv
                     }
 
                     // Rows: V[i][j] = (t B)[i][j], stored at V[ξ = 6i + j][tile][block].
-                    var tile = (((n * o._tilesH) + ty) * o._tilesW) + tx;
-                    var dst = v + ((long)tile * c8) + (cb * 8);
                     for (var i = 0; i < Patch; i++)
                     {
                         var r = i * Patch;
@@ -320,7 +328,7 @@ internal sealed unsafe class WinogradConv
             fixed (float* wAll = o._w, vAll = o._v, accAll = o._acc)
             fixed (int* offsets = o._offsets, bases = o._bases)
             {
-                var w = wAll + ((((((long)o._group * Points) + xi) * o._panels) + panel) * c8 * NR);
+                var w = wAll + ((((((long)o._group * o._points) + xi) * o._panels) + panel) * c8 * NR);
                 var x = vAll + ((long)xi * padded * c8);
                 var acc = accAll + ((((long)xi * o._panels) + panel) * padded * NR);
                 for (var pc = 0; pc < c8; pc += KC)
@@ -350,10 +358,10 @@ internal sealed unsafe class WinogradConv
         {
             int ty = item % o._tilesH, rest = item / o._tilesH, n = rest % o._p.N, panel = rest / o._p.N;
             var p = o._p;
-            int tileEdge = o._tile, m0 = panel * NR, channels = Math.Min(NR, o._mg - m0), rows = Math.Min(tileEdge, p.OutH - (ty * tileEdge));
+            int tileEdge = Tile, m0 = panel * NR, channels = Math.Min(NR, o._mg - m0), rows = Math.Min(tileEdge, p.OutH - (ty * tileEdge));
             var stride = (long)o._panels * o._paddedTiles * NR; // between ξ planes of the sums
-            Span<Vector256<float>> s = stackalloc Vector256<float>[MaxTile * Patch];
-            var result = stackalloc float[MaxTile * MaxTile * NR]; // [position][channel]
+            Span<Vector256<float>> s = stackalloc Vector256<float>[Tile * Patch];
+            var result = stackalloc float[Tile * Tile * NR]; // [position][channel]
             fixed (float* accAll = o._acc, biasAll = o._bias, y = o._y)
             {
                 for (var tx = 0; tx < o._tilesW; tx++)
@@ -365,6 +373,11 @@ internal sealed unsafe class WinogradConv
                     {
                         var b = Vector256.Load(bias + m0 + half);
                         var m = sums + half;
+                        if (o._alpha != Patch)
+                        {
+                            WinogradMatrices.OutputTile8(m, stride, o._set.ATf, b, p.Relu, result + half, NR);
+                            continue;
+                        }
 
                         // Columns: s[i][j] = (Aᵀ M)[i][j] for the 6 columns j.
                         for (var j = 0; j < Patch; j++)
@@ -373,14 +386,14 @@ internal sealed unsafe class WinogradConv
                             WinogradMatrices.OutputColumn(
                                 Vector256.Load(column), Vector256.Load(column + (Patch * stride)), Vector256.Load(column + (2 * Patch * stride)),
                                 Vector256.Load(column + (3 * Patch * stride)), Vector256.Load(column + (4 * Patch * stride)), Vector256.Load(column + (5 * Patch * stride)),
-                                s, j, tileEdge);
+                                s, j);
                         }
 
                         // Rows: out[i][j] = (s A)[i][j] + b.
                         for (var i = 0; i < tileEdge; i++)
                         {
                             var r = i * Patch;
-                            WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * tileEdge * NR) + half, NR, tileEdge, p.Relu);
+                            WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * tileEdge * NR) + half, NR, p.Relu);
                         }
                     }
 

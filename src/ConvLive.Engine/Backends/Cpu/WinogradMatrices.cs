@@ -6,52 +6,109 @@ using System.Runtime.Intrinsics;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
-/// Winograd transforms over 6×6 patches with the interpolation points 0, ±1, ±2, ∞ (Lavin and Gray, "Fast
-/// Algorithms for Convolutional Neural Networks", 2015). Bᵀ depends only on the points, so F(4×4, 3×3) and
-/// F(2×2, 5×5) share it; Aᵀ holds the first m powers of each point (∞ contributes to the last), G the kernel's r
-/// powers of each point scaled by 1/Π(pᵢ − pⱼ) — 1/4, −1/6, −1/6, 1/24, 1/24, 1:
+/// Winograd's minimal filtering F(4×4, r×r) (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+/// 2015): a 4×4 tile of the correlation of an α×α patch d (α = r + 3) with an r×r kernel g is
+/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The matrices come from Toom–Cook interpolation over α points (see
+/// <see cref="Build"/>): 0, ±1, ±2, ∞ for 3×3 kernels (6×6 patches), and 0, ±1, ±2, ±½, ∞ for 5×5 (8×8):
 /// <code>
-///      [ 4  0 -5  0  1  0 ]    F(4×4, 3×3):                       F(2×2, 5×5):
-///      [ 0 -4 -4  1  1  0 ]         [ 1  1  1  1  1  0 ]
-/// Bᵀ = [ 0  4 -4 -1  1  0 ]    Aᵀ = [ 0  1 -1  2 -2  0 ]          Aᵀ = [ 1  1  1  1  1  0 ]
-///      [ 0 -2 -1  2  1  0 ]         [ 0  1  1  4  4  0 ]               [ 0  1 -1  2 -2  1 ]
-///      [ 0  2 -1 -2  1  0 ]         [ 0  1 -1  8 -8  1 ]
-///      [ 0  4  0 -5  0  1 ]    G row for point p: s(p)·[1, p, p²]  G row: s(p)·[1, p, p², p³, p⁴]
+///      [ 4  0 -5  0  1  0 ]        [ 1/4    0     0   ]        [ 1  1  1  1  1  0 ]
+///      [ 0 -4 -4  1  1  0 ]        [ -1/6 -1/6  -1/6  ]   Aᵀ = [ 0  1 -1  2 -2  0 ]
+/// Bᵀ = [ 0  4 -4 -1  1  0 ]    G = [ -1/6  1/6  -1/6  ]        [ 0  1  1  4  4  0 ]
+///      [ 0 -2 -1  2  1  0 ]        [ 1/24  1/12  1/6  ]        [ 0  1 -1  8 -8  1 ]
+///      [ 0  2 -1 -2  1  0 ]        [ 1/24 -1/12  1/6  ]
+///      [ 0  4  0 -5  0  1 ]        [ 0      0     1   ]         F(4×4, 3×3)
 /// </code>
-/// An m×m tile of the correlation of a 6×6 patch d with an r×r kernel g is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The vector
-/// forms apply the 1-D transform to six vectors at once (8 channels a lane), written out as the few adds each
-/// row needs, not as matrix products.
+/// The 6×6 vector transforms are written out as the few adds each row needs (8 channels a lane); the 8×8 ones are
+/// generic matrix products over the fp32 matrices (two per tile, cheap next to the GEMM they feed).
 /// </summary>
 internal static class WinogradMatrices
 {
-    private static readonly double[] Points = [0, 1, -1, 2, -2];
-    private static readonly double[] Scales = [1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24];
+    /// <summary>Finite interpolation points for 6×6 patches (∞ is the sixth).</summary>
+    private static readonly double[] Points6 = [0, 1, -1, 2, -2];
 
-    /// <summary>G for an r-tap kernel: 6×r, row-major.</summary>
-    public static double[] KernelMatrix(int r)
+    /// <summary>Finite interpolation points for 8×8 patches (∞ is the eighth): F(4×4, 5×5).</summary>
+    private static readonly double[] Points8 = [0, 1, -1, 2, -2, 0.5, -0.5];
+
+    /// <summary>One algorithm's matrices, row-major: Bᵀ (α×α), G (α×r), Aᵀ (m×α), with m = α − r + 1.</summary>
+    public sealed record Set(int Alpha, int Kernel, double[] BT, double[] G, double[] AT)
     {
-        var g = new double[6 * r];
-        for (var i = 0; i < 5; i++)
+        /// <summary>Output tile edge m.</summary>
+        public int Tile => Alpha - Kernel + 1;
+
+        /// <summary>Bᵀ in fp32, for the vector transforms.</summary>
+        public float[] BTf { get; } = BT.Select(v => (float)v).ToArray();
+
+        /// <summary>Aᵀ in fp32, for the vector transforms.</summary>
+        public float[] ATf { get; } = AT.Select(v => (float)v).ToArray();
+    }
+
+    private static readonly Set F4x3 = Build(6, 3);
+    private static readonly Set F4x5 = Build(8, 5);
+
+    /// <summary>The matrices for an r×r kernel: F(4×4, 3×3) over 6×6 patches, F(4×4, 5×5) over 8×8.</summary>
+    public static Set For(int r) => r switch
+    {
+        3 => F4x3,
+        5 => F4x5,
+        _ => throw new ArgumentOutOfRangeException(nameof(r), r, "3 or 5"),
+    };
+
+    /// <summary>
+    /// Toom–Cook matrices over the finite points pᵢ and ∞: Bᵀ row i holds the coefficients of Πⱼ≠ᵢ(x − pⱼ) (the ∞
+    /// row those of Πⱼ(x − pⱼ)); G row i is sᵢ·[1, pᵢ, …, pᵢ^(r−1)] with sᵢ = 1/Πⱼ≠ᵢ(pᵢ − pⱼ) (∞: the last
+    /// coefficient); Aᵀ column i is [1, pᵢ, …, pᵢ^(m−1)] (∞: the last power).
+    /// </summary>
+    public static Set Build(int alpha, int r)
+    {
+        var points = alpha switch { 6 => Points6, 8 => Points8, _ => throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "6 or 8") };
+        int finite = alpha - 1, m = alpha - r + 1;
+        var bt = new double[alpha * alpha];
+        var g = new double[alpha * r];
+        var at = new double[m * alpha];
+        for (var i = 0; i <= finite; i++)
         {
+            // Coefficients of the product of (x − pⱼ) over j ≠ i (all j for the ∞ row), lowest power first.
+            var poly = new double[alpha];
+            poly[0] = 1;
+            var degree = 0;
+            var scale = 1.0;
+            for (var j = 0; j < finite; j++)
+            {
+                if (j == i)
+                {
+                    continue;
+                }
+
+                for (var k = ++degree; k >= 0; k--)
+                {
+                    poly[k] = (k > 0 ? poly[k - 1] : 0) - (points[j] * poly[k]);
+                }
+
+                scale *= i < finite ? points[i] - points[j] : 1;
+            }
+
+            Array.Copy(poly, 0, bt, i * alpha, alpha);
             for (var k = 0; k < r; k++)
             {
-                g[(i * r) + k] = Scales[i] * Math.Pow(Points[i], k);
+                g[(i * r) + k] = i < finite ? Math.Pow(points[i], k) / scale : (k == r - 1 ? 1 : 0);
+            }
+
+            for (var k = 0; k < m; k++)
+            {
+                at[(k * alpha) + i] = i < finite ? Math.Pow(points[i], k) : (k == m - 1 ? 1 : 0);
             }
         }
 
-        g[(5 * r) + r - 1] = 1; // ∞: the highest coefficient
-        return g;
+        return new Set(alpha, r, bt, g, at);
     }
 
-    private static readonly double[] G3 = KernelMatrix(3);
-    private static readonly double[] G5 = KernelMatrix(5);
-
-    /// <summary>u = G g Gᵀ (6×6, row-major) for one r×r kernel g (row-major), r = 3 or 5.</summary>
-    public static void TransformKernel(ReadOnlySpan<float> g, int r, Span<double> u)
+    /// <summary>u = G g Gᵀ (α×α, row-major) for one r×r kernel g (row-major).</summary>
+    public static void TransformKernel(ReadOnlySpan<float> g, Set set, Span<double> u)
     {
-        var m = r == 3 ? G3 : r == 5 ? G5 : throw new ArgumentOutOfRangeException(nameof(r), r, "3 or 5");
-        Span<double> gg = stackalloc double[6 * 5]; // (G g): 6×r
-        for (var i = 0; i < 6; i++)
+        int r = set.Kernel, alpha = set.Alpha;
+        var m = set.G;
+        Span<double> gg = stackalloc double[8 * 5]; // (G g): α×r
+        for (var i = 0; i < alpha; i++)
         {
             for (var k = 0; k < r; k++)
             {
@@ -65,9 +122,9 @@ internal static class WinogradMatrices
             }
         }
 
-        for (var i = 0; i < 6; i++)
+        for (var i = 0; i < alpha; i++)
         {
-            for (var j = 0; j < 6; j++)
+            for (var j = 0; j < alpha; j++)
             {
                 var sum = 0.0;
                 for (var t = 0; t < r; t++)
@@ -75,7 +132,78 @@ internal static class WinogradMatrices
                     sum += gg[(i * r) + t] * m[(j * r) + t];
                 }
 
-                u[(i * 6) + j] = sum;
+                u[(i * alpha) + j] = sum;
+            }
+        }
+    }
+
+    /// <summary>V = Bᵀ d B for one 8×8 patch of 8-channel vectors (rows <paramref name="rowStride"/> floats apart),
+    /// element ξ stored at dst + ξ·stride: the generic form, 2·8·8·8 vector multiply-adds.</summary>
+    public static unsafe void InputTile8(float* corner, int rowStride, float[] bt, float* dst, long stride)
+    {
+        const int A = 8;
+        var t = stackalloc Vector256<float>[A * A];
+        for (var i = 0; i < A; i++)
+        {
+            for (var j = 0; j < A; j++)
+            {
+                var sum = Vector256<float>.Zero;
+                for (var k = 0; k < A; k++)
+                {
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(bt[(i * A) + k]), Vector256.Load(corner + (k * rowStride) + (j * 8)), sum);
+                }
+
+                t[(i * A) + j] = sum;
+            }
+        }
+
+        for (var i = 0; i < A; i++)
+        {
+            for (var j = 0; j < A; j++)
+            {
+                var sum = Vector256<float>.Zero;
+                for (var k = 0; k < A; k++)
+                {
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(bt[(j * A) + k]), t[(i * A) + k], sum);
+                }
+
+                sum.Store(dst + (((i * A) + j) * stride));
+            }
+        }
+    }
+
+    /// <summary>out = Aᵀ M A + bias (then max(0, ·) with relu) for one 8×8 block of sums (element ξ at m + ξ·stride),
+    /// a 4×4 tile stored at dst + (4i + j)·dstStride.</summary>
+    public static unsafe void OutputTile8(float* m, long stride, float[] at, Vector256<float> bias, bool relu, float* dst, int dstStride)
+    {
+        const int A = 8, T = 4;
+        var s = stackalloc Vector256<float>[T * A];
+        for (var i = 0; i < T; i++)
+        {
+            for (var j = 0; j < A; j++)
+            {
+                var sum = Vector256<float>.Zero;
+                for (var k = 0; k < A; k++)
+                {
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(at[(i * A) + k]), Vector256.Load(m + (((k * A) + j) * stride)), sum);
+                }
+
+                s[(i * A) + j] = sum;
+            }
+        }
+
+        var floor = relu ? Vector256<float>.Zero : Vector256.Create(float.NegativeInfinity);
+        for (var i = 0; i < T; i++)
+        {
+            for (var j = 0; j < T; j++)
+            {
+                var sum = bias;
+                for (var k = 0; k < A; k++)
+                {
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(at[(j * A) + k]), s[(i * A) + k], sum);
+                }
+
+                Floor(sum, floor).Store(dst + (((i * T) + j) * dstStride));
             }
         }
     }
@@ -118,18 +246,10 @@ internal static class WinogradMatrices
         Vector256.FusedMultiplyAdd(four, z1, Vector256.FusedMultiplyAdd(-five, z3, z5)).Store(dst + (5 * stride));
     }
 
-    /// <summary>Aᵀ z for one column z of the sums: writes s[6i + j] for i below the tile edge (4 or 2).</summary>
+    /// <summary>Aᵀ z for one column z of the sums: writes s[6i + j] for i = 0..3.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void OutputColumn(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Span<Vector256<float>> s, int j, int tile)
+    public static void OutputColumn(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Span<Vector256<float>> s, int j)
     {
-        if (tile == 2)
-        {
-            var (a2, b2) = Output2(z0, z1, z2, z3, z4, z5);
-            s[j] = a2;
-            s[6 + j] = b2;
-            return;
-        }
-
         var (a, b, c, d) = Output(z0, z1, z2, z3, z4, z5);
         s[j] = a;
         s[6 + j] = b;
@@ -137,21 +257,12 @@ internal static class WinogradMatrices
         s[18 + j] = d;
     }
 
-    /// <summary>Aᵀ z + bias (then max(0, ·) with relu) for one row z of (Aᵀ M): stores element k at dst + k·stride,
-    /// k below the tile edge.</summary>
+    /// <summary>Aᵀ z + bias (then max(0, ·) with relu) for one row z of (Aᵀ M): stores element k at dst + k·stride.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void OutputRow(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Vector256<float> bias, float* dst, int stride, int tile, bool relu)
+    public static unsafe void OutputRow(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5, Vector256<float> bias, float* dst, int stride, bool relu)
     {
         // Below 0 becomes 0; NaN stays NaN (max(NaN, 0) is 0 in AVX's operand order, so compare explicitly).
         var floor = relu ? Vector256<float>.Zero : Vector256.Create(float.NegativeInfinity);
-        if (tile == 2)
-        {
-            var (a2, b2) = Output2(z0, z1, z2, z3, z4, z5);
-            Floor(a2 + bias, floor).Store(dst);
-            Floor(b2 + bias, floor).Store(dst + stride);
-            return;
-        }
-
         var (a, b, c, d) = Output(z0, z1, z2, z3, z4, z5);
         Floor(a + bias, floor).Store(dst);
         Floor(b + bias, floor).Store(dst + stride);
@@ -163,11 +274,6 @@ internal static class WinogradMatrices
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Floor(Vector256<float> v, Vector256<float> floor) =>
         Vector256.ConditionalSelect(Vector256.LessThan(v, floor), floor, v);
-
-    /// <summary>The two rows of F(2×2, 5×5)'s Aᵀ.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float>, Vector256<float>) Output2(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5) =>
-        (z0 + (z1 + z2) + (z3 + z4), Vector256.FusedMultiplyAdd(Vector256.Create(2f), z3 - z4, z1 - z2) + z5);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<float>, Vector256<float>, Vector256<float>, Vector256<float>) Output(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Vector256<float> z4, Vector256<float> z5)
