@@ -66,44 +66,14 @@ internal static class BenchCommand
                 }
 
                 var kinds = (r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"]).Select(CommonOptions.ParseDevice).ToList();
-                var precisions = new List<WeightPrecision>();
-                foreach (var text in r.GetValue(fcWeights)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (!TryParseList(r.GetValue(fcWeights)!, "--fc-weights", "fp32, bf16 or int8", WeightPrecisions.TryParse, WeightPrecision.Float32, out var precisions) ||
+                    !TryParseList(r.GetValue(conv)!, "--conv", "auto, direct or winograd", ConvAlgorithms.TryParse, ConvAlgorithm.Auto, out var algorithms) ||
+                    !TryParseList(r.GetValue(fuse)!, "--fuse", "on or off", ParseOnOff, true, out var fusions))
                 {
-                    if (!WeightPrecisions.TryParse(text, out var precision))
-                    {
-                        Console.Error.WriteLine($"error: --fc-weights {text}: use fp32, bf16 or int8");
-                        return 2;
-                    }
-
-                    precisions.Add(precision);
+                    return 2;
                 }
 
-                var algorithms = new List<ConvAlgorithm>();
-                foreach (var text in r.GetValue(conv)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    if (!ConvAlgorithms.TryParse(text, out var algorithm))
-                    {
-                        Console.Error.WriteLine($"error: --conv {text}: use auto, direct or winograd");
-                        return 2;
-                    }
-
-                    algorithms.Add(algorithm);
-                }
-
-                var fusions = new List<bool>();
-                foreach (var text in r.GetValue(fuse)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    if (text is not ("on" or "off"))
-                    {
-                        Console.Error.WriteLine($"error: --fuse {text}: use on or off");
-                        return 2;
-                    }
-
-                    fusions.Add(text == "on");
-                }
-
-                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png),
-                    precisions.Count > 0 ? precisions : [WeightPrecision.Float32], algorithms.Count > 0 ? algorithms : [ConvAlgorithm.Auto], fusions.Count > 0 ? fusions : [true]);
+                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png), precisions, algorithms, fusions);
             });
             return command;
         }
@@ -113,6 +83,38 @@ internal static class BenchCommand
         bench.Add(gemm);
         bench.Add(modelCommand);
         return bench;
+    }
+
+    private delegate bool Parser<T>(string text, out T value);
+
+    /// <summary>A comma-separated option's values, the fallback alone when it names none; false (with one line on
+    /// stderr naming the option, the bad value and the known ones) when one is unknown.</summary>
+    private static bool TryParseList<T>(string text, string option, string known, Parser<T> parse, T fallback, out List<T> values)
+    {
+        values = [];
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!parse(item, out var value))
+            {
+                Console.Error.WriteLine($"error: {option} {item}: use {known}");
+                return false;
+            }
+
+            values.Add(value);
+        }
+
+        if (values.Count == 0)
+        {
+            values.Add(fallback);
+        }
+
+        return true;
+    }
+
+    private static bool ParseOnOff(string text, out bool on)
+    {
+        on = text == "on";
+        return text is "on" or "off";
     }
 
     private static int RunGemm(int runs, string? jsonPath)

@@ -60,10 +60,10 @@ internal sealed unsafe class WindowConv : IWorkItem
         _paddedPositions = padded;
         _groupOutputs = mg;
         _relu = p.Relu;
-        Grow(ref _xpad, (long)p.C * hp * wp);
-        Grow(ref _acc, (long)panels * padded * NR);
-        Grow(ref _offsets, taps);
-        Grow(ref _bases, padded);
+        ScratchArrays.Grow(ref _xpad, (long)p.C * hp * wp);
+        ScratchArrays.Grow(ref _acc, (long)panels * padded * NR);
+        ScratchArrays.Grow(ref _offsets, taps);
+        ScratchArrays.Grow(ref _bases, padded);
         _y = y;
 
         // Tap offsets within one group's padded planes, and each output position's window corner. An odd tap count
@@ -295,16 +295,7 @@ internal sealed unsafe class WindowConv : IWorkItem
         var panels = (mg + NR - 1) / NR;
         var even = EvenTaps(taps);
         var length = (long)groups * panels * even * NR;
-        float[] packed;
-        if (w.IsConstant)
-        {
-            packed = new float[length];
-        }
-        else
-        {
-            Grow(ref _packScratch, length);
-            packed = _packScratch;
-        }
+        var packed = ScratchArrays.ForPacking(w, ref _packScratch, length);
 
         var source = w.Data;
         for (var g = 0; g < groups; g++)
@@ -367,14 +358,6 @@ internal sealed unsafe class WindowConv : IWorkItem
             {
                 _src.AsSpan(_srcOffset + (((c * p.H) + iy) * p.W), p.W).CopyTo(plane[(((iy + p.Window.PadTop) * _wp) + p.Window.PadLeft)..]);
             }
-        }
-    }
-
-    private static void Grow<T>(ref T[] array, long length)
-    {
-        if (array.Length < length)
-        {
-            array = new T[length];
         }
     }
 }

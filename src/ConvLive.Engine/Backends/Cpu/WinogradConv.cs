@@ -122,12 +122,12 @@ internal sealed unsafe class WinogradConv
         _y = y;
         _w = TransformedWeights(w, p.Groups, _mg, _cg, kernel);
 
-        Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
-        Grow(ref _v, (long)_points * _paddedTiles * _c8);
-        Grow(ref _acc, (long)_points * _panels * _paddedTiles * NR);
-        Grow(ref _bias, (long)p.Groups * _panels * NR);
-        Grow(ref _offsets, _c8);
-        Grow(ref _bases, _paddedTiles);
+        ScratchArrays.Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
+        ScratchArrays.Grow(ref _v, (long)_points * _paddedTiles * _c8);
+        ScratchArrays.Grow(ref _acc, (long)_points * _panels * _paddedTiles * NR);
+        ScratchArrays.Grow(ref _bias, (long)p.Groups * _panels * NR);
+        ScratchArrays.Grow(ref _offsets, _c8);
+        ScratchArrays.Grow(ref _bases, _paddedTiles);
         Array.Clear(_bias);
         for (var g = 0; b is not null && g < p.Groups; g++)
         {
@@ -171,17 +171,7 @@ internal sealed unsafe class WinogradConv
         var points = set.Alpha * set.Alpha;
         var groupLength = (long)points * panels * c8 * NR;
         var length = groups * groupLength;
-        float[] packed;
-        if (w.IsConstant)
-        {
-            packed = new float[length];
-        }
-        else
-        {
-            Grow(ref _packScratch, length);
-            packed = _packScratch;
-            Array.Clear(packed, 0, (int)length);
-        }
+        var packed = ScratchArrays.ForPacking(w, ref _packScratch, length);
 
         Span<double> u = stackalloc double[points];
         var source = w.Data;
@@ -426,14 +416,6 @@ internal sealed unsafe class WinogradConv
                     }
                 }
             }
-        }
-    }
-
-    private static void Grow<T>(ref T[] array, long length)
-    {
-        if (array.Length < length)
-        {
-            array = new T[length];
         }
     }
 }
