@@ -1,6 +1,5 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
-using System.Runtime.InteropServices;
 using ConvLive.Engine.Devices;
 using ConvLive.Engine.Ops;
 using ConvLive.Engine.Tensors;
@@ -67,27 +66,6 @@ public sealed partial class IlgpuBackend : IBackend
         _copy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int>(IlgpuKernels.CopyBlocks);
         _directConv = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(IlgpuKernels.DirectConv);
         LoadTrainingKernels();
-        WarmUpGroupedKernels();
-    }
-
-    /// <summary>
-    /// Runs the tiled GEMM (the one kernel with groups, shared memory and barriers) once on a 1×1 problem before any
-    /// real work. ILGPU's CPU simulator sets up each multiprocessor's barrier lazily on the first grouped launch, and
-    /// that set-up races (ILGPU pull request #747, not in 1.5.3). Two full test runs here (of about ten) read back an
-    /// all-zero result from this GEMM on ilgpu-cpu, never from another kernel; that race is the one known cause, not
-    /// a proven one. The warm-up takes the first launch; its result is not used.
-    /// </summary>
-    private void WarmUpGroupedKernels()
-    {
-        if (_accelerator.AcceleratorType != AcceleratorType.CPU)
-        {
-            return;
-        }
-
-        using var buffer = _accelerator.Allocate1D<float>(3);
-        var v = buffer.View;
-        LaunchGemm(v.SubView(0, 1), v.SubView(1, 1), v.SubView(2, 1), new GemmArgs(1, 1, 1, 1, 1, 1, 1, 1f, 0f, 0, 0, 0, 1));
-        _stream.Synchronize();
     }
 
     /// <inheritdoc/>
@@ -131,8 +109,12 @@ public sealed partial class IlgpuBackend : IBackend
             // Copy only once the stream's earlier kernels are done with the buffer, whatever ordering the
             // accelerator's copies have (uploads are a few a frame; the wait costs little).
             _stream.Synchronize();
-            d.View.CopyFromCPU(_stream, ref MemoryMarshal.GetReference(source), source.Length);
-            _stream.Synchronize(); // the caller may reuse its span as soon as this returns
+
+            // The span overload pins it for the whole copy. (The `ref T` overload used before wraps the bare address,
+            // which ILGPU documents as "of a pinned buffer": a garbage collection moving the managed array mid-copy
+            // made ILGPU read or write where it had been: the likely cause of all-zero results read back in two full test
+            // runs; one run crashed inside that copy.)
+            d.View.CopyFromCPU(_stream, source);
         }
     }
 
@@ -149,7 +131,8 @@ public sealed partial class IlgpuBackend : IBackend
         {
             // Copy only once the kernels that write it are done, whatever ordering the accelerator's copies have.
             _stream.Synchronize();
-            s.View.CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
+
+            s.View.CopyToCPU(_stream, destination); // pinned for the copy (see Upload)
         }
 
         _stream.Synchronize();
@@ -306,8 +289,7 @@ public sealed partial class IlgpuBackend : IBackend
         if (source.Length > 0)
         {
             _stream.Synchronize(); // as in Upload: earlier kernels may still read the buffer
-            CastBytes(destination).Buffer.View.SubView(0, source.Length).CopyFromCPU(_stream, ref MemoryMarshal.GetReference(source), source.Length);
-            _stream.Synchronize(); // as in Upload
+            CastBytes(destination).Buffer.View.SubView(0, source.Length).CopyFromCPU(_stream, source); // pinned, as in Upload
         }
     }
 
@@ -317,7 +299,7 @@ public sealed partial class IlgpuBackend : IBackend
         if (destination.Length > 0)
         {
             _stream.Synchronize(); // as in Download: the kernels that write it come first
-            CastBytes(source).Buffer.View.SubView(0, destination.Length).CopyToCPU(_stream, ref MemoryMarshal.GetReference(destination), destination.Length);
+            CastBytes(source).Buffer.View.SubView(0, destination.Length).CopyToCPU(_stream, destination); // pinned, as in Download
         }
 
         _stream.Synchronize();
