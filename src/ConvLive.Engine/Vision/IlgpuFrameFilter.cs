@@ -88,20 +88,20 @@ public sealed class IlgpuFrameFilter : IFrameFilter
         if (_weightsDirty)
         {
             var w = _kernel.Weights;
-            _weights.View.SubView(0, w.Length).CopyFromCPU(_stream, ref MemoryMarshal.GetReference(w), w.Length);
+            _weights.View.SubView(0, w.Length).CopyFromCPU(_stream, w); // span overloads pin (see IlgpuBackend.Upload)
             _weightsDirty = false;
         }
 
         var threads = Math.Min(width * height, _maxThreads);
-        _bgr!.View.CopyFromCPU(_stream, ref MemoryMarshal.GetReference(bgr), bgr.Length);
+        _bgr!.View.CopyFromCPU(_stream, bgr);
         _grey(_stream, threads, _bgr.View, _grey2d!.View, threads);
         _correlate(_stream, threads, _grey2d.View, _weights.View, _response!.View, width, _kernel.Size, threads);
         _colormap(_stream, threads, _response.View, _rgba!.View, Gain / MathF.Max(_kernel.PositiveSum, 1e-6f), threads);
         var rgbaWords = MemoryMarshal.Cast<byte, uint>(rgba);
-        _rgba.View.CopyToCPU(_stream, ref MemoryMarshal.GetReference(rgbaWords), rgbaWords.Length);
+        _rgba.View.CopyToCPU(_stream, rgbaWords);
         if (!response.IsEmpty)
         {
-            _response.View.CopyToCPU(_stream, ref MemoryMarshal.GetReference(response), response.Length);
+            _response.View.CopyToCPU(_stream, response);
         }
 
         _stream.Synchronize();
