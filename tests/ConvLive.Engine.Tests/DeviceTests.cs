@@ -5,8 +5,8 @@ using ConvLive.Engine.Vision;
 
 namespace ConvLive.Engine.Tests;
 
-// In the devices collection: it opens ILGPU contexts of its own, which must not run beside the collection's
-// ILGPU kernels (an ilgpu-cpu Gemm once read back all zeros in a full run while this class ran in parallel).
+// In the devices collection: it opens ILGPU contexts of its own, kept from running beside the collection's ILGPU
+// kernels. (The all-zero read-backs once blamed on that came from unpinned host copies: see HostCopyTests.)
 [Collection(DevicesDefinition.Name)]
 public sealed class DeviceTests
 {
