@@ -6,7 +6,8 @@ using ConvLive.Engine.Vision;
 namespace ConvLive.Engine.Tests;
 
 // In the devices collection: it opens ILGPU contexts of its own, kept from running beside the collection's ILGPU
-// kernels. (The all-zero read-backs once blamed on that came from unpinned host copies: see HostCopyTests.)
+// kernels. (The all-zero read-backs once blamed on that came, most likely, from unpinned host copies: see
+// IlgpuBackend.Upload.)
 [Collection(DevicesDefinition.Name)]
 public sealed class DeviceTests
 {
