@@ -140,6 +140,7 @@ internal sealed unsafe class WindowConv : IWorkItem
     private void CopyOut(int panel, float* acc, float* y)
     {
         int m0 = panel * NR, channels = Math.Min(NR, _groupOutputs - m0), positions = _positions;
+        var floor = _relu ? 0f : float.NegativeInfinity; // a fused Relu, or nothing
         const int Block = 64;
         for (var p0 = 0; p0 < positions; p0 += Block)
         {
@@ -148,19 +149,9 @@ internal sealed unsafe class WindowConv : IWorkItem
             {
                 var bias = _b is null ? 0f : _b[_biasOffset + m0 + j];
                 var row = y + _yOffset + ((long)(m0 + j) * positions);
-                if (_relu)
+                for (var q = p0; q < p1; q++)
                 {
-                    for (var q = p0; q < p1; q++)
-                    {
-                        row[q] = MathF.Max(acc[(q * NR) + j] + bias, 0f);
-                    }
-                }
-                else
-                {
-                    for (var q = p0; q < p1; q++)
-                    {
-                        row[q] = acc[(q * NR) + j] + bias;
-                    }
+                    row[q] = MathF.Max(acc[(q * NR) + j] + bias, floor); // NaN stays NaN
                 }
             }
         }

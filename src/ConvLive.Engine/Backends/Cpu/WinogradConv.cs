@@ -126,7 +126,6 @@ internal sealed unsafe class WinogradConv
         ScratchArrays.Grow(ref _v, (long)_points * _paddedTiles * _c8);
         ScratchArrays.Grow(ref _acc, (long)_points * _panels * _paddedTiles * NR);
         ScratchArrays.Grow(ref _bias, (long)p.Groups * _panels * NR);
-        ScratchArrays.Grow(ref _offsets, _c8);
         ScratchArrays.Grow(ref _bases, _paddedTiles);
         Array.Clear(_bias);
         for (var g = 0; b is not null && g < p.Groups; g++)
@@ -134,9 +133,9 @@ internal sealed unsafe class WinogradConv
             b.AsSpan(g * _mg, _mg).CopyTo(_bias.AsSpan(g * _panels * NR));
         }
 
-        for (var c = 0; c < _c8; c++)
+        if (_offsets.Length < _c8)
         {
-            _offsets[c] = c;
+            _offsets = Enumerable.Range(0, _c8).ToArray(); // tap c of V's rows is at offset c; written once per size
         }
 
         for (var t = 0; t < _paddedTiles; t++)

@@ -132,10 +132,8 @@ public sealed partial class IlgpuBackend : IBackend
             // Copy only once the kernels that write it are done, whatever ordering the accelerator's copies have.
             _stream.Synchronize();
 
-            s.View.CopyToCPU(_stream, destination); // pinned for the copy (see Upload)
+            s.View.CopyToCPU(_stream, destination); // pinned for the copy (see Upload); waits for it
         }
-
-        _stream.Synchronize();
     }
 
     /// <inheritdoc/>
@@ -146,9 +144,8 @@ public sealed partial class IlgpuBackend : IBackend
         int cg = p.GroupInputs, mg = p.GroupOutputs, kk = cg * win.KernelH * win.KernelW, spatial = p.OutH * p.OutW;
         if (mg <= DirectConvMaxOutputs && kk <= DirectConvMaxTaps)
         {
-            var direct = new DirectConvArgs(p.C, p.H, p.W, p.M, cg, mg, win.KernelH, win.KernelW, win.StrideH, win.StrideW, win.PadTop, win.PadLeft, win.DilationH, win.DilationW, p.OutH, p.OutW, b is null ? 0 : 1);
+            var direct = new DirectConvArgs(p.C, p.H, p.W, p.M, cg, mg, win.KernelH, win.KernelW, win.StrideH, win.StrideW, win.PadTop, win.PadLeft, win.DilationH, win.DilationW, p.OutH, p.OutW, b is null ? 0 : 1, p.Relu ? 1 : 0);
             _directConv(_stream, Launch(y.Length), xv, wv, b is null ? wv : Cast(b).View, yv, direct, Launch(y.Length));
-            ConvActivation(y, p);
             return;
         }
 
@@ -164,15 +161,6 @@ public sealed partial class IlgpuBackend : IBackend
                 LaunchGemm(wv, columns, yv, new GemmArgs(mg, spatial, kk, kk, 1, spatial, 1, 1f, 0f, g * mg * kk, 0, ((n * p.M) + (g * mg)) * spatial, spatial,
                     RowBias: b is null ? 0 : 1, BiasOffset: g * mg, Relu: p.Relu ? 1 : 0), b is null ? default : Cast(b).View);
             }
-        }
-    }
-
-    /// <summary>A fused Relu after the direct kernel, as its own kernel in place (the GEMM path applies it in its store).</summary>
-    private void ConvActivation(DeviceTensor y, ConvParams p)
-    {
-        if (p.Relu && y.Length > 0)
-        {
-            Activation(y, y, ActivationKind.Relu, 0f);
         }
     }
 
@@ -301,8 +289,6 @@ public sealed partial class IlgpuBackend : IBackend
             _stream.Synchronize(); // as in Download: the kernels that write it come first
             CastBytes(source).Buffer.View.SubView(0, destination.Length).CopyToCPU(_stream, destination); // pinned, as in Download
         }
-
-        _stream.Synchronize();
     }
 
     /// <inheritdoc/>

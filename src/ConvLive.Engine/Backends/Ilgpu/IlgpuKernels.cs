@@ -112,7 +112,7 @@ internal static class IlgpuKernels
                 }
             }
 
-            y[e] = sum;
+            y[e] = p.Relu != 0 && sum < 0f ? 0f : sum;
         }
     }
 

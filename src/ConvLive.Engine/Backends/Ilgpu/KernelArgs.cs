@@ -31,4 +31,4 @@ internal readonly record struct OptimizerArgs(int Kind, float LearningRate, floa
         new(p.Kind == Ops.OptimizerKind.Adam ? 0 : 1, p.LearningRate, p.Beta1, p.Beta2, p.Epsilon, p.WeightDecay, p.Correction1, p.Correction2);
 }
 
-internal readonly record struct DirectConvArgs(int C, int H, int W, int M, int CG, int MG, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int HasBias);
+internal readonly record struct DirectConvArgs(int C, int H, int W, int M, int CG, int MG, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int HasBias, int Relu = 0);
