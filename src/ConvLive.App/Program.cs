@@ -17,6 +17,7 @@ internal static class Program
             BenchCommand.Create(),
             ModelCommands.Infer(),
             ModelCommands.Inspect(),
+            ExplainCommand.Create(),
             ModelsCommand.Create(),
             FilterCommand.Create(),
             TrainCommand.Create(),

@@ -241,47 +241,18 @@ internal sealed partial class LiveSession : IDisposable
             var alexnet = catalog.Find("alexnet");
             if (alexnet is not null && catalog.Locate(alexnet.File) is not null)
             {
-                return (LiveModel.Open(backend, catalog, alexnet), Files(catalog, alexnet));
+                requested = alexnet.Name;
             }
-
-            log.WriteLine("model: AlexNet's weights are not here, so ResNet-18 features run instead; get AlexNet with ./convlive models get alexnet");
-            requested = "resnet18-features";
+            else
+            {
+                log.WriteLine("model: AlexNet's weights are not here, so ResNet-18 features run instead; get AlexNet with ./convlive models get alexnet");
+                requested = "resnet18-features";
+            }
         }
 
-        if (catalog.Find(requested) is { } manifest)
-        {
-            return (LiveModel.Open(backend, catalog, manifest), Files(catalog, manifest));
-        }
-
-        if (!File.Exists(requested))
-        {
-            throw new ModelException($"--model {requested}: no such file and no manifest of that name; known: {string.Join(", ", catalog.Manifests.Select(m => m.Name))}, or give an .onnx path");
-        }
-
-        // A manifest beside the file (what `convlive train` writes: HEAD.json next to HEAD.onnx) says how to feed it
-        // and names its labels.
-        var sibling = Path.ChangeExtension(requested, ".json");
-        if (File.Exists(sibling))
-        {
-            var own = ModelManifest.Read(sibling);
-            var folder = Path.GetDirectoryName(Path.GetFullPath(requested))!;
-            var ownLabels = own.Labels is { } l && File.Exists(Path.Combine(folder, l)) ? File.ReadAllLines(Path.Combine(folder, l)) : null;
-            return (LiveModel.Open(backend, own.Name, OnnxLoader.Load(requested), null, own.Input, ownLabels), new BackboneFiles(own, Path.GetFullPath(requested), null));
-        }
-
-        // A model file without a manifest: the zoo's AlexNet layout (LRN) takes BGR minus the mean, anything else
-        // torchvision's RGB ImageNet normalisation; a manifest with the same file name wins.
-        var graph = OnnxLoader.Load(requested);
-        var named = catalog.Manifests.FirstOrDefault(m => Path.GetFileName(m.File) == Path.GetFileName(requested));
-        var spec = named?.Input ?? (graph.Nodes.Any(n => n.OpType == "LRN") ? catalog.Find("alexnet")?.Input : catalog.Find("alexnet-torchvision")?.Input) ?? new InputSpec();
-        var labelsPath = catalog.Locate("imagenet_classes.txt");
-        var labels = labelsPath is null ? null : File.ReadAllLines(labelsPath);
-        var manifestFor = named ?? new ModelManifest { Name = Path.GetFileNameWithoutExtension(requested), File = Path.GetFullPath(requested), Input = spec };
-        return (LiveModel.Open(backend, Path.GetFileNameWithoutExtension(requested), graph, null, spec, labels), new BackboneFiles(manifestFor, Path.GetFullPath(requested), null));
+        var source = ModelSource.Resolve(requested, catalog);
+        return (LiveModel.Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, source.Labels), new BackboneFiles(source.Manifest, source.File, source.PreprocessFile));
     }
-
-    private static BackboneFiles Files(ModelCatalog catalog, ModelManifest m) =>
-        new(m, catalog.Locate(m.File)!, m.Preprocess is { } p ? catalog.Locate(p) : null);
 
     private LiveStats CollectStats(RenderResult render, double elapsedSeconds)
     {

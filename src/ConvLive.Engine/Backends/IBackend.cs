@@ -150,13 +150,92 @@ public interface IBackend : IDisposable
     void Transpose(DeviceTensor y, DeviceTensor x, TransposeParams p);
 
     /// <summary>The gradient of an activation through its output: dx = dy · f′, with f′ written in terms of
-    /// y = f(x) (Relu: y &gt; 0; LeakyRelu: y ≥ 0 ? 1 : alpha; Tanh: 1 − y²; Sigmoid: y·(1 − y)).</summary>
-    /// <param name="dx">Same shape as y.</param>
+    /// y = f(x) (Relu: y &gt; 0; LeakyRelu: y ≥ 0 ? 1 : alpha; Tanh: 1 − y²; Sigmoid: y·(1 − y)). For Relu the
+    /// <paramref name="rule"/> picks the explanation variants (see <see cref="GradientRule"/>); other activations
+    /// always take the true gradient.</summary>
+    /// <param name="dx">Same shape as y; written.</param>
     /// <param name="dy">The gradient of the loss with respect to y.</param>
     /// <param name="y">The activation's output.</param>
     /// <param name="kind">Which activation.</param>
     /// <param name="alpha">LeakyRelu's slope; ignored otherwise.</param>
-    void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha);
+    /// <param name="rule">How a Relu passes the gradient.</param>
+    void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha, GradientRule rule = GradientRule.Gradient);
+
+    /// <summary>The gradient of <see cref="Conv"/> with respect to its input (a transposed convolution of dy by w).
+    /// <see cref="ConvParams.Relu"/> is ignored: the caller passes dy already masked by the Relu.</summary>
+    /// <param name="dx">(N,C,H,W); written.</param>
+    /// <param name="dy">(N,M,OH,OW).</param>
+    /// <param name="w">(M,C/G,KH,KW).</param>
+    /// <param name="p">The forward geometry.</param>
+    void ConvBackwardData(DeviceTensor dx, DeviceTensor dy, DeviceTensor w, ConvParams p);
+
+    /// <summary>The gradients of <see cref="Conv"/> with respect to its weights and bias (summed over the batch).</summary>
+    /// <param name="dw">(M,C/G,KH,KW); written.</param>
+    /// <param name="db">(M) or null; written.</param>
+    /// <param name="dy">(N,M,OH,OW), already masked by a fused Relu.</param>
+    /// <param name="x">(N,C,H,W): the forward input.</param>
+    /// <param name="p">The forward geometry.</param>
+    void ConvBackwardFilter(DeviceTensor dw, DeviceTensor? db, DeviceTensor dy, DeviceTensor x, ConvParams p);
+
+    /// <summary>The gradient of <see cref="Pool"/>: max pooling sends each output's gradient to its window's
+    /// arg-max (the first maximum in row-major order); average pooling spreads it over the window by the forward's
+    /// divisor; L2 pooling passes dy·x/y.</summary>
+    /// <param name="dx">(N,C,H,W); written.</param>
+    /// <param name="dy">(N,C,OH,OW).</param>
+    /// <param name="x">The forward input.</param>
+    /// <param name="y">The forward output.</param>
+    /// <param name="p">The forward geometry.</param>
+    void PoolBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor x, DeviceTensor y, PoolParams p);
+
+    /// <summary>The gradient of <see cref="Lrn"/>.</summary>
+    /// <param name="dx">(N,C,…); written.</param>
+    /// <param name="dy">(N,C,…).</param>
+    /// <param name="x">The forward input.</param>
+    /// <param name="y">The forward output.</param>
+    /// <param name="p">Size, alpha, beta, bias.</param>
+    void LrnBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor x, DeviceTensor y, LrnParams p);
+
+    /// <summary>The gradients of inference <see cref="BatchNorm"/> (an affine map per channel); each output may be null.</summary>
+    /// <param name="dx">(N,C,…) or null; written.</param>
+    /// <param name="dScale">(C) or null: Σ dy·(x − mean)/sqrt(var + eps); written.</param>
+    /// <param name="dBias">(C) or null: Σ dy; written.</param>
+    /// <param name="dy">(N,C,…).</param>
+    /// <param name="x">The forward input.</param>
+    /// <param name="scale">(C).</param>
+    /// <param name="mean">(C).</param>
+    /// <param name="variance">(C).</param>
+    /// <param name="epsilon">Added to the variance.</param>
+    void BatchNormBackward(DeviceTensor? dx, DeviceTensor? dScale, DeviceTensor? dBias, DeviceTensor dy, DeviceTensor x, DeviceTensor scale, DeviceTensor mean, DeviceTensor variance, float epsilon);
+
+    /// <summary>The gradient of <see cref="Binary"/> with respect to one operand, summed back over the axes that
+    /// operand was broadcast along, times <paramref name="scale"/>.</summary>
+    /// <param name="d">The operand's shape; written.</param>
+    /// <param name="dy">The broadcast output's gradient.</param>
+    /// <param name="a">The left operand (read by Mul and Div).</param>
+    /// <param name="b">The right operand (read by Mul and Div).</param>
+    /// <param name="kind">The forward operation.</param>
+    /// <param name="p">The forward broadcast.</param>
+    /// <param name="operand">0 for a, 1 for b.</param>
+    /// <param name="scale">A factor on the result (Gemm's beta on its C).</param>
+    void BinaryBackward(DeviceTensor d, DeviceTensor dy, DeviceTensor a, DeviceTensor b, BinaryKind kind, BroadcastParams p, int operand, float scale);
+
+    /// <summary>The gradient of <see cref="Softmax"/> through its output: dx = y·(dy − Σ dy·y), or for the log
+    /// form dx = dy − exp(y)·Σ dy.</summary>
+    /// <param name="dx">Same shape as y; written.</param>
+    /// <param name="dy">The output's gradient.</param>
+    /// <param name="y">The forward output.</param>
+    /// <param name="p">The forward view.</param>
+    void SoftmaxBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, SoftmaxParams p);
+
+    /// <summary>The gradients of <see cref="MatMul"/>: dA = dY·Bᵀ and dB = Aᵀ·dY per batch, summed where an
+    /// operand was broadcast; either may be null.</summary>
+    /// <param name="da">A's shape or null; written.</param>
+    /// <param name="db">B's shape or null; written.</param>
+    /// <param name="dy">(…,M,N).</param>
+    /// <param name="a">(…,M,K).</param>
+    /// <param name="b">(…,K,N).</param>
+    /// <param name="p">Sizes and batch offsets.</param>
+    void MatMulBackward(DeviceTensor? da, DeviceTensor? db, DeviceTensor dy, DeviceTensor a, DeviceTensor b, MatMulParams p);
 
     /// <summary>Softmax cross-entropy over the rows of (B,K) logits: p = softmax(row);
     /// loss[b] = −Σ_k target[b,k]·log p[b,k]; grad[b,k] = scale·(p[b,k] − target[b,k]).</summary>

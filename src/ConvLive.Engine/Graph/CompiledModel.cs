@@ -21,6 +21,7 @@ public sealed class CompiledModel : IDisposable
     private readonly List<DeviceTensor> _owned = [];
     private long _allocatedElements;
     private readonly List<(ILayer Layer, DeviceTensor?[] Inputs, DeviceTensor[] Outputs, Node Node)> _steps = [];
+    private readonly List<CompiledNode> _nodes = [];
     private bool _disposed;
 
     private CompiledModel(ModelGraph graph, IBackend backend)
@@ -65,6 +66,12 @@ public sealed class CompiledModel : IDisposable
             throw;
         }
     }
+
+    /// <summary>Every node as compiled, in graph order, for <see cref="GradientProgram"/>.</summary>
+    internal IReadOnlyList<CompiledNode> Nodes => _nodes;
+
+    /// <summary>The backend the model runs on; not owned.</summary>
+    internal IBackend Backend => _backend;
 
     /// <summary>The shape of any value.</summary>
     /// <param name="name">A value name.</param>
@@ -267,11 +274,13 @@ public sealed class CompiledModel : IDisposable
             }
         }
 
+        var inputs = node.Inputs.Select(n => n.Length > 0 ? _device.GetValueOrDefault(n) : null).ToArray();
         if (plan.Layer is not null)
         {
-            var inputs = node.Inputs.Select(n => n.Length > 0 ? _device.GetValueOrDefault(n) : null).ToArray();
             _steps.Add((plan.Layer, inputs, outputs, node));
         }
+
+        _nodes.Add(new CompiledNode(node, plan.Layer, inputs, outputs, plan.ViewOf));
     }
 
     /// <summary>Adds a value's elements to the model's total, refusing a model past <see cref="MaxElements"/>.</summary>
@@ -322,3 +331,7 @@ public sealed class CompiledModel : IDisposable
         }
     }
 }
+
+/// <summary>One node as compiled: its layer (null for views and host values), its tensors, and which input output 0
+/// views (or −1).</summary>
+internal sealed record CompiledNode(Node Node, ILayer? Layer, DeviceTensor?[] Inputs, DeviceTensor[] Outputs, int ViewOf);

@@ -23,4 +23,8 @@ internal sealed class ActivationLayer(ActivationKind kind, float alpha) : ILayer
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) =>
         backend.Activation(outputs[0], inputs[0]!, kind, alpha);
+
+    public bool Differentiates(int input) => input == 0;
+
+    public void Backward(IBackend backend, in Gradients g) => backend.ActivationBackward(g.DInputs[0]!, g.DOutputs[0], g.Outputs[0], kind, alpha, g.Rule);
 }

@@ -50,6 +50,27 @@ internal sealed class BinaryLayer(BinaryKind kind, BroadcastParams[] steps) : IL
             : new LayerPlan(new BinaryLayer(kind, [.. steps]), [shape]);
     }
 
+    public bool Differentiates(int input) => true;
+
+    /// <summary>Input 0 is step 0's left operand; input i ≥ 1 is step i−1's right operand (Sum folds left, all Adds).</summary>
+    public void Backward(IBackend backend, in Gradients g)
+    {
+        for (var i = 0; i < g.DInputs.Length; i++)
+        {
+            if (g.DInputs[i] is not { } d)
+            {
+                continue;
+            }
+
+            var step = steps[Math.Max(0, i - 1)];
+
+            // Add and Sub read no operand: dy stands in (it covers every index either stride can form).
+            var reads = kind is BinaryKind.Mul or BinaryKind.Div;
+            DeviceTensor a = reads ? g.Inputs[0]! : g.DOutputs[0], b = reads ? g.Inputs[1]! : g.DOutputs[0];
+            backend.BinaryBackward(d, g.DOutputs[0], a, b, kind, step, i == 0 ? 0 : 1, 1f);
+        }
+    }
+
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs)
     {
         backend.Binary(outputs[0], inputs[0]!, inputs[1]!, kind, steps[0]);

@@ -51,6 +51,23 @@ internal sealed class ConcatLayer(int outer, int inner, int[] sizes, int total) 
             offset += sizes[i];
         }
     }
+
+    public bool Differentiates(int input) => true;
+
+    /// <summary>Each input's gradient is its slice of the output's gradient.</summary>
+    public void Backward(IBackend backend, in Gradients g)
+    {
+        var offset = 0;
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            if (g.DInputs[i] is { } d)
+            {
+                backend.CopyBlocks(d, 0, sizes[i] * inner, g.DOutputs[0], offset * inner, total * inner, outer, sizes[i] * inner);
+            }
+
+            offset += sizes[i];
+        }
+    }
 }
 
 /// <summary>Split along an axis into given sizes (attribute before opset 13, input after; equal parts by default).</summary>
@@ -104,6 +121,19 @@ internal sealed class SplitLayer(int outer, int inner, int[] sizes, int total) :
         for (var i = 0; i < sizes.Length; i++)
         {
             backend.CopyBlocks(outputs[i], 0, sizes[i] * inner, inputs[0]!, offset * inner, total * inner, outer, sizes[i] * inner);
+            offset += sizes[i];
+        }
+    }
+
+    public bool Differentiates(int input) => input == 0;
+
+    /// <summary>The input's gradient is the outputs' gradients laid back side by side.</summary>
+    public void Backward(IBackend backend, in Gradients g)
+    {
+        var offset = 0;
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            backend.CopyBlocks(g.DInputs[0]!, offset * inner, total * inner, g.DOutputs[i], 0, sizes[i] * inner, outer, sizes[i] * inner);
             offset += sizes[i];
         }
     }

@@ -49,4 +49,34 @@ internal sealed class ConvLayer(ConvParams p) : ILayer
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) =>
         backend.Conv(outputs[0], inputs[0]!, inputs[1]!, inputs.Length > 2 ? inputs[2] : null, Params);
+
+    public bool Differentiates(int input) => input <= 2;
+
+    /// <summary>A fused Relu masks dy first (into scratch, so the output's own gradient stays as it was).</summary>
+    public void Backward(IBackend backend, in Gradients g)
+    {
+        var dy = g.DOutputs[0];
+        if (Params.Relu)
+        {
+            var masked = g.Scratch(dy.Shape);
+            backend.ActivationBackward(masked, dy, g.Outputs[0], ActivationKind.Relu, 0f, g.Rule);
+            dy = masked;
+        }
+
+        if (g.DInputs[0] is { } dx)
+        {
+            backend.ConvBackwardData(dx, dy, g.Inputs[1]!, Params);
+        }
+
+        var db = g.DInputs.Length > 2 ? g.DInputs[2] : null;
+        if (g.DInputs[1] is { } dw)
+        {
+            backend.ConvBackwardFilter(dw, db, dy, g.Inputs[0]!, Params);
+        }
+        else if (db is not null)
+        {
+            // The bias alone: Σ dy per output channel, as a broadcast Add's gradient.
+            backend.BinaryBackward(db.Reshape(new TensorShape(1, Params.M, 1, 1)), dy, dy, dy, BinaryKind.Add, BroadcastParams.Create(dy.Shape, new TensorShape(1, Params.M, 1, 1)), 1, 1f);
+        }
+    }
 }

@@ -11,7 +11,26 @@ internal interface ILayer
 {
     /// <summary>Runs the node. Inputs are the node's inputs (null where omitted or host-only); outputs are preallocated.</summary>
     void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs);
+
+    /// <summary>True when <see cref="Backward"/> can give the gradient of input <paramref name="input"/>.</summary>
+    bool Differentiates(int input);
+
+    /// <summary>
+    /// The node's backward: from the gradients of its outputs, writes (does not add) the gradient of every input
+    /// whose <see cref="Gradients.DInputs"/> entry is not null. The forward values it reads are the ones the last
+    /// <see cref="Run"/> left in the node's inputs and outputs.
+    /// </summary>
+    void Backward(IBackend backend, in Gradients g);
 }
+
+/// <summary>What one node's backward reads and writes.</summary>
+/// <param name="Inputs">The forward inputs (null where omitted or host-only).</param>
+/// <param name="Outputs">The forward outputs.</param>
+/// <param name="DOutputs">The gradient of each output (zeros where nothing downstream depends on it).</param>
+/// <param name="DInputs">Where to write each input's gradient; null where none is wanted.</param>
+/// <param name="Rule">How Relus pass the gradient.</param>
+/// <param name="Scratch">A tensor the step may use, allocated on first use and kept by the gradient program.</param>
+internal readonly record struct Gradients(DeviceTensor?[] Inputs, DeviceTensor[] Outputs, DeviceTensor[] DOutputs, DeviceTensor?[] DInputs, Ops.GradientRule Rule, Func<TensorShape, DeviceTensor> Scratch);
 
 /// <summary>How a node's outputs come to be.</summary>
 /// <param name="Layer">The layer to run, or null when no work is needed (views, host constants).</param>

@@ -7,7 +7,7 @@ using ConvLive.Engine.Tensors;
 namespace ConvLive.Engine.Layers;
 
 /// <summary>Gemm: Y = alpha·op(A)·op(B) + beta·C.</summary>
-internal sealed class GemmLayer(GemmParams p) : ILayer
+internal sealed class GemmLayer(GemmParams p, TensorShape? cShape) : ILayer
 {
     public static LayerPlan Create(LayerContext ctx)
     {
@@ -37,11 +37,39 @@ internal sealed class GemmLayer(GemmParams p) : ILayer
         }
 
         var p = new GemmParams(m, n, k, ta, tb, ctx.Attributes.Float("alpha", 1f), ctx.Attributes.Float("beta", 1f), bias);
-        return new LayerPlan(new GemmLayer(p), [new(m, n)]);
+        return new LayerPlan(new GemmLayer(p, ctx.HasInput(2) ? ctx.Shape(2) : null), [new(m, n)]);
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) =>
         backend.Gemm(outputs[0], inputs[0]!, inputs[1]!, inputs.Length > 2 ? inputs[2] : null, p);
+
+    public bool Differentiates(int input) => input <= 2;
+
+    /// <summary>Three Gemm calls with the transposes rearranged: dop(A) = alpha·dY·op(B)ᵀ, dop(B) = alpha·op(A)ᵀ·dY,
+    /// dC = beta·dY summed back to C's shape.</summary>
+    public void Backward(IBackend backend, in Gradients g)
+    {
+        var dy = g.DOutputs[0];
+        DeviceTensor a = g.Inputs[0]!, b = g.Inputs[1]!;
+        if (g.DInputs[0] is { } da)
+        {
+            backend.Gemm(da, p.TransA ? b : dy, p.TransA ? dy : b, null, p.TransA
+                ? new GemmParams(p.K, p.M, p.N, p.TransB, true, p.Alpha, 0f, BiasLayout.None)
+                : new GemmParams(p.M, p.K, p.N, false, !p.TransB, p.Alpha, 0f, BiasLayout.None));
+        }
+
+        if (g.DInputs[1] is { } db)
+        {
+            backend.Gemm(db, p.TransB ? dy : a, p.TransB ? a : dy, null, p.TransB
+                ? new GemmParams(p.N, p.K, p.M, true, p.TransA, p.Alpha, 0f, BiasLayout.None)
+                : new GemmParams(p.K, p.N, p.M, !p.TransA, false, p.Alpha, 0f, BiasLayout.None));
+        }
+
+        if (g.DInputs.Length > 2 && g.DInputs[2] is { } dc && cShape is not null)
+        {
+            backend.BinaryBackward(dc, dy, dy, dy, BinaryKind.Add, BroadcastParams.Create(dy.Shape, cShape), 1, p.Beta);
+        }
+    }
 }
 
 /// <summary>MatMul of ranks 2 to 4 with broadcast batch dimensions (NumPy semantics, no 1-D operands).</summary>
@@ -94,4 +122,8 @@ internal sealed class MatMulLayer(MatMulParams p) : ILayer
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) => backend.MatMul(outputs[0], inputs[0]!, inputs[1]!, p);
+
+    public bool Differentiates(int input) => input <= 1;
+
+    public void Backward(IBackend backend, in Gradients g) => backend.MatMulBackward(g.DInputs[0], g.DInputs[1], g.DOutputs[0], g.Inputs[0]!, g.Inputs[1]!, p);
 }

@@ -29,6 +29,10 @@ internal sealed class LrnLayer(LrnParams p) : ILayer
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) => backend.Lrn(outputs[0], inputs[0]!, p);
+
+    public bool Differentiates(int input) => input == 0;
+
+    public void Backward(IBackend backend, in Gradients g) => backend.LrnBackward(g.DInputs[0]!, g.DOutputs[0], g.Inputs[0]!, g.Outputs[0], p);
 }
 
 /// <summary>BatchNormalization in inference mode (one output, running statistics).</summary>
@@ -61,6 +65,12 @@ internal sealed class BatchNormLayer(float epsilon) : ILayer
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) =>
         backend.BatchNorm(outputs[0], inputs[0]!, inputs[1]!, inputs[2]!, inputs[3]!, inputs[4]!, epsilon);
+
+    /// <summary>The input, the scale and the bias; not the running mean and variance (statistics, not parameters).</summary>
+    public bool Differentiates(int input) => input <= 2;
+
+    public void Backward(IBackend backend, in Gradients g) =>
+        backend.BatchNormBackward(g.DInputs[0], g.DInputs[1], g.DInputs[2], g.DOutputs[0], g.Inputs[0]!, g.Inputs[1]!, g.Inputs[3]!, g.Inputs[4]!, epsilon);
 }
 
 /// <summary>Softmax and LogSoftmax: opset 13 semantics (one axis, default −1) and the older 2-D coercion
@@ -90,4 +100,8 @@ internal sealed class SoftmaxLayer(SoftmaxParams p) : ILayer
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) => backend.Softmax(outputs[0], inputs[0]!, p);
+
+    public bool Differentiates(int input) => input == 0;
+
+    public void Backward(IBackend backend, in Gradients g) => backend.SoftmaxBackward(g.DInputs[0]!, g.DOutputs[0], g.Outputs[0], p);
 }

@@ -66,5 +66,9 @@ internal sealed class PoolLayer(PoolParams p) : ILayer
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) => backend.Pool(outputs[0], inputs[0]!, Params);
 
+    public bool Differentiates(int input) => input == 0;
+
+    public void Backward(IBackend backend, in Gradients g) => backend.PoolBackward(g.DInputs[0]!, g.DOutputs[0], g.Inputs[0]!, g.Outputs[0], Params);
+
     private static LayerPlan Plan(LayerContext ctx, PoolParams p) => new(new PoolLayer(p), [ctx.OutputLike(p.N, p.C, p.OutH, p.OutW)]);
 }

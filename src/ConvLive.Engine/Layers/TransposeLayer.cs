@@ -7,7 +7,7 @@ using ConvLive.Engine.Tensors;
 namespace ConvLive.Engine.Layers;
 
 /// <summary>Transpose: output axis i is input axis perm[i] (default: reversed).</summary>
-internal sealed class TransposeLayer(TransposeParams p) : ILayer
+internal sealed class TransposeLayer(TransposeParams p, TransposeParams inverse) : ILayer
 {
     public static LayerPlan Create(LayerContext ctx)
     {
@@ -25,8 +25,19 @@ internal sealed class TransposeLayer(TransposeParams p) : ILayer
         }
 
         var p = TransposeParams.Create(x, perm);
-        return new LayerPlan(new TransposeLayer(p), [p.Output]);
+        var back = new int[perm.Length];
+        for (var i = 0; i < perm.Length; i++)
+        {
+            back[perm[i]] = i;
+        }
+
+        return new LayerPlan(new TransposeLayer(p, TransposeParams.Create(p.Output, back)), [p.Output]);
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) => backend.Transpose(outputs[0], inputs[0]!, p);
+
+    public bool Differentiates(int input) => input == 0;
+
+    /// <summary>The gradient goes back through the inverse permutation.</summary>
+    public void Backward(IBackend backend, in Gradients g) => backend.Transpose(g.DInputs[0]!, g.DOutputs[0], inverse);
 }

@@ -129,10 +129,8 @@ public sealed class LiveModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(manifest);
-        var path = catalog.Locate(manifest.File) ?? throw new ModelException($"{manifest.Name}: {manifest.File} is not in {string.Join(" or ", catalog.Folders)}; run ./convlive models get {manifest.Name}");
-        var prep = manifest.Preprocess is { } p ? Onnx.OnnxLoader.Load(catalog.Locate(p) ?? throw new ModelException($"{manifest.Name}: {p} is missing")) : null;
-        var labels = manifest.Labels is { } l && catalog.Locate(l) is { } labelPath ? File.ReadAllLines(labelPath) : null;
-        return Open(backend, manifest.Name, Onnx.OnnxLoader.Load(path), prep, manifest.Input, labels);
+        var source = ModelSource.FromManifest(catalog, manifest);
+        return Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, source.Labels);
     }
 
     /// <summary>Runs one frame.</summary>

@@ -8,7 +8,7 @@ namespace ConvLive.Engine.Reference;
 /// Naive references for every op, written straight from the ONNX definitions: plain nested loops, double
 /// accumulation, no shared helpers with the fast backends. Tests hold both backends to these.
 /// </summary>
-internal static class ReferenceOps
+internal static partial class ReferenceOps
 {
     public static float[] Conv(float[] x, float[] w, float[]? b, ConvParams p)
     {

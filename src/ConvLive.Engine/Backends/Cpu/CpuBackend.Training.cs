@@ -9,15 +9,21 @@ namespace ConvLive.Engine.Backends.Cpu;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha)
+    public void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha, GradientRule rule = GradientRule.Gradient)
     {
         Span<float> dxd = Cast(dx).Span, dyd = Cast(dy).Span, yd = Cast(y).Span;
         for (var i = 0; i < dxd.Length; i++)
         {
             var o = yd[i];
-            dxd[i] = dyd[i] * kind switch
+            var g = dyd[i];
+            dxd[i] = g * kind switch
             {
-                ActivationKind.Relu => o > 0f ? 1f : 0f,
+                ActivationKind.Relu => rule switch
+                {
+                    GradientRule.Guided => o > 0f && g > 0f ? 1f : 0f,
+                    GradientRule.Deconv => g > 0f ? 1f : 0f,
+                    _ => o > 0f ? 1f : 0f,
+                },
                 ActivationKind.LeakyRelu => o >= 0f ? 1f : alpha,
                 ActivationKind.Tanh => 1f - (o * o),
                 ActivationKind.Sigmoid => o * (1f - o),

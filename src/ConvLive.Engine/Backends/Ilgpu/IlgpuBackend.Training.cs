@@ -14,8 +14,8 @@ public sealed partial class IlgpuBackend
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerArgs, int> _optimizer = null!;
 
     /// <inheritdoc/>
-    public void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha) =>
-        _activationBackward(_stream, Launch(dx.Length), Cast(dy).View, Cast(y).View, Cast(dx).View, ActivationCode(kind), alpha, Launch(dx.Length));
+    public void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha, GradientRule rule = GradientRule.Gradient) =>
+        _activationBackward(_stream, Launch(dx.Length), Cast(dy).View, Cast(y).View, Cast(dx).View, ActivationCode(kind) + (kind == ActivationKind.Relu ? 4 * (int)rule : 0), alpha, Launch(dx.Length));
 
     /// <inheritdoc/>
     public void SoftmaxCrossEntropy(DeviceTensor grad, DeviceTensor loss, DeviceTensor logits, DeviceTensor target, float scale)
@@ -44,5 +44,10 @@ public sealed partial class IlgpuBackend
         _activationBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuTrainingKernels.ActivationBackward);
         _crossEntropy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuTrainingKernels.SoftmaxCrossEntropy);
         _optimizer = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerArgs, int>(IlgpuTrainingKernels.OptimizerStep);
+        LoadConvBackward();
+        LoadPoolBackward();
+        LoadNormaliseBackward();
+        LoadBinaryBackward();
+        LoadSoftmaxBackward();
     }
 }

@@ -1,0 +1,257 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Graph;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Tensors;
+
+namespace ConvLive.Engine.Explain;
+
+/// <summary>
+/// Explanations of one quantity of a compiled model (a class score, or the sum of one channel of a layer) on the
+/// input the model last ran on: gradient saliency, guided backpropagation, the deconvnet view and Grad-CAM. The
+/// backward passes are planned once, on first use; each call then reuses their buffers.
+/// </summary>
+/// <remarks>Owns its gradient programs; does not own the model. Not thread safe: use it on the model's thread,
+/// after <see cref="CompiledModel.Run"/>.</remarks>
+public sealed class Explainer : IDisposable
+{
+    private readonly CompiledModel _model;
+    private readonly int? _element;
+    private readonly int? _channel;
+    private GradientProgram? _toInput;
+    private GradientProgram? _toLayer;
+    private float[] _activation = [];
+    private float[] _gradient = [];
+
+    private Explainer(CompiledModel model, string seed, int? element, int? channel, string camLayer)
+    {
+        _model = model;
+        Seed = seed;
+        _element = element;
+        _channel = channel;
+        CamLayer = camLayer;
+        Input = model.InputNames[0];
+    }
+
+    /// <summary>The value the quantity is read from.</summary>
+    public string Seed { get; }
+
+    /// <summary>The network input the gradient views are of.</summary>
+    public string Input { get; }
+
+    /// <summary>The value Grad-CAM weighs.</summary>
+    public string CamLayer { get; }
+
+    /// <summary>Explains class <paramref name="index"/>'s score: the first graph output at that index, or, when that
+    /// output is a Softmax's, the Softmax's input there (the score before normalisation).</summary>
+    /// <param name="model">The model; not owned.</param>
+    /// <param name="index">The class.</param>
+    /// <param name="camLayer">Grad-CAM's value, or null for the last convolution's activation.</param>
+    /// <returns>The explainer; the caller owns it.</returns>
+    /// <exception cref="ModelException">The class is out of range, or a value is unknown or unsuitable.</exception>
+    public static Explainer ForClass(CompiledModel model, int index, string? camLayer = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var seed = ScoreValue(model.Graph);
+        var shape = model.ShapeOf(seed);
+        var classes = shape.Length / Math.Max(1, shape[0]);
+        if (index < 0 || index >= classes)
+        {
+            throw new ModelException($"class {index} is out of range: '{seed}' has {classes} scores per input (0..{classes - 1})");
+        }
+
+        return new Explainer(model, seed, index, null, CheckCamLayer(model, camLayer));
+    }
+
+    /// <summary>Explains the sum of channel <paramref name="channel"/> of <paramref name="value"/> (a unit's total response).</summary>
+    /// <param name="model">The model; not owned.</param>
+    /// <param name="value">A value of the model with channels, (N,C,…).</param>
+    /// <param name="channel">The channel.</param>
+    /// <param name="camLayer">Grad-CAM's value, or null for the last convolution's activation.</param>
+    /// <returns>The explainer; the caller owns it.</returns>
+    /// <exception cref="ModelException">An unknown value or a channel out of range.</exception>
+    public static Explainer ForUnit(CompiledModel model, string value, int channel, string? camLayer = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var shape = KnownShape(model, value, "--unit");
+        if (shape.Rank < 2 || channel < 0 || channel >= shape[1])
+        {
+            throw new ModelException($"--unit {value}:{channel}: '{value}' is {shape}; a channel must be in [0, {(shape.Rank < 2 ? 0 : shape[1]) - 1}]");
+        }
+
+        return new Explainer(model, value, null, channel, CheckCamLayer(model, camLayer));
+    }
+
+    /// <summary>The value a class score is read from: the first graph output, or the input of the Softmax that makes it.</summary>
+    /// <param name="graph">The model.</param>
+    /// <returns>A value name.</returns>
+    public static string ScoreValue(ModelGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var output = graph.Outputs[0].Name;
+        var producer = graph.Nodes.LastOrDefault(n => n.Outputs.Contains(output));
+        return producer is { OpType: "Softmax" } && producer.Input(0) is { } logits ? logits : output;
+    }
+
+    /// <summary>Grad-CAM's default value: the output of the first Relu at or after the last convolution (the last
+    /// convolution's activation), or that convolution's own output when no Relu follows.</summary>
+    /// <param name="graph">The model.</param>
+    /// <returns>A value name.</returns>
+    /// <exception cref="ModelException">The model has no convolution.</exception>
+    public static string DefaultCamLayer(ModelGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var nodes = graph.Nodes;
+        var last = -1;
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (nodes[i].OpType is "Conv" or GraphFusion.ConvRelu)
+            {
+                last = i;
+            }
+        }
+
+        if (last < 0)
+        {
+            throw new ModelException($"{graph.Source}: no convolution to take Grad-CAM on; name a value with --layer");
+        }
+
+        if (nodes[last].OpType == GraphFusion.ConvRelu)
+        {
+            return nodes[last].Outputs[0];
+        }
+
+        var relu = nodes.Skip(last).FirstOrDefault(n => n.OpType == "Relu");
+        return relu?.Outputs[0] ?? nodes[last].Outputs[0];
+    }
+
+    /// <summary>The shape <see cref="Compute"/> writes: the input's for the gradient views, (H′, W′) of
+    /// <see cref="CamLayer"/> for Grad-CAM.</summary>
+    /// <param name="method">The method.</param>
+    /// <returns>The shape.</returns>
+    public TensorShape MapShape(ExplainMethod method)
+    {
+        if (method != ExplainMethod.GradCam || CamLayer.Length == 0)
+        {
+            return _model.ShapeOf(Input);
+        }
+
+        var a = _model.ShapeOf(CamLayer);
+        return a.Rank == 3 ? new TensorShape(1, a[2]) : new TensorShape(a[2], a[3]);
+    }
+
+    /// <summary>Computes one explanation of the input the model last ran on.</summary>
+    /// <param name="method">The method.</param>
+    /// <param name="map">Exactly <see cref="MapShape"/>'s length.</param>
+    public void Compute(ExplainMethod method, Span<float> map)
+    {
+        if (method != ExplainMethod.GradCam)
+        {
+            var program = _toInput ??= Plan(Input);
+            program.Run(method switch { ExplainMethod.Guided => GradientRule.Guided, ExplainMethod.Deconv => GradientRule.Deconv, _ => GradientRule.Gradient });
+            program.Read(Input, map);
+            return;
+        }
+
+        if (CamLayer.Length == 0)
+        {
+            throw new ModelException($"{_model.Graph.Source}: no convolution to take Grad-CAM on; name a (N,C,H,W) value with --layer");
+        }
+
+        var toLayer = _toLayer ??= Plan(CamLayer);
+        toLayer.Run();
+        var shape = _model.ShapeOf(CamLayer);
+        int channels = shape[1], spatial = shape.Product(2, shape.Rank);
+        if (map.Length != spatial)
+        {
+            throw new ArgumentException($"Grad-CAM on '{CamLayer}' {shape} writes {spatial} values, not {map.Length}", nameof(map));
+        }
+
+        if (_activation.Length != shape.Length)
+        {
+            _activation = new float[shape.Length];
+            _gradient = new float[shape.Length];
+        }
+
+        _model.Read(CamLayer, _activation);
+        toLayer.Read(CamLayer, _gradient);
+
+        // Batch item 0: α_c = mean over positions of ∂score/∂A_c; map = relu(Σ_c α_c·A_c), in double.
+        var sums = new double[spatial];
+        for (var c = 0; c < channels; c++)
+        {
+            double alpha = 0;
+            for (var s = 0; s < spatial; s++)
+            {
+                alpha += _gradient[(c * spatial) + s];
+            }
+
+            alpha /= spatial;
+            for (var s = 0; s < spatial; s++)
+            {
+                sums[s] += alpha * _activation[(c * spatial) + s];
+            }
+        }
+
+        for (var s = 0; s < spatial; s++)
+        {
+            map[s] = (float)Math.Max(0, sums[s]);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _toInput?.Dispose();
+        _toLayer?.Dispose();
+    }
+
+    private GradientProgram Plan(string target)
+    {
+        var program = GradientProgram.Create(_model, Seed, [target]);
+        if (_element is { } element)
+        {
+            program.SeedElement(element);
+        }
+        else
+        {
+            program.SeedChannel(_channel!.Value);
+        }
+
+        return program;
+    }
+
+    private static TensorShape KnownShape(CompiledModel model, string value, string option)
+    {
+        if (!model.ValueNames.Contains(value) || model.IsHostValue(value))
+        {
+            var near = model.ValueNames.Where(v => !model.IsHostValue(v) && v.Contains(value, StringComparison.OrdinalIgnoreCase)).Take(5).ToList();
+            throw new ModelException($"{option} {value}: the model has no float value of that name{(near.Count > 0 ? $"; close: {string.Join(", ", near)}" : string.Empty)} (`convlive inspect --model M` lists the layers)");
+        }
+
+        return model.ShapeOf(value);
+    }
+
+    private static string CheckCamLayer(CompiledModel model, string? layer)
+    {
+        if (layer is null)
+        {
+            try
+            {
+                layer = DefaultCamLayer(model.Graph);
+            }
+            catch (ModelException)
+            {
+                return string.Empty; // only Grad-CAM needs it; Compute says so then
+            }
+        }
+
+        var shape = KnownShape(model, layer, "--layer");
+        if (shape.Rank < 3)
+        {
+            throw new ModelException($"--layer {layer}: '{layer}' is {shape}, without spatial axes; Grad-CAM needs a (N,C,H,W) value such as a convolution's output");
+        }
+
+        return layer;
+    }
+}

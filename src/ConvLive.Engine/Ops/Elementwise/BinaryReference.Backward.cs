@@ -1,0 +1,73 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Ops;
+
+namespace ConvLive.Engine.Reference;
+
+/// <summary>Add/Sub/Mul/Div backward with broadcasting, naive: each output's gradient added into the element of
+/// each operand it was computed from.</summary>
+internal static partial class ReferenceOps
+{
+    /// <summary>dA and dB of y = a ∘ b (NumPy broadcasting).</summary>
+    public static (float[] Da, float[] Db) BinaryBackward(float[] dy, float[] a, int[] aDims, float[] b, int[] bDims, BinaryKind kind)
+    {
+        var rank = Math.Max(aDims.Length, bDims.Length);
+        int[] pa = [.. Enumerable.Repeat(1, rank - aDims.Length), .. aDims], pb = [.. Enumerable.Repeat(1, rank - bDims.Length), .. bDims];
+        var outDims = pa.Zip(pb, Math.Max).ToArray();
+        double[] da = new double[a.Length], db = new double[b.Length];
+        var index = new int[rank];
+        for (var o = 0; o < dy.Length; o++)
+        {
+            var rest = o;
+            for (var d = rank - 1; d >= 0; d--)
+            {
+                index[d] = rest % outDims[d];
+                rest /= outDims[d];
+            }
+
+            int ai = 0, bi = 0;
+            for (var d = 0; d < rank; d++)
+            {
+                ai = (ai * pa[d]) + (pa[d] == 1 ? 0 : index[d]);
+                bi = (bi * pb[d]) + (pb[d] == 1 ? 0 : index[d]);
+            }
+
+            double g = dy[o], u = a[ai], v = b[bi];
+            (double ga, double gb) = kind switch
+            {
+                BinaryKind.Add => (g, g),
+                BinaryKind.Sub => (g, -g),
+                BinaryKind.Mul => (g * v, g * u),
+                _ => (g / v, -g * u / (v * v)),
+            };
+            da[ai] += ga;
+            db[bi] += gb;
+        }
+
+        return (ToFloat(da), ToFloat(db));
+    }
+
+    /// <summary>dx of y = f(x) for an activation, under a Relu <see cref="GradientRule"/>.</summary>
+    public static float[] ActivationBackward(float[] dy, float[] x, ActivationKind kind, float alpha, GradientRule rule)
+    {
+        var dx = new float[x.Length];
+        for (var i = 0; i < x.Length; i++)
+        {
+            double v = x[i], g = dy[i];
+            dx[i] = (float)(kind switch
+            {
+                ActivationKind.Relu => rule switch
+                {
+                    GradientRule.Guided => v > 0 && g > 0 ? g : 0,
+                    GradientRule.Deconv => g > 0 ? g : 0,
+                    _ => v > 0 ? g : 0,
+                },
+                ActivationKind.LeakyRelu => v >= 0 ? g : alpha * g,
+                ActivationKind.Tanh => g * (1 - (Math.Tanh(v) * Math.Tanh(v))),
+                _ => g * (1 / (1 + Math.Exp(-v))) * (1 - (1 / (1 + Math.Exp(-v)))),
+            });
+        }
+
+        return dx;
+    }
+}
