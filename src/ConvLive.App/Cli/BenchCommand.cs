@@ -49,7 +49,8 @@ internal static class BenchCommand
                     + "Each is timed as its own engine and compared with the first.",
                 DefaultValueFactory = _ => "on",
             };
-            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse };
+            var backward = new Option<bool>("--backward") { Description = "Time the forward alone against forward + the input gradient of the top class score (explain's cost), per device, and each backward step." };
+            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse, backward };
             command.SetAction(r =>
             {
                 if (r.GetValue(model) is not { } path)
@@ -66,6 +67,11 @@ internal static class BenchCommand
                 }
 
                 var kinds = (r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"]).Select(CommonOptions.ParseDevice).ToList();
+                if (r.GetValue(backward))
+                {
+                    return BackwardBenchmark.Run(path, kinds, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson));
+                }
+
                 if (!TryParseList(r.GetValue(fcWeights)!, "--fc-weights", "fp32, bf16 or int8", WeightPrecisions.TryParse, WeightPrecision.Float32, out var precisions) ||
                     !TryParseList(r.GetValue(conv)!, "--conv", "auto, direct or winograd", ConvAlgorithms.TryParse, ConvAlgorithm.Auto, out var algorithms) ||
                     !TryParseList(r.GetValue(fuse)!, "--fuse", "on or off", ParseOnOff, true, out var fusions))

@@ -6,20 +6,30 @@ using ConvLive.Engine.Ops;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
-/// Conv's backward on the CPU as GEMMs: the input gradient is col2im(Wᵀ·dy) and the weight gradient is dy·colᵀ,
-/// each group's product through <see cref="Sgemm"/> (OpenBLAS when present) and the scatter across the worker team
+/// Conv's backward on the CPU. The input gradient of a stride-1 convolution is itself a stride-1 convolution (of dy,
+/// by the weights flipped in space with input and output channels swapped, padded by (K−1)·d − pad), so it runs on
+/// the forward's fast paths (Winograd, the direct window kernel); other strides take col2im(Wᵀ·dy). The weight
+/// gradient is dy·colᵀ. Products go through <see cref="Sgemm"/> (OpenBLAS when present); the col2im scatter runs
 /// one input channel a worker, so no two workers add into the same element.
 /// </summary>
 public sealed partial class CpuBackend
 {
     private readonly ConditionalWeakTable<DeviceTensor, float[]> _transposedWeights = [];
+    private readonly ConditionalWeakTable<DeviceTensor, CpuTensor> _flippedWeights = [];
     private float[] _columns = [];
     private float[] _weightsT = [];
+    private float[] _flipped = [];
 
     /// <inheritdoc/>
     public unsafe void ConvBackwardData(DeviceTensor dx, DeviceTensor dy, DeviceTensor w, ConvParams p)
     {
         var win = p.Window;
+        if (TransposedConv(p) is { } q)
+        {
+            Conv(dx, dy, FlippedWeights(Cast(w), p), null, q);
+            return;
+        }
+
         int cg = p.GroupInputs, mg = p.GroupOutputs, kk = cg * win.KernelH * win.KernelW, spatial = p.OutH * p.OutW, plane = p.H * p.W;
         float[] dxd = Cast(dx).Data, dyd = Cast(dy).Data;
         var wt = TransposedWeights(Cast(w), p.Groups, mg, kk);
@@ -78,6 +88,76 @@ public sealed partial class CpuBackend
                 dbd[m] = (float)sum;
             }
         }
+    }
+
+    /// <summary>The forward convolution that computes a stride-1 convolution's input gradient, or null when the
+    /// convolution is strided or a pad exceeds the kernel's reach (the padding would be negative).</summary>
+    internal static ConvParams? TransposedConv(ConvParams p)
+    {
+        var w = p.Window;
+        if (w.StrideH != 1 || w.StrideW != 1)
+        {
+            return null;
+        }
+
+        int reachH = (w.KernelH - 1) * w.DilationH, reachW = (w.KernelW - 1) * w.DilationW;
+        int top = reachH - w.PadTop, left = reachW - w.PadLeft, bottom = reachH - w.PadBottom, right = reachW - w.PadRight;
+        if (top < 0 || left < 0 || bottom < 0 || right < 0)
+        {
+            return null;
+        }
+
+        var window = new Window2D(w.KernelH, w.KernelW, 1, 1, top, left, bottom, right, w.DilationH, w.DilationW);
+        return new ConvParams(p.N, p.M, p.OutH, p.OutW, p.C, p.Groups, window, p.H, p.W);
+    }
+
+    /// <summary>w'[g·Cg + c, m, i, j] = w[g·Mg + m, c, KH−1−i, KW−1−j]: kept per constant tensor (so the forward's
+    /// packed forms of it are kept too), rebuilt into scratch for weights being trained.</summary>
+    private CpuTensor FlippedWeights(CpuTensor w, ConvParams p)
+    {
+        if (w.IsConstant && _flippedWeights.TryGetValue(w, out var kept))
+        {
+            return kept;
+        }
+
+        var win = p.Window;
+        int cg = p.GroupInputs, mg = p.GroupOutputs, taps = win.KernelH * win.KernelW;
+        var length = p.M * cg * taps;
+        float[] flipped;
+        if (w.IsConstant)
+        {
+            flipped = new float[length];
+        }
+        else
+        {
+            ScratchArrays.Grow(ref _flipped, length);
+            flipped = _flipped;
+        }
+
+        var wd = w.Data;
+        for (var g = 0; g < p.Groups; g++)
+        {
+            for (var m = 0; m < mg; m++)
+            {
+                for (var c = 0; c < cg; c++)
+                {
+                    var src = (((g * mg) + m) * cg + c) * taps;
+                    var dst = (((g * cg) + c) * mg + m) * taps;
+                    for (var t = 0; t < taps; t++)
+                    {
+                        flipped[dst + t] = wd[src + taps - 1 - t];
+                    }
+                }
+            }
+        }
+
+        var tensor = new CpuTensor(new Tensors.TensorShape(p.C, mg, win.KernelH, win.KernelW), flipped) { IsConstant = w.IsConstant };
+        if (w.IsConstant)
+        {
+            _flippedWeights.AddOrUpdate(w, tensor);
+        }
+
+        return tensor;
     }
 
     /// <summary>Adds one input channel's column rows (KH·KW of them, from <paramref name="row0"/>) into its plane, which it zeroes first.</summary>

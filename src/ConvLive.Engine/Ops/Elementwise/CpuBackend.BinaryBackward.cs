@@ -15,6 +15,25 @@ public sealed partial class CpuBackend
         float[] dd = Cast(d).Data, dyd = Cast(dy).Data, ad = Cast(a).Data, bd = Cast(b).Data;
         int[] dims = p.OutDims, self = operand == 0 ? p.AStrides : p.BStrides, sa = p.AStrides, sb = p.BStrides;
         var total = p.Output.Length;
+        if (p.SameShape && kind is BinaryKind.Add or BinaryKind.Sub or BinaryKind.Mul)
+        {
+            // Nothing broadcast (a residual Add): whole-array vector operations.
+            var g = dyd.AsSpan(0, total);
+            var result = dd.AsSpan(0, total);
+            var factor = kind == BinaryKind.Sub && operand == 1 ? -scale : scale;
+            if (kind == BinaryKind.Mul)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(g, (operand == 0 ? bd : ad).AsSpan(0, total), result);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(result, scale, result);
+            }
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Multiply(g, factor, result);
+            }
+
+            return;
+        }
+
         if (d.Length == total && IsDense(self, dims))
         {
             _workers.For(Math.Max(1, Math.Min(total / 4096, 64)), band =>
