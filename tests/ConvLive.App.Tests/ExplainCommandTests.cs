@@ -1,0 +1,116 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.IO;
+using ConvLive.Engine.Models;
+using ConvLive.Engine.Tensors;
+using ConvLive.Tests;
+
+namespace ConvLive.App.Tests;
+
+/// <summary><c>explain</c> and <c>bench --backward</c> through the real command line: every method, pictures as
+/// input, the overlay, and one-line messages for every kind of bad request.</summary>
+public sealed class ExplainCommandTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [Fact]
+    public void EveryMethodWritesItsMapAndTheOverlayShowsIt()
+    {
+        var (model, input) = SmallAlexNet();
+        foreach (var (method, shape) in new[] { ("gradient", new TensorShape(1, 3, 224, 224)), ("guided", new TensorShape(1, 3, 224, 224)), ("deconv", new TensorShape(1, 3, 224, 224)), ("gradcam", new TensorShape(12, 12)) })
+        {
+            var output = _folder.File($"{method}.npy");
+            var png = _folder.File($"{method}.png");
+            var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "explain", "--model", model, "--input", input, "--class", "7", "--method", method, "--output", output, "--png", png, "--device", "cpu");
+
+            Assert.True(exit == 0, $"{method}: exit {exit}\n{text}\n{errors}");
+            var map = NpyFile.Read(output);
+            Assert.Equal(shape, map.Shape);
+            Assert.Contains(map.Data, v => v != 0f);
+            Assert.All(map.Data, v => Assert.True(float.IsFinite(v)));
+            Assert.Contains("class 7", text, StringComparison.Ordinal);
+            var bytes = File.ReadAllBytes(png);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        }
+
+        // Guided backpropagation is not the plain gradient: it drops the negative paths.
+        Assert.NotEqual(NpyFile.Read(_folder.File("gradient.npy")).Data, NpyFile.Read(_folder.File("guided.npy")).Data);
+    }
+
+    [Fact]
+    public void APictureIsPreprocessedAsLiveDoesAndAUnitCanBeExplained()
+    {
+        var picture = _folder.File("picture.png");
+        var rgba = new byte[320 * 240 * 4];
+        for (var i = 0; i < 320 * 240; i++)
+        {
+            rgba[4 * i] = (byte)(i % 320);
+            rgba[(4 * i) + 1] = (byte)(i / 320);
+            rgba[(4 * i) + 2] = (byte)((i % 320) ^ (i / 320));
+            rgba[(4 * i) + 3] = 255;
+        }
+
+        Render.PngWriter.Write(picture, rgba, 320, 240);
+        var output = _folder.File("unit.npy");
+
+        var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "explain", "--model", "resnet18-features", "--input", picture, "--unit", "Convolution257_Output_0:3", "--method", "guided", "--output", output, "--device", "cpu");
+
+        Assert.True(exit == 0, $"exit {exit}\n{text}\n{errors}");
+        Assert.Contains("unit Convolution257_Output_0:3", text, StringComparison.Ordinal);
+        var map = NpyFile.Read(output);
+        Assert.Equal(new TensorShape(1, 3, 224, 224), map.Shape);
+        Assert.Contains(map.Data, v => v != 0f);
+    }
+
+    [Theory]
+    [InlineData("--class", "1000", "class 1000 is out of range")]
+    [InlineData("--layer", "nope", "--layer nope: the model has no float value of that name")]
+    [InlineData("--layer", "fc6_1", "without spatial axes")]
+    [InlineData("--unit", "conv1_1", "give VALUE:CHANNEL")]
+    [InlineData("--unit", "conv1_1:500", "a channel must be in [0, 23]")]
+    public void ABadRequestGetsOneLineNamingIt(string option, string value, string message)
+    {
+        var (model, input) = SmallAlexNet();
+        var method = option == "--layer" ? "gradcam" : "gradient";
+
+        var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "explain", "--model", model, "--input", input, option, value, "--method", method, "--output", _folder.File("out.npy"), "--device", "cpu");
+
+        Assert.True(exit == 2, $"exit {exit}\n{text}\n{errors}");
+        Assert.Contains(message, errors, StringComparison.Ordinal);
+        Assert.Single(errors.Trim().Split('\n'));
+        Assert.False(File.Exists(_folder.File("out.npy")));
+    }
+
+    [Fact]
+    public void BenchBackwardTimesForwardAgainstForwardPlusGradient()
+    {
+        var (model, _) = SmallAlexNet();
+
+        var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "bench", "--model", model, "--backward", "--runs", "5", "--json", _folder.File("b.json"));
+
+        Assert.True(exit == 0, $"exit {exit}\n{text}\n{errors}");
+        Assert.Matches(@"cpu\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+x", text);
+        Assert.Contains("by op: ", text, StringComparison.Ordinal);
+        Assert.Contains("\"forwardAndGradientMs\"", File.ReadAllText(_folder.File("b.json")), StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private (string Model, string Input) SmallAlexNet()
+    {
+        var model = _folder.File("small.onnx");
+        if (!File.Exists(model))
+        {
+            SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), model);
+            var x = new float[3 * 224 * 224];
+            for (var i = 0; i < x.Length; i++)
+            {
+                x[i] = (float)(100 * Math.Sin(i * 0.001) * Math.Cos(i % 224 * 0.05));
+            }
+
+            NpyFile.Write(_folder.File("x.npy"), new TensorShape(1, 3, 224, 224), x);
+        }
+
+        return (model, _folder.File("x.npy"));
+    }
+}
