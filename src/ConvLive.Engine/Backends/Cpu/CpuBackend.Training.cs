@@ -9,53 +9,6 @@ namespace ConvLive.Engine.Backends.Cpu;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha, GradientRule rule = GradientRule.Gradient)
-    {
-        Span<float> dxd = Cast(dx).Span, dyd = Cast(dy).Span, yd = Cast(y).Span;
-        if (kind == ActivationKind.Relu && rule == GradientRule.Gradient)
-        {
-            ReluBackward(dxd, dyd, yd);
-            return;
-        }
-
-        for (var i = 0; i < dxd.Length; i++)
-        {
-            var o = yd[i];
-            var g = dyd[i];
-            dxd[i] = g * kind switch
-            {
-                ActivationKind.Relu => rule switch
-                {
-                    GradientRule.Guided => o > 0f && g > 0f ? 1f : 0f,
-                    GradientRule.Deconv => g > 0f ? 1f : 0f,
-                    _ => o > 0f ? 1f : 0f,
-                },
-                ActivationKind.LeakyRelu => o >= 0f ? 1f : alpha,
-                ActivationKind.Tanh => 1f - (o * o),
-                ActivationKind.Sigmoid => o * (1f - o),
-                _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown activation"),
-            };
-        }
-    }
-
-    /// <summary>dx = y &gt; 0 ? dy : 0, a vector at a time (the whole-network backward runs it over every Relu).</summary>
-    private static void ReluBackward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> y)
-    {
-        var i = 0;
-        var width = System.Numerics.Vector<float>.Count;
-        for (; i <= dx.Length - width; i += width)
-        {
-            var positive = System.Numerics.Vector.GreaterThan(new System.Numerics.Vector<float>(y[i..]), System.Numerics.Vector<float>.Zero);
-            System.Numerics.Vector.ConditionalSelect(positive, new System.Numerics.Vector<float>(dy[i..]), System.Numerics.Vector<float>.Zero).CopyTo(dx[i..]);
-        }
-
-        for (; i < dx.Length; i++)
-        {
-            dx[i] = y[i] > 0f ? dy[i] : 0f;
-        }
-    }
-
-    /// <inheritdoc/>
     public void SoftmaxCrossEntropy(DeviceTensor grad, DeviceTensor loss, DeviceTensor logits, DeviceTensor target, float scale)
     {
         Span<float> g = Cast(grad).Span, l = Cast(loss).Span, x = Cast(logits).Span, t = Cast(target).Span;

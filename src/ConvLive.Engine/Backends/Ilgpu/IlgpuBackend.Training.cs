@@ -9,13 +9,8 @@ namespace ConvLive.Engine.Backends.Ilgpu;
 /// <summary>The training ops on the device.</summary>
 public sealed partial class IlgpuBackend
 {
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> _activationBackward = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int> _crossEntropy = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerArgs, int> _optimizer = null!;
-
-    /// <inheritdoc/>
-    public void ActivationBackward(DeviceTensor dx, DeviceTensor dy, DeviceTensor y, ActivationKind kind, float alpha, GradientRule rule = GradientRule.Gradient) =>
-        _activationBackward(_stream, Launch(dx.Length), Cast(dy).View, Cast(y).View, Cast(dx).View, ActivationCode(kind) + (kind == ActivationKind.Relu ? 4 * (int)rule : 0), alpha, Launch(dx.Length));
 
     /// <inheritdoc/>
     public void SoftmaxCrossEntropy(DeviceTensor grad, DeviceTensor loss, DeviceTensor logits, DeviceTensor target, float scale)
@@ -30,18 +25,8 @@ public sealed partial class IlgpuBackend
     public void OptimizerStep(DeviceTensor parameter, DeviceTensor grad, DeviceTensor m, DeviceTensor v, OptimizerParams p) =>
         _optimizer(_stream, Launch(parameter.Length), Cast(parameter).View, Cast(grad).View, Cast(m).View, Cast(v).View, OptimizerArgs.From(p), Launch(parameter.Length));
 
-    private static int ActivationCode(ActivationKind kind) => kind switch
-    {
-        ActivationKind.Relu => 0,
-        ActivationKind.LeakyRelu => 1,
-        ActivationKind.Tanh => 2,
-        ActivationKind.Sigmoid => 3,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown activation"),
-    };
-
     private void LoadTrainingKernels()
     {
-        _activationBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuTrainingKernels.ActivationBackward);
         _crossEntropy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuTrainingKernels.SoftmaxCrossEntropy);
         _optimizer = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerArgs, int>(IlgpuTrainingKernels.OptimizerStep);
         LoadConvBackward();

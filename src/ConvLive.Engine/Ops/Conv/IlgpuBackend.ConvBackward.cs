@@ -36,17 +36,17 @@ public sealed partial class IlgpuBackend
 
     private void LoadConvBackward()
     {
-        _convBackwardData = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(ConvBackwardKernels.Data);
-        _convBackwardFilter = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int, int>(ConvBackwardKernels.Filter);
-        _convBackwardBias = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(ConvBackwardKernels.Bias);
+        _convBackwardData = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(ConvKernels.BackwardData);
+        _convBackwardFilter = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int, int>(ConvKernels.BackwardFilter);
+        _convBackwardBias = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(ConvKernels.BackwardBias);
     }
 }
 
 /// <summary>Conv's backward kernels (grid-stride loops).</summary>
-internal static class ConvBackwardKernels
+internal static partial class ConvKernels
 {
     /// <summary>dx[n,c,iy,ix] = Σ over the group's outputs m and taps (i,j) that read it of w[m,c,i,j]·dy[n,m,oy,ox].</summary>
-    public static void Data(Index1D index, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, DirectConvArgs p, int stride)
+    public static void BackwardData(Index1D index, ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx, DirectConvArgs p, int stride)
     {
         for (var e = (int)index; e < dx.IntLength; e += stride)
         {
@@ -88,7 +88,7 @@ internal static class ConvBackwardKernels
     }
 
     /// <summary>dw[m,c,i,j] = Σ over the batch and output positions of dy[n,m,oy,ox]·x[n,c,iy,ix].</summary>
-    public static void Filter(Index1D index, ArrayView<float> dy, ArrayView<float> x, ArrayView<float> dw, DirectConvArgs p, int batch, int stride)
+    public static void BackwardFilter(Index1D index, ArrayView<float> dy, ArrayView<float> x, ArrayView<float> dw, DirectConvArgs p, int batch, int stride)
     {
         for (var e = (int)index; e < dw.IntLength; e += stride)
         {
@@ -124,7 +124,7 @@ internal static class ConvBackwardKernels
     }
 
     /// <summary>db[m] = Σ dy[n,m,·].</summary>
-    public static void Bias(Index1D index, ArrayView<float> dy, ArrayView<float> db, int batch, int channels, int spatial, int stride)
+    public static void BackwardBias(Index1D index, ArrayView<float> dy, ArrayView<float> db, int batch, int channels, int spatial, int stride)
     {
         for (var m = (int)index; m < channels; m += stride)
         {

@@ -22,14 +22,14 @@ public sealed partial class IlgpuBackend
     }
 
     private void LoadBinaryBackward() =>
-        _binaryBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastArgs, BinaryGradArgs, int>(BinaryBackwardKernels.Backward);
+        _binaryBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastArgs, BinaryGradArgs, int>(BinaryKernels.Backward);
 }
 
 /// <summary>Which operand a binary op's backward differentiates, and a factor on the result.</summary>
 internal readonly record struct BinaryGradArgs(int Operand, float Scale);
 
 /// <summary>The binary ops' backward kernel over the six broadcast axes.</summary>
-internal static class BinaryBackwardKernels
+internal static partial class BinaryKernels
 {
     /// <summary>d[e] = scale·Σ ∂(a ∘ b)/∂operand·dy over the outputs that read operand element e.</summary>
     public static void Backward(Index1D index, ArrayView<float> dy, ArrayView<float> a, ArrayView<float> b, ArrayView<float> d, BroadcastArgs p, BinaryGradArgs g, int stride)

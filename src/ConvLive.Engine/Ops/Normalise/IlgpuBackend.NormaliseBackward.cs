@@ -37,9 +37,9 @@ public sealed partial class IlgpuBackend
 
     private void LoadNormaliseBackward()
     {
-        _lrnBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LrnArgs, int>(NormaliseBackwardKernels.Lrn);
-        _batchNormBackwardData = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, int>(NormaliseBackwardKernels.BatchNormData);
-        _batchNormBackwardParams = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs, int>(NormaliseBackwardKernels.BatchNormParams);
+        _lrnBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LrnArgs, int>(NormaliseKernels.LrnBackward);
+        _batchNormBackwardData = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, int>(NormaliseKernels.BatchNormBackwardData);
+        _batchNormBackwardParams = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs, int>(NormaliseKernels.BatchNormBackwardParams);
     }
 }
 
@@ -50,10 +50,10 @@ internal readonly record struct LrnArgs(int C, int Spatial, int Size, float Alph
 internal readonly record struct BatchNormArgs(int N, int C, int Spatial, float Epsilon, int WantScale, int WantBias);
 
 /// <summary>LRN's and BatchNormalization's backward kernels (grid-stride loops).</summary>
-internal static class NormaliseBackwardKernels
+internal static partial class NormaliseKernels
 {
     /// <summary>dx_i = dy_i·d_i^−β − (2αβ/size)·x_i·Σ dy_j·y_j/d_j over the channels j whose window holds i.</summary>
-    public static void Lrn(Index1D index, ArrayView<float> dy, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx, LrnArgs p, int stride)
+    public static void LrnBackward(Index1D index, ArrayView<float> dy, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx, LrnArgs p, int stride)
     {
         var before = (p.Size - 1) / 2;
         var after = p.Size - 1 - before;
@@ -81,7 +81,7 @@ internal static class NormaliseBackwardKernels
     }
 
     /// <summary>dx = dy·scale/sqrt(var + eps).</summary>
-    public static void BatchNormData(Index1D index, ArrayView<float> dy, ArrayView<float> scale, ArrayView<float> variance, ArrayView<float> dx, int spatial, int channels, float epsilon, int stride)
+    public static void BatchNormBackwardData(Index1D index, ArrayView<float> dy, ArrayView<float> scale, ArrayView<float> variance, ArrayView<float> dx, int spatial, int channels, float epsilon, int stride)
     {
         for (var e = (int)index; e < dx.IntLength; e += stride)
         {
@@ -91,7 +91,7 @@ internal static class NormaliseBackwardKernels
     }
 
     /// <summary>One thread a channel: dScale = Σ dy·(x − mean)/sqrt(var + eps), dBias = Σ dy.</summary>
-    public static void BatchNormParams(Index1D index, ArrayView<float> dy, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> dScale, ArrayView<float> dBias, BatchNormArgs p, int stride)
+    public static void BatchNormBackwardParams(Index1D index, ArrayView<float> dy, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> variance, ArrayView<float> dScale, ArrayView<float> dBias, BatchNormArgs p, int stride)
     {
         for (var c = (int)index; c < p.C; c += stride)
         {

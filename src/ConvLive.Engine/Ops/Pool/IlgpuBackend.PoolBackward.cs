@@ -20,11 +20,11 @@ public sealed partial class IlgpuBackend
     }
 
     private void LoadPoolBackward() =>
-        _poolBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PoolArgs, int>(PoolBackwardKernels.Backward);
+        _poolBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PoolArgs, int>(PoolKernels.Backward);
 }
 
 /// <summary>Pooling's backward kernel.</summary>
-internal static class PoolBackwardKernels
+internal static partial class PoolKernels
 {
     /// <summary>dx[plane,iy,ix] = Σ over the windows holding it: dy if it is the window's first maximum (max),
     /// dy/divisor (average), dy·x/y (L2).</summary>

@@ -20,14 +20,14 @@ public sealed partial class IlgpuBackend
     }
 
     private void LoadSoftmaxBackward() =>
-        _softmaxBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SoftmaxArgs, int>(SoftmaxBackwardKernels.Backward);
+        _softmaxBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SoftmaxArgs, int>(SoftmaxKernels.Backward);
 }
 
 /// <summary>Softmax's view (Outer, Axis, Inner) and form for a kernel.</summary>
 internal readonly record struct SoftmaxArgs(int Outer, int Axis, int Inner, int Log);
 
 /// <summary>Softmax's backward kernel.</summary>
-internal static class SoftmaxBackwardKernels
+internal static partial class SoftmaxKernels
 {
     /// <summary>dx = y·(dy − Σ dy·y), or dy − exp(y)·Σ dy for the log form.</summary>
     public static void Backward(Index1D index, ArrayView<float> dy, ArrayView<float> y, ArrayView<float> dx, SoftmaxArgs p, int stride)

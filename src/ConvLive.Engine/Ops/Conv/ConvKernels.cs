@@ -1,0 +1,74 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ILGPU.Algorithms;
+using ILGPU;
+
+namespace ConvLive.Engine.Backends.Ilgpu;
+
+internal readonly record struct Im2ColArgs(int C, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int XOffset);
+
+internal readonly record struct DirectConvArgs(int C, int H, int W, int M, int CG, int MG, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int HasBias, int Relu = 0);
+
+/// <summary>Convolution kernels: im2col for the tiled GEMM, and a direct kernel for few-output layers.</summary>
+internal static partial class ConvKernels
+{
+    /// <summary>Unfolds one group of one image into columns (C·KH·KW, OH·OW); zeros where padded.</summary>
+    public static void Im2Col(Index1D i, ArrayView<float> x, ArrayView<float> columns, Im2ColArgs p, int total, int stride)
+    {
+        var spatial = p.OH * p.OW;
+        for (var e = (int)i; e < total; e += stride)
+        {
+            var row = e / spatial;
+            var s = e - (row * spatial);
+            var oy = s / p.OW;
+            var ox = s - (oy * p.OW);
+            var j = row % p.KW;
+            var ki = (row / p.KW) % p.KH;
+            var c = row / (p.KW * p.KH);
+            var iy = (oy * p.SH) - p.PT + (ki * p.DH);
+            var ix = (ox * p.SW) - p.PL + (j * p.DW);
+            columns[e] = iy >= 0 && iy < p.H && ix >= 0 && ix < p.W ? x[p.XOffset + (((c * p.H) + iy) * p.W) + ix] : 0f;
+        }
+    }
+
+    /// <summary>Direct convolution, one output per thread (few outputs per group, small kernels: the lecture's
+    /// single-channel filters and depthwise layers, where im2col + GEMM would be mostly overhead).</summary>
+    public static void DirectConv(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y, DirectConvArgs p, int stride)
+    {
+        for (var e = (int)i; e < y.IntLength; e += stride)
+        {
+            var ox = e % p.OW;
+            var rest = e / p.OW;
+            var oy = rest % p.OH;
+            rest /= p.OH;
+            var m = rest % p.M;
+            var n = rest / p.M;
+            var g = m / p.MG;
+            var sum = p.HasBias != 0 ? b[m] : 0f;
+            for (var c = 0; c < p.CG; c++)
+            {
+                var plane = ((n * p.C) + (g * p.CG) + c) * p.H;
+                var wBase = ((m * p.CG) + c) * p.KH * p.KW;
+                for (var ky = 0; ky < p.KH; ky++)
+                {
+                    var iy = (oy * p.SH) - p.PT + (ky * p.DH);
+                    if (iy < 0 || iy >= p.H)
+                    {
+                        continue;
+                    }
+
+                    for (var kx = 0; kx < p.KW; kx++)
+                    {
+                        var ix = (ox * p.SW) - p.PL + (kx * p.DW);
+                        if (ix >= 0 && ix < p.W)
+                        {
+                            sum += w[wBase + (ky * p.KW) + kx] * x[((plane + iy) * p.W) + ix];
+                        }
+                    }
+                }
+            }
+
+            y[e] = p.Relu != 0 && sum < 0f ? 0f : sum;
+        }
+    }
+}

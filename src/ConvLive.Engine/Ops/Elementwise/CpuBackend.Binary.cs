@@ -1,0 +1,59 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Numerics.Tensors;
+using ConvLive.Engine.Ops;
+
+namespace ConvLive.Engine.Backends.Cpu;
+
+/// <summary>Add, Sub, Mul and Div with broadcasting on the CPU.</summary>
+public sealed partial class CpuBackend
+{
+    /// <inheritdoc/>
+    public void Binary(DeviceTensor y, DeviceTensor a, DeviceTensor b, BinaryKind kind, BroadcastParams p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        Span<float> yd = Cast(y).Span, ad = Cast(a).Span, bd = Cast(b).Span;
+        if (p.SameShape)
+        {
+            switch (kind)
+            {
+                case BinaryKind.Add: TensorPrimitives.Add(ad, bd, yd); break;
+                case BinaryKind.Sub: TensorPrimitives.Subtract(ad, bd, yd); break;
+                case BinaryKind.Mul: TensorPrimitives.Multiply(ad, bd, yd); break;
+                default: TensorPrimitives.Divide(ad, bd, yd); break;
+            }
+
+            return;
+        }
+
+        // General case: walk the output in row-major order, carrying per-axis offsets into a and b.
+        var dims = p.OutDims;
+        Span<int> index = stackalloc int[BroadcastParams.MaxRank];
+        int ai = 0, bi = 0;
+        var last = BroadcastParams.MaxRank - 1;
+        for (var o = 0; o < yd.Length; o++)
+        {
+            float u = ad[ai], v = bd[bi];
+            yd[o] = kind switch
+            {
+                BinaryKind.Add => u + v,
+                BinaryKind.Sub => u - v,
+                BinaryKind.Mul => u * v,
+                _ => u / v,
+            };
+            for (var axis = last; axis >= 0; axis--)
+            {
+                ai += p.AStrides[axis];
+                bi += p.BStrides[axis];
+                if (++index[axis] < dims[axis])
+                {
+                    break;
+                }
+
+                ai -= p.AStrides[axis] * dims[axis];
+                bi -= p.BStrides[axis] * dims[axis];
+                index[axis] = 0;
+            }
+        }
+    }
+}

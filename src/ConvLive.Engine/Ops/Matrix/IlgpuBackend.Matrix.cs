@@ -1,0 +1,79 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Devices;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Tensors;
+using ILGPU.Runtime;
+using ILGPU;
+
+namespace ConvLive.Engine.Backends.Ilgpu;
+
+/// <summary>Gemm and MatMul on an ILGPU device through the shared-memory tiled GEMM.</summary>
+public sealed partial class IlgpuBackend
+{
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemm = null!;
+
+    /// <inheritdoc/>
+    public void Gemm(DeviceTensor y, DeviceTensor a, DeviceTensor b, DeviceTensor? c, GemmParams p)
+    {
+        var yv = Cast(y).View;
+        var beta = 0f;
+        if (c is not null && p.Bias != BiasLayout.None && p.Beta != 0f)
+        {
+            // Broadcast C into Y first (a strided copy per layout), then accumulate the product with beta.
+            var cv = Cast(c);
+            switch (p.Bias)
+            {
+                case BiasLayout.Scalar:
+                    CopyBlocks(y, 0, 1, c, 0, 0, p.M * p.N, 1);
+                    break;
+                case BiasLayout.Row:
+                    CopyBlocks(y, 0, p.N, c, 0, 0, p.M, p.N);
+                    break;
+                case BiasLayout.Column:
+                    for (var j = 0; j < p.N; j++)
+                    {
+                        _copy(_stream, Launch(p.M), cv.View, yv, 0, 1, j, p.N, 1, p.M, Launch(p.M));
+                    }
+
+                    break;
+                default:
+                    CopyBlocks(y, 0, 0, c, 0, 0, 1, p.M * p.N);
+                    break;
+            }
+
+            beta = p.Beta;
+        }
+
+        int a0 = p.TransA ? 1 : p.K, a1 = p.TransA ? p.M : 1, b0 = p.TransB ? 1 : p.N, b1 = p.TransB ? p.K : 1;
+        LaunchGemm(Cast(a).View, Cast(b).View, yv, new GemmArgs(p.M, p.N, p.K, a0, a1, b0, b1, p.Alpha, beta, 0, 0, 0, p.N));
+    }
+
+    /// <inheritdoc/>
+    public void MatMul(DeviceTensor y, DeviceTensor a, DeviceTensor b, MatMulParams p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        for (var batch = 0; batch < p.Batch; batch++)
+        {
+            LaunchGemm(Cast(a).View, Cast(b).View, Cast(y).View, new GemmArgs(p.M, p.N, p.K, p.K, 1, p.N, 1, 1f, 0f, p.AOffsets[batch], p.BOffsets[batch], batch * p.M * p.N, p.N));
+        }
+    }
+
+    private void LaunchGemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g, ArrayView<float> bias = default)
+    {
+        if (g.M == 0 || g.N == 0)
+        {
+            return;
+        }
+
+        var t = _tile;
+        var grid = new Index2D((g.N + t - 1) / t, (g.M + t - 1) / t);
+        var config = new KernelConfig(grid, new Index2D(t, t), SharedMemoryConfig.RequestDynamic<float>(2 * t * t));
+        _gemm(_stream, config, a, b, c, bias.IsValid ? bias : c, g with { Tile = t });
+    }
+
+    private void LoadMatrix()
+    {
+        _gemm = _accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(MatrixKernels.Gemm);
+    }
+}

@@ -1,0 +1,95 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Tests;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Reference;
+
+namespace ConvLive.Engine.Tests.Ops.Conv;
+
+/// <summary>Conv on every backend against the naive reference, over random shapes, strides, pads, dilations and groups.</summary>
+[Collection(DevicesDefinition.Name)]
+public sealed class ConvOpTests(DeviceFixture devices)
+{
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
+        {
+            // Seeds 0-15: one or two outputs per group (the direct path on the CPU); 16-31: 5 to 40 (the GEMM path).
+            for (var seed = 0; seed < 32; seed++)
+            {
+                data.Add(device, seed);
+            }
+        }
+
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void ConvMatchesTheNaiveReference(string device, int seed)
+    {
+        using var h = BackendHarness.Open(devices, device);
+        var p = RandomConv(seed) with { Relu = seed % 4 == 1 }; // a fused Relu on a quarter of the cases
+        var win = p.Window;
+        var x = BackendHarness.Random(p.N * p.C * p.H * p.W, seed);
+        var w = BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, seed + 100);
+        var b = seed % 3 == 0 ? null : BackendHarness.Random(p.M, seed + 200);
+        var y = h.Empty(p.OutputShape);
+
+        h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.GroupInputs, win.KernelH, win.KernelW), b is null ? null : h.Upload(b, p.M), p);
+
+        Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
+    }
+
+    [Fact]
+    public void ConstantWeightsArePackedOnceAndRepackedAfterAnUpload()
+    {
+        using var h = BackendHarness.Open(devices, "cpu");
+        var p = RandomConv(21);
+        var win = p.Window;
+        var x = BackendHarness.Random(p.N * p.C * p.H * p.W, 1);
+        var b = BackendHarness.Random(p.M, 2);
+        var shape = new[] { p.M, p.GroupInputs, win.KernelH, win.KernelW };
+        var wt = h.Upload(BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, 3), shape);
+        wt.IsConstant = true;
+        var xt = h.Upload(x, p.N, p.C, p.H, p.W);
+        var bt = h.Upload(b, p.M);
+        var y = h.Empty(p.OutputShape);
+        object? packed = null;
+        foreach (var (seed, upload) in new[] { (3, false), (3, false), (4, true) })
+        {
+            var w = BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, seed);
+            if (upload)
+            {
+                h.Backend.Upload(wt, w);
+                Assert.Null(wt.Derived);
+            }
+
+            h.Backend.Conv(y, xt, wt, bt, p);
+            Assert.NotNull(wt.Derived);
+            Assert.True(upload ? !ReferenceEquals(packed, wt.Derived) : packed is null || ReferenceEquals(packed, wt.Derived), "packed again without an upload");
+            packed = wt.Derived;
+            Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), 1e-5, 1e-4, $"weights of seed {seed}");
+        }
+    }
+
+    internal static ConvParams RandomConv(int seed)
+    {
+        var r = new Random(seed);
+        var groups = (seed % 4) switch { 0 => 1, 1 => 2, 2 => 3, _ => 1 };
+        var depthwise = seed % 5 == 4;
+        var cg = depthwise ? 1 : r.Next(1, 4);
+        var c = depthwise ? r.Next(2, 5) : groups * cg;
+        groups = depthwise ? c : groups;
+        var m = groups * (seed < 16 ? r.Next(1, 3) : r.Next(5, 41));
+        int h = r.Next(3, 13), w = r.Next(3, 13);
+        int kh = r.Next(1, 5), kw = r.Next(1, 5), sh = r.Next(1, 4), sw = r.Next(1, 4), dh = r.Next(1, 3), dw = r.Next(1, 3);
+        int pt = r.Next(0, 3), pl = r.Next(0, 3), pb = r.Next(0, 3), pr = r.Next(0, 3);
+        kh = Math.Min(kh, ((h + pt + pb - 1) / dh) + 1);
+        kw = Math.Min(kw, ((w + pl + pr - 1) / dw) + 1);
+        var outH = Window2D.Resolve("NOTSET", h, kh, sh, dh, ref pt, ref pb);
+        var outW = Window2D.Resolve("NOTSET", w, kw, sw, dw, ref pl, ref pr);
+        return new ConvParams(r.Next(1, 3), c, h, w, m, groups, new Window2D(kh, kw, sh, sw, pt, pl, pb, pr, dh, dw), outH, outW);
+    }
+}

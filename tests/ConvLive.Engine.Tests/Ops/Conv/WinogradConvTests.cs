@@ -1,0 +1,173 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Tests;
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Backends.Cpu;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Reference;
+
+namespace ConvLive.Engine.Tests.Ops.Conv;
+
+/// <summary>The CPU backend's Winograd F(4×4, 3×3) convolution against the naive reference, and when it is chosen.</summary>
+[Collection(DevicesDefinition.Name)]
+public sealed class WinogradConvTests(DeviceFixture devices)
+{
+    public static TheoryData<int> Seeds()
+    {
+        var data = new TheoryData<int>();
+        for (var seed = 0; seed < 24; seed++)
+        {
+            data.Add(seed);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void WinogradMatchesTheNaiveReference(int seed)
+    {
+        // 3×3 (F(4×4, 3×3)) and 5×5 (F(4×4, 5×5)); one to three groups; channels per group that are and are not
+        // multiples of 8 and 16; sizes that are and are not multiples of the tile; every padding from 0 to 2 on each
+        // side; batch 2: the edges of every pass.
+        var r = new Random(seed);
+        var k = seed % 2 == 0 ? 3 : 5;
+        var groups = seed % 6 < 4 ? 1 : (seed % 6) - 2;
+        int cg = new[] { 1, 3, 8, 13, 16, 24, 40, 70 }[r.Next(8)], mg = new[] { 1, 5, 16, 17, 33, 40 }[r.Next(6)];
+        int pt = r.Next(0, 3), pl = r.Next(0, 3), pb = r.Next(0, 3), pr = r.Next(0, 3);
+        int h = r.Next(Math.Max(1, k - pt - pb), 20), w = r.Next(Math.Max(1, k - pl - pr), 20);
+        var p = Conv(r.Next(1, 3), cg * groups, h, w, mg * groups, k, groups, pt, pl, pb, pr) with { Relu = seed % 3 == 1 };
+        Check(p, seed, ConvAlgorithm.Winograd);
+    }
+
+    [Theory]
+    [InlineData(1, 192, 13, 13, 384, 3, 1)] // AlexNet conv3 (torchvision layout)
+    [InlineData(1, 64, 56, 56, 64, 3, 1)]   // ResNet-18 layer1
+    [InlineData(1, 256, 7, 7, 64, 3, 1)]    // a narrow output over few tiles
+    [InlineData(1, 64, 27, 27, 192, 5, 1)]  // AlexNet conv2 (torchvision layout)
+    [InlineData(1, 96, 27, 27, 256, 5, 2)]  // AlexNet conv2 (zoo layout: two groups)
+    [InlineData(1, 384, 13, 13, 256, 3, 2)] // AlexNet conv5 (zoo layout)
+    public void WinogradIsAccurateAtNetworkScale(int n, int c, int h, int w, int m, int k, int groups)
+    {
+        // Sums of hundreds of products: the transforms' rounding must stay within a few ulps of the largest partial
+        // sums, which the reference comparison below bounds (atol grows with √(k²C), the spread of such sums).
+        var p = Conv(n, c, h, w, m, k, groups, k / 2, k / 2, k / 2, k / 2);
+        Assert.True(WinogradConv.Pays(p), "auto takes Winograd here");
+        Check(p, c + m, ConvAlgorithm.Auto);
+    }
+
+    [Fact]
+    public void TransformedWeightsAreKeptOnAConstantTensorAndRedoneAfterAnUpload()
+    {
+        using var h = BackendHarness.Open(devices, "cpu");
+        var cpu = (CpuBackend)h.Backend;
+        cpu.ConvAlgorithm = ConvAlgorithm.Winograd;
+        var p = Conv3x3(1, 16, 9, 11, 20, 1, 1, 1, 1);
+        var x = BackendHarness.Random(p.N * p.C * p.H * p.W, 1);
+        var wt = h.Upload(BackendHarness.Random(p.M * p.C * 9, 3), p.M, p.C, 3, 3);
+        wt.IsConstant = true;
+        var xt = h.Upload(x, p.N, p.C, p.H, p.W);
+        var y = h.Empty(p.OutputShape);
+        object? packed = null;
+        foreach (var (seed, upload) in new[] { (3, false), (3, false), (4, true) })
+        {
+            var w = BackendHarness.Random(p.M * p.C * 9, seed);
+            if (upload)
+            {
+                h.Backend.Upload(wt, w);
+            }
+
+            h.Backend.Conv(y, xt, wt, null, p);
+            Assert.NotNull(wt.Derived);
+            Assert.True(upload ? !ReferenceEquals(packed, wt.Derived) : packed is null || ReferenceEquals(packed, wt.Derived), "transformed again without an upload");
+            packed = wt.Derived;
+            Numerics.AssertClose(ReferenceOps.Conv(x, w, null, p), h.Download(y), 1e-4, 1e-4, $"weights of seed {seed}");
+        }
+    }
+
+    [Fact]
+    public void AutoChoosesWinogradForWide3x3Stride1LayersOnly()
+    {
+        Assert.True(WinogradConv.Pays(Conv3x3(1, 192, 13, 13, 384, 1, 1, 1, 1)), "AlexNet conv3");
+        Assert.True(WinogradConv.Pays(Conv3x3(1, 64, 56, 56, 64, 1, 1, 1, 1)), "ResNet-18 layer1");
+        Assert.True(WinogradConv.Pays(Conv3x3(1, 512, 7, 7, 512, 1, 1, 1, 1)), "ResNet-18 layer4");
+        Assert.True(WinogradConv.Pays(Conv(1, 64, 27, 27, 192, 5, 1, 2, 2, 2, 2)), "AlexNet conv2, 5×5");
+        Assert.False(WinogradConv.Pays(Conv(1, 64, 27, 27, 64, 3, 8, 1, 1, 1, 1)), "eight groups of eight channels");
+        Assert.False(WinogradConv.Supports(Conv(1, 64, 27, 27, 64, 7, 1, 3, 3, 3, 3)), "7×7");
+        Assert.False(WinogradConv.Pays(Conv3x3(1, 3, 56, 56, 64, 1, 1, 1, 1)), "three input channels");
+        Assert.False(WinogradConv.Pays(Conv3x3(1, 64, 56, 56, 8, 1, 1, 1, 1)), "eight outputs");
+        Assert.False(WinogradConv.Pays(Conv3x3(1, 64, 1, 1, 64, 1, 1, 1, 1)), "one output position: a 4×4 tile is 16× the work");
+        var strided = Conv3x3(1, 64, 56, 56, 64, 1, 1, 1, 1) with { Window = new Window2D(3, 3, 2, 2, 1, 1, 1, 1, 1, 1), OutH = 28, OutW = 28 };
+        Assert.False(WinogradConv.Supports(strided), "stride 2");
+    }
+
+    [Fact]
+    public void TheGeneratedMatricesAreLavinAndGraysForF4x3()
+    {
+        // Built from the points 0, ±1, ±2, ∞ by the general rule; must equal the published F(4×4, 3×3) matrices that
+        // the hand-written 6×6 transforms implement.
+        var set = WinogradMatrices.Build(6, 3);
+        double[] bt =
+        [
+            4, 0, -5, 0, 1, 0,
+            0, -4, -4, 1, 1, 0,
+            0, 4, -4, -1, 1, 0,
+            0, -2, -1, 2, 1, 0,
+            0, 2, -1, -2, 1, 0,
+            0, 4, 0, -5, 0, 1,
+        ];
+        double[] g =
+        [
+            1.0 / 4, 0, 0,
+            -1.0 / 6, -1.0 / 6, -1.0 / 6,
+            -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6,
+            1.0 / 24, -1.0 / 12, 1.0 / 6,
+            0, 0, 1,
+        ];
+        double[] at =
+        [
+            1, 1, 1, 1, 1, 0,
+            0, 1, -1, 2, -2, 0,
+            0, 1, 1, 4, 4, 0,
+            0, 1, -1, 8, -8, 1,
+        ];
+        Assert.Equal(bt, set.BT, new ToleranceComparer(1e-12));
+        Assert.Equal(g, set.G, new ToleranceComparer(1e-12));
+        Assert.Equal(at, set.AT, new ToleranceComparer(1e-12));
+        Assert.Equal(4, WinogradMatrices.Build(8, 5).Tile);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double obj) => 0;
+    }
+
+    private void Check(ConvParams p, int seed, ConvAlgorithm algorithm)
+    {
+        using var h = BackendHarness.Open(devices, "cpu");
+        var cpu = (CpuBackend)h.Backend;
+        cpu.ConvAlgorithm = algorithm;
+        var x = BackendHarness.Random(p.N * p.C * p.H * p.W, seed);
+        int k = p.Window.KernelH, taps = p.GroupInputs * k * k;
+        var w = BackendHarness.Random(p.M * taps, seed + 100);
+        var b = seed % 3 == 0 ? null : BackendHarness.Random(p.M, seed + 200);
+        var y = h.Empty(p.OutputShape);
+        h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.GroupInputs, k, k), b is null ? null : h.Upload(b, p.M), p);
+        // Outputs here spread as √(taps)/3 (uniform ±1 inputs and weights); Winograd over 6×6 patches in fp32 errs by
+        // ~1e-5 of that spread (its transforms scale by up to 8 and 5), direct convolution by ~1e-7.
+        var atol = 3e-4 * Math.Sqrt(taps) / 3;
+        Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), atol, 1e-4, $"{algorithm} {p}");
+    }
+
+    private static ConvParams Conv3x3(int n, int c, int h, int w, int m, int pt, int pl, int pb, int pr) => Conv(n, c, h, w, m, 3, 1, pt, pl, pb, pr);
+
+    private static ConvParams Conv(int n, int c, int h, int w, int m, int k, int groups, int pt, int pl, int pb, int pr)
+    {
+        var outH = Window2D.Resolve("NOTSET", h, k, 1, 1, ref pt, ref pb);
+        var outW = Window2D.Resolve("NOTSET", w, k, 1, 1, ref pl, ref pr);
+        return new ConvParams(n, c, h, w, m, groups, new Window2D(k, k, 1, 1, pt, pl, pb, pr, 1, 1), outH, outW);
+    }
+}

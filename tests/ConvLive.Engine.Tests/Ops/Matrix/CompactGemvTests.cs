@@ -1,0 +1,75 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Backends;
+using ConvLive.Engine.Backends.Cpu;
+using ConvLive.Engine.Devices;
+using ConvLive.Engine.Ops;
+using ConvLive.Tests;
+
+namespace ConvLive.Engine.Tests.Ops.Matrix;
+
+/// <summary>
+/// Batch-1 fully connected layers with fp32, bf16 and int8 weights against a double-precision product, within
+/// each format's rounding bound: bf16 keeps 8 mantissa bits (relative error ≤ 2⁻⁹ per weight), int8 rounds each
+/// weight to half a step of its row's scale.
+/// </summary>
+[Collection(DevicesDefinition.Name)]
+public sealed class CompactGemvTests(DeviceFixture devices)
+{
+    [Theory]
+    [InlineData(WeightPrecision.Float32, 1, 1)]
+    [InlineData(WeightPrecision.Float32, 13, 1037)]
+    [InlineData(WeightPrecision.BFloat16, 13, 1037)]
+    [InlineData(WeightPrecision.BFloat16, 3, 5)]
+    [InlineData(WeightPrecision.Int8, 13, 1037)]
+    [InlineData(WeightPrecision.Int8, 64, 256)]
+    [InlineData(WeightPrecision.Int8, 2, 7)]
+    public void EachPrecisionStaysWithinItsRoundingBound(WeightPrecision precision, int rows, int cols)
+    {
+        using var h = BackendHarness.Open(devices, "cpu");
+        var cpu = (CpuBackend)h.Backend;
+        cpu.FullyConnectedWeights = precision;
+        var w = BackendHarness.Random(rows * cols, 1);
+        w[0] = 3f; // one large weight: int8's scale comes from it
+        w[^1] = -2.5f; // and a row whose largest magnitude is negative
+        var x = BackendHarness.Random(cols, 2);
+        var bias = BackendHarness.Random(rows, 3);
+        var wt = h.Upload(w, rows, cols);
+        wt.IsConstant = true;
+        var y = h.Empty(new(1, rows));
+
+        cpu.Gemm(y, h.Upload(x, 1, cols), wt, h.Upload(bias, rows), new GemmParams(1, rows, cols, false, true, 1f, 1f, BiasLayout.Row));
+
+        var actual = h.Download(y);
+        for (var r = 0; r < rows; r++)
+        {
+            double exact = bias[r], magnitude = 0, rowMax = 0;
+            for (var k = 0; k < cols; k++)
+            {
+                exact += (double)w[(r * cols) + k] * x[k];
+                magnitude += Math.Abs((double)w[(r * cols) + k] * x[k]);
+                rowMax = Math.Max(rowMax, Math.Abs(w[(r * cols) + k]));
+            }
+
+            var sumX = x.Sum(v => Math.Abs((double)v));
+            var bound = precision switch
+            {
+                WeightPrecision.BFloat16 => (magnitude / 256) + 1e-5,
+                WeightPrecision.Int8 => (rowMax / 127 / 2 * sumX) + 1e-5,
+                _ => (magnitude * 1e-6) + 1e-6,
+            };
+            var error = Math.Abs(actual[r] - exact);
+            Assert.True(error <= bound, $"{precision} row {r}: {actual[r]} vs {exact}, |diff| {error:G3} > bound {bound:G3}");
+        }
+    }
+
+    [Fact]
+    public void BFloat16RoundsToNearestEven()
+    {
+        Assert.Equal(0x3F80, CompactGemv.ToBFloat16(1f));
+        Assert.Equal(0x3F80, CompactGemv.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F808000))); // tie → even
+        Assert.Equal(0x3F82, CompactGemv.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F818000))); // tie → even (up)
+        Assert.Equal(0x3F81, CompactGemv.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F808001)));
+        Assert.True(float.IsNaN(BitConverter.UInt32BitsToSingle((uint)CompactGemv.ToBFloat16(float.NaN) << 16)));
+    }
+}

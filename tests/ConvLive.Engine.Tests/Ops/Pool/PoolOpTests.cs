@@ -1,0 +1,56 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Tests;
+using ConvLive.Engine.Ops;
+using ConvLive.Engine.Reference;
+
+namespace ConvLive.Engine.Tests.Ops.Pool;
+
+/// <summary>Max, average (with and without count_include_pad, ceil mode) and L2 pooling against the naive reference.</summary>
+[Collection(DevicesDefinition.Name)]
+public sealed class PoolOpTests(DeviceFixture devices)
+{
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
+        {
+            for (var seed = 0; seed < 18; seed++)
+            {
+                data.Add(device, seed);
+            }
+        }
+
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Cases))]
+    public void PoolingMatchesTheNaiveReference(string device, int seed)
+    {
+        using var h = BackendHarness.Open(devices, device);
+        var r = new Random(seed);
+        var kind = (PoolKind)(seed % 3);
+        int n = r.Next(1, 3), c = r.Next(1, 4), height = r.Next(2, 12), width = r.Next(2, 12);
+        int kh = r.Next(1, 4), kw = r.Next(1, 4), sh = r.Next(1, 3), sw = r.Next(1, 3);
+        var dil = kind == PoolKind.Max && seed % 4 == 0 ? 2 : 1;
+        int pt = Math.Min(r.Next(0, 2), kh - 1), pl = Math.Min(r.Next(0, 2), kw - 1), pb = Math.Min(r.Next(0, 2), kh - 1), pr = Math.Min(r.Next(0, 2), kw - 1);
+        kh = Math.Min(kh, ((height + pt + pb - 1) / dil) + 1);
+        kw = Math.Min(kw, ((width + pl + pr - 1) / dil) + 1);
+        var ceil = kind != PoolKind.L2 && seed % 2 == 1;
+        var outH = Window2D.Resolve("NOTSET", height, kh, sh, dil, ref pt, ref pb, ceil);
+        var outW = Window2D.Resolve("NOTSET", width, kw, sw, dil, ref pl, ref pr, ceil);
+        var p = new PoolParams(kind, n, c, height, width, new Window2D(kh, kw, sh, sw, pt, pl, pb, pr, dil, dil), outH, outW, seed % 4 >= 2);
+        var x = BackendHarness.Random(n * c * height * width, seed);
+        if (seed % 5 == 1)
+        {
+            x[seed % x.Length] = float.NaN; // a NaN reaches every output whose window holds it
+        }
+
+        var y = h.Empty(p.OutputShape);
+
+        h.Backend.Pool(y, h.Upload(x, n, c, height, width), p);
+
+        Numerics.AssertClose(ReferenceOps.Pool(x, p), h.Download(y), 1e-6, 1e-5, $"{device} {p}");
+    }
+}
