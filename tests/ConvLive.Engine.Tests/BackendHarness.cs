@@ -15,12 +15,27 @@ internal sealed class BackendHarness(IBackend backend) : IDisposable
 
     public static TheoryData<string> Devices => new() { "cpu", "ilgpu-cpu", "cuda" };
 
-    public static BackendHarness Open(DeviceFixture devices, string deviceName)
+    /// <summary>Every device with every case name, for theories over both.</summary>
+    public static TheoryData<string, string> DevicesAnd(IEnumerable<string> cases)
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
+        {
+            foreach (var name in cases)
+            {
+                data.Add(device, name);
+            }
+        }
+
+        return data;
+    }
+
+    public static BackendHarness Open(DeviceFixture devices, string deviceName, BackendOptions? options = null)
     {
         Assert.True(DeviceKinds.TryParse(deviceName, out var kind));
         var device = devices.Get(kind, out var why);
         Skip.If(device is null, $"{deviceName} is not available here: {why}");
-        return new BackendHarness(Engine.Backends.Backend.Create(device!));
+        return new BackendHarness(Engine.Backends.Backend.Create(device!, options));
     }
 
     public static float[] Random(int length, int seed, float scale = 1f)

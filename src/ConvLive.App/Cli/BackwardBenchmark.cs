@@ -21,19 +21,10 @@ internal static class BackwardBenchmark
 
     public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, int runs, string? jsonPath)
     {
-        ModelGraph graph;
-        try
+        if (!ModelBenchmark.TryLoad(modelPath, out var graph, out var input, out var dims))
         {
-            graph = OnnxLoader.Load(modelPath);
-        }
-        catch (ModelException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
-
-        var input = graph.Inputs.First(i => i.Type == ElementType.Float32);
-        var dims = input.Dims?.Select(d => (int)(d ?? 1)).ToArray() ?? [1, 3, 224, 224];
         var x = new float[dims.Aggregate(1, (a, b) => a * b)];
         ModelBenchmark.SmoothImage(x, dims, seed: 1);
         var c = CultureInfo.InvariantCulture;
@@ -44,8 +35,9 @@ internal static class BackwardBenchmark
         {
             try
             {
-                using var device = ComputeDevice.Open(kind);
-                using var backend = Backend.Create(device);
+                var (device, backend) = CommonOptions.OpenBackend(kind);
+                using var ownedDevice = device;
+                using var ownedBackend = backend;
                 using var model = CompiledModel.Compile(graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
                 var score = Explainer.ScoreValue(graph);
                 using var program = GradientProgram.Create(model, score, [input.Name]);

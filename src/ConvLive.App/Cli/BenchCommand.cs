@@ -125,7 +125,7 @@ internal static class BenchCommand
 
     private static int RunGemm(int runs, string? jsonPath)
     {
-        using var device = ComputeDevice.Open(DeviceKind.Cpu);
+        using var device = ComputeDevice.Open(DeviceKind.Cpu, null, CommonOptions.ComputeFromEnvironment().Threads);
         var workers = device.Workers!;
         Console.WriteLine($"machine: {Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}; measuring the FMA peak...");
         var peak = FmaPeak.Measure(workers.Size);

@@ -1,6 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.CommandLine;
+using System.Globalization;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Devices;
 
@@ -35,5 +36,42 @@ internal static class CommonOptions
         };
         option.AcceptOnlyFromAmong("fp32", "bf16", "int8");
         return option;
+    }
+
+    /// <summary>
+    /// The engine's tunables from the environment, read here and nowhere else: <c>CONVLIVE_THREADS=N</c> (the cpu
+    /// backend's worker threads) and <c>CONVLIVE_NO_BLAS=1</c> (the managed GEMM only, even where OpenBLAS is installed).
+    /// </summary>
+    /// <returns>The options; the rest at their defaults.</returns>
+    public static BackendOptions ComputeFromEnvironment() => new()
+    {
+        Threads = int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_THREADS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 0,
+        Blas = Environment.GetEnvironmentVariable("CONVLIVE_NO_BLAS") == "1" ? BlasUse.Off : BlasUse.Auto,
+    };
+
+    /// <summary><c>CONVLIVE_FAULT_AFTER_FRAMES=N</c>: tests make the accelerator fail at inference frame N (0: never).</summary>
+    /// <returns>N, or 0.</returns>
+    public static int FaultAfterFramesFromEnvironment() =>
+        int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_FAULT_AFTER_FRAMES"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    /// <summary>Opens a device and its backend with <paramref name="options"/> (the environment's when null); options
+    /// the device cannot honour are said once, on standard error.</summary>
+    /// <param name="kind">The device asked for.</param>
+    /// <param name="options">How the backend runs, or null.</param>
+    /// <returns>The device and backend; the caller owns both (dispose the backend first).</returns>
+    /// <exception cref="DeviceUnavailableException">The device is not available here.</exception>
+    public static (ComputeDevice Device, IBackend Backend) OpenBackend(DeviceKind kind, BackendOptions? options = null)
+    {
+        options ??= ComputeFromEnvironment();
+        var device = ComputeDevice.Open(kind, null, options.Threads);
+        try
+        {
+            return (device, Backend.Create(device, options, line => Console.Error.WriteLine($"note: {line}")));
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
     }
 }

@@ -40,7 +40,7 @@ internal static class ConformanceCommand
         ComputeDevice device;
         try
         {
-            device = ComputeDevice.Open(kind);
+            device = ComputeDevice.Open(kind, null, CommonOptions.ComputeFromEnvironment().Threads);
         }
         catch (DeviceUnavailableException e)
         {
@@ -49,7 +49,7 @@ internal static class ConformanceCommand
         }
 
         using (device)
-        using (var backend = Backend.Create(device))
+        using (var backend = Backend.Create(device, CommonOptions.ComputeFromEnvironment(), line => Console.Error.WriteLine($"note: {line}")))
         {
             Console.WriteLine($"device: {backend.Name}");
             int passed = 0, failed = 0, skipped = 0;

@@ -53,8 +53,9 @@ internal static class ExplainCommand
                 throw new ModelException($"{q.Model}: explain takes models with one float input");
             }
 
-            using var device = ComputeDevice.Open(kind);
-            using var backend = Backend.Create(device);
+            var (device, backend) = CommonOptions.OpenBackend(kind);
+            using var ownedDevice = device;
+            using var ownedBackend = backend;
             using var net = Forward(q, source, backend);
             var watch = Stopwatch.StartNew();
             using var explainer = Open(q, net);

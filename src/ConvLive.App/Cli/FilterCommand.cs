@@ -105,8 +105,9 @@ internal static class FilterCommand
             Console.WriteLine(line);
         }
 
-        using var device = ComputeDevice.Open(kind);
-        using var backend = Backend.Create(device);
+        var (device, backend) = CommonOptions.OpenBackend(kind);
+        using var ownedDevice = device;
+        using var ownedBackend = backend;
         var grey = bytes.Select(b => b / 255f).ToArray();
         var map = FeatureMapFilter.Run(backend, grey, h, w, settings);
         NpyFile.Write(npyPath, map.Shape, map.Data);

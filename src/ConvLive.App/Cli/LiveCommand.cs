@@ -114,7 +114,11 @@ internal static class LiveCommand
                 kernels,
                 Math.Max(0, result.GetValue(duration)),
                 Math.Max(0.5, result.GetValue(sampleEvery)),
-                WeightPrecisions.TryParse(result.GetValue(fcWeights)!, out var precision) ? precision : WeightPrecision.Float32);
+                CommonOptions.ComputeFromEnvironment() with
+                {
+                    FullyConnectedWeights = WeightPrecisions.TryParse(result.GetValue(fcWeights)!, out var precision) ? precision : WeightPrecision.Float32,
+                },
+                CommonOptions.FaultAfterFramesFromEnvironment());
             return Run(options);
         });
         return command;

@@ -48,19 +48,10 @@ internal static class ModelBenchmark
         }
 
         var withOrt = peers.Contains("ort");
-        ModelGraph graph;
-        try
+        if (!TryLoad(modelPath, out var graph, out var input, out var dims))
         {
-            graph = OnnxLoader.Load(modelPath);
-        }
-        catch (ModelException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
-
-        var input = graph.Inputs.First(i => i.Type == ElementType.Float32);
-        var dims = input.Dims?.Select(d => (int)(d ?? 1)).ToArray() ?? [1, 3, 224, 224];
         var x = new float[dims.Aggregate(1, (a, b) => a * b)];
         var random = new Random(1);
         for (var i = 0; i < x.Length; i++)
@@ -73,6 +64,11 @@ internal static class ModelBenchmark
         // Measured before any engine exists: a peer's thread pool (OpenCV's) can still be spinning after its runs.
         var peak = FmaPeak.Measure(Environment.ProcessorCount);
         var engines = new List<(string Name, Action Forward, IDisposable Owner)>();
+        var compute = CommonOptions.ComputeFromEnvironment();
+        var asked = precisions.Any(p => p != WeightPrecision.Float32) || algorithms.Any(a => a != ConvAlgorithm.Auto)
+            ? compute with { FullyConnectedWeights = precisions.FirstOrDefault(p => p != WeightPrecision.Float32), ConvAlgorithm = algorithms.FirstOrDefault(a => a != ConvAlgorithm.Auto) }
+            : compute;
+        void Note(string line) => Console.Error.WriteLine($"note: {line}");
         try
         {
             foreach (var kind in devices)
@@ -80,7 +76,7 @@ internal static class ModelBenchmark
                 ComputeDevice device;
                 try
                 {
-                    device = ComputeDevice.Open(kind);
+                    device = ComputeDevice.Open(kind, null, compute.Threads);
                 }
                 catch (DeviceUnavailableException e)
                 {
@@ -92,22 +88,15 @@ internal static class ModelBenchmark
                                 from algorithm in kind == DeviceKind.Cpu ? algorithms.Distinct() : [ConvAlgorithm.Auto]
                                 from precision in kind == DeviceKind.Cpu ? precisions.Distinct() : [WeightPrecision.Float32]
                                 select (fuse, algorithm, precision)).ToList();
-                if (kind != DeviceKind.Cpu && (precisions.Any(p => p != WeightPrecision.Float32) || algorithms.Any(a => a != ConvAlgorithm.Auto)))
-                {
-                    Console.Error.WriteLine($"note: --fc-weights and --conv apply to the cpu device only; {device.Kind.ToName()} keeps fp32 and its own convolutions");
-                }
 
                 for (var i = 0; i < variants.Count; i++)
                 {
                     // Each variant gets its own device, backend and model, so their packed weights never mix.
                     var (fuse, algorithm, precision) = variants[i];
-                    var engineDevice = i == 0 ? device : ComputeDevice.Open(kind);
-                    var backend = Backend.Create(engineDevice);
-                    if (backend is CpuBackend cpu)
-                    {
-                        cpu.FullyConnectedWeights = precision;
-                        cpu.ConvAlgorithm = algorithm;
-                    }
+                    var engineDevice = i == 0 ? device : ComputeDevice.Open(kind, null, compute.Threads);
+                    // On an ILGPU device the cpu-only options asked for are reported once, by the first variant's backend.
+                    var options = engineDevice.IsIlgpu ? asked : compute with { FullyConnectedWeights = precision, ConvAlgorithm = algorithm };
+                    var backend = Backend.Create(engineDevice, options, i == 0 ? Note : null);
 
                     // Inference-time fusion (BatchNormalization folded into Conv, Relu in its epilogue), as ONNX Runtime's
                     // default graph optimisation does; only the outputs need to stay readable here.
@@ -317,6 +306,25 @@ internal static class ModelBenchmark
     }
 
     /// <summary>Low-frequency images in [0, 1]: a few random waves and blobs per channel (closer to photographs than noise).</summary>
+    /// <summary>Loads a model to time and its float input's batch-1 shape; says why in one line when it cannot.</summary>
+    internal static bool TryLoad(string modelPath, out ModelGraph graph, out GraphValue input, out int[] dims)
+    {
+        try
+        {
+            graph = OnnxLoader.Load(modelPath);
+        }
+        catch (ModelException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            (graph, input, dims) = (null!, null!, []);
+            return false;
+        }
+
+        input = graph.Inputs.First(i => i.Type == ElementType.Float32);
+        dims = input.Dims?.Select(d => (int)(d ?? 1)).ToArray() ?? [1, 3, 224, 224];
+        return true;
+    }
+
     internal static void SmoothImage(float[] x, int[] dims, int seed)
     {
         var random = new Random(seed);

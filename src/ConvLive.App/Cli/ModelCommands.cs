@@ -64,8 +64,9 @@ internal static class ModelCommands
                 return 2;
             }
 
-            using var device = ComputeDevice.Open(kind);
-            using var backend = Backend.Create(device);
+            var (device, backend) = CommonOptions.OpenBackend(kind);
+            using var ownedDevice = device;
+            using var ownedBackend = backend;
             using var compiled = CompiledModel.Compile(graph, backend, new Dictionary<string, TensorShape> { [declared.Name] = x.Shape });
             compiled.SetInput(declared.Name, x.Data);
             var watch = Stopwatch.StartNew();

@@ -78,8 +78,9 @@ internal static class TrainCommand
         var folder = ImageFolder.Load(q.Data);
         var catalog = ModelCatalog.Default();
         var manifest = ResolveBackbone(catalog, q.Backbone);
-        using var device = ComputeDevice.Open(q.Device);
-        using var backend = Backend.Create(device);
+        var (device, backend) = CommonOptions.OpenBackend(q.Device);
+        using var ownedDevice = device;
+        using var ownedBackend = backend;
         Console.WriteLine($"data: {folder.Samples.Count} pictures in {folder.Classes.Count} classes ({string.Join(", ", folder.Classes.Select((c, i) => $"{c} {folder.Samples.Count(s => s.Label == i)}"))})");
         Console.WriteLine($"backbone: {manifest.Name}{(q.TrainFc ? " up to pool5, fc6 and fc7 trained" : string.Empty)}; device: {backend.Name}");
 

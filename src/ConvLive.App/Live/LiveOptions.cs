@@ -22,7 +22,9 @@ namespace ConvLive.App.Live;
 /// <param name="Kernels">Custom kernels (from --kernel files) added to the kernels view's cycle.</param>
 /// <param name="Duration">Stop after this many seconds (0: no limit).</param>
 /// <param name="SampleEvery">Seconds between resource samples in the stats (memory, GL objects, device buffers).</param>
-/// <param name="FcWeights">How the cpu backend keeps fully connected weights (<c>--fc-weights</c>).</param>
+/// <param name="Compute">How the backend runs: <c>--fc-weights</c>, and the tunables read from the environment at start
+/// (<see cref="Cli.CommonOptions.ComputeFromEnvironment"/>); null for the defaults.</param>
+/// <param name="FaultAfterFrames">Fail the accelerator at this inference frame (tests; 0: never).</param>
 /// <param name="TrainOnStart">Train a head on the stored samples as soon as the loop starts (a <c>--frames</c> run then also waits for it).</param>
 internal sealed record LiveOptions(
     IReadOnlyList<string> Sources,
@@ -41,4 +43,5 @@ internal sealed record LiveOptions(
     IReadOnlyList<Engine.Vision.Kernel2D> Kernels,
     double Duration = 0,
     double SampleEvery = 10,
-    WeightPrecision FcWeights = WeightPrecision.Float32);
+    BackendOptions? Compute = null,
+    int FaultAfterFrames = 0);

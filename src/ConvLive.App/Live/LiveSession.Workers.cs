@@ -111,7 +111,7 @@ internal sealed partial class LiveSession
             workers.Nice = InferenceNice;
         }
 
-        _faultAfterFrames = int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_FAULT_AFTER_FRAMES"), out var n) ? n : 0;
+        _faultAfterFrames = _options.FaultAfterFrames;
         while (!token.IsCancellationRequested)
         {
             if (!_frameReady.WaitOne(100) || !_frames.TryTakeNewest(out var frame))
@@ -173,9 +173,9 @@ internal sealed partial class LiveSession
         IBackend? backend = null;
         try
         {
-            cpu = ComputeDevice.Open(DeviceKind.Cpu);
+            cpu = ComputeDevice.Open(DeviceKind.Cpu, null, Compute(_options).Threads);
             cpu.Workers!.Nice = InferenceNice;
-            backend = CreateBackend(cpu, _options);
+            backend = CreateBackend(cpu, _options, _log);
             IFramePipeline pipeline = oldPipeline switch
             {
                 KernelsPipeline k => new KernelsPipeline(backend, k.Controls),

@@ -82,15 +82,15 @@ internal sealed partial class LiveSession : IDisposable
         IFramePipeline? pipeline = null;
         try
         {
-            device = ComputeDevice.Open(options.Device, line => log.WriteLine($"device: {line}"));
+            device = ComputeDevice.Open(options.Device, line => log.WriteLine($"device: {line}"), Compute(options).Threads);
             if (options.Model == "none")
             {
-                backend = Backend.Create(device);
+                backend = CreateBackend(device, options, log);
                 pipeline = new KernelsPipeline(backend, new KernelControls(options.Kernels));
             }
             else
             {
-                backend = CreateBackend(device, options);
+                backend = CreateBackend(device, options, log);
                 var (model, files) = OpenModel(options.Model, backend, log);
                 pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log));
             }
@@ -221,17 +221,11 @@ internal sealed partial class LiveSession : IDisposable
         }
     }
 
-    /// <summary>A backend on the device, with the fully connected weight precision asked for (cpu only).</summary>
-    private static IBackend CreateBackend(ComputeDevice device, LiveOptions options)
-    {
-        var backend = Backend.Create(device);
-        if (backend is Engine.Backends.Cpu.CpuBackend cpu)
-        {
-            cpu.FullyConnectedWeights = options.FcWeights;
-        }
+    /// <summary>A backend on the device with the options asked for; an option the device cannot honour is said once, in the log.</summary>
+    private static IBackend CreateBackend(ComputeDevice device, LiveOptions options, TextWriter log) =>
+        Backend.Create(device, Compute(options), line => log.WriteLine($"device: {line}"));
 
-        return backend;
-    }
+    private static BackendOptions Compute(LiveOptions options) => options.Compute ?? BackendOptions.Default;
 
     private static (LiveModel Model, BackboneFiles? Files) OpenModel(string? requested, IBackend backend, TextWriter log)
     {
@@ -288,8 +282,8 @@ internal sealed partial class LiveSession : IDisposable
             ElapsedSeconds = elapsedSeconds,
             RenderThreadBytesPerFrame = _renderAllocatedPerFrame,
             InferenceThreadBytesPerFrame = _inferenceAllocatedPerFrame,
-            Device = _backend is Engine.Backends.Cpu.CpuBackend { FullyConnectedWeights: not Engine.Backends.WeightPrecision.Float32 } cpu
-                ? $"{_device.Name}, {cpu.FullyConnectedWeights.ToName()} fully connected weights"
+            Device = _backend?.Options.FullyConnectedWeights is { } precision && precision != WeightPrecision.Float32
+                ? $"{_device.Name}, {precision.ToName()} fully connected weights"
                 : _device.Name,
             Source = _source.Description,
             Display = $"{_display.Kind}, {_display.Renderer}",

@@ -22,6 +22,9 @@ public interface IBackend : IDisposable
     /// <summary>The device kind.</summary>
     DeviceKind Kind { get; }
 
+    /// <summary>The options in effect (an ILGPU backend reports fp32 weights and automatic choices whatever it was asked).</summary>
+    BackendOptions Options { get; }
+
     /// <summary>Allocates a tensor (contents undefined); the caller owns it.</summary>
     /// <param name="shape">The shape.</param>
     /// <returns>The tensor.</returns>

@@ -24,14 +24,14 @@ public sealed class ComputeDevice : IDisposable
     private readonly Context? _context;
     private bool _disposed;
 
-    private ComputeDevice(DeviceKind kind, string name, Context? context, Accelerator? accelerator)
+    private ComputeDevice(DeviceKind kind, string name, Context? context, Accelerator? accelerator, int threads = 0)
     {
         Kind = kind;
         Name = name;
         _context = context;
         Accelerator = accelerator;
         Stream = accelerator?.CreateStream();
-        Workers = accelerator is null ? new CpuWorkers(CpuThreads()) : null;
+        Workers = accelerator is null ? new CpuWorkers(CpuThreads(threads)) : null;
     }
 
     /// <summary>The concrete kind opened: never <see cref="DeviceKind.Auto"/> or <see cref="DeviceKind.Ilgpu"/>.</summary>
@@ -59,14 +59,15 @@ public sealed class ComputeDevice : IDisposable
     /// </summary>
     /// <param name="requested">The kind asked for on the command line.</param>
     /// <param name="log">Receives one line per device tried and not taken, with the reason; may be null.</param>
+    /// <param name="threads">Worker threads when the device is the CPU backend (<see cref="Backends.BackendOptions.Threads"/>); 0 for every core.</param>
     /// <returns>The opened device; the caller owns it.</returns>
     /// <exception cref="DeviceUnavailableException">An explicit kind that is not available here.</exception>
-    public static ComputeDevice Open(DeviceKind requested, Action<string>? log = null)
+    public static ComputeDevice Open(DeviceKind requested, Action<string>? log = null, int threads = 0)
     {
         switch (requested)
         {
             case DeviceKind.Cpu:
-                return OpenCpu();
+                return OpenCpu(threads);
             case DeviceKind.Cuda:
                 return TryOpenCuda(out var cuda, out var cudaWhy) ? cuda
                     : throw new DeviceUnavailableException($"--device cuda: {cudaWhy}. Use --device auto or --device cpu.");
@@ -89,19 +90,17 @@ public sealed class ComputeDevice : IDisposable
                 }
 
                 log?.Invoke($"opencl not taken: {why}");
-                return requested == DeviceKind.Auto ? OpenCpu() : OpenIlgpuCpu();
+                return requested == DeviceKind.Auto ? OpenCpu(threads) : OpenIlgpuCpu();
             default:
                 throw new ArgumentOutOfRangeException(nameof(requested), requested, "unknown device kind");
         }
     }
 
-    /// <summary>Threads the CPU backend uses: $CONVLIVE_THREADS when set (1 leaves a core to the display on
-    /// small machines), else every core.</summary>
+    /// <summary>Threads the CPU backend uses: <paramref name="requested"/> when positive (at most the core count;
+    /// 1 leaves a core to the display on small machines), else every core.</summary>
+    /// <param name="requested">The thread count asked for, or 0.</param>
     /// <returns>The thread count.</returns>
-    public static int CpuThreads() =>
-        int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_THREADS"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
-            ? Math.Min(n, Environment.ProcessorCount)
-            : Environment.ProcessorCount;
+    public static int CpuThreads(int requested = 0) => requested > 0 ? Math.Min(requested, Environment.ProcessorCount) : Environment.ProcessorCount;
 
     /// <summary>Describes the SIMD width the CPU backend uses here, e.g. <c>AVX-512</c>.</summary>
     /// <returns>The widest hardware-accelerated vector width as a short name.</returns>
@@ -127,8 +126,8 @@ public sealed class ComputeDevice : IDisposable
         _context?.Dispose();
     }
 
-    private static ComputeDevice OpenCpu() =>
-        new(DeviceKind.Cpu, $"cpu ({CpuSimdName()}, {CpuThreads()} threads)", null, null);
+    private static ComputeDevice OpenCpu(int threads) =>
+        new(DeviceKind.Cpu, $"cpu ({CpuSimdName()}, {CpuThreads(threads)} threads)", null, null, threads);
 
     private static ComputeDevice OpenIlgpuCpu()
     {

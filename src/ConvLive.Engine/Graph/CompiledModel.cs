@@ -126,29 +126,8 @@ public sealed class CompiledModel : IDisposable
     public IReadOnlyList<(string Node, string Op, double MedianMs)> Profile(int runs)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var times = new double[_steps.Count][];
-        for (var i = 0; i < times.Length; i++)
-        {
-            times[i] = new double[runs];
-        }
-
-        for (var r = 0; r < runs; r++)
-        {
-            for (var i = 0; i < _steps.Count; i++)
-            {
-                var (layer, inputs, outputs, _) = _steps[i];
-                var start = System.Diagnostics.Stopwatch.GetTimestamp();
-                layer.Run(_backend, inputs, outputs);
-                _backend.Synchronize();
-                times[i][r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
-        }
-
-        return _steps.Select((s, i) =>
-        {
-            Array.Sort(times[i]);
-            return (s.Node.Name, s.Node.OpType, times[i][runs / 2]);
-        }).ToList();
+        var medians = StepTimes.Medians(_steps.Count, runs, i => _steps[i].Layer.Run(_backend, _steps[i].Inputs, _steps[i].Outputs), _backend.Synchronize);
+        return _steps.Select((s, i) => (s.Node.Name, s.Node.OpType, medians[i])).ToList();
     }
 
     /// <summary>Reads any float value (an output or a tap) into <paramref name="destination"/>.</summary>

@@ -145,24 +145,8 @@ public sealed class GradientProgram : IDisposable
     public IReadOnlyList<(string Node, string Op, double MedianMs)> Profile(int runs, GradientRule rule = GradientRule.Gradient)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var times = _steps.Select(_ => new double[runs]).ToArray();
-        for (var r = 0; r < runs; r++)
-        {
-            _backend.Upload(_seed, _seedValues);
-            for (var i = 0; i < _steps.Count; i++)
-            {
-                var start = System.Diagnostics.Stopwatch.GetTimestamp();
-                RunStep(_steps[i], rule);
-                _backend.Synchronize();
-                times[i][r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
-        }
-
-        return _steps.Select((s, i) =>
-        {
-            Array.Sort(times[i]);
-            return (s.Node.Name, s.Node.OpType, times[i][runs / 2]);
-        }).ToList();
+        var medians = StepTimes.Medians(_steps.Count, runs, i => RunStep(_steps[i], rule), _backend.Synchronize, () => _backend.Upload(_seed, _seedValues));
+        return _steps.Select((s, i) => (s.Node.Name, s.Node.OpType, medians[i])).ToList();
     }
 
     /// <summary>Reads the gradient of a target after <see cref="Run"/>.</summary>

@@ -122,6 +122,36 @@ public sealed class GradientProgramTests(DeviceFixture devices)
         }, x, seed, $"{device} channel seed");
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Devices))]
+    public void GemmGradientsEqualTheReferenceForEveryTransposeAndBiasLayout(string device)
+    {
+        using var h = BackendHarness.Open(devices, device);
+        foreach (var (ta, tb, cDims) in new[] { (false, false, new long[] { 4 }), (true, false, new long[] { 3, 1 }), (false, true, new long[] { 3, 4 }), (true, true, new long[] { 1 }) })
+        {
+            long[] aDims = ta ? [5, 3] : [3, 5], bDims = tb ? [4, 5] : [5, 4];
+            var graph = new ModelGraph("gemm", 13, [N("gemm", "Gemm", ["a", "b", "c"], ["y"], ("transA", ta ? 1L : 0L), ("transB", tb ? 1L : 0L), ("alpha", 0.7f), ("beta", 1.3f))],
+                [In("a", aDims), In("b", bDims), In("c", cDims)], [new GraphValue("y", ElementType.Float32, null)], new Dictionary<string, HostValue>());
+            float[] a = BackendHarness.Random(15, 1), b = BackendHarness.Random(20, 2), c = BackendHarness.Random((int)cDims.Aggregate(1L, (x, y) => x * y), 3), dy = BackendHarness.Random(12, 4);
+            using var model = CompiledModel.Compile(graph, h.Backend);
+            using var program = GradientProgram.Create(model, "y", ["a", "b", "c"]);
+            model.SetInput("a", a);
+            model.SetInput("b", b);
+            model.SetInput("c", c);
+            model.Run();
+            program.SetSeed(dy);
+            program.Run();
+            var layout = cDims.Length == 1 && cDims[0] == 1 ? BiasLayout.Scalar : cDims.Length == 1 ? BiasLayout.Row : cDims[1] == 1 ? BiasLayout.Column : BiasLayout.Full;
+            var (da, db, dc) = Reference.ReferenceOps.GemmBackward(dy, a, b, c.Length, new GemmParams(3, 4, 5, ta, tb, 0.7f, 1.3f, layout));
+            foreach (var (name, expected) in new[] { ("a", da), ("b", db), ("c", dc) })
+            {
+                var actual = new float[expected.Length];
+                program.Read(name, actual);
+                Numerics.AssertClose(expected, actual, 1e-5, 1e-4, $"{device} transA={ta} transB={tb} C {string.Join('x', cDims)}: d{name}");
+            }
+        }
+    }
+
     [Fact]
     public void PlanningNamesWhatIsWrong()
     {

@@ -26,15 +26,28 @@ public sealed partial class CpuBackend : IBackend
 
     /// <summary>Creates the backend on a <see cref="DeviceKind.Cpu"/> device.</summary>
     /// <param name="device">The device; not owned.</param>
-    public CpuBackend(ComputeDevice device)
+    /// <param name="options">How it runs (its thread count is the device's).</param>
+    public CpuBackend(ComputeDevice device, BackendOptions options)
     {
         ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(options);
         _device = device;
         _workers = device.Workers ?? throw new ArgumentException($"{device.Name} is not the CPU backend", nameof(device));
+        Options = options with { Threads = _workers.Size };
     }
 
     /// <inheritdoc/>
-    public string Name => $"{_device.Name}, GEMM: {Sgemm.Implementation}";
+    public string Name => $"{_device.Name}, GEMM: {Sgemm.Describe(Options.Blas)}";
+
+    /// <inheritdoc/>
+    public BackendOptions Options { get; }
+
+    /// <summary>Which algorithm convolutions use (<see cref="ConvAlgorithm.Auto"/> by default).</summary>
+    public ConvAlgorithm ConvAlgorithm => Options.ConvAlgorithm;
+
+    /// <summary>How constant fully connected weights are kept for batch-1 products (the live path): fp32 by default;
+    /// bf16 or int8 trade exactness for bandwidth (see <see cref="CompactGemv"/>).</summary>
+    public WeightPrecision FullyConnectedWeights => Options.FullyConnectedWeights;
 
     /// <inheritdoc/>
     public DeviceKind Kind => DeviceKind.Cpu;

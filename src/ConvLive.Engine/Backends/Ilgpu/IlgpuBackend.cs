@@ -52,6 +52,9 @@ public sealed partial class IlgpuBackend : IBackend
     public DeviceKind Kind => _device.Kind;
 
     /// <inheritdoc/>
+    public BackendOptions Options { get; } = BackendOptions.Default;
+
+    /// <inheritdoc/>
     public DeviceTensor Allocate(TensorShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);

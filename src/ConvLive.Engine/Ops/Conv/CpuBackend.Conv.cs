@@ -8,9 +8,6 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// <see cref="WindowConv"/> (GEMM on the padded input, no im2col).</summary>
 public sealed partial class CpuBackend
 {
-    /// <summary>Which algorithm convolutions use (<see cref="ConvAlgorithm.Auto"/> by default); takes effect on the next call.</summary>
-    public ConvAlgorithm ConvAlgorithm { get; set; }
-
     /// <inheritdoc/>
     public void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p)
     {

@@ -42,7 +42,7 @@ public sealed partial class CpuBackend
                 // columns (KK, S) = Wᵀ_g (KK, Mg) · dy_g (Mg, S)
                 fixed (float* wp = wt, dp = dyd, cp = columns)
                 {
-                    Sgemm.Multiply(kk, spatial, mg, 1f, wp + ((long)g * kk * mg), mg, dp + ((long)((n * p.M) + (g * mg)) * spatial), spatial, 0f, cp, spatial, _workers);
+                    Sgemm.Multiply(kk, spatial, mg, 1f, wp + ((long)g * kk * mg), mg, dp + ((long)((n * p.M) + (g * mg)) * spatial), spatial, 0f, cp, spatial, _workers, Options.Blas);
                 }
 
                 var xBase = ((n * p.C) + (g * cg)) * plane;
@@ -69,7 +69,7 @@ public sealed partial class CpuBackend
                 // dW_g (Mg, KK) (+)= dy_g (Mg, S) · colᵀ (S, KK)
                 fixed (float* dwp = dwd, dp = dyd, cp = columns)
                 {
-                    Sgemm.Multiply(mg, kk, spatial, 1f, dp + ((long)((n * p.M) + (g * mg)) * spatial), spatial, cp, kk, n == 0 ? 0f : 1f, dwp + ((long)g * mg * kk), kk, _workers);
+                    Sgemm.Multiply(mg, kk, spatial, 1f, dp + ((long)((n * p.M) + (g * mg)) * spatial), spatial, cp, kk, n == 0 ? 0f : 1f, dwp + ((long)g * mg * kk), kk, _workers, Options.Blas);
                 }
             }
         }

@@ -59,22 +59,20 @@ internal static partial class ConvKernels
             var sum = 0f;
             for (var i = 0; i < p.KH; i++)
             {
-                var ty = iy + p.PT - (i * p.DH);
-                if (ty < 0 || ty % p.SH != 0 || ty / p.SH >= p.OH)
+                var oy = ConvKernels.WindowAt(iy, p.PT, i, p.DH, p.SH, p.OH);
+                if (oy < 0)
                 {
                     continue;
                 }
 
-                var oy = ty / p.SH;
                 for (var j = 0; j < p.KW; j++)
                 {
-                    var tx = ix + p.PL - (j * p.DW);
-                    if (tx < 0 || tx % p.SW != 0 || tx / p.SW >= p.OW)
+                    var ox = ConvKernels.WindowAt(ix, p.PL, j, p.DW, p.SW, p.OW);
+                    if (ox < 0)
                     {
                         continue;
                     }
 
-                    var ox = tx / p.SW;
                     for (var mm = 0; mm < p.MG; mm++)
                     {
                         var m = (g * p.MG) + mm;
@@ -140,5 +138,14 @@ internal static partial class ConvKernels
 
             db[m] = sum;
         }
+    }
+
+    /// <summary>The output position whose window reads input position <paramref name="input"/> at tap
+    /// <paramref name="tap"/> (one axis), or −1 when none does: the gather form of a strided, padded, dilated window,
+    /// shared by the convolution's and pooling's input gradients.</summary>
+    public static int WindowAt(int input, int padBegin, int tap, int dilation, int stride, int outputs)
+    {
+        var t = input + padBegin - (tap * dilation);
+        return t < 0 || t % stride != 0 || t / stride >= outputs ? -1 : t / stride;
     }
 }

@@ -18,20 +18,7 @@ internal static partial class ReferenceOps
         var index = new int[rank];
         for (var o = 0; o < dy.Length; o++)
         {
-            var rest = o;
-            for (var d = rank - 1; d >= 0; d--)
-            {
-                index[d] = rest % outDims[d];
-                rest /= outDims[d];
-            }
-
-            int ai = 0, bi = 0;
-            for (var d = 0; d < rank; d++)
-            {
-                ai = (ai * pa[d]) + (pa[d] == 1 ? 0 : index[d]);
-                bi = (bi * pb[d]) + (pb[d] == 1 ? 0 : index[d]);
-            }
-
+            var (ai, bi) = BroadcastOffsets(o, outDims, pa, pb, index);
             double g = dy[o], u = a[ai], v = b[bi];
             (double ga, double gb) = kind switch
             {

@@ -16,24 +16,31 @@ internal static partial class ReferenceOps
         var index = new int[rank];
         for (var o = 0; o < total; o++)
         {
-            var rest = o;
-            for (var d = rank - 1; d >= 0; d--)
-            {
-                index[d] = rest % outDims[d];
-                rest /= outDims[d];
-            }
-
-            int ai = 0, bi = 0;
-            for (var d = 0; d < rank; d++)
-            {
-                ai = (ai * pa[d]) + (pa[d] == 1 ? 0 : index[d]);
-                bi = (bi * pb[d]) + (pb[d] == 1 ? 0 : index[d]);
-            }
-
+            var (ai, bi) = BroadcastOffsets(o, outDims, pa, pb, index);
             double u = a[ai], v = b[bi];
             y[o] = (float)(kind switch { BinaryKind.Add => u + v, BinaryKind.Sub => u - v, BinaryKind.Mul => u * v, _ => u / v });
         }
 
         return y;
+    }
+
+    /// <summary>The operands' element offsets of output element <paramref name="o"/> (padded dims; 1 where broadcast).</summary>
+    private static (int A, int B) BroadcastOffsets(int o, int[] outDims, int[] pa, int[] pb, int[] index)
+    {
+        var rest = o;
+        for (var d = outDims.Length - 1; d >= 0; d--)
+        {
+            index[d] = rest % outDims[d];
+            rest /= outDims[d];
+        }
+
+        int ai = 0, bi = 0;
+        for (var d = 0; d < outDims.Length; d++)
+        {
+            ai = (ai * pa[d]) + (pa[d] == 1 ? 0 : index[d]);
+            bi = (bi * pb[d]) + (pb[d] == 1 ? 0 : index[d]);
+        }
+
+        return (ai, bi);
     }
 }

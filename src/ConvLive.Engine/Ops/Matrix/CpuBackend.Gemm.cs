@@ -54,7 +54,7 @@ public sealed partial class CpuBackend
 
         fixed (float* ap = p.TransA ? scratch : ad, bp = p.TransB ? scratch : bd, yp = yd)
         {
-            Sgemm.Multiply(p.M, p.N, p.K, p.Alpha, ap, p.K, bp + (p.TransB ? bOffset : 0), p.N, beta, yp, p.N, _workers);
+            Sgemm.Multiply(p.M, p.N, p.K, p.Alpha, ap, p.K, bp + (p.TransB ? bOffset : 0), p.N, beta, yp, p.N, _workers, Options.Blas);
         }
     }
 
@@ -67,16 +67,10 @@ public sealed partial class CpuBackend
         {
             for (var batch = 0; batch < p.Batch; batch++)
             {
-                Sgemm.Multiply(p.M, p.N, p.K, 1f, ap + p.AOffsets[batch], p.K, bp + p.BOffsets[batch], p.N, 0f, yp + ((long)batch * p.M * p.N), p.N, _workers);
+                Sgemm.Multiply(p.M, p.N, p.K, 1f, ap + p.AOffsets[batch], p.K, bp + p.BOffsets[batch], p.N, 0f, yp + ((long)batch * p.M * p.N), p.N, _workers, Options.Blas);
             }
         }
     }
-
-    /// <summary>
-    /// How constant fully connected weights are kept for batch-1 products (the live path): fp32 by default;
-    /// bf16 or int8 trade exactness for bandwidth (see <see cref="CompactGemv"/>). Takes effect on the next call.
-    /// </summary>
-    public WeightPrecision FullyConnectedWeights { get; set; }
 
     private unsafe void GemmTransposedB(float[] y, float[] a, CpuTensor weights, GemmParams p, float beta)
     {
@@ -100,7 +94,7 @@ public sealed partial class CpuBackend
         var product = p.K * p.M;
         fixed (float* wp = w, sp = scratch)
         {
-            Sgemm.Multiply(p.N, p.M, p.K, 1f, wp, p.K, sp, p.M, 0f, sp + product, p.M, _workers);
+            Sgemm.Multiply(p.N, p.M, p.K, 1f, wp, p.K, sp, p.M, 0f, sp + product, p.M, _workers, Options.Blas);
         }
 
         for (var i = 0; i < p.M; i++)

@@ -84,22 +84,30 @@ internal sealed class MatMulLayer(MatMulParams p) : ILayer
             throw ctx.Unsupported($"MatMul of ranks {a.Rank} and {b.Rank} (2-D to 4-D only)");
         }
 
-        int m = a[-2], k = a[-1], n = b[-1];
-        if (b[-2] != k)
+        if (b[-2] != a[-1])
         {
-            throw ctx.Invalid($"A {a} and B {b}: inner sizes {k} and {b[-2]} differ");
+            throw ctx.Invalid($"A {a} and B {b}: inner sizes {a[-1]} and {b[-2]} differ");
         }
 
-        BroadcastParams batch;
+        MatMulParams p;
         try
         {
-            batch = BroadcastParams.Create(new TensorShape(a.Dims[..^2]), new TensorShape(b.Dims[..^2]));
+            p = Plan(a, b);
         }
         catch (ArgumentException e)
         {
             throw ctx.Invalid(e.Message);
         }
 
+        return new LayerPlan(new MatMulLayer(p), [p.OutputShape]);
+    }
+
+    /// <summary>The batch offsets of A (…,M,K) times B (…,K,N), batch dimensions broadcast.</summary>
+    /// <exception cref="ArgumentException">The batch dimensions do not broadcast.</exception>
+    internal static MatMulParams Plan(TensorShape a, TensorShape b)
+    {
+        int m = a[-2], k = a[-1], n = b[-1];
+        var batch = BroadcastParams.Create(new TensorShape(a.Dims[..^2]), new TensorShape(b.Dims[..^2]));
         var count = batch.Output.Length;
         int[] aOffsets = new int[count], bOffsets = new int[count];
         for (var i = 0; i < count; i++)
@@ -118,7 +126,7 @@ internal sealed class MatMulLayer(MatMulParams p) : ILayer
         }
 
         var outShape = new TensorShape([.. batch.Output.Dims, m, n]);
-        return new LayerPlan(new MatMulLayer(new MatMulParams(count, m, n, k, aOffsets, bOffsets, outShape)), [outShape]);
+        return new MatMulParams(count, m, n, k, aOffsets, bOffsets, outShape);
     }
 
     public void Run(IBackend backend, DeviceTensor?[] inputs, DeviceTensor[] outputs) => backend.MatMul(outputs[0], inputs[0]!, inputs[1]!, p);

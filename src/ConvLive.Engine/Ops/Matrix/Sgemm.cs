@@ -18,38 +18,35 @@ internal static unsafe partial class Sgemm
     private static readonly bool BlasLoaded = TryLoadBlas();
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int, int, int, int, int), bool> Choices = new();
 
-    /// <summary>True when OpenBLAS is in use.</summary>
-    public static bool UsesBlas => BlasLoaded && !ForceManaged;
+    /// <summary>True when OpenBLAS is installed and loaded.</summary>
+    public static bool BlasInstalled => BlasLoaded;
 
-    /// <summary>Tests set this to exercise the managed kernel on machines that have OpenBLAS.</summary>
-    internal static bool ForceManaged { get; set; }
-
-    /// <summary>Benchmarks set this to time OpenBLAS alone, without the per-shape choice.</summary>
-    internal static bool ForceBlas { get; set; }
-
-    /// <summary>The implementation name, for benchmarks and logs.</summary>
-    public static string Implementation => UsesBlas ? "OpenBLAS cblas_sgemm or managed, tuned per shape" : "managed packed SIMD (6x16 FMA)";
+    /// <summary>The implementation a policy gets here, for benchmarks and logs.</summary>
+    /// <param name="use">The policy.</param>
+    /// <returns>A short description.</returns>
+    public static string Describe(BlasUse use) => !BlasLoaded || use == BlasUse.Off ? "managed packed SIMD (6x16 FMA)"
+        : use == BlasUse.Only ? "OpenBLAS cblas_sgemm" : "OpenBLAS cblas_sgemm or managed, tuned per shape";
 
     /// <summary>
     /// C = alpha·A·B + beta·C. The first call for a shape with beta = 0 times OpenBLAS against the managed kernel
     /// (each twice; both write the same C) and remembers the faster one for that shape: OpenBLAS's small-M and
     /// matrix-vector paths are slow here, our packed kernel is slower on others.
     /// </summary>
-    public static void Multiply(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, CpuWorkers workers)
+    public static void Multiply(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, CpuWorkers workers, BlasUse use = BlasUse.Auto)
     {
         if (m == 0 || n == 0)
         {
             return;
         }
 
-        if (!UsesBlas)
+        if (!BlasLoaded || use == BlasUse.Off)
         {
             Managed(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
             return;
         }
 
         var shape = (m, n, k, lda, ldb, ldc);
-        if (ForceBlas)
+        if (use == BlasUse.Only)
         {
             Blas(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, workers);
             return;
@@ -94,7 +91,7 @@ internal static unsafe partial class Sgemm
 
     /// <summary>The implementation chosen for a shape, once it has been seen; for benchmarks and logs.</summary>
     public static string ChosenFor(int m, int n, int k) =>
-        !UsesBlas ? "managed" : Choices.TryGetValue((m, n, k, k, n, n), out var blas) ? (blas ? "OpenBLAS" : "managed") : "not yet tuned";
+        !BlasLoaded ? "managed" : Choices.TryGetValue((m, n, k, k, n, n), out var blas) ? (blas ? "OpenBLAS" : "managed") : "not yet tuned";
 
     internal static void Managed(int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, CpuWorkers workers)
     {
@@ -116,11 +113,6 @@ internal static unsafe partial class Sgemm
 
     private static bool TryLoadBlas()
     {
-        if (Environment.GetEnvironmentVariable("CONVLIVE_NO_BLAS") == "1")
-        {
-            return false;
-        }
-
         try
         {
             return NativeLibrary.TryLoad("libopenblas.so.0", out _) && Probe();

@@ -38,22 +38,20 @@ internal static partial class PoolKernels
             var sum = 0f;
             for (var i = 0; i < p.KH; i++)
             {
-                var ty = iy + p.PT - (i * p.DH);
-                if (ty < 0 || ty % p.SH != 0 || ty / p.SH >= p.OH)
+                var oy = ConvKernels.WindowAt(iy, p.PT, i, p.DH, p.SH, p.OH);
+                if (oy < 0)
                 {
                     continue;
                 }
 
-                var oy = ty / p.SH;
                 for (var j = 0; j < p.KW; j++)
                 {
-                    var tx = ix + p.PL - (j * p.DW);
-                    if (tx < 0 || tx % p.SW != 0 || tx / p.SW >= p.OW)
+                    var ox = ConvKernels.WindowAt(ix, p.PL, j, p.DW, p.SW, p.OW);
+                    if (ox < 0)
                     {
                         continue;
                     }
 
-                    var ox = tx / p.SW;
                     var o = (((plane * p.OH) + oy) * p.OW) + ox;
                     if (p.Kind == 0)
                     {

@@ -16,19 +16,7 @@ public sealed class ConvBackwardTests(DeviceFixture devices)
     /// <summary>Geometries: plain 3×3, strided with asymmetric pads and dilation, grouped, depthwise, 1×1, a pad past
     /// the kernel's reach, one wide enough for Winograd (the cpu backend runs stride-1 input gradients as forward
     /// convolutions), 11×11 stride 4.</summary>
-    public static TheoryData<string, string> Cases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
-        {
-            foreach (var name in Geometries.Keys)
-            {
-                data.Add(device, name);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string, string> Cases() => BackendHarness.DevicesAnd(Geometries.Keys);
 
     private static readonly Dictionary<string, ConvParams> Geometries = new()
     {

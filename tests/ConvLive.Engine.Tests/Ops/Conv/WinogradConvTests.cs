@@ -59,9 +59,7 @@ public sealed class WinogradConvTests(DeviceFixture devices)
     [Fact]
     public void TransformedWeightsAreKeptOnAConstantTensorAndRedoneAfterAnUpload()
     {
-        using var h = BackendHarness.Open(devices, "cpu");
-        var cpu = (CpuBackend)h.Backend;
-        cpu.ConvAlgorithm = ConvAlgorithm.Winograd;
+        using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvAlgorithm = ConvAlgorithm.Winograd });
         var p = Conv3x3(1, 16, 9, 11, 20, 1, 1, 1, 1);
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, 1);
         var wt = h.Upload(BackendHarness.Random(p.M * p.C * 9, 3), p.M, p.C, 3, 3);
@@ -147,9 +145,7 @@ public sealed class WinogradConvTests(DeviceFixture devices)
 
     private void Check(ConvParams p, int seed, ConvAlgorithm algorithm)
     {
-        using var h = BackendHarness.Open(devices, "cpu");
-        var cpu = (CpuBackend)h.Backend;
-        cpu.ConvAlgorithm = algorithm;
+        using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvAlgorithm = algorithm });
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, seed);
         int k = p.Window.KernelH, taps = p.GroupInputs * k * k;
         var w = BackendHarness.Random(p.M * taps, seed + 100);

@@ -26,9 +26,7 @@ public sealed class CompactGemvTests(DeviceFixture devices)
     [InlineData(WeightPrecision.Int8, 2, 7)]
     public void EachPrecisionStaysWithinItsRoundingBound(WeightPrecision precision, int rows, int cols)
     {
-        using var h = BackendHarness.Open(devices, "cpu");
-        var cpu = (CpuBackend)h.Backend;
-        cpu.FullyConnectedWeights = precision;
+        using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { FullyConnectedWeights = precision });
         var w = BackendHarness.Random(rows * cols, 1);
         w[0] = 3f; // one large weight: int8's scale comes from it
         w[^1] = -2.5f; // and a row whose largest magnitude is negative
@@ -38,7 +36,7 @@ public sealed class CompactGemvTests(DeviceFixture devices)
         wt.IsConstant = true;
         var y = h.Empty(new(1, rows));
 
-        cpu.Gemm(y, h.Upload(x, 1, cols), wt, h.Upload(bias, rows), new GemmParams(1, rows, cols, false, true, 1f, 1f, BiasLayout.Row));
+        h.Backend.Gemm(y, h.Upload(x, 1, cols), wt, h.Upload(bias, rows), new GemmParams(1, rows, cols, false, true, 1f, 1f, BiasLayout.Row));
 
         var actual = h.Download(y);
         for (var r = 0; r < rows; r++)

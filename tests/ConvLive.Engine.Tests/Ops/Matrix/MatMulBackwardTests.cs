@@ -52,29 +52,7 @@ public sealed class MatMulBackwardTests(DeviceFixture devices)
         }
     }
 
-    /// <summary>MatMul's plan for the shapes, as the layer makes it.</summary>
-    private static MatMulParams Plan(int[] aDims, int[] bDims)
-    {
-        var batch = BroadcastParams.Create(new TensorShape(aDims.AsSpan(0, aDims.Length - 2)), new TensorShape(bDims.AsSpan(0, bDims.Length - 2)));
-        int m = aDims[^2], k = aDims[^1], n = bDims[^1], count = batch.Output.Length;
-        int[] ao = new int[count], bo = new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            int rest = i, ai = 0, bi = 0;
-            for (var axis = BroadcastParams.MaxRank - 1; axis >= 0; axis--)
-            {
-                var idx = rest % batch.OutDims[axis];
-                rest /= batch.OutDims[axis];
-                ai += idx * batch.AStrides[axis];
-                bi += idx * batch.BStrides[axis];
-            }
-
-            ao[i] = ai * m * k;
-            bo[i] = bi * k * n;
-        }
-
-        return new MatMulParams(count, m, n, k, ao, bo, new TensorShape([.. batch.Output.Dims, m, n]));
-    }
+    private static MatMulParams Plan(int[] aDims, int[] bDims) => Layers.MatMulLayer.Plan(new TensorShape(aDims), new TensorShape(bDims));
 
     private static float[] Forward(float[] a, float[] b, MatMulParams p)
     {

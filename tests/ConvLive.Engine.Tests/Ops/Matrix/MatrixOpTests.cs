@@ -1,6 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using ConvLive.Tests;
+using ConvLive.Engine.Backends;
 using ConvLive.Engine.Backends.Cpu;
 using ConvLive.Engine.Ops;
 using ConvLive.Engine.Reference;
@@ -81,24 +82,15 @@ public sealed class MatrixOpTests(DeviceFixture devices)
     [InlineData(96, 3025, 50, true)]
     public unsafe void EveryGemmPathMatchesTheReference(int m, int n, int k, bool forceBlas)
     {
-        Skip.If(forceBlas && !Sgemm.UsesBlas, "OpenBLAS is not installed");
+        Skip.If(forceBlas && !Sgemm.BlasInstalled, "OpenBLAS is not installed");
         using var device = Devices.ComputeDevice.Open(Devices.DeviceKind.Cpu);
         var a = BackendHarness.Random(m * k, m + 1);
         var b = BackendHarness.Random(k * n, n + 1);
         var c = new float[m * n];
         var expected = ReferenceOps.Gemm(a, b, null, new GemmParams(m, n, k, false, false, 1f, 0f, BiasLayout.None));
-        var previous = Sgemm.ForceBlas;
-        Sgemm.ForceBlas = forceBlas;
-        try
+        fixed (float* ap = a, bp = b, cp = c)
         {
-            fixed (float* ap = a, bp = b, cp = c)
-            {
-                Sgemm.Multiply(m, n, k, 1f, ap, k, bp, n, 0f, cp, n, device.Workers!);
-            }
-        }
-        finally
-        {
-            Sgemm.ForceBlas = previous;
+            Sgemm.Multiply(m, n, k, 1f, ap, k, bp, n, 0f, cp, n, device.Workers!, forceBlas ? BlasUse.Only : BlasUse.Auto);
         }
 
         Numerics.AssertClose(expected, c, 1e-4, 1e-4, $"{(forceBlas ? "OpenBLAS bands" : "tuned")} {m}x{n}x{k}");

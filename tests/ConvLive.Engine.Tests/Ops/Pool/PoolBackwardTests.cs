@@ -26,19 +26,7 @@ public sealed class PoolBackwardTests(DeviceFixture devices)
 
     public static TheoryData<string> Names => [.. Geometries.Keys];
 
-    public static TheoryData<string, string> Cases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
-        {
-            foreach (var name in Geometries.Keys)
-            {
-                data.Add(device, name);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string, string> Cases() => BackendHarness.DevicesAnd(Geometries.Keys);
 
     [Theory]
     [MemberData(nameof(Names))]
