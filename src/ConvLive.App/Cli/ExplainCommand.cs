@@ -133,11 +133,9 @@ internal static class ExplainCommand
         }
 
         var output = net.Graph.Outputs[0].Name;
-        var scores = new float[net.ShapeOf(output).Length / Math.Max(1, net.ShapeOf(output)[0])];
         var all = new float[net.ShapeOf(output).Length];
         net.Read(output, all);
-        all.AsSpan(0, scores.Length).CopyTo(scores);
-        return Array.IndexOf(scores, scores.Max());
+        return Classification.ArgMax(all.AsSpan(0, all.Length / Math.Max(1, net.ShapeOf(output)[0])));
     }
 
     private static void WritePng(Request q, ModelSource source, CompiledModel net, float[] map, TensorShape shape)

@@ -8,6 +8,7 @@ using ConvLive.Engine.Backends.Cpu;
 using ConvLive.Engine.Benchmarks;
 using ConvLive.Engine.Devices;
 using ConvLive.Engine.Graph;
+using ConvLive.Engine.Models;
 using ConvLive.Engine.Onnx;
 using ConvLive.Engine.Tensors;
 using Microsoft.ML.OnnxRuntime;
@@ -244,16 +245,19 @@ internal static class ModelBenchmark
         {
             var actual = Outputs((CompiledModel)((Owned)owner).Items[0]);
             int same = 0, top5 = 0, sameSpecific = 0;
+            int[] top = new int[5];
+            float[] probabilities = new float[5];
             var classes = new HashSet<int>();
             double maxDiff = 0, maxRef = 0;
             float[] meanExpected = Mean(expected), meanActual = Mean(actual);
             for (var i = 0; i < AgreementInputs; i++)
             {
-                var best = ArgMax(expected[i]);
+                var best = Classification.ArgMax(expected[i]);
                 classes.Add(best);
-                same += best == ArgMax(actual[i]) ? 1 : 0;
-                top5 += TopK(actual[i], 5).Contains(best) ? 1 : 0;
-                sameSpecific += ArgMax(Minus(expected[i], meanExpected)) == ArgMax(Minus(actual[i], meanActual)) ? 1 : 0;
+                same += best == Classification.ArgMax(actual[i]) ? 1 : 0;
+                Classification.Top(actual[i], top, probabilities);
+                top5 += top.Contains(best) ? 1 : 0;
+                sameSpecific += Classification.ArgMax(Minus(expected[i], meanExpected)) == Classification.ArgMax(Minus(actual[i], meanActual)) ? 1 : 0;
                 for (var j = 0; j < length; j++)
                 {
                     maxDiff = Math.Max(maxDiff, Math.Abs(expected[i][j] - actual[i][j]));
@@ -351,20 +355,6 @@ internal static class ModelBenchmark
             }
         }
     }
-
-    private static int ArgMax(float[] values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            best = values[i] > values[best] ? i : best;
-        }
-
-        return best;
-    }
-
-    private static int[] TopK(float[] values, int k) =>
-        Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).Take(k).ToArray();
 
     private static double Median(double[] values)
     {

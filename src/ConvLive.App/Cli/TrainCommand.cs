@@ -56,20 +56,6 @@ internal static class TrainCommand
         return command;
     }
 
-    /// <summary>The backbone manifest <paramref name="requested"/> names, or the default.</summary>
-    public static ModelManifest ResolveBackbone(ModelCatalog catalog, string? requested)
-    {
-        ArgumentNullException.ThrowIfNull(catalog);
-        if (requested is null)
-        {
-            var alexnet = catalog.Find("alexnet");
-            return alexnet is not null && catalog.Locate(alexnet.File) is not null ? alexnet
-                : catalog.Find("resnet18-features") ?? throw new ModelException("no backbone: neither AlexNet's weights nor the ResNet-18 features model are installed");
-        }
-
-        return catalog.Find(requested) ?? throw new ModelException($"--backbone {requested}: no such model; known: {string.Join(", ", catalog.Manifests.Select(m => m.Name))}");
-    }
-
     private static int Run(TrainRequest q)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(q.Epochs, 1, "--epochs");
@@ -77,7 +63,7 @@ internal static class TrainCommand
         var total = Stopwatch.StartNew();
         var folder = ImageFolder.Load(q.Data);
         var catalog = ModelCatalog.Default();
-        var manifest = ResolveBackbone(catalog, q.Backbone);
+        var manifest = catalog.Backbone(q.Backbone, out _);
         var (device, backend) = CommonOptions.OpenBackend(q.Device);
         using var ownedDevice = device;
         using var ownedBackend = backend;

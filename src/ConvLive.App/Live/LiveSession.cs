@@ -232,15 +232,10 @@ internal sealed partial class LiveSession : IDisposable
         var catalog = ModelCatalog.Default();
         if (requested is null)
         {
-            var alexnet = catalog.Find("alexnet");
-            if (alexnet is not null && catalog.Locate(alexnet.File) is not null)
-            {
-                requested = alexnet.Name;
-            }
-            else
+            requested = catalog.Backbone(null, out var fellBack).Name;
+            if (fellBack)
             {
                 log.WriteLine("model: AlexNet's weights are not here, so ResNet-18 features run instead; get AlexNet with ./convlive models get alexnet");
-                requested = "resnet18-features";
             }
         }
 

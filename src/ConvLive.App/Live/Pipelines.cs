@@ -3,6 +3,7 @@
 using ConvLive.App.Training;
 using ConvLive.Capture;
 using ConvLive.Engine.Live;
+using ConvLive.Engine.Models;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Teaching;
 using ConvLive.Engine.Vision;
@@ -111,7 +112,7 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training) : I
         slot.Prepare(frame, 0, Model.AtlasWidth * Model.AtlasHeight, Model.OutputLength);
         var times = Model.Run(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Atlas.AsSpan(0, Model.AtlasWidth * Model.AtlasHeight), slot.Output.AsSpan(0, Model.OutputLength));
         (slot.PreprocessMs, slot.ForwardMs, slot.PackMs) = (times.Preprocess, times.Forward, times.Pack);
-        TopClasses(slot.Output.AsSpan(0, Model.OutputLength), slot.Top, slot.TopProbabilities);
+        Classification.Top(slot.Output.AsSpan(0, Model.OutputLength), slot.Top, slot.TopProbabilities);
         slot.ClassNames = Training is not null && Training.AfterFrame(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Top, slot.TopProbabilities)
             ? Training.HeadLabels
             : null;
@@ -121,51 +122,5 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training) : I
     {
         Training?.Dispose();
         Model.Dispose();
-    }
-
-    /// <summary>The five largest outputs as probabilities: softmax first when the output is not one already.</summary>
-    internal static void TopClasses(ReadOnlySpan<float> output, int[] top, float[] probabilities)
-    {
-        var sum = 0.0;
-        var max = float.NegativeInfinity;
-        var isDistribution = true;
-        foreach (var v in output)
-        {
-            sum += v;
-            max = MathF.Max(max, v);
-            isDistribution &= v >= 0;
-        }
-
-        isDistribution &= Math.Abs(sum - 1) < 1e-3;
-        var expSum = 0.0;
-        if (!isDistribution)
-        {
-            foreach (var v in output)
-            {
-                expSum += Math.Exp(v - max);
-            }
-        }
-
-        Array.Fill(top, -1);
-        Array.Fill(probabilities, float.NegativeInfinity);
-        for (var i = 0; i < output.Length; i++)
-        {
-            var p = isDistribution ? output[i] : (float)(Math.Exp(output[i] - max) / expSum);
-            for (var k = 0; k < top.Length; k++)
-            {
-                if (p > probabilities[k])
-                {
-                    for (var m = top.Length - 1; m > k; m--)
-                    {
-                        top[m] = top[m - 1];
-                        probabilities[m] = probabilities[m - 1];
-                    }
-
-                    top[k] = i;
-                    probabilities[k] = p;
-                    break;
-                }
-            }
-        }
     }
 }

@@ -26,27 +26,9 @@ internal static class ExportCheck
         }
 
         var features = new float[extractor.FeatureLength];
-        extractor.ExtractPreprocessed(Normalise(rgb01, size, extractor.Spec), features);
+        extractor.ExtractPreprocessed(extractor.Spec.Normalise(rgb01, size), features);
         var ours = new float[head.Classes];
         head.Predict(features, ours);
         return (ort, ours, Tolerance.Compare(ort, ours, 1e-4, 1e-3));
-    }
-
-    /// <summary>The backbone's input from an RGB [0,1] picture, as its manifest defines it.</summary>
-    public static float[] Normalise(float[] rgb01, int size, InputSpec spec)
-    {
-        var plane = size * size;
-        var bgr = string.Equals(spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
-        var x = new float[3 * plane];
-        for (var c = 0; c < 3; c++)
-        {
-            var src = bgr ? 2 - c : c;
-            for (var i = 0; i < plane; i++)
-            {
-                x[(c * plane) + i] = ((rgb01[(src * plane) + i] * 255f * spec.Scale) - spec.Mean[c]) / spec.Std[c];
-            }
-        }
-
-        return x;
     }
 }

@@ -291,23 +291,7 @@ internal sealed class LiveTraining : IDisposable
         // The head reads the backbone's features where the network left them: no copy to the host.
         var classes = _headClasses.Length;
         _head!.Predict(_model.Tensor(_cut.FeatureValue), _probabilities.AsSpan(0, classes));
-        Array.Fill(top, -1);
-        Array.Fill(probabilities, 0f);
-        for (var r = 0; r < Math.Min(top.Length, classes); r++)
-        {
-            var best = -1;
-            for (var i = 0; i < classes; i++)
-            {
-                if (Array.IndexOf(top, i, 0, r) < 0 && (best < 0 || _probabilities[i] > _probabilities[best]))
-                {
-                    best = i;
-                }
-            }
-
-            top[r] = best;
-            probabilities[r] = _probabilities[best];
-        }
-
+        Classification.Top(_probabilities.AsSpan(0, classes), top, probabilities);
         return true;
     }
 

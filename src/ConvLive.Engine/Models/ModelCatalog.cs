@@ -48,4 +48,29 @@ public sealed class ModelCatalog
     /// <returns>The full path or null.</returns>
     public string? Locate(string relative) =>
         Folders.Select(f => Path.Combine(f, relative)).FirstOrDefault(File.Exists);
+
+    /// <summary>The backbone <paramref name="requested"/> names, or without a name the default: AlexNet when its weights
+    /// are here, else the ResNet-18 features that ship with the build (<paramref name="fellBack"/> says so). The one
+    /// place <c>live</c> and <c>train</c> choose it.</summary>
+    /// <param name="requested">A manifest name, or null.</param>
+    /// <param name="fellBack">True when AlexNet was wanted by default but its weights are missing.</param>
+    /// <returns>The manifest.</returns>
+    /// <exception cref="Graph.ModelException">No such manifest, or no backbone at all.</exception>
+    public ModelManifest Backbone(string? requested, out bool fellBack)
+    {
+        fellBack = false;
+        if (requested is not null)
+        {
+            return Find(requested) ?? throw new Graph.ModelException($"--backbone {requested}: no such model; known: {string.Join(", ", Manifests.Select(m => m.Name))}");
+        }
+
+        var alexnet = Find("alexnet");
+        if (alexnet is not null && Locate(alexnet.File) is not null)
+        {
+            return alexnet;
+        }
+
+        fellBack = true;
+        return Find("resnet18-features") ?? throw new Graph.ModelException("no backbone: neither AlexNet's weights nor the ResNet-18 features model are installed");
+    }
 }

@@ -35,6 +35,29 @@ public sealed record InputSpec
 
     /// <summary>Per-channel standard deviation, in the manifest's channel order.</summary>
     public float[] Std { get; init; } = [1, 1, 1];
+
+    /// <summary>The network input of an RGB picture already at (1,3,size,size) in [0,1]: channel order, scale, mean
+    /// and std as this spec defines them, the normalisation the Preprocess kernels apply after resampling and the
+    /// classifier export encodes (the export check compares the two through this).</summary>
+    /// <param name="rgb01">(1,3,size,size) RGB values in [0,1].</param>
+    /// <param name="size">The picture's side.</param>
+    /// <returns>(1,3,size,size) network input values.</returns>
+    public float[] Normalise(ReadOnlySpan<float> rgb01, int size)
+    {
+        var plane = size * size;
+        var bgr = string.Equals(Channels, "BGR", StringComparison.OrdinalIgnoreCase);
+        var x = new float[3 * plane];
+        for (var c = 0; c < 3; c++)
+        {
+            var src = bgr ? 2 - c : c;
+            for (var i = 0; i < plane; i++)
+            {
+                x[(c * plane) + i] = ((rgb01[(src * plane) + i] * 255f * Scale) - Mean[c]) / Std[c];
+            }
+        }
+
+        return x;
+    }
 }
 
 /// <summary>A model's manifest (models/*.json): where it comes from, how to check it, how to feed it.</summary>
