@@ -5,87 +5,32 @@ using ConvLive.Capture;
 namespace ConvLive.App.Live;
 
 /// <summary>
-/// One inferred frame on its way to the display: the frame itself plus what the pipeline made of it (an edge
-/// map, or a model's tile atlas, output and top classes).
+/// One inferred frame on its way to the display: the frame itself and the stage times. Each pipeline's own result
+/// (<see cref="ModelFrameResult"/>, <see cref="KernelsFrameResult"/>) adds what its view draws.
 /// </summary>
 /// <remarks>A triple-buffer slot: owns its arrays, grows them only when sizes grow, never allocates per frame.</remarks>
-internal sealed class FrameResult
+internal abstract class FrameResult
 {
+    /// <summary>The frame as captured.</summary>
     public VideoFrame Frame { get; } = new();
-
-    /// <summary>Edge view: the coloured map, Frame.Width·Frame.Height·4 bytes RGBA.</summary>
-    public byte[] Rgba { get; private set; } = [];
 
     /// <summary>The frame as B,G,R,A (a fast texture upload), Frame.Width·Frame.Height·4 bytes.</summary>
     public byte[] Bgra { get; private set; } = [];
 
+    /// <summary>The frame's BGRA bytes.</summary>
     public Span<byte> BgraPixels => Bgra.AsSpan(0, Frame.Width * Frame.Height * 4);
 
-    /// <summary>Model view: the 8-bit tile atlas.</summary>
-    public byte[] Atlas { get; private set; } = [];
-
-    /// <summary>Model view: the network output.</summary>
-    public float[] Output { get; private set; } = [];
-
-    /// <summary>Model view: indices of the five largest outputs, largest first.</summary>
-    public int[] Top { get; } = new int[5];
-
-    /// <summary>Model view: probabilities of <see cref="Top"/> (softmax applied when the output is logits).</summary>
-    public float[] TopProbabilities { get; } = new float[5];
-
-    /// <summary>Model view: names for <see cref="Top"/> when a trained head classified the frame, else null (the model's own labels).</summary>
-    public string[]? ClassNames { get; set; }
-
-    /// <summary>Kernels view: the setting and arithmetic this frame was made with.</summary>
-    public KernelsResult? Kernels { get; set; }
-
-    /// <summary>Kernels view: the final map's values, MapWidth·MapHeight.</summary>
-    public float[] MapValues { get; private set; } = [];
-
-    /// <summary>Kernels view: |shifted − unshifted| of the final map.</summary>
-    public float[] DiffValues { get; private set; } = [];
-
-    /// <summary>Kernels view: the difference coloured, RGBA.</summary>
-    public byte[] DiffRgba { get; private set; } = [];
-
-    public int MapWidth { get; set; }
-
-    public int MapHeight { get; set; }
-
-    /// <summary>Kernels view: how much the maps changed with the shift.</summary>
-    public Engine.Teaching.ShiftChange Change { get; set; }
-
+    /// <summary>Milliseconds spent preprocessing the frame.</summary>
     public double PreprocessMs { get; set; }
 
+    /// <summary>Milliseconds spent in the network (or the kernel's filter).</summary>
     public double ForwardMs { get; set; }
 
+    /// <summary>Milliseconds spent packing feature maps for the display.</summary>
     public double PackMs { get; set; }
 
-    public Span<byte> RgbaPixels => Rgba.AsSpan(0, Frame.Width * Frame.Height * 4);
-
-    /// <summary>B,G,R → B,G,R,255, a pixel at a time (≈1 ms for 640×480; on the inference thread, off the display's path).</summary>
-    internal static void ExpandBgr(ReadOnlySpan<byte> bgr, Span<byte> bgra)
-    {
-        for (int i = 0, o = 0; i + 2 < bgr.Length; i += 3, o += 4)
-        {
-            bgra[o] = bgr[i];
-            bgra[o + 1] = bgr[i + 1];
-            bgra[o + 2] = bgr[i + 2];
-            bgra[o + 3] = 255;
-        }
-    }
-
-    public void EnsureMap(int pixels)
-    {
-        if (MapValues.Length < pixels)
-        {
-            MapValues = new float[pixels];
-            DiffValues = new float[pixels];
-            DiffRgba = new byte[pixels * 4];
-        }
-    }
-
-    public void Prepare(VideoFrame source, int rgbaBytes, int atlasBytes, int outputs)
+    /// <summary>Copies <paramref name="source"/> into the slot, with its BGRA expansion.</summary>
+    protected void PrepareFrame(VideoFrame source)
     {
         Frame.CopyFrom(source);
         var pixels = source.Width * source.Height;
@@ -94,12 +39,40 @@ internal sealed class FrameResult
             Bgra = new byte[pixels * 4];
         }
 
-        ExpandBgr(source.Pixels, Bgra.AsSpan(0, pixels * 4));
-        if (Rgba.Length < rgbaBytes)
+        var bgr = source.Pixels;
+        var bgra = Bgra.AsSpan(0, pixels * 4);
+        for (int i = 0, o = 0; i + 2 < bgr.Length; i += 3, o += 4)
         {
-            Rgba = new byte[rgbaBytes];
+            bgra[o] = bgr[i];
+            bgra[o + 1] = bgr[i + 1];
+            bgra[o + 2] = bgr[i + 2];
+            bgra[o + 3] = 255;
         }
+    }
+}
 
+/// <summary>The model view's frame: the 8-bit tile atlas of every tapped layer, the output and its top five.</summary>
+internal sealed class ModelFrameResult : FrameResult
+{
+    /// <summary>The 8-bit tile atlas.</summary>
+    public byte[] Atlas { get; private set; } = [];
+
+    /// <summary>The network output.</summary>
+    public float[] Output { get; private set; } = [];
+
+    /// <summary>Indices of the five largest outputs, largest first (−1 where fewer).</summary>
+    public int[] Top { get; } = new int[5];
+
+    /// <summary>Their probabilities.</summary>
+    public float[] TopProbabilities { get; } = new float[5];
+
+    /// <summary>The trained head's class names when its answer replaced the network's top five, else null.</summary>
+    public string[]? ClassNames { get; set; }
+
+    /// <summary>Copies the frame in and sizes the atlas and output.</summary>
+    public void Prepare(VideoFrame source, int atlasBytes, int outputs)
+    {
+        PrepareFrame(source);
         if (Atlas.Length < atlasBytes)
         {
             Atlas = new byte[atlasBytes];
@@ -108,6 +81,51 @@ internal sealed class FrameResult
         if (Output.Length < outputs)
         {
             Output = new float[outputs];
+        }
+    }
+}
+
+/// <summary>The kernels view's frame: the feature map of the selected kernel, coloured, and its shifted-run change.</summary>
+internal sealed class KernelsFrameResult : FrameResult
+{
+    /// <summary>The setting and its arithmetic (or the error that setting gives at this frame size).</summary>
+    public KernelsResult? Kernels { get; set; }
+
+    /// <summary>The coloured map, MapWidth·MapHeight·4 bytes RGBA.</summary>
+    public byte[] Rgba { get; private set; } = [];
+
+    /// <summary>The map's values.</summary>
+    public float[] MapValues { get; private set; } = [];
+
+    /// <summary>The difference from the shifted frame's map.</summary>
+    public float[] DiffValues { get; private set; } = [];
+
+    /// <summary>That difference coloured, RGBA.</summary>
+    public byte[] DiffRgba { get; private set; } = [];
+
+    /// <summary>The map's width (0 when the setting does not fit the frame).</summary>
+    public int MapWidth { get; set; }
+
+    /// <summary>The map's height.</summary>
+    public int MapHeight { get; set; }
+
+    /// <summary>How much the map changed under the shift (translation equivariance).</summary>
+    public Engine.Teaching.ShiftChange Change { get; set; }
+
+    /// <summary>Copies the frame in and sizes the maps for <paramref name="mapPixels"/> positions.</summary>
+    public void Prepare(VideoFrame source, int mapPixels)
+    {
+        PrepareFrame(source);
+        if (MapValues.Length < mapPixels)
+        {
+            MapValues = new float[mapPixels];
+            DiffValues = new float[mapPixels];
+            DiffRgba = new byte[mapPixels * 4];
+        }
+
+        if (Rgba.Length < mapPixels * 4)
+        {
+            Rgba = new byte[mapPixels * 4];
         }
     }
 }

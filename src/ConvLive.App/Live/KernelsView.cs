@@ -27,7 +27,7 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
     private bool _framePending;
     private bool _mapPending;
     private bool _diffPending;
-    private FrameResult? _last;
+    private KernelsFrameResult? _last;
     private KernelsResult? _linesFor;
     private (double Feature, double Final) _changeShown = (-1, -1);
     private string _change = string.Empty;
@@ -42,8 +42,9 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
 
     public (string Layer, int Channel, string Colormap)? Selection => null;
 
-    public bool TryUpload(FrameResult result)
+    public bool TryUpload(FrameResult slot)
     {
+        var result = (KernelsFrameResult)slot;
         if (!ReferenceEquals(result, _last))
         {
             (_framePending, _mapPending, _diffPending, _last) = (true, result.MapWidth > 0, result.MapWidth > 0 && result.Kernels?.Settings.Shift > 0, result);
@@ -69,8 +70,9 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
         return !_framePending && !_mapPending && !_diffPending;
     }
 
-    public void Draw(FrameResult result, StatusText status)
+    public void Draw(FrameResult slot, StatusText status)
     {
+        var result = (KernelsFrameResult)slot;
         var info = result.Kernels;
         if (info is null)
         {

@@ -16,54 +16,27 @@ using ConvLive.Render;
 namespace ConvLive.App.Live;
 
 /// <summary>
-/// The live loop: a capture thread, an inference thread and the render thread (the caller's), joined by two
-/// newest-wins triple buffers. Display never waits for inference and inference never waits for the camera.
+/// The live session's lifetime: opens the source, device, model and display, runs the capture and inference threads
+/// (<see cref="CaptureWorker"/>, <see cref="InferenceWorker"/>) beside the render loop on the caller's thread
+/// (<see cref="LiveRenderLoop"/>), joined by two newest-wins triple buffers (<see cref="LiveState"/>), and closes it
+/// all. Display never waits for inference and inference never waits for the camera.
 /// </summary>
-/// <remarks>Owns the source, device, backend, pipeline and display. Construct and run on the render thread.</remarks>
-internal sealed partial class LiveSession : IDisposable
+/// <remarks>Owns the source, device, backend, pipeline, view and display. Construct and run on the render thread.</remarks>
+internal sealed class LiveSession : IDisposable
 {
     private readonly LiveOptions _options;
     private readonly TextWriter _log;
-    private volatile ComputeDevice _device;
-    private volatile IBackend? _backend;
-    private volatile IFramePipeline _pipeline;
+    private readonly LiveState _state;
     private readonly Display _display;
     private readonly FontAtlas _font;
     private readonly ILiveView _view;
-    private readonly TripleBuffer<VideoFrame> _frames = new(() => new VideoFrame());
-    private readonly TripleBuffer<FrameResult> _results = new(() => new FrameResult());
-    private readonly AutoResetEvent _frameReady = new(false);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly SampleRecorder _latencyMs = new();
-    private ResourceSampler _resources = new(TimeSpan.FromSeconds(10));
-    private readonly SampleRecorder _captureMs = new();
-    private readonly SampleRecorder _preprocessMs = new();
-    private readonly SampleRecorder _forwardMs = new();
-    private readonly SampleRecorder _packMs = new();
-    private readonly SampleRecorder _uploadMs = new();
-    private readonly SampleRecorder _drawMs = new();
-    private volatile IFrameSource _source;
-    private volatile int _nextSource = -1;
-    private volatile int _sourceIndex;
-    private volatile string? _fatal;
-    private volatile string? _notice;
-    private int _faultAfterFrames;
     private bool _inferenceRunning;
-    private long _framesCaptured;
-    private long _framesInferred;
-    private long _firstCaptureTicks;
-    private long _lastCaptureTicks;
-    private long _firstInferTicks;
-    private long _lastInferTicks;
 
     private LiveSession(LiveOptions options, TextWriter log, IFrameSource source, ComputeDevice device, IBackend? backend, IFramePipeline pipeline, Display display)
     {
         _options = options;
         _log = log;
-        _source = source;
-        _device = device;
-        _backend = backend;
-        _pipeline = pipeline;
+        _state = new LiveState(source, device, backend, pipeline);
         _display = display;
         _font = GlyphRasterizer.Create(display);
         _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model, model.Training) : new KernelsView(display, _font, ((KernelsPipeline)pipeline).Controls);
@@ -114,22 +87,24 @@ internal sealed partial class LiveSession : IDisposable
         }
     }
 
+    /// <summary>Runs until the window closes or the run's frame or time budget is spent.</summary>
+    /// <returns>The process exit code: 0, or 1 after a fatal error (said in the log).</returns>
     public int Run()
     {
         var started = Stopwatch.GetTimestamp();
-        var capture = new Thread(CaptureLoop) { Name = "capture", IsBackground = true };
-        var inference = new Thread(InferenceLoop) { Name = "inference", IsBackground = true };
+        var capture = new Thread(new CaptureWorker(_state, _options.Sources, _log).Run) { Name = "capture", IsBackground = true };
+        var inference = new Thread(new InferenceWorker(_state, _options, _log, _display.RequestClose).Run) { Name = "inference", IsBackground = true };
         capture.Start();
         inference.Start();
         RenderResult render;
         try
         {
-            render = RenderLoop();
+            render = new LiveRenderLoop(_state, _options, _display, _view, _log).Run();
         }
         finally
         {
-            _stop.Cancel();
-            _frameReady.Set();
+            _state.Stop.Cancel();
+            _state.FrameReady.Set();
             var captureStopped = capture.Join(TimeSpan.FromSeconds(5));
             _inferenceRunning = !inference.Join(TimeSpan.FromSeconds(10));
             if (!captureStopped || _inferenceRunning)
@@ -138,7 +113,7 @@ internal sealed partial class LiveSession : IDisposable
             }
         }
 
-        var stats = CollectStats(render, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        var stats = LiveStatsCollector.Collect(_state, render, _view, _display, Stopwatch.GetElapsedTime(started).TotalSeconds);
         _log.WriteLine(stats.Summary());
         if (_options.StatsPath is { } statsPath)
         {
@@ -146,7 +121,7 @@ internal sealed partial class LiveSession : IDisposable
             _log.WriteLine($"stats: {statsPath}");
         }
 
-        if (_fatal is { } fatal)
+        if (_state.Fatal is { } fatal)
         {
             _log.WriteLine($"error: {fatal}");
             return 1;
@@ -170,13 +145,13 @@ internal sealed partial class LiveSession : IDisposable
         {
             // Freeing buffers a running kernel still uses would crash the process: when the inference thread did not
             // stop, the operating system reclaims them at exit instead.
-            _pipeline.Dispose();
-            _backend?.Dispose();
-            _device.Dispose();
+            _state.Pipeline.Dispose();
+            _state.Backend?.Dispose();
+            _state.Device.Dispose();
         }
-        _source.Dispose();
-        _frameReady.Dispose();
-        _stop.Dispose();
+
+        _state.Source.Dispose();
+        _state.Dispose();
     }
 
     private static IFrameSource OpenSource(string? spec, TextWriter log)
@@ -222,10 +197,11 @@ internal sealed partial class LiveSession : IDisposable
     }
 
     /// <summary>A backend on the device with the options asked for; an option the device cannot honour is said once, in the log.</summary>
-    private static IBackend CreateBackend(ComputeDevice device, LiveOptions options, TextWriter log) =>
+    internal static IBackend CreateBackend(ComputeDevice device, LiveOptions options, TextWriter log) =>
         Backend.Create(device, Compute(options), line => log.WriteLine($"device: {line}"));
 
-    private static BackendOptions Compute(LiveOptions options) => options.Compute ?? BackendOptions.Default;
+    /// <summary>The backend options of the run.</summary>
+    internal static BackendOptions Compute(LiveOptions options) => options.Compute ?? BackendOptions.Default;
 
     private static (LiveModel Model, BackboneFiles? Files) OpenModel(string? requested, IBackend backend, TextWriter log)
     {
@@ -241,52 +217,5 @@ internal sealed partial class LiveSession : IDisposable
 
         var source = ModelSource.Resolve(requested, catalog);
         return (LiveModel.Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, source.Labels), new BackboneFiles(source.Manifest, source.File, source.PreprocessFile));
-    }
-
-    private LiveStats CollectStats(RenderResult render, double elapsedSeconds)
-    {
-        static double Rate(long count, long first, long last) =>
-            count > 1 && last > first ? (count - 1) / Stopwatch.GetElapsedTime(first, last).TotalSeconds : double.NaN;
-
-        return new LiveStats
-        {
-            FramesRendered = render.FramesRendered,
-            FramesComposed = _framesComposed,
-            FramesInferred = Interlocked.Read(ref _framesInferred),
-            FramesCaptured = Interlocked.Read(ref _framesCaptured),
-            FramesDroppedBeforeInference = _frames.Dropped,
-            // The display's steady rate: from 30 frames after the first result reached the screen (first textures
-            // made and sized) on, when the run went that far; the inference and capture rates start at their first frame.
-            DisplayFps = render.WarmTicks > 0 && render.FramesRendered - render.WarmFrame >= WarmupFrames
-                ? Rate(render.FramesRendered - render.WarmFrame + 1, render.WarmTicks, render.LastFrameTicks)
-                : Rate(render.FramesRendered, render.FirstFrameTicks, render.LastFrameTicks),
-            InferenceFps = Rate(_framesInferred, _firstInferTicks, _lastInferTicks),
-            CaptureFps = Rate(_framesCaptured, _firstCaptureTicks, _lastCaptureTicks),
-            LatencyMsP50 = _latencyMs.Percentile(50),
-            LatencyMsP95 = _latencyMs.Percentile(95),
-            InferenceMsP50 = _forwardMs.Percentile(50),
-            CaptureMsP50 = _captureMs.Percentile(50),
-            PreprocessMsP50 = _preprocessMs.Percentile(50),
-            ForwardMsP50 = _forwardMs.Percentile(50),
-            PackMsP50 = _packMs.Percentile(50),
-            UploadMsP50 = _uploadMs.Percentile(50),
-            DrawMsP50 = _drawMs.Percentile(50),
-            TappedLayers = _view.TappedLayers,
-            Selection = _view.Selection,
-            ClickInfo = _view.ClickInfo,
-            ElapsedSeconds = elapsedSeconds,
-            RenderThreadBytesPerFrame = _renderAllocatedPerFrame,
-            InferenceThreadBytesPerFrame = _inferenceAllocatedPerFrame,
-            Device = _backend?.Options.FullyConnectedWeights is { } precision && precision != WeightPrecision.Float32
-                ? $"{_device.Name}, {precision.ToName()} fully connected weights"
-                : _device.Name,
-            Source = _source.Description,
-            Display = $"{_display.Kind}, {_display.Renderer}",
-            Kernel = _pipeline is KernelsPipeline k ? k.Controls.Current.Filter.Kernel.ToString() : string.Empty,
-            KernelSetting = _pipeline is KernelsPipeline ks ? KernelControls.Describe(ks.Controls.Current) : string.Empty,
-            Model = _pipeline is ModelPipeline m ? m.Model.Name : "none",
-            Training = _pipeline is ModelPipeline { Training: { } t } ? t.Status.Lines : [],
-            Resources = _resources.Samples.ToArray(),
-        };
     }
 }

@@ -40,7 +40,7 @@ internal sealed class ModelView : ILiveView
     private readonly RectF[] _thumbs;
     private bool _framePending;
     private bool _atlasPending;
-    private FrameResult? _last;
+    private ModelFrameResult? _last;
     private int _layer;
     private int _channel;
     private int _colormap;
@@ -86,8 +86,9 @@ internal sealed class ModelView : ILiveView
 
     public (string Layer, int Channel, string Colormap)? Selection => (_model.Taps[_layer].Name, _channel, Colormaps.Names[_colormap]);
 
-    public bool TryUpload(FrameResult result)
+    public bool TryUpload(FrameResult slot)
     {
+        var result = (ModelFrameResult)slot;
         if (!ReferenceEquals(result, _last))
         {
             (_framePending, _atlasPending, _last) = (true, true, result);
@@ -109,8 +110,9 @@ internal sealed class ModelView : ILiveView
         return !_framePending && !_atlasPending;
     }
 
-    public void Draw(FrameResult result, StatusText status)
+    public void Draw(FrameResult slot, StatusText status)
     {
+        var result = (ModelFrameResult)slot;
         int w = _display.Width, h = _display.Height;
         if ((w, h) != _layoutFor)
         {
@@ -372,7 +374,7 @@ internal sealed class ModelView : ILiveView
         return (new RectF(x / aw, y / ah, l.TileW / aw, l.TileH / ah), (x1 - x) / aw, (y1 - y) / ah);
     }
 
-    private void DrawBars(FrameResult result, TapInfo tap, RectF rect)
+    private void DrawBars(ModelFrameResult result, TapInfo tap, RectF rect)
     {
         // One bar per group of neurons (their largest activation), so thousands of neurons fit any width.
         var l = tap.Layout;

@@ -18,6 +18,9 @@ internal interface IFramePipeline : IDisposable
 
     /// <summary>Runs <paramref name="frame"/> into <paramref name="slot"/>; inference thread only.</summary>
     void Process(VideoFrame frame, FrameResult slot);
+
+    /// <summary>A result slot of this pipeline's own kind (the triple buffer's factory).</summary>
+    FrameResult CreateResult();
 }
 
 /// <summary>The lecture's kernels on the grey frame, on the backend, with stride, padding, activation and pooling
@@ -32,8 +35,11 @@ internal sealed class KernelsPipeline(IBackend backend, KernelControls controls)
 
     public string Describe => $"kernels view ({KernelControls.Describe(Controls.Current)}) on {backend.Name}";
 
-    public void Process(VideoFrame frame, FrameResult slot)
+    public FrameResult CreateResult() => new KernelsFrameResult();
+
+    public void Process(VideoFrame frame, FrameResult result)
     {
+        var slot = (KernelsFrameResult)result;
         var s = Controls.Current;
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         if (_sized != (frame.Width, frame.Height, s) || _info is null)
@@ -53,8 +59,7 @@ internal sealed class KernelsPipeline(IBackend backend, KernelControls controls)
         var info = _info;
         slot.Kernels = info;
         var mapPixels = info.Arithmetic is { } a ? a.PooledW * a.PooledH : 0;
-        slot.Prepare(frame, mapPixels * 4, 0, 0);
-        slot.EnsureMap(mapPixels);
+        slot.Prepare(frame, mapPixels);
         slot.PreprocessMs = slot.PackMs = 0;
         if (info.Arithmetic is null)
         {
@@ -107,9 +112,12 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training) : I
 
     public string Describe => $"model {Model.Name}";
 
-    public void Process(VideoFrame frame, FrameResult slot)
+    public FrameResult CreateResult() => new ModelFrameResult();
+
+    public void Process(VideoFrame frame, FrameResult result)
     {
-        slot.Prepare(frame, 0, Model.AtlasWidth * Model.AtlasHeight, Model.OutputLength);
+        var slot = (ModelFrameResult)result;
+        slot.Prepare(frame, Model.AtlasWidth * Model.AtlasHeight, Model.OutputLength);
         var times = Model.Run(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Atlas.AsSpan(0, Model.AtlasWidth * Model.AtlasHeight), slot.Output.AsSpan(0, Model.OutputLength));
         (slot.PreprocessMs, slot.ForwardMs, slot.PackMs) = (times.Preprocess, times.Forward, times.Pack);
         Classification.Top(slot.Output.AsSpan(0, Model.OutputLength), slot.Top, slot.TopProbabilities);

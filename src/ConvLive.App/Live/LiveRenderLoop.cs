@@ -7,11 +7,16 @@ using ConvLive.Render;
 
 namespace ConvLive.App.Live;
 
-/// <summary>The render thread: input, texture uploads, the view, screenshots, status text.</summary>
-internal sealed partial class LiveSession
+/// <summary>What the render loop leaves for the stats: frame counts and times, allocation, resource samples, and
+/// why it stopped early (null when it did not).</summary>
+internal readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long WarmFrame, long WarmTicks, long LastFrameTicks, long FramesComposed, double AllocatedPerFrame, ResourceSample[] Resources, string? Failure);
+
+/// <summary>The render thread (the caller's): input, texture uploads, the view, screenshots, status text. Composes a
+/// frame only when something on it changed and presents the retained one otherwise.</summary>
+/// <remarks>Owns nothing it is given; GL only through the display, on this thread.</remarks>
+internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Display display, ILiveView view, TextWriter log)
 {
-    /// <summary>Frames after which the loops count as warm: textures, buffers and JIT settled.</summary>
-    private const int WarmupFrames = 30;
+    private const int WarmupFrames = LiveState.WarmupFrames;
 
     private const double HeadlessFps = 60;
 
@@ -26,22 +31,21 @@ internal sealed partial class LiveSession
     private static readonly Colour Background = new(0.07f, 0.07f, 0.08f);
 
     private readonly StatusText _status = new();
+    private ResourceSampler _resources = new(TimeSpan.FromSeconds(10));
     private double _displayFps;
     private bool _frozen;
     private bool _screenshotRequested;
-    private double _renderAllocatedPerFrame = double.NaN;
     private bool _recompose = true;
     private long _framesSinceFirstResult = -1;
     private long _warmFrame;
     private long _framesComposed;
 
-    private readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long WarmFrame, long WarmTicks, long LastFrameTicks, string? Failure);
-
-    private RenderResult RenderLoop()
+    /// <summary>Runs until the display closes, the frame or time budget is spent, or no result comes in time.</summary>
+    public RenderResult Run()
     {
-        _resources = new ResourceSampler(TimeSpan.FromSeconds(_options.SampleEvery));
+        _resources = new ResourceSampler(TimeSpan.FromSeconds(options.SampleEvery));
         _resources.Start();
-        var pacer = new FramePacer(_options.MaxFps > 0 ? _options.MaxFps : _options.Headless ? HeadlessFps : WindowFpsCap);
+        var pacer = new FramePacer(options.MaxFps > 0 ? options.MaxFps : options.Headless ? HeadlessFps : WindowFpsCap);
         var uploadPending = false;
         var shownAny = false;
         long rendered = 0, firstTicks = 0, warmTicks = 0, lastTicks = 0, allocatedAtWarmup = -1, allocatedBeforeLast = -1;
@@ -51,29 +55,29 @@ internal sealed partial class LiveSession
         var renderedAtStatus = 0L;
         UpdateStatus();
 
-        _display.KeyPressed += OnKey;
-        _display.Clicked += OnClick;
-        _display.Resized += OnResized;
+        display.KeyPressed += OnKey;
+        display.Clicked += OnClick;
+        display.Resized += OnResized;
         try
         {
-            while (!_display.IsCloseRequested)
+            while (!display.IsCloseRequested)
             {
-                _display.PollEvents();
-                if (!_frozen && _results.TryTakeNewest(out var result))
+                display.PollEvents();
+                if (!_frozen && state.Results.TryTakeNewest(out var result))
                 {
                     uploadPending = true;
-                    _latencyMs.Add(Stopwatch.GetElapsedTime(result.Frame.CapturedTicks).TotalMilliseconds);
+                    state.LatencyMs.Add(Stopwatch.GetElapsedTime(result.Frame.CapturedTicks).TotalMilliseconds);
                     shownAny = true;
                     _framesSinceFirstResult = Math.Max(0, _framesSinceFirstResult);
                 }
 
-                var current = _results.ReadSlot;
+                var current = state.Results.ReadSlot;
                 var t0 = Stopwatch.GetTimestamp();
 
                 // With --train, a scripted run also waits for the head, so its stats report the trained result.
-                var trainingDone = !_options.TrainOnStart || _pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
-                var timeUp = _options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= _options.Duration;
-                var last = ((_options.Frames > 0 && rendered + 1 >= _options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
+                var trainingDone = !options.TrainOnStart || state.Pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
+                var timeUp = options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= options.Duration;
+                var last = ((options.Frames > 0 && rendered + 1 >= options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
 
                 if (last)
                 {
@@ -93,7 +97,7 @@ internal sealed partial class LiveSession
                 }
                 else
                 {
-                    _display.PresentRetained();
+                    display.PresentRetained();
                 }
 
                 FinishFrame(t0, ref rendered, ref firstTicks, ref warmTicks, ref lastTicks, ref allocatedAtWarmup);
@@ -104,8 +108,8 @@ internal sealed partial class LiveSession
 
                 if (!shownAny && Stopwatch.GetElapsedTime(started) > FirstResultTimeout)
                 {
-                    var why = _fatal ?? $"no frame came through {_device.Name} within {FirstResultTimeout.TotalSeconds:0} s (source: {_source.LastProblem ?? "no problem reported"})";
-                    return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, why);
+                    var why = state.Fatal ?? $"no frame came through {state.Device.Name} within {FirstResultTimeout.TotalSeconds:0} s (source: {state.Source.LastProblem ?? "no problem reported"})";
+                    return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, _framesComposed, double.NaN, _resources.Samples.ToArray(), why);
                 }
 
                 if (UpdateStatusWhenDue(ref lastStatus, ref renderedAtStatus, rendered))
@@ -113,42 +117,42 @@ internal sealed partial class LiveSession
                     _recompose = true;
                 }
 
-                pacer.Wait(_stop.Token);
+                pacer.Wait(state.Stop.Token);
             }
         }
         finally
         {
-            _display.KeyPressed -= OnKey;
-            _display.Clicked -= OnClick;
-            _display.Resized -= OnResized;
+            display.KeyPressed -= OnKey;
+            display.Clicked -= OnClick;
+            display.Resized -= OnResized;
         }
 
         // The last frame's screenshot buffer is not per-frame work: count up to the start of that frame.
         var end = allocatedBeforeLast >= 0 ? allocatedBeforeLast : GC.GetAllocatedBytesForCurrentThread();
         var counted = allocatedBeforeLast >= 0 ? rendered - 1 : rendered;
-        _renderAllocatedPerFrame = allocatedAtWarmup >= 0 && counted > WarmupFrames
+        var allocatedPerFrame = allocatedAtWarmup >= 0 && counted > WarmupFrames
             ? (double)(end - allocatedAtWarmup) / (counted - WarmupFrames)
             : double.NaN;
-        return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, null);
+        return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, _framesComposed, allocatedPerFrame, _resources.Samples.ToArray(), null);
     }
 
     /// <summary>Draws every panel into the display's frame: pending uploads, the view, a screenshot when asked.</summary>
     private void Compose(FrameResult current, long t0, bool shownAny, bool last, ref bool uploadPending)
     {
-        _display.BeginFrame(Background);
+        display.BeginFrame(Background);
         if (uploadPending)
         {
-            uploadPending = !_view.TryUpload(current);
-            _uploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            uploadPending = !view.TryUpload(current);
+            state.UploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
 
         var t1 = Stopwatch.GetTimestamp();
         if (shownAny)
         {
-            _view.Draw(current, _status);
+            view.Draw(current, _status);
         }
 
-        if (last && _options.Screenshot is { } path)
+        if (last && options.Screenshot is { } path)
         {
             SaveScreenshot(path);
         }
@@ -158,8 +162,8 @@ internal sealed partial class LiveSession
         }
 
         _screenshotRequested = false;
-        _display.EndFrame();
-        _drawMs.Add(Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
+        display.EndFrame();
+        state.DrawMs.Add(Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
     }
 
     /// <summary>
@@ -206,18 +210,16 @@ internal sealed partial class LiveSession
     /// <summary>Refreshes the status lines, a few times a second (strings are made here, not per frame).</summary>
     private void UpdateStatus()
     {
-        var inferred = Interlocked.Read(ref _framesInferred);
-        var seconds = Stopwatch.GetElapsedTime(_firstInferTicks, _lastInferTicks).TotalSeconds;
-        var inferenceFps = inferred > 1 && seconds > 0 ? (inferred - 1) / seconds : 0;
-        _status.Rates = string.Create(CultureInfo.InvariantCulture, $"inference {inferenceFps:0.0} fps, {Ms(_forwardMs.Percentile(50))}");
-        _status.Latency = string.Create(CultureInfo.InvariantCulture, $"display {_displayFps:0} fps, latency {Ms(_latencyMs.Percentile(50))}");
-        _status.Device = _device.Name;
-        _status.Source = _source.Description;
-        _status.Problem = _problem ?? _notice;
+        var inferenceFps = state.Inferred.PerSecond is var rate && double.IsFinite(rate) ? rate : 0;
+        _status.Rates = string.Create(CultureInfo.InvariantCulture, $"inference {inferenceFps:0.0} fps, {Ms(state.ForwardMs.Percentile(50))}");
+        _status.Latency = string.Create(CultureInfo.InvariantCulture, $"display {_displayFps:0} fps, latency {Ms(state.LatencyMs.Percentile(50))}");
+        _status.Device = state.Device.Name;
+        _status.Source = state.Source.Description;
+        _status.Problem = state.Problem ?? state.Notice;
         _status.Frozen = _frozen;
-        if (!_options.Headless)
+        if (!options.Headless)
         {
-            _display.SetTitle($"ConvLive — {_pipeline.Describe} — {_status.Rates}");
+            display.SetTitle($"ConvLive — {state.Pipeline.Describe} — {_status.Rates}");
         }
     }
 
@@ -227,7 +229,7 @@ internal sealed partial class LiveSession
     private void OnKey(KeyPress press)
     {
         _recompose = true;
-        if (_view.OnKey(press))
+        if (view.OnKey(press))
         {
             return;
         }
@@ -235,7 +237,7 @@ internal sealed partial class LiveSession
         switch (press.Key)
         {
             case Key.Escape or Key.Q:
-                _display.RequestClose();
+                display.RequestClose();
                 break;
             case Key.S when !press.IsRepeat:
                 _screenshotRequested = true;
@@ -244,8 +246,8 @@ internal sealed partial class LiveSession
                 _frozen = !_frozen;
                 _status.Frozen = _frozen;
                 break;
-            case Key.Tab when !press.IsRepeat && _options.Sources.Count > 1:
-                _nextSource = (_sourceIndex + 1) % _options.Sources.Count;
+            case Key.Tab when !press.IsRepeat && options.Sources.Count > 1:
+                state.RequestSource((state.SourceIndex + 1) % options.Sources.Count);
                 break;
         }
     }
@@ -255,14 +257,14 @@ internal sealed partial class LiveSession
     private void OnClick(MouseClick click)
     {
         _recompose = true;
-        _view.OnClick(click);
+        view.OnClick(click);
     }
 
     private void SaveScreenshot(string path)
     {
-        var pixels = new byte[_display.Width * _display.Height * 4];
-        _display.ReadPixels(pixels);
-        PngWriter.Write(path, pixels, _display.Width, _display.Height);
-        _log.WriteLine($"screenshot: {path}");
+        var pixels = new byte[display.Width * display.Height * 4];
+        display.ReadPixels(pixels);
+        PngWriter.Write(path, pixels, display.Width, display.Height);
+        log.WriteLine($"screenshot: {path}");
     }
 }
