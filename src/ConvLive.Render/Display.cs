@@ -1,6 +1,5 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
-using System.Collections.Concurrent;
 using ConvLive.Render.Gl;
 using ConvLive.Render.Native;
 using Silk.NET.OpenGL;
@@ -20,18 +19,13 @@ public sealed class Display : IDisposable
 {
     private readonly IGlHost _host;
     private readonly GL _gl;
-    private readonly PanelProgram[] _programs = new PanelProgram[ModeCount * 2]; // [mode], then packed variants
-    private const int ModeCount = 5;
-    private PanelProgram _current = null!;
-    private readonly QuadMesh _quad;
+    private readonly PanelPainter _painter;
     private readonly GlyphBatch _glyphs;
-    private OffscreenTarget _target = null!; // every frame is composed here, then shown (window) or read (headless)
-    private readonly ConcurrentQueue<uint> _deadTextures = new();
-    private bool _blending;
+    private readonly ComposedFrame _frame; // every frame is composed here, then shown (window) or read (headless)
+
     private readonly Action<KeyPress> _onKey;
     private readonly Action<MouseClick> _onClick;
     private readonly Action<int, int> _onResize;
-    private long _pixelsUploadedThisFrame;
     private volatile bool _closeRequested;
     private bool _disposed;
 
@@ -44,15 +38,9 @@ public sealed class Display : IDisposable
             _gl = GL.GetApi(host.GetProcAddress);
             Renderer = _gl.GetStringS(StringName.Renderer) ?? "unknown";
             Version = _gl.GetStringS(StringName.Version) ?? "unknown";
-            for (var i = 0; i < _programs.Length; i++)
-            {
-                _programs[i] = new PanelProgram(_gl, i % ModeCount, packed: i >= ModeCount);
-            }
-
-            _quad = new QuadMesh(_gl);
+            _painter = new PanelPainter(_gl);
             _glyphs = new GlyphBatch(_gl);
-            Use(0, force: true);
-            _target = new OffscreenTarget(_gl, Math.Max(1, host.Width), Math.Max(1, host.Height));
+            _frame = new ComposedFrame(_gl, host.Width, host.Height);
         }
         catch
         {
@@ -76,7 +64,7 @@ public sealed class Display : IDisposable
 
     /// <summary>The most texture pixels uploaded in one frame; further uploads wait for the next frame.
     /// Default 4 Mpx: a few camera-sized panels a frame keeps GL uploads from stalling the display.</summary>
-    public long MaxPixelsUploadedPerFrame { get; set; } = 4 * 1024 * 1024;
+    public long MaxPixelsUploadedPerFrame { get => Textures.MaxPixelsPerFrame; set => Textures.MaxPixelsPerFrame = value; }
 
     /// <summary>"window" or "headless (EGL surfaceless)".</summary>
     public string Kind => _host.Kind;
@@ -97,6 +85,9 @@ public sealed class Display : IDisposable
     public bool IsCloseRequested => _closeRequested || _host.CloseRequested;
 
     internal RenderThread Thread { get; }
+
+    /// <summary>Texture deletions waiting for the render thread, and this frame's upload budget.</summary>
+    internal TextureQueue Textures { get; } = new();
 
     /// <summary>Opens a real window with a GL 3.3 core context (GLFW; needs a display).</summary>
     /// <param name="title">The title bar text.</param>
@@ -185,28 +176,13 @@ public sealed class Display : IDisposable
     public void BeginFrame(Colour background)
     {
         Thread.Ensure();
-        while (_deadTextures.TryDequeue(out var handle))
-        {
-            _gl.DeleteTexture(handle);
-            GlObjects.Deleted();
-        }
-
-        _pixelsUploadedThisFrame = 0;
-        if (_target.Width != Width || _target.Height != Height)
-        {
-            _target.Dispose();
-            _target = new OffscreenTarget(_gl, Math.Max(1, Width), Math.Max(1, Height));
-        }
-
-        _gl.BindFramebuffer(FramebufferTarget.Framebuffer, _target.Handle);
+        Textures.BeginFrame(_gl);
+        _frame.Bind(Width, Height);
         _gl.Viewport(0, 0, (uint)Width, (uint)Height);
         _gl.Disable(EnableCap.DepthTest);
-        _gl.Enable(EnableCap.Blend);
-        _blending = true;
-        _gl.BlendFunc(BlendingFactor.SrcAlpha, BlendingFactor.OneMinusSrcAlpha);
+        _painter.BeginFrame();
         _gl.ClearColor(background.R, background.G, background.B, background.A);
         _gl.Clear(ClearBufferMask.ColorBufferBit);
-        Use(0, force: true);
     }
 
     /// <summary>Draws <paramref name="texture"/> stretched over <paramref name="rect"/>.</summary>
@@ -218,14 +194,14 @@ public sealed class Display : IDisposable
     /// <param name="texture">A texture of this display with at least one upload.</param>
     /// <param name="rect">Where, in framebuffer pixels.</param>
     /// <param name="uv">The part of the texture.</param>
-    public void DrawTexture(PanelTexture texture, RectF rect, RectF uv) => Draw(1, texture, null, rect, uv, new Colour(1, 1, 1), default, false);
+    public void DrawTexture(PanelTexture texture, RectF rect, RectF uv) => Draw(PanelMode.Texture, texture, null, rect, uv, default, false);
 
     /// <summary>Draws part of an 8-bit texture through a colormap lookup texture (256×1).</summary>
     /// <param name="texture">An 8-bit (grey) texture.</param>
     /// <param name="lut">The colormap, 256 pixels wide.</param>
     /// <param name="rect">Where, in framebuffer pixels.</param>
     /// <param name="uv">The part of the texture.</param>
-    public void DrawMapped(PanelTexture texture, PanelTexture lut, RectF rect, RectF uv) => Draw(2, texture, lut, rect, uv, new Colour(1, 1, 1), default, false);
+    public void DrawMapped(PanelTexture texture, PanelTexture lut, RectF rect, RectF uv) => Draw(PanelMode.Mapped, texture, lut, rect, uv, default, false);
 
     /// <summary>Draws three 8-bit tiles of one texture as the R, G and B of one image.</summary>
     /// <param name="texture">An 8-bit (grey) texture.</param>
@@ -235,7 +211,7 @@ public sealed class Display : IDisposable
     /// <param name="stepV">Texture-space offset from one tile to the next, v.</param>
     /// <param name="swapRedBlue">The tiles are B, G, R.</param>
     public void DrawChannels(PanelTexture texture, RectF rect, RectF uv, float stepU, float stepV, bool swapRedBlue) =>
-        Draw(3, texture, null, rect, uv, new Colour(1, 1, 1), (stepU, stepV), swapRedBlue);
+        Draw(PanelMode.Channels, texture, null, rect, uv, (stepU, stepV), swapRedBlue);
 
     /// <summary>Draws text with a glyph atlas; returns the x where the text ends.</summary>
     /// <param name="font">The font.</param>
@@ -249,9 +225,9 @@ public sealed class Display : IDisposable
     {
         ArgumentNullException.ThrowIfNull(font);
         Thread.Ensure();
-        SetBlending(true);
+        _painter.SetBlending(true);
         var end = _glyphs.Draw(font, text, x, y, colour, scale, Width, Height);
-        Use(_current.Mode, _current.IsPacked, force: true);
+        _painter.Rebind();
         _gl.BindVertexArray(0);
         return end;
     }
@@ -262,94 +238,34 @@ public sealed class Display : IDisposable
     public void FillRect(RectF rect, Colour colour)
     {
         Thread.Ensure();
-        Use(0);
-        _gl.Uniform4(_current.Colour, colour.R, colour.G, colour.B, colour.A);
-        SetBlending(colour.A < 1f);
-        DrawQuad(rect);
-    }
-
-    private void SetBlending(bool on)
-    {
-        if (on != _blending)
-        {
-            _blending = on;
-            if (on)
-            {
-                _gl.Enable(EnableCap.Blend);
-            }
-            else
-            {
-                _gl.Disable(EnableCap.Blend);
-            }
-        }
+        _painter.Fill(rect, colour, Width, Height);
     }
 
     /// <summary>Reads the frame drawn so far (call before <see cref="EndFrame"/>), rows top to bottom.</summary>
     /// <param name="rgba">Width·Height·4 bytes.</param>
-    public unsafe void ReadPixels(Span<byte> rgba)
+    public void ReadPixels(Span<byte> rgba)
     {
         Thread.Ensure();
-        int w = Width, h = Height, stride = w * 4;
-        if (rgba.Length != h * stride)
-        {
-            throw new ArgumentException($"{w}x{h} RGBA needs {h * stride} bytes, got {rgba.Length}", nameof(rgba));
-        }
-
-        _gl.Finish();
-        _gl.PixelStore(PixelStoreParameter.PackAlignment, 1);
-        _gl.BindFramebuffer(FramebufferTarget.Framebuffer, _target.Handle);
-        _gl.ReadBuffer(GLEnum.ColorAttachment0);
-        fixed (byte* p = rgba)
-        {
-            _gl.ReadPixels(0, 0, (uint)w, (uint)h, PixelFormat.Rgba, PixelType.UnsignedByte, p);
-        }
-
-        // GL's rows run bottom to top; flip in place (screenshots only, so the row buffer may allocate).
-        var temp = new byte[stride];
-        for (var y = 0; y < h / 2; y++)
-        {
-            var top = rgba.Slice(y * stride, stride);
-            var bottom = rgba.Slice((h - 1 - y) * stride, stride);
-            top.CopyTo(temp);
-            bottom.CopyTo(top);
-            temp.CopyTo(bottom);
-        }
+        _frame.Read(rgba, Width, Height);
     }
 
     /// <summary>Ends the frame: copies the composed frame to the window and swaps its buffers (headless: flushes).</summary>
     public void EndFrame()
     {
         Thread.Ensure();
-        Show();
-    }
-
-    /// <summary>
-    /// A display refresh when nothing on screen changed: the last composed frame stays where it is (the window keeps
-    /// showing what it was last sent, the headless target keeps its pixels), so nothing is drawn, copied or sent
-    /// to the window system. A caller recomposes at least every tenth of a second, which also repairs a window
-    /// that was uncovered meanwhile.
-    /// </summary>
-    public void PresentRetained() => Thread.Ensure();
-
-    private void Show()
-    {
         if (_host is EglHeadlessHost)
         {
             _gl.Flush();
             return;
         }
 
-        if (Width > 0 && Height > 0)
-        {
-            _gl.BindFramebuffer(FramebufferTarget.ReadFramebuffer, _target.Handle);
-            _gl.BindFramebuffer(FramebufferTarget.DrawFramebuffer, 0);
-            int w = Math.Min(Width, _target.Width), h = Math.Min(Height, _target.Height);
-            _gl.BlitFramebuffer(0, 0, w, h, 0, 0, w, h, ClearBufferMask.ColorBufferBit, BlitFramebufferFilter.Nearest);
-            _gl.BindFramebuffer(FramebufferTarget.Framebuffer, _target.Handle);
-        }
-
+        _frame.Blit(Width, Height);
         _host.Present();
     }
+
+    /// <summary>A refresh when nothing on screen changed: the last composed frame stays (nothing is drawn, copied or
+    /// sent to the window system); a caller recomposes at least every tenth of a second, repairing an uncovered window.</summary>
+    public void PresentRetained() => Thread.Ensure();
 
     /// <summary>Releases GL objects, then the window or context. Render thread only; idempotent.</summary>
     public void Dispose()
@@ -361,92 +277,21 @@ public sealed class Display : IDisposable
 
         Thread.Ensure();
         _disposed = true;
-        while (_deadTextures.TryDequeue(out var handle))
-        {
-            _gl.DeleteTexture(handle);
-            GlObjects.Deleted();
-        }
-
-        _target.Dispose();
+        Textures.Drain(_gl);
+        _frame.Dispose();
         _glyphs.Dispose();
-        _quad.Dispose();
-        foreach (var program in _programs)
-        {
-            program?.Dispose();
-        }
+        _painter.Dispose();
         _gl.Dispose();
         _host.Dispose();
     }
 
-    internal void QueueTextureDeletion(uint handle)
-    {
-        if (!_disposed)
-        {
-            _deadTextures.Enqueue(handle);
-        }
-    }
-
-    internal bool TrySpendUploadBudget(long pixels)
-    {
-        // The first upload of a frame always goes through, so an oversized texture still shows.
-        if (_pixelsUploadedThisFrame > 0 && _pixelsUploadedThisFrame + pixels > MaxPixelsUploadedPerFrame)
-        {
-            return false;
-        }
-
-        _pixelsUploadedThisFrame += pixels;
-        return true;
-    }
-
-    private void Draw(int mode, PanelTexture texture, PanelTexture? lut, RectF rect, RectF uv, Colour colour, (float U, float V) step, bool swap)
+    private void Draw(PanelMode mode, PanelTexture texture, PanelTexture? lut, RectF rect, RectF uv, (float U, float V) step, bool swap)
     {
         ArgumentNullException.ThrowIfNull(texture);
         Thread.Ensure();
-        if (texture.Width == 0)
+        if (texture.Width > 0)
         {
-            return;
+            _painter.Draw(mode, texture, lut, rect, uv, step, swap, Width, Height);
         }
-
-        if (lut is not null)
-        {
-            _gl.ActiveTexture(TextureUnit.Texture1);
-            _gl.BindTexture(TextureTarget.Texture2D, lut.Handle);
-        }
-
-        _gl.ActiveTexture(TextureUnit.Texture0);
-        _gl.BindTexture(TextureTarget.Texture2D, texture.Handle);
-        Use(mode, texture.IsPacked);
-        var p = _current;
-        _gl.Uniform4(p.Colour, colour.R, colour.G, colour.B, colour.A);
-        _gl.Uniform4(p.UvRect, uv.X, uv.Y, uv.Right, uv.Bottom);
-        _gl.Uniform2(p.ChannelStep, step.U, step.V);
-        _gl.Uniform1(p.SwapRb, swap ? 1 : 0);
-        if (texture.IsPacked)
-        {
-            _gl.Uniform2(p.TexSize, texture.Width / 4, texture.Height);
-        }
-
-        // Blending costs a read of the framebuffer per pixel on software rasterisers: only text needs it.
-        SetBlending(mode == 4 || colour.A < 1f);
-        DrawQuad(rect);
-    }
-
-    /// <summary>Binds the program specialised for <paramref name="mode"/> (only when it changes).</summary>
-    private void Use(int mode, bool packed = false, bool force = false)
-    {
-        if (force || _current is null || _current.Mode != mode || _current.IsPacked != packed)
-        {
-            _current = _programs[mode + (packed ? ModeCount : 0)];
-            _gl.UseProgram(_current.Program.Handle);
-        }
-    }
-
-    private void DrawQuad(RectF rect)
-    {
-        float w = Width, h = Height;
-        var x = (rect.X / w * 2f) - 1f;
-        var y = 1f - (rect.Bottom / h * 2f);
-        _gl.Uniform4(_current.Rect, x, y, rect.Width / w * 2f, rect.Height / h * 2f);
-        _quad.Draw();
     }
 }

@@ -38,7 +38,7 @@ public sealed class PanelTexture : IDisposable
     {
         if (!_disposed)
         {
-            _display.QueueTextureDeletion(Handle);
+            _display.Textures.Queue(Handle);
         }
     }
 
@@ -80,7 +80,7 @@ public sealed class PanelTexture : IDisposable
             throw new ArgumentException($"{layout} texture {width}x{height} needs {width * height * bytesPerPixel} bytes, got {pixels.Length}", nameof(pixels));
         }
 
-        if (spendBudget && !_display.TrySpendUploadBudget(width * height))
+        if (spendBudget && !_display.Textures.TrySpend(width * height))
         {
             return false;
         }
@@ -128,7 +128,7 @@ public sealed class PanelTexture : IDisposable
         }
 
         _disposed = true;
-        _display.QueueTextureDeletion(Handle);
+        _display.Textures.Queue(Handle);
         GC.SuppressFinalize(this);
     }
 }
