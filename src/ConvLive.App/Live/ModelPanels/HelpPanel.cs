@@ -1,0 +1,41 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Render;
+
+namespace ConvLive.App.Live.ModelPanels;
+
+/// <summary>The keys, over the selected layer while H is on; otherwise a reminder in the corner.</summary>
+internal sealed class HelpPanel(ModelCanvas canvas)
+{
+    private static readonly string[] Lines =
+    [
+        "Left/Right  previous/next layer        Up/Down  channel",
+        "click       a thumbnail: that layer;   a tile: that channel",
+        "M           colormap (viridis, inferno, grey)",
+        "F/Space     freeze the frame           S  screenshot (PNG)",
+        "Tab         next source                P  side panels",
+        "1-9         capture into class k (hold: burst)",
+        "Backspace   remove last sample         T  train a head",
+        "H           this help                  Esc  cancel training / quit",
+    ];
+
+    public bool Shown { get; set; }
+
+    public void Draw()
+    {
+        var (display, font, line) = (canvas.Display, canvas.Font, canvas.Line);
+        if (!Shown)
+        {
+            display.DrawText(font, "H help", display.Width - font.Measure("H help") - ModelCanvas.Margin, display.Height - line, ModelCanvas.Dim);
+            return;
+        }
+
+        var big = canvas.Big;
+        var box = new RectF(big.X + 20, big.Y + 20, Math.Min(big.Width - 40, font.Measure(Lines[0]) + 40), (Lines.Length * line) + 30);
+        display.FillRect(box, new Colour(0, 0, 0, 0.85f));
+        for (var i = 0; i < Lines.Length; i++)
+        {
+            display.DrawText(font, Lines[i], box.X + 20, box.Y + 15 + (i * line), ModelCanvas.Text);
+        }
+    }
+}

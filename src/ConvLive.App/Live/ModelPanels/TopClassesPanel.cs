@@ -1,0 +1,51 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Globalization;
+using ConvLive.Render;
+
+namespace ConvLive.App.Live.ModelPanels;
+
+/// <summary>The five most likely classes as bars with their probability and name (the trained head's when it
+/// answers). The text of a line is made only when its class or probability changes.</summary>
+internal sealed class TopClassesPanel(ModelCanvas canvas)
+{
+    private static readonly Colour BarColour = new(0.2f, 0.45f, 0.8f, 0.6f);
+    private readonly string[] _text = ["", "", "", "", ""];
+    private readonly int[] _shown = [-2, -2, -2, -2, -2];
+    private readonly float[] _probabilityShown = new float[5];
+    private string[]? _labelsShown;
+
+    /// <summary>Draws from <paramref name="y"/> down; returns the y under the panel.</summary>
+    public float Draw(ModelFrameResult result, float y)
+    {
+        var (display, font, line, m) = (canvas.Display, canvas.Font, canvas.Line, ModelCanvas.Margin);
+        if ((result.ClassNames ?? canvas.Model.Labels) is not { } labels)
+        {
+            display.DrawText(font, "features only: no classifier head", m, y, ModelCanvas.Dim);
+            return y + line;
+        }
+
+        if (!ReferenceEquals(labels, _labelsShown))
+        {
+            _labelsShown = labels as string[];
+            Array.Fill(_shown, -2);
+        }
+
+        for (var k = 0; k < 5; k++)
+        {
+            if (result.Top[k] != _shown[k] || result.TopProbabilities[k] != _probabilityShown[k])
+            {
+                _shown[k] = result.Top[k];
+                _probabilityShown[k] = result.TopProbabilities[k];
+                _text[k] = result.Top[k] < 0 || result.Top[k] >= labels.Count ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"{result.TopProbabilities[k],6:P1}  {labels[result.Top[k]]}");
+            }
+
+            var barWidth = (canvas.Left - (2 * m)) * Math.Clamp(result.TopProbabilities[k], 0, 1);
+            display.FillRect(new RectF(m, y + 2, barWidth, line - 4), BarColour);
+            display.DrawText(font, _text[k], m + 4, y, k == 0 ? ModelCanvas.Highlight : ModelCanvas.Text);
+            y += line;
+        }
+
+        return y;
+    }
+}
