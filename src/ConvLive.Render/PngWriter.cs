@@ -5,36 +5,11 @@ using System.IO.Compression;
 
 namespace ConvLive.Render;
 
-/// <summary>Writes 8-bit RGBA images as PNG (no dependencies beyond the BCL's zlib).</summary>
+/// <summary>Encodes 8-bit RGBA images as PNG (no dependencies beyond the BCL's zlib); the app writes them through its
+/// one atomic PNG path.</summary>
 public static class PngWriter
 {
     private static readonly uint[] CrcTable = MakeCrcTable();
-
-    /// <summary>Writes <paramref name="rgba"/> to <paramref name="path"/> through a temporary file and a rename,
-    /// so a crash never leaves a half-written image.</summary>
-    /// <param name="path">The PNG file to write; its folder is created if missing.</param>
-    /// <param name="rgba">Width·height·4 bytes, rows top to bottom.</param>
-    /// <param name="width">Image width.</param>
-    /// <param name="height">Image height.</param>
-    public static void Write(string path, ReadOnlySpan<byte> rgba, int width, int height)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (rgba.Length != width * height * 4)
-        {
-            throw new ArgumentException($"{width}x{height} RGBA needs {width * height * 4} bytes, got {rgba.Length}", nameof(rgba));
-        }
-
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp-" + Environment.ProcessId;
-        using (var file = File.Create(temp))
-        {
-            Encode(file, rgba, width, height);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, full, overwrite: true);
-    }
 
     /// <summary>Encodes a PNG into <paramref name="output"/>.</summary>
     /// <param name="output">The stream to write; not closed.</param>

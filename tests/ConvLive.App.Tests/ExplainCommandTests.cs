@@ -50,7 +50,7 @@ public sealed class ExplainCommandTests : IDisposable
             rgba[(4 * i) + 3] = 255;
         }
 
-        Render.PngWriter.Write(picture, rgba, 320, 240);
+        Pictures.WritePng(picture, rgba, 320, 240);
         var output = _folder.File("unit.npy");
 
         var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "explain", "--model", "resnet18-features", "--input", picture, "--unit", "Convolution257_Output_0:3", "--method", "guided", "--output", output, "--device", "cpu");

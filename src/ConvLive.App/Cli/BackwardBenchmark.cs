@@ -26,7 +26,7 @@ internal static class BackwardBenchmark
             return 2;
         }
         var x = new float[dims.Aggregate(1, (a, b) => a * b)];
-        ModelBenchmark.SmoothImage(x, dims, seed: 1);
+        BenchAgreement.SmoothImage(x, dims, seed: 1);
         var c = CultureInfo.InvariantCulture;
         var results = new List<object>();
         Console.WriteLine($"model: {modelPath}, machine: {Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}; {runs} alternating runs after 3 warm-up");

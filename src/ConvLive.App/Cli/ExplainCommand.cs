@@ -152,7 +152,7 @@ internal static class ExplainCommand
         var bgr = string.Equals(source.Input.NetworkChannels ?? source.Input.Channels, "BGR", StringComparison.OrdinalIgnoreCase);
         int mapH = shape.Rank == 2 ? shape[0] : inputShape[2], mapW = shape.Rank == 2 ? shape[1] : inputShape[3];
         var rgba = HeatOverlay.Compose(x, inputShape[2], inputShape[3], bgr, map, mapH, mapW, Colormaps.Table("inferno"));
-        PngWriter.Write(q.Png!, rgba, inputShape[3], inputShape[2]);
+        Pictures.WritePng(q.Png!, rgba, inputShape[3], inputShape[2]);
         Console.WriteLine($"overlay -> {q.Png}");
     }
 

@@ -1,13 +1,12 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
-using System.Runtime.InteropServices;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Devices;
 using ConvLive.Engine.IO;
 using ConvLive.Engine.Ops;
 using ConvLive.Engine.Teaching;
 using ConvLive.Engine.Vision;
-using OpenCvSharp;
+using ConvLive.Capture;
 using Command = System.CommandLine.Command;
 
 namespace ConvLive.App.Cli;
@@ -67,25 +66,11 @@ internal static class FilterCommand
 
     private static int Run(string inputPath, string npyPath, string? pngPath, FilterSettings settings, DeviceKind kind)
     {
-        using var image = File.Exists(inputPath) ? Cv2.ImRead(inputPath, ImreadModes.Grayscale) : new Mat();
-        if (image.Empty())
+        var bytes = ImageFile.DecodeGrey(inputPath, out var w, out var h);
+        if (bytes is null)
         {
             Console.Error.WriteLine($"error: {inputPath}: not found or not an image OpenCV can decode (png, jpg, bmp, tif, webp)");
             return 2;
-        }
-
-        int h = image.Height, w = image.Width;
-        var bytes = new byte[h * w];
-        if (image.IsContinuous())
-        {
-            Marshal.Copy(image.Data, bytes, 0, bytes.Length);
-        }
-        else
-        {
-            for (var y = 0; y < h; y++)
-            {
-                Marshal.Copy(image.Ptr(y), bytes, y * w, w);
-            }
         }
 
         FilterArithmetic arithmetic;
@@ -114,10 +99,7 @@ internal static class FilterCommand
         Console.WriteLine($"output {map.Shape[0]}x{map.Shape[1]} -> {npyPath} (on {backend.Name})");
         if (pngPath is not null)
         {
-            using var values = Mat.FromPixelData(map.Shape[0], map.Shape[1], MatType.CV_32FC1, map.Data);
-            using var scaled = new Mat();
-            Cv2.Normalize(values, scaled, 0, 255, NormTypes.MinMax, (int)MatType.CV_8U);
-            Cv2.ImWrite(pngPath, scaled);
+            Pictures.WriteGreyPng(pngPath, map.Data, map.Shape[1], map.Shape[0]);
             Console.WriteLine($"image -> {pngPath} (min..max as 0..255)");
         }
 

@@ -14,48 +14,21 @@ internal static class LiveCommand
 {
     public static Command Create()
     {
-        var source = new Option<string[]>("--source")
-        {
-            Description = $"Where frames come from: {FrameSources.Forms}. Repeat it to cycle sources with Tab. Default: camera 0, else synthetic.",
-        };
-        var model = new Option<string?>("--model")
-        {
-            Description = "alexnet, resnet18-features, a manifest name or an .onnx file; 'none' for the edge-kernel view. Default: AlexNet when its weights are present, else ResNet-18 features.",
-        };
+        var source = new Option<string[]>("--source") { Description = $"Where frames come from: {FrameSources.Forms}. Repeat it to cycle sources with Tab. Default: camera 0, else synthetic." };
+        var model = new Option<string?>("--model") { Description = "alexnet, resnet18-features, a manifest name or an .onnx file; 'none' for the edge-kernel view. Default: AlexNet when its weights are present, else ResNet-18 features." };
         var device = CommonOptions.Device();
-        var headless = new Option<bool>("--headless")
-        {
-            Description = "Render offscreen (EGL, no X server); use with --frames and --screenshot.",
-        };
-        var frames = new Option<int>("--frames")
-        {
-            Description = "Stop after this many displayed frames (0: run until closed).",
-        };
+        var headless = new Option<bool>("--headless") { Description = "Render offscreen (EGL, no X server); use with --frames and --screenshot." };
+        var frames = new Option<int>("--frames") { Description = "Stop after this many displayed frames (0: run until closed)." };
         var screenshot = new Option<string?>("--screenshot") { Description = "Write the last frame to this PNG." };
         var stats = new Option<string?>("--stats") { Description = "Write run statistics (fps, latency, device) to this JSON file." };
-        var size = new Option<string>("--size")
-        {
-            Description = "Window or framebuffer size, WIDTHxHEIGHT.",
-            DefaultValueFactory = _ => "1280x720",
-        };
-        var maxFps = new Option<double>("--max-fps")
-        {
-            Description = "Cap the display rate (0: vsync, at most 144, in a window; 60 headless).",
-        };
+        var size = new Option<string>("--size") { Description = "Window or framebuffer size, WIDTHxHEIGHT.", DefaultValueFactory = _ => "1280x720" };
+        var maxFps = new Option<double>("--max-fps") { Description = "Cap the display rate (0: vsync, at most 144, in a window; 60 headless)." };
 
-        var samples = new Option<string>("--samples")
-        {
-            Description = "Folder for captured samples (DIR/<class>/<n>.png; an existing one is added to) and the trained head (DIR/head.onnx).",
-            DefaultValueFactory = _ => Path.Combine(Path.GetDirectoryName(Engine.Models.ModelCatalog.UserFolder)!, "samples"),
-        };
+        var samples = new Option<string>("--samples") { Description = "Folder for captured samples (DIR/<class>/<n>.png; an existing one is added to) and the trained head (DIR/head.onnx).", DefaultValueFactory = _ => Path.Combine(Path.GetDirectoryName(Engine.Models.ModelCatalog.UserFolder)!, "samples") };
         var classes = new Option<string?>("--classes") { Description = "Names of the classes keys 1-9 capture, comma-separated, e.g. mug,hand,face." };
         var train = new Option<bool>("--train") { Description = "Train a head on the stored samples as soon as the app starts (T does it any time)." };
         var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (a soak run); 0: no limit." };
-        var sampleEvery = new Option<double>("--sample-every")
-        {
-            Description = "Seconds between resource samples written to --stats (managed heap, resident memory, GL objects, device buffers).",
-            DefaultValueFactory = _ => 10,
-        };
+        var sampleEvery = new Option<double>("--sample-every") { Description = "Seconds between resource samples written to --stats (managed heap, resident memory, GL objects, device buffers).", DefaultValueFactory = _ => 10 };
         var kernel = new Option<string[]>("--kernel") { Description = "A custom kernel for the kernels view (--model none): a text file of K lines of K numbers, K odd; repeatable.", AllowMultipleArgumentsPerToken = false };
         var fcWeights = CommonOptions.FcWeights();
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
@@ -70,31 +43,9 @@ internal static class LiveCommand
                 return 2;
             }
 
-            var classNames = (result.GetValue(classes) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (classNames.FirstOrDefault(n => n is "." or ".." || n.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0) is { } bad)
+            if (!TryParseClasses(result.GetValue(classes), out var classNames) || !TryLoadKernels(result.GetValue(kernel), out var kernels))
             {
-                Console.Error.WriteLine($"error: --classes: '{bad}' cannot be a folder name; use letters, digits, '-' or '_'");
                 return 2;
-            }
-
-            if (classNames.Length > 9 || classNames.Distinct(StringComparer.Ordinal).Count() != classNames.Length)
-            {
-                Console.Error.WriteLine("error: --classes: give at most nine different names (keys 1-9)");
-                return 2;
-            }
-
-            var kernels = new List<Engine.Vision.Kernel2D>();
-            foreach (var file in result.GetValue(kernel) ?? [])
-            {
-                try
-                {
-                    kernels.Add(Engine.Vision.Kernel2D.FromFile(file));
-                }
-                catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
-                {
-                    Console.Error.WriteLine($"error: --kernel {file}: {e.Message}");
-                    return 2;
-                }
             }
 
             var options = new LiveOptions(
@@ -122,6 +73,45 @@ internal static class LiveCommand
             return Run(options);
         });
         return command;
+    }
+
+    /// <summary><c>--classes</c>: at most nine different names that can be folder names; says what is wrong otherwise.</summary>
+    private static bool TryParseClasses(string? given, out string[] names)
+    {
+        names = (given ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.FirstOrDefault(n => n is "." or ".." || n.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0) is { } bad)
+        {
+            Console.Error.WriteLine($"error: --classes: '{bad}' cannot be a folder name; use letters, digits, '-' or '_'");
+            return false;
+        }
+
+        if (names.Length > 9 || names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+        {
+            Console.Error.WriteLine("error: --classes: give at most nine different names (keys 1-9)");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary><c>--kernel FILE</c>...: each file's kernel; says which file is wrong otherwise.</summary>
+    private static bool TryLoadKernels(string[]? files, out List<Engine.Vision.Kernel2D> kernels)
+    {
+        kernels = [];
+        foreach (var file in files ?? [])
+        {
+            try
+            {
+                kernels.Add(Engine.Vision.Kernel2D.FromFile(file));
+            }
+            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: --kernel {file}: {e.Message}");
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static int Run(LiveOptions options)

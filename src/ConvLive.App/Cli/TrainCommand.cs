@@ -12,7 +12,7 @@ using ConvLive.Engine.Models;
 using ConvLive.Engine.Onnx;
 using ConvLive.Engine.Ops;
 using ConvLive.Engine.Training;
-using OpenCvSharp;
+using ConvLive.Capture;
 using Command = System.CommandLine.Command;
 
 namespace ConvLive.App.Cli;
@@ -130,10 +130,8 @@ internal static class TrainCommand
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(extractor);
         var size = extractor.Spec.Size;
-        using var image = Cv2.ImRead(sample.Source, ImreadModes.Color);
-        using var resized = new Mat();
-        Cv2.Resize(image, resized, new Size(size, size), 0, 0, InterpolationFlags.Area);
-        var bgr = ImageFolder.Bytes(resized);
+        var original = ImageFile.DecodeBgr(sample.Source, out var width, out var height) ?? throw new IOException($"{sample.Source}: no longer a readable picture");
+        var bgr = ImageFile.ResizeBgr(original, width, height, size);
         var plane = size * size;
         var rgb01 = new float[3 * plane];
         for (var i = 0; i < plane; i++)

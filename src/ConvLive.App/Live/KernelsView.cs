@@ -98,6 +98,26 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
                 .Select(r => new RectF(r.X, r.Y + line, r.Width, r.Height)).ToArray();
         }
 
+        DrawPanels(result, info, status, panels);
+        var y = 0f;
+        foreach (var r in _layout)
+        {
+            y = Math.Max(y, r.Bottom);
+        }
+
+        y += line + 8;
+        DrawText(result, info, y, y + (rows * line));
+        display.DrawText(font, status.Rates, 12, 4, Caption);
+        if (status.Problem is { } problem)
+        {
+            display.DrawText(font, problem, 12, display.Height - font.CellHeight - 4, Highlight);
+        }
+    }
+
+    /// <summary>The frame, the feature map and the shift's difference, each in its frame, with the clicked cell's
+    /// receptive field outlined in the frame and the cell in the maps.</summary>
+    private void DrawPanels(KernelsFrameResult result, KernelsResult info, StatusText status, int panels)
+    {
         foreach (var r in _layout)
         {
             display.FillRect(r.Inset(-2), Border);
@@ -127,15 +147,13 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
                 Outline(new RectF(m.X + (cell.X * m.Width / r.MW), m.Y + (cell.Y * m.Height / r.MH), m.Width / r.MW, m.Height / r.MH), Highlight);
             }
         }
+    }
 
-        var y = 0f;
-        foreach (var r in _layout)
-        {
-            y = Math.Max(y, r.Bottom);
-        }
-
-        y += line + 8;
-        var bottom = y + (rows * line);
+    /// <summary>The arithmetic lines, the shift's change, the clicked cell's field and the keys, from
+    /// <paramref name="y"/> down to <paramref name="bottom"/> (the last lines are left out when they do not fit).</summary>
+    private void DrawText(KernelsFrameResult result, KernelsResult info, float y, float bottom)
+    {
+        var line = font.CellHeight + 2;
         foreach (var text in _lines)
         {
             if (y + line > bottom)
@@ -186,12 +204,6 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
 
             display.DrawText(font, help, 12, y, Dim);
             y += line;
-        }
-
-        display.DrawText(font, status.Rates, 12, 4, Caption);
-        if (status.Problem is { } problem)
-        {
-            display.DrawText(font, problem, 12, display.Height - font.CellHeight - 4, Highlight);
         }
     }
 

@@ -45,6 +45,23 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
     {
         _resources = new ResourceSampler(TimeSpan.FromSeconds(options.SampleEvery));
         _resources.Start();
+        display.KeyPressed += OnKey;
+        display.Clicked += OnClick;
+        display.Resized += OnResized;
+        try
+        {
+            return Loop();
+        }
+        finally
+        {
+            display.KeyPressed -= OnKey;
+            display.Clicked -= OnClick;
+            display.Resized -= OnResized;
+        }
+    }
+
+    private RenderResult Loop()
+    {
         var pacer = new FramePacer(options.MaxFps > 0 ? options.MaxFps : options.Headless ? HeadlessFps : WindowFpsCap);
         var uploadPending = false;
         var shownAny = false;
@@ -54,86 +71,76 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         var lastComposed = 0L;
         var renderedAtStatus = 0L;
         UpdateStatus();
-
-        display.KeyPressed += OnKey;
-        display.Clicked += OnClick;
-        display.Resized += OnResized;
-        try
+        while (!display.IsCloseRequested)
         {
-            while (!display.IsCloseRequested)
+            display.PollEvents();
+            if (!_frozen && state.Results.TryTakeNewest(out var result))
             {
-                display.PollEvents();
-                if (!_frozen && state.Results.TryTakeNewest(out var result))
-                {
-                    uploadPending = true;
-                    state.LatencyMs.Add(Stopwatch.GetElapsedTime(result.Frame.CapturedTicks).TotalMilliseconds);
-                    shownAny = true;
-                    _framesSinceFirstResult = Math.Max(0, _framesSinceFirstResult);
-                }
-
-                var current = state.Results.ReadSlot;
-                var t0 = Stopwatch.GetTimestamp();
-
-                // With --train, a scripted run also waits for the head, so its stats report the trained result.
-                var trainingDone = !options.TrainOnStart || state.Pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
-                var timeUp = options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= options.Duration;
-                var last = ((options.Frames > 0 && rendered + 1 >= options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
-
-                if (last)
-                {
-                    allocatedBeforeLast = GC.GetAllocatedBytesForCurrentThread();
-                }
-
-                // Compose only when something on screen changed (a new result, input, status text, a resize) or
-                // a tenth of a second passed; otherwise the retained frame stays. On a software rasteriser
-                // composing every panel at the display rate took a core that inference needs.
-                var compose = uploadPending || _recompose || last || _screenshotRequested || t0 - lastComposed >= RecomposeTicks;
-                if (compose)
-                {
-                    _recompose = false;
-                    lastComposed = t0;
-                    _framesComposed++;
-                    Compose(current, t0, shownAny, last, ref uploadPending);
-                }
-                else
-                {
-                    display.PresentRetained();
-                }
-
-                FinishFrame(t0, ref rendered, ref firstTicks, ref warmTicks, ref lastTicks, ref allocatedAtWarmup);
-                if (last)
-                {
-                    break;
-                }
-
-                if (!shownAny && Stopwatch.GetElapsedTime(started) > FirstResultTimeout)
-                {
-                    var why = state.Fatal ?? $"no frame came through {state.Device.Name} within {FirstResultTimeout.TotalSeconds:0} s (source: {state.Source.LastProblem ?? "no problem reported"})";
-                    return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, _framesComposed, double.NaN, _resources.Samples.ToArray(), why);
-                }
-
-                if (UpdateStatusWhenDue(ref lastStatus, ref renderedAtStatus, rendered))
-                {
-                    _recompose = true;
-                }
-
-                pacer.Wait(state.Stop.Token);
+                uploadPending = true;
+                state.LatencyMs.Add(Stopwatch.GetElapsedTime(result.Frame.CapturedTicks).TotalMilliseconds);
+                shownAny = true;
+                _framesSinceFirstResult = Math.Max(0, _framesSinceFirstResult);
             }
-        }
-        finally
-        {
-            display.KeyPressed -= OnKey;
-            display.Clicked -= OnClick;
-            display.Resized -= OnResized;
+
+            var current = state.Results.ReadSlot;
+            var t0 = Stopwatch.GetTimestamp();
+
+            // With --train, a scripted run also waits for the head, so its stats report the trained result.
+            var trainingDone = !options.TrainOnStart || state.Pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
+            var timeUp = options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= options.Duration;
+            var last = ((options.Frames > 0 && rendered + 1 >= options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
+
+            if (last)
+            {
+                allocatedBeforeLast = GC.GetAllocatedBytesForCurrentThread();
+            }
+
+            // Compose only when something on screen changed (a new result, input, status text, a resize) or
+            // a tenth of a second passed; otherwise the retained frame stays. On a software rasteriser
+            // composing every panel at the display rate took a core that inference needs.
+            var compose = uploadPending || _recompose || last || _screenshotRequested || t0 - lastComposed >= RecomposeTicks;
+            if (compose)
+            {
+                _recompose = false;
+                lastComposed = t0;
+                _framesComposed++;
+                Compose(current, t0, shownAny, last, ref uploadPending);
+            }
+            else
+            {
+                display.PresentRetained();
+            }
+
+            FinishFrame(t0, ref rendered, ref firstTicks, ref warmTicks, ref lastTicks, ref allocatedAtWarmup);
+            if (last)
+            {
+                break;
+            }
+
+            if (!shownAny && Stopwatch.GetElapsedTime(started) > FirstResultTimeout)
+            {
+                var why = state.Fatal ?? $"no frame came through {state.Device.Name} within {FirstResultTimeout.TotalSeconds:0} s (source: {state.Source.LastProblem ?? "no problem reported"})";
+                return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, _framesComposed, double.NaN, _resources.Samples.ToArray(), why);
+            }
+
+            if (UpdateStatusWhenDue(ref lastStatus, ref renderedAtStatus, rendered))
+            {
+                _recompose = true;
+            }
+
+            pacer.Wait(state.Stop.Token);
         }
 
-        // The last frame's screenshot buffer is not per-frame work: count up to the start of that frame.
+        return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, _framesComposed, AllocatedPerFrame(rendered, allocatedAtWarmup, allocatedBeforeLast), _resources.Samples.ToArray(), null);
+    }
+
+    /// <summary>Bytes allocated per frame after warm-up; the last frame's screenshot buffer is not per-frame work,
+    /// so frames count up to the start of that frame.</summary>
+    private static double AllocatedPerFrame(long rendered, long allocatedAtWarmup, long allocatedBeforeLast)
+    {
         var end = allocatedBeforeLast >= 0 ? allocatedBeforeLast : GC.GetAllocatedBytesForCurrentThread();
         var counted = allocatedBeforeLast >= 0 ? rendered - 1 : rendered;
-        var allocatedPerFrame = allocatedAtWarmup >= 0 && counted > WarmupFrames
-            ? (double)(end - allocatedAtWarmup) / (counted - WarmupFrames)
-            : double.NaN;
-        return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, _framesComposed, allocatedPerFrame, _resources.Samples.ToArray(), null);
+        return allocatedAtWarmup >= 0 && counted > WarmupFrames ? (double)(end - allocatedAtWarmup) / (counted - WarmupFrames) : double.NaN;
     }
 
     /// <summary>Draws every panel into the display's frame: pending uploads, the view, a screenshot when asked.</summary>
@@ -264,7 +271,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
     {
         var pixels = new byte[display.Width * display.Height * 4];
         display.ReadPixels(pixels);
-        PngWriter.Write(path, pixels, display.Width, display.Height);
+        Pictures.WritePng(path, pixels, display.Width, display.Height);
         log.WriteLine($"screenshot: {path}");
     }
 }

@@ -74,38 +74,47 @@ internal sealed class ModelDownloader(HttpClient http, TextWriter progress)
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"resuming {manifest.File} at {have / 1e6:0.0} MB"));
             }
 
-            try
-            {
-                await using var body = await response.Content.ReadAsStreamAsync(cancel).ConfigureAwait(false);
-                await using var file = new FileStream(part, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-                var buffer = new byte[1 << 16];
-                var watch = Stopwatch.StartNew();
-                var lastReport = TimeSpan.Zero;
-                int read;
-                while ((read = await body.ReadAsync(buffer, cancel).ConfigureAwait(false)) > 0)
-                {
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancel).ConfigureAwait(false);
-                    have += read;
-                    if (watch.Elapsed - lastReport > TimeSpan.FromMilliseconds(250))
-                    {
-                        lastReport = watch.Elapsed;
-                        Report(manifest.File, have, total, watch.Elapsed);
-                    }
-                }
-
-                Report(manifest.File, have, total, watch.Elapsed);
-                progress.WriteLine();
-            }
-            catch (Exception e) when (e is IOException or HttpRequestException)
-            {
-                progress.WriteLine();
-                throw new DownloadException($"the connection dropped at {have / 1e6:0.0} MB; run the same command again to resume ({part} is kept)", e);
-            }
+            have = await CopyBodyAsync(response, part, resumed, manifest.File, have, total, cancel).ConfigureAwait(false);
         }
 
         Verify(manifest, part);
         File.Move(part, target, overwrite: true);
         return target;
+    }
+
+    /// <summary>Appends (or writes) the response body to <paramref name="part"/>, reporting progress; the part file
+    /// stays when the connection drops, so the same command resumes.</summary>
+    /// <returns>The bytes now in the part file.</returns>
+    private async Task<long> CopyBodyAsync(HttpResponseMessage response, string part, bool resumed, string name, long have, long? total, CancellationToken cancel)
+    {
+        try
+        {
+            await using var body = await response.Content.ReadAsStreamAsync(cancel).ConfigureAwait(false);
+            await using var file = new FileStream(part, resumed ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            var buffer = new byte[1 << 16];
+            var watch = Stopwatch.StartNew();
+            var lastReport = TimeSpan.Zero;
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancel).ConfigureAwait(false)) > 0)
+            {
+                await file.WriteAsync(buffer.AsMemory(0, read), cancel).ConfigureAwait(false);
+                have += read;
+                if (watch.Elapsed - lastReport > TimeSpan.FromMilliseconds(250))
+                {
+                    lastReport = watch.Elapsed;
+                    Report(name, have, total, watch.Elapsed);
+                }
+            }
+
+            Report(name, have, total, watch.Elapsed);
+            progress.WriteLine();
+            return have;
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            progress.WriteLine();
+            throw new DownloadException($"the connection dropped at {have / 1e6:0.0} MB; run the same command again to resume ({part} is kept)", e);
+        }
     }
 
     private static void Verify(ModelManifest manifest, string part)

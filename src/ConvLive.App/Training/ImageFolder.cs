@@ -1,9 +1,8 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.Globalization;
-using System.Runtime.InteropServices;
+using ConvLive.Capture;
 using ConvLive.Engine.IO;
-using OpenCvSharp;
 
 namespace ConvLive.App.Training;
 
@@ -83,31 +82,6 @@ internal sealed class ImageFolder
             .ToList();
 
     /// <summary>Decodes a picture to packed BGR bytes.</summary>
-    /// <param name="path">The file.</param>
-    /// <param name="width">Its width.</param>
-    /// <param name="height">Its height.</param>
     /// <returns>The bytes, or null when OpenCV cannot decode it.</returns>
-    public static byte[]? Decode(string path, out int width, out int height)
-    {
-        using var image = Cv2.ImRead(path, ImreadModes.Color);
-        width = image.Width;
-        height = image.Height;
-        return image.Empty() ? null : Bytes(image);
-    }
-
-    /// <summary>Packed bytes of a BGR picture.</summary>
-    /// <param name="image">An 8-bit, 3-channel picture.</param>
-    /// <returns>Width·height·3 bytes.</returns>
-    public static byte[] Bytes(Mat image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        int row = image.Width * 3, height = image.Height;
-        var bytes = new byte[row * height];
-        for (var y = 0; y < height; y++)
-        {
-            Marshal.Copy(image.Ptr(y), bytes, y * row, row);
-        }
-
-        return bytes;
-    }
+    public static byte[]? Decode(string path, out int width, out int height) => ImageFile.DecodeBgr(path, out width, out height);
 }

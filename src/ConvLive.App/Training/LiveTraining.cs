@@ -12,33 +12,6 @@ using ConvLive.Engine.Training;
 
 namespace ConvLive.App.Training;
 
-/// <summary>What the render thread asks of the live trainer.</summary>
-internal enum TrainingCommand
-{
-    /// <summary>Remove the newest sample of the last class captured.</summary>
-    RemoveLast,
-
-    /// <summary>Train a head on every sample.</summary>
-    Train,
-
-    /// <summary>Stop a training run.</summary>
-    Cancel,
-}
-
-/// <summary>What the window shows of capture and training; replaced (not mutated) when something changes.</summary>
-/// <param name="Lines">Counts and state, one line each.</param>
-/// <param name="Loss">Mean loss per epoch so far.</param>
-/// <param name="Accuracy">Held-out accuracy per epoch so far (NaN where none held out).</param>
-/// <param name="Training">A run is in progress (Esc cancels it).</param>
-/// <param name="HeadReady">A head has been trained and is classifying frames (and no run is pending).</param>
-internal sealed record TrainingStatus(IReadOnlyList<string> Lines, IReadOnlyList<double> Loss, IReadOnlyList<double> Accuracy, bool Training, bool HeadReady);
-
-/// <summary>Where an export's backbone comes from (null parts: no export).</summary>
-/// <param name="Manifest">The backbone's manifest.</param>
-/// <param name="File">Its ONNX file.</param>
-/// <param name="Preprocess">Its preprocessing graph file, or null.</param>
-internal sealed record BackboneFiles(ModelManifest Manifest, string File, string? Preprocess);
-
 /// <summary>
 /// Capture and fine-tuning inside the live loop, on the inference thread: keys 1–9 keep the current frame and its
 /// backbone features (already computed for display) in class k; samples already on disk get their features a few
@@ -51,10 +24,9 @@ internal sealed class LiveTraining : IDisposable
     private const double BudgetMs = 12;
     private IBackend _backend;
     private LiveModel _model;
-    private readonly BackboneFiles? _files;
-    private readonly SampleStore _store;
+    private readonly TrainingSamples _samples;
+    private readonly HeadExporter _exporter;
     private readonly BackboneCut _cut;
-    private readonly List<(int Label, string Path, float[]? Features)>[] _samples;
     private readonly ConcurrentQueue<int> _captures = new();
     private readonly ConcurrentQueue<TrainingCommand> _commands = new();
     private readonly float[] _probabilities;
@@ -66,17 +38,15 @@ internal sealed class LiveTraining : IDisposable
     private bool _featuresReady;
     private int _queuedTrains;
     private string _state = "keys 1-9 capture a class, Backspace undo, T train";
-    private int _lastCaptured = -1;
     private volatile TrainingStatus _status;
 
     public LiveTraining(IBackend backend, LiveModel model, BackboneFiles? files, string root, IReadOnlyList<string> classes)
     {
         _backend = backend;
         _model = model;
-        _files = files;
-        _store = new SampleStore(root, Names(classes));
+        _samples = new TrainingSamples(root, classes);
+        _exporter = new HeadExporter(files, () => _status = Publish());
         _cut = BackboneCut.Find(model.Graph, v => model.ShapeOf(v).Length, trainFullyConnected: false);
-        _samples = Enumerable.Range(0, 9).Select(k => _store.Files(k).Select(f => (k, f, (float[]?)null)).ToList()).ToArray();
         _probabilities = new float[9];
         _status = Publish();
     }
@@ -98,7 +68,7 @@ internal sealed class LiveTraining : IDisposable
     }
 
     /// <summary>Class names by key (1–9).</summary>
-    public IReadOnlyList<string> Classes => _store.Classes;
+    public IReadOnlyList<string> Classes => _samples.Store.Classes;
 
     /// <summary>The latest status; render thread.</summary>
     public TrainingStatus Status => _status;
@@ -133,9 +103,7 @@ internal sealed class LiveTraining : IDisposable
         {
             var features = new float[_cut.FeatureLength];
             _backend.Download(features, _model.Tensor(_cut.FeatureValue));
-            var path = _store.Add(k, bgr, width, height);
-            _samples[k].Add((k, path, features));
-            _lastCaptured = k;
+            _samples.Add(k, bgr, width, height, features);
             changed = true;
         }
 
@@ -199,8 +167,8 @@ internal sealed class LiveTraining : IDisposable
 
     public void Dispose()
     {
-        _store.Flush(TimeSpan.FromSeconds(10));
-        _export.Wait(TimeSpan.FromSeconds(30));
+        _samples.Store.Flush(TimeSpan.FromSeconds(10));
+        _exporter.Wait(TimeSpan.FromSeconds(30));
         _training?.Dispose();
         _head?.Dispose();
     }
@@ -209,13 +177,11 @@ internal sealed class LiveTraining : IDisposable
     {
         switch (c)
         {
-            case TrainingCommand.RemoveLast when _lastCaptured >= 0 && _samples[_lastCaptured].Count > 0:
-                _samples[_lastCaptured].RemoveAt(_samples[_lastCaptured].Count - 1);
-                _store.RemoveLast(_lastCaptured);
-                return true;
+            case TrainingCommand.RemoveLast:
+                return _samples.RemoveLast();
             case TrainingCommand.Train when _training is null:
-                var used = Enumerable.Range(0, 9).Where(k => _samples[k].Count > 0).ToArray();
-                if (used.Length < 2 || used.Any(k => _samples[k].Count < 2))
+                var used = Enumerable.Range(0, 9).Where(k => _samples.Count(k) > 0).ToArray();
+                if (used.Length < 2 || used.Any(k => _samples.Count(k) < 2))
                 {
                     _state = "training needs two or more classes with two or more samples each";
                     return true;
@@ -240,35 +206,7 @@ internal sealed class LiveTraining : IDisposable
     /// <returns>True when every sample has them.</returns>
     private bool ComputeStoredFeatures(long started, double budgetMs)
     {
-        var missing = 0;
-        foreach (var list in _samples)
-        {
-            for (var i = 0; i < list.Count; i++)
-            {
-                if (list[i].Features is not null)
-                {
-                    continue;
-                }
-
-                if (Stopwatch.GetElapsedTime(started).TotalMilliseconds > budgetMs)
-                {
-                    missing++;
-                    continue;
-                }
-
-                var f = new float[_cut.FeatureLength];
-                var pixels = ImageFolder.Decode(list[i].Path, out var w, out var h);
-                if (pixels is null)
-                {
-                    list.RemoveAt(i--);
-                    continue;
-                }
-
-                _model.RunAndRead(pixels, w, h, _cut.FeatureValue, f);
-                list[i] = (list[i].Label, list[i].Path, f);
-            }
-        }
-
+        var missing = _samples.ComputeStoredFeatures(_model, _cut, started, budgetMs);
         if (missing > 0 && _pendingStart)
         {
             _state = $"training: features of stored samples, {missing} to go...";
@@ -279,7 +217,7 @@ internal sealed class LiveTraining : IDisposable
 
     private void StartTraining()
     {
-        var samples = _trainingClasses.SelectMany((k, label) => _samples[k].Select(s => new LabeledFeatures(s.Features!, label, s.Path))).ToList();
+        var samples = _samples.Labelled(_trainingClasses);
         var head = DenseHead.Create(_cut.FeatureLength, [], _trainingClasses.Length, seed: 1);
         _training = new ClassifierTraining(_backend, head, samples, new TrainingSettings(new TrainerOptions(32, OptimizerKind.Adam, 1e-3f, 1e-4f)));
         _pendingStart = false;
@@ -303,7 +241,7 @@ internal sealed class LiveTraining : IDisposable
         var trained = training.Trainer.Snapshot();
         _head = new HeadTrainer(_backend, trained, new TrainerOptions(1));
         _headClasses = _trainingClasses;
-        HeadLabels = _headClasses.Select(k => _store.Classes[k]).ToArray();
+        HeadLabels = _headClasses.Select(k => _samples.Store.Classes[k]).ToArray();
         var last = training.History[^1];
         var confusion = training.ConfusionMatrix();
         _confusion = Enumerable.Range(0, _headClasses.Length)
@@ -313,67 +251,21 @@ internal sealed class LiveTraining : IDisposable
         _state = $"head: {HeadLabels.Length} classes, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}";
         training.Dispose();
         _training = null;
-        Export(trained, HeadLabels);
+        _exporter.Start(Path.Combine(_samples.Store.Root, "head.onnx"), _cut.FeatureValue, trained, HeadLabels);
     }
 
     private string[] _confusion = [];
     private (double[] Loss, double[] Accuracy) _history = ([], []);
 
-    private void Export(DenseHead head, string[] labels)
-    {
-        if (_files is null)
-        {
-            _exportState = "not exported: the backbone has no manifest";
-            return;
-        }
-
-        var path = Path.Combine(_store.Root, "head.onnx");
-        var files = _files;
-        var cut = _cut;
-        _exportState = $"exporting {path}...";
-        _export = Task.Run(() =>
-        {
-            try
-            {
-                HeadFiles.Save(path, files.Manifest, files.File, files.Preprocess, cut.FeatureValue, head, labels);
-                _exportState = $"saved {path}";
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Engine.Graph.ModelException)
-            {
-                _exportState = $"export failed: {e.Message}";
-            }
-
-            _status = Publish();
-        });
-    }
-
-    private volatile string _exportState = string.Empty;
-    private Task _export = Task.CompletedTask;
-
-    private void ReadFeatures(Span<float> features)
-    {
-        var t = _model.Tensor(_cut.FeatureValue);
-        _backend.Download(features, t);
-    }
-
     private TrainingStatus Publish()
     {
-        var lines = new List<string>();
-        for (var k = 0; k < 9; k++)
+        var lines = new List<string>(_samples.CountLines()) { _state };
+        if (_exporter.State.Length > 0)
         {
-            if (_samples[k].Count > 0 || k < 3)
-            {
-                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{k + 1} {_store.Classes[k]}: {_samples[k].Count}"));
-            }
+            lines.Add(_exporter.State);
         }
 
-        lines.Add(_state);
-        if (_exportState.Length > 0)
-        {
-            lines.Add(_exportState);
-        }
-
-        if (_store.Failure is { } failure)
+        if (_samples.Store.Failure is { } failure)
         {
             lines.Add("save failed: " + failure);
         }

@@ -2,7 +2,6 @@
 
 using System.Globalization;
 using ConvLive.Engine.IO;
-using OpenCvSharp;
 
 namespace ConvLive.App.Training;
 
@@ -52,9 +51,7 @@ internal sealed class SampleStore
         var pixels = bgr.ToArray();
         Queue(() =>
         {
-            using var image = Mat.FromPixelData(height, width, MatType.CV_8UC3, pixels);
-            Cv2.ImEncode(".png", image, out var png);
-            AtomicFile.WriteAllBytes(path, png);
+            Pictures.WriteBgrPng(path, pixels, width, height);
         });
         return path;
     }
@@ -88,7 +85,7 @@ internal sealed class SampleStore
                 {
                     work();
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or OpenCVException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     _failure = e.Message;
                 }

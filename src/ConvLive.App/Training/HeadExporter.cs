@@ -1,0 +1,45 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Training;
+
+namespace ConvLive.App.Training;
+
+/// <summary>Writes a trained head as a standalone classifier (HEAD.onnx, HEAD.json, HEAD.labels.txt) in the
+/// background, so the picture keeps moving; its state is a status line.</summary>
+internal sealed class HeadExporter(BackboneFiles? files, Action changed)
+{
+    private volatile string _state = string.Empty;
+    private Task _export = Task.CompletedTask;
+
+    /// <summary>What the last export did, or empty.</summary>
+    public string State => _state;
+
+    /// <summary>Starts writing <paramref name="head"/> to <paramref name="path"/>.</summary>
+    public void Start(string path, string featureValue, DenseHead head, string[] labels)
+    {
+        if (files is null)
+        {
+            _state = "not exported: the backbone has no manifest";
+            return;
+        }
+
+        _state = $"exporting {path}...";
+        _export = Task.Run(() =>
+        {
+            try
+            {
+                HeadFiles.Save(path, files.Manifest, files.File, files.Preprocess, featureValue, head, labels);
+                _state = $"saved {path}";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or Engine.Graph.ModelException)
+            {
+                _state = $"export failed: {e.Message}";
+            }
+
+            changed();
+        });
+    }
+
+    /// <summary>Waits for an export in progress (at exit), at most <paramref name="timeout"/>.</summary>
+    public void Wait(TimeSpan timeout) => _export.Wait(timeout);
+}

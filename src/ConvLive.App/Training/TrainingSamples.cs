@@ -1,0 +1,105 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Diagnostics;
+using System.Globalization;
+using ConvLive.Engine.Live;
+using ConvLive.Engine.Training;
+
+namespace ConvLive.App.Training;
+
+/// <summary>
+/// The samples of the nine capture keys with their backbone features: those captured live (features read where the
+/// network left them) and those already on disk (their features computed a few per frame within a time budget).
+/// </summary>
+/// <remarks>Owns the sample store. Inference thread, except the store's background writes.</remarks>
+internal sealed class TrainingSamples
+{
+    private readonly List<(int Label, string Path, float[]? Features)>[] _samples;
+    private int _lastCaptured = -1;
+
+    public TrainingSamples(string root, IReadOnlyList<string> classes)
+    {
+        Store = new SampleStore(root, LiveTraining.Names(classes));
+        _samples = Enumerable.Range(0, 9).Select(k => Store.Files(k).Select(f => (k, f, (float[]?)null)).ToList()).ToArray();
+    }
+
+    /// <summary>Where the pictures are kept.</summary>
+    public SampleStore Store { get; }
+
+    /// <summary>Samples of key k (0-based).</summary>
+    public int Count(int k) => _samples[k].Count;
+
+    /// <summary>Keeps a captured frame and its features under key <paramref name="k"/>.</summary>
+    public void Add(int k, ReadOnlySpan<byte> bgr, int width, int height, float[] features)
+    {
+        var path = Store.Add(k, bgr, width, height);
+        _samples[k].Add((k, path, features));
+        _lastCaptured = k;
+    }
+
+    /// <summary>Removes the last captured sample; false when there is none.</summary>
+    public bool RemoveLast()
+    {
+        if (_lastCaptured < 0 || _samples[_lastCaptured].Count == 0)
+        {
+            return false;
+        }
+
+        _samples[_lastCaptured].RemoveAt(_samples[_lastCaptured].Count - 1);
+        Store.RemoveLast(_lastCaptured);
+        return true;
+    }
+
+    /// <summary>The samples of <paramref name="keys"/>, labelled by their position in it (features must be ready).</summary>
+    public List<LabeledFeatures> Labelled(int[] keys) =>
+        keys.SelectMany((k, label) => _samples[k].Select(s => new LabeledFeatures(s.Features!, label, s.Path))).ToList();
+
+    /// <summary>Computes features of samples loaded from disk until <paramref name="budgetMs"/> has passed since
+    /// <paramref name="started"/>; a file that no longer decodes is dropped.</summary>
+    /// <returns>How many still lack features.</returns>
+    public int ComputeStoredFeatures(LiveModel model, BackboneCut cut, long started, double budgetMs)
+    {
+        var missing = 0;
+        foreach (var list in _samples)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i].Features is not null)
+                {
+                    continue;
+                }
+
+                if (Stopwatch.GetElapsedTime(started).TotalMilliseconds > budgetMs)
+                {
+                    missing++;
+                    continue;
+                }
+
+                var pixels = ImageFolder.Decode(list[i].Path, out var w, out var h);
+                if (pixels is null)
+                {
+                    list.RemoveAt(i--);
+                    continue;
+                }
+
+                var f = new float[cut.FeatureLength];
+                model.RunAndRead(pixels, w, h, cut.FeatureValue, f);
+                list[i] = (list[i].Label, list[i].Path, f);
+            }
+        }
+
+        return missing;
+    }
+
+    /// <summary>One status line a key that has samples (and keys 1–3 always).</summary>
+    public IEnumerable<string> CountLines()
+    {
+        for (var k = 0; k < 9; k++)
+        {
+            if (_samples[k].Count > 0 || k < 3)
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"{k + 1} {Store.Classes[k]}: {_samples[k].Count}");
+            }
+        }
+    }
+}
