@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Globalization;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Devices;
+using ConvLive.Engine.Models;
 
 namespace ConvLive.App.Cli;
 
@@ -74,4 +75,11 @@ internal static class CommonOptions
             throw;
         }
     }
+
+    /// <summary>The user's models folder: <c>CONVLIVE_MODELS</c> when set, else the platform's data folder.</summary>
+    public static string UserModelsFolder() =>
+        Environment.GetEnvironmentVariable("CONVLIVE_MODELS") is { Length: > 0 } custom ? custom : ModelCatalog.DefaultUserFolder;
+
+    /// <summary>The models beside the app and in <see cref="UserModelsFolder"/>.</summary>
+    public static ModelCatalog Catalog() => ModelCatalog.Default(UserModelsFolder());
 }

@@ -47,7 +47,7 @@ internal static class ExplainCommand
     {
         try
         {
-            var source = ModelSource.Resolve(q.Model, ModelCatalog.Default());
+            var source = ModelSource.Resolve(q.Model, CommonOptions.Catalog());
             if (source.Graph.Inputs.Count(i => i.Type == ElementType.Float32) != 1)
             {
                 throw new ModelException($"{q.Model}: explain takes models with one float input");

@@ -24,7 +24,7 @@ internal static class LiveCommand
         var size = new Option<string>("--size") { Description = "Window or framebuffer size, WIDTHxHEIGHT.", DefaultValueFactory = _ => "1280x720" };
         var maxFps = new Option<double>("--max-fps") { Description = "Cap the display rate (0: vsync, at most 144, in a window; 60 headless)." };
 
-        var samples = new Option<string>("--samples") { Description = "Folder for captured samples (DIR/<class>/<n>.png; an existing one is added to) and the trained head (DIR/head.onnx).", DefaultValueFactory = _ => Path.Combine(Path.GetDirectoryName(Engine.Models.ModelCatalog.UserFolder)!, "samples") };
+        var samples = new Option<string>("--samples") { Description = "Folder for captured samples (DIR/<class>/<n>.png; an existing one is added to) and the trained head (DIR/head.onnx).", DefaultValueFactory = _ => Path.Combine(Path.GetDirectoryName(CommonOptions.UserModelsFolder())!, "samples") };
         var classes = new Option<string?>("--classes") { Description = "Names of the classes keys 1-9 capture, comma-separated, e.g. mug,hand,face." };
         var train = new Option<bool>("--train") { Description = "Train a head on the stored samples as soon as the app starts (T does it any time)." };
         var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (a soak run); 0: no limit." };

@@ -13,11 +13,11 @@ internal static class ModelsCommand
     public static Command Create()
     {
         var list = new Command("list", "The models ConvLive knows, where each is found, and how to get the missing ones.");
-        list.SetAction(_ => List(ModelCatalog.Default()));
+        list.SetAction(_ => List(CommonOptions.Catalog()));
         var name = new Argument<string>("name") { Description = "A model name from 'convlive models list', e.g. alexnet." };
         var folder = new Option<string?>("--folder") { Description = "Where to put it (default: the user's models folder)." };
         var get = new Command("get", "Download a model, show progress, verify its SHA-256; resumes after a dropped connection.") { name, folder };
-        get.SetAction((r, cancel) => Get(ModelCatalog.Default(), r.GetValue(name)!, r.GetValue(folder), cancel));
+        get.SetAction((r, cancel) => Get(CommonOptions.Catalog(), r.GetValue(name)!, r.GetValue(folder), cancel));
         var layout = new Argument<string>("layout") { Description = "alexnet-zoo (the ONNX model zoo's bvlcalexnet) or alexnet-tv (a torchvision export)." };
         layout.AcceptOnlyFromAmong("alexnet-zoo", "alexnet-tv");
         var output = new Option<string>("--out") { Description = "The .onnx file to write.", Required = true };
@@ -72,7 +72,7 @@ internal static class ModelsCommand
             return 2;
         }
 
-        var target = folder ?? ModelCatalog.UserFolder;
+        var target = folder ?? CommonOptions.UserModelsFolder();
         using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(15) }) { Timeout = Timeout.InfiniteTimeSpan };
         try
         {

@@ -62,7 +62,7 @@ internal static class TrainCommand
         ArgumentOutOfRangeException.ThrowIfNegative(q.Hidden, "--hidden");
         var total = Stopwatch.StartNew();
         var folder = ImageFolder.Load(q.Data);
-        var catalog = ModelCatalog.Default();
+        var catalog = CommonOptions.Catalog();
         var manifest = catalog.Backbone(q.Backbone, out _);
         var (device, backend) = CommonOptions.OpenBackend(q.Device);
         using var ownedDevice = device;
@@ -94,11 +94,9 @@ internal static class TrainCommand
         var featureSeconds = featureClock.Elapsed.TotalSeconds;
         Console.WriteLine($"features: {samples.Count} x {extractor.FeatureLength} ('{extractor.Cut.FeatureValue}') in {featureSeconds:0.0} s ({featureSeconds * 1000 / Math.Max(1, samples.Count):0} ms a picture)");
 
-        var head = q.TrainFc
-            ? new DenseHead([.. extractor.Cut.InitialLayers, DenseHead.Create(extractor.Cut.InitialLayers[^1].Outputs, [], folder.Classes.Count, q.Settings.Seed).Layers[0]])
-            : DenseHead.Create(extractor.FeatureLength, q.Hidden > 0 ? [q.Hidden] : [], folder.Classes.Count, q.Settings.Seed);
         var trainClock = Stopwatch.StartNew();
-        using var training = new ClassifierTraining(backend, head, samples, q.Settings);
+        var (training, head) = HeadTraining.Start(backend, extractor.Cut, samples, folder.Classes.Count, q.Hidden, q.Settings);
+        using var ownedTraining = training;
         Console.WriteLine($"head: {string.Join(" -> ", head.Layers.Select(l => l.Inputs).Append(head.Classes))} ({head.Parameters:N0} parameters); {training.Train.Count} training, {training.HeldOut.Count} held out; {q.Settings.Trainer.Optimizer} lr {q.Settings.Trainer.LearningRate}");
         for (var e = 0; e < q.Epochs; e++)
         {
@@ -114,7 +112,8 @@ internal static class TrainCommand
         PrintConfusion(training.ConfusionMatrix(), folder.Classes);
 
         var outPath = Path.GetFullPath(q.Output);
-        var stem = HeadFiles.Save(outPath, manifest, catalog.Locate(manifest.File)!, manifest.Preprocess is { } p ? catalog.Locate(p) : null, extractor.Cut.FeatureValue, training.Trainer.Snapshot(), folder.Classes);
+        var backbone = ModelSource.FromManifest(catalog, manifest);
+        var stem = HeadTraining.Save(outPath, new BackboneFiles(manifest, backbone.File, backbone.PreprocessFile), extractor.Cut.FeatureValue, training.Trainer.Snapshot(), folder.Classes);
         LossChart.Write(stem + ".loss.png", training.History, $"{Path.GetFileName(outPath)}: {manifest.Name}, {folder.Classes.Count} classes, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}");
         Console.WriteLine($"wrote {outPath} (+ .labels.txt, .json, .loss.png)");
 

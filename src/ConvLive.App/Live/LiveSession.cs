@@ -205,7 +205,7 @@ internal sealed class LiveSession : IDisposable
 
     private static (LiveModel Model, BackboneFiles? Files) OpenModel(string? requested, IBackend backend, TextWriter log)
     {
-        var catalog = ModelCatalog.Default();
+        var catalog = Cli.CommonOptions.Catalog();
         if (requested is null)
         {
             requested = catalog.Backbone(null, out var fellBack).Name;

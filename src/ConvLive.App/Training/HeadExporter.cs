@@ -28,7 +28,7 @@ internal sealed class HeadExporter(BackboneFiles? files, Action changed)
         {
             try
             {
-                HeadFiles.Save(path, files.Manifest, files.File, files.Preprocess, featureValue, head, labels);
+                HeadTraining.Save(path, files, featureValue, head, labels);
                 _state = $"saved {path}";
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Engine.Graph.ModelException)

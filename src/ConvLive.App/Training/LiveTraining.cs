@@ -26,7 +26,7 @@ internal sealed class LiveTraining : IDisposable
     private LiveModel _model;
     private readonly TrainingSamples _samples;
     private readonly HeadExporter _exporter;
-    private readonly BackboneCut _cut;
+    private FeatureExtractor _features;
     private readonly ConcurrentQueue<int> _captures = new();
     private readonly ConcurrentQueue<TrainingCommand> _commands = new();
     private readonly float[] _probabilities;
@@ -46,7 +46,7 @@ internal sealed class LiveTraining : IDisposable
         _model = model;
         _samples = new TrainingSamples(root, classes);
         _exporter = new HeadExporter(files, () => _status = Publish());
-        _cut = BackboneCut.Find(model.Graph, v => model.ShapeOf(v).Length, trainFullyConnected: false);
+        _features = FeatureExtractor.Over(model);
         _probabilities = new float[9];
         _status = Publish();
     }
@@ -101,8 +101,8 @@ internal sealed class LiveTraining : IDisposable
         var changed = false;
         while (_captures.TryDequeue(out var k))
         {
-            var features = new float[_cut.FeatureLength];
-            _backend.Download(features, _model.Tensor(_cut.FeatureValue));
+            var features = new float[_features.FeatureLength];
+            _backend.Download(features, _model.Tensor(_features.Cut.FeatureValue));
             _samples.Add(k, bgr, width, height, features);
             changed = true;
         }
@@ -157,6 +157,7 @@ internal sealed class LiveTraining : IDisposable
     {
         _backend = backend;
         _model = model;
+        _features = FeatureExtractor.Over(model);
         _training = null; // its buffers were on the failed device: not disposed through it
         _head = null;
         _pendingStart = false;
@@ -206,7 +207,7 @@ internal sealed class LiveTraining : IDisposable
     /// <returns>True when every sample has them.</returns>
     private bool ComputeStoredFeatures(long started, double budgetMs)
     {
-        var missing = _samples.ComputeStoredFeatures(_model, _cut, started, budgetMs);
+        var missing = _samples.ComputeStoredFeatures(_features, started, budgetMs);
         if (missing > 0 && _pendingStart)
         {
             _state = $"training: features of stored samples, {missing} to go...";
@@ -218,8 +219,7 @@ internal sealed class LiveTraining : IDisposable
     private void StartTraining()
     {
         var samples = _samples.Labelled(_trainingClasses);
-        var head = DenseHead.Create(_cut.FeatureLength, [], _trainingClasses.Length, seed: 1);
-        _training = new ClassifierTraining(_backend, head, samples, new TrainingSettings(new TrainerOptions(32, OptimizerKind.Adam, 1e-3f, 1e-4f)));
+        (_training, _) = HeadTraining.Start(_backend, _features.Cut, samples, _trainingClasses.Length, hidden: 0, new TrainingSettings(new TrainerOptions(32, OptimizerKind.Adam, 1e-3f, 1e-4f)));
         _pendingStart = false;
         _state = $"training on {samples.Count} samples...";
     }
@@ -228,7 +228,7 @@ internal sealed class LiveTraining : IDisposable
     {
         // The head reads the backbone's features where the network left them: no copy to the host.
         var classes = _headClasses.Length;
-        _head!.Predict(_model.Tensor(_cut.FeatureValue), _probabilities.AsSpan(0, classes));
+        _head!.Predict(_model.Tensor(_features.Cut.FeatureValue), _probabilities.AsSpan(0, classes));
         Classification.Top(_probabilities.AsSpan(0, classes), top, probabilities);
         return true;
     }
@@ -251,7 +251,7 @@ internal sealed class LiveTraining : IDisposable
         _state = $"head: {HeadLabels.Length} classes, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}";
         training.Dispose();
         _training = null;
-        _exporter.Start(Path.Combine(_samples.Store.Root, "head.onnx"), _cut.FeatureValue, trained, HeadLabels);
+        _exporter.Start(Path.Combine(_samples.Store.Root, "head.onnx"), _features.Cut.FeatureValue, trained, HeadLabels);
     }
 
     private string[] _confusion = [];

@@ -2,7 +2,6 @@
 
 using System.Diagnostics;
 using System.Globalization;
-using ConvLive.Engine.Live;
 using ConvLive.Engine.Training;
 
 namespace ConvLive.App.Training;
@@ -57,7 +56,7 @@ internal sealed class TrainingSamples
     /// <summary>Computes features of samples loaded from disk until <paramref name="budgetMs"/> has passed since
     /// <paramref name="started"/>; a file that no longer decodes is dropped.</summary>
     /// <returns>How many still lack features.</returns>
-    public int ComputeStoredFeatures(LiveModel model, BackboneCut cut, long started, double budgetMs)
+    public int ComputeStoredFeatures(FeatureExtractor features, long started, double budgetMs)
     {
         var missing = 0;
         foreach (var list in _samples)
@@ -82,8 +81,8 @@ internal sealed class TrainingSamples
                     continue;
                 }
 
-                var f = new float[cut.FeatureLength];
-                model.RunAndRead(pixels, w, h, cut.FeatureValue, f);
+                var f = new float[features.FeatureLength];
+                features.Extract(pixels, w, h, f);
                 list[i] = (list[i].Label, list[i].Path, f);
             }
         }

@@ -85,6 +85,9 @@ public sealed class LiveModel : IDisposable
     /// <summary>True when the frame is fed to the first graph as BGR.</summary>
     public bool InputIsBgr => _input.IsBgr;
 
+    /// <summary>How frames become the network's input.</summary>
+    public InputSpec Spec => _spec;
+
     /// <summary>True when the network's own input (after any preprocessing graph) is BGR, so the input panel swaps
     /// channels back to show it as a picture.</summary>
     public bool NetworkInputIsBgr => string.Equals(_spec.NetworkChannels ?? _spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase);

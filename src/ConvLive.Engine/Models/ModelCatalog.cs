@@ -29,14 +29,14 @@ public sealed class ModelCatalog
     /// <summary>Every manifest found, by name.</summary>
     public IReadOnlyList<ModelManifest> Manifests { get; }
 
-    /// <summary>The user's models folder: $CONVLIVE_MODELS, else $XDG_DATA_HOME/convlive/models, else ~/.local/share/convlive/models.</summary>
-    public static string UserFolder =>
-        Environment.GetEnvironmentVariable("CONVLIVE_MODELS") is { Length: > 0 } custom ? custom
-        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "convlive", "models");
+    /// <summary>The user's models folder when none is given: $XDG_DATA_HOME/convlive/models, else ~/.local/share/convlive/models.</summary>
+    public static string DefaultUserFolder =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "convlive", "models");
 
-    /// <summary>The default catalog: the models folder beside the app, then <see cref="UserFolder"/>.</summary>
+    /// <summary>The catalog of the models folder beside the app, then <paramref name="userFolder"/>.</summary>
+    /// <param name="userFolder">The user's models folder (the app fills it from <c>CONVLIVE_MODELS</c> at its edge).</param>
     /// <returns>The catalog.</returns>
-    public static ModelCatalog Default() => new([Path.Combine(AppContext.BaseDirectory, "models"), UserFolder]);
+    public static ModelCatalog Default(string userFolder) => new([Path.Combine(AppContext.BaseDirectory, "models"), userFolder]);
 
     /// <summary>The manifest named <paramref name="name"/>, or null.</summary>
     /// <param name="name">A manifest name.</param>

@@ -17,13 +17,15 @@ namespace ConvLive.Engine.Training;
 /// <remarks>Owns its compiled graphs; does not own the backend. One thread.</remarks>
 public sealed class FeatureExtractor : IDisposable
 {
-    private readonly CompiledModel _net;
-    private readonly NetworkInput _input;
+    private readonly CompiledModel? _net;
+    private readonly NetworkInput? _input;
+    private readonly LiveModel? _live;
 
-    private FeatureExtractor(CompiledModel net, NetworkInput input, InputSpec spec, BackboneCut cut, string name)
+    private FeatureExtractor(CompiledModel? net, NetworkInput? input, LiveModel? live, InputSpec spec, BackboneCut cut, string name)
     {
         _net = net;
         _input = input;
+        _live = live;
         Spec = spec;
         Cut = cut;
         Name = name;
@@ -53,9 +55,8 @@ public sealed class FeatureExtractor : IDisposable
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(manifest);
-        var path = catalog.Locate(manifest.File) ?? throw new ModelException($"{manifest.Name}: {manifest.File} is not in {string.Join(" or ", catalog.Folders)}; run ./convlive models get {manifest.Name}");
-        var prepPath = manifest.Preprocess is { } p ? catalog.Locate(p) ?? throw new ModelException($"{manifest.Name}: {p} is missing") : null;
-        return Open(backend, manifest.Name, OnnxLoader.Load(path), prepPath is null ? null : OnnxLoader.Load(prepPath), manifest.Input, trainFullyConnected);
+        var source = ModelSource.FromManifest(catalog, manifest);
+        return Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, trainFullyConnected);
     }
 
     /// <summary>Opens a backbone from graphs.</summary>
@@ -87,7 +88,7 @@ public sealed class FeatureExtractor : IDisposable
         {
             net = CompiledModel.Compile(cut.Truncate(graph), backend, NetworkInput.InputShapes(graph, spec));
             input = NetworkInput.Create(backend, net, preprocessGraph, spec);
-            return new FeatureExtractor(net, input, spec, cut, name);
+            return new FeatureExtractor(net, input, null, spec, cut, name);
         }
         catch
         {
@@ -97,6 +98,17 @@ public sealed class FeatureExtractor : IDisposable
         }
     }
 
+    /// <summary>The features the live model already computes, read through it (nothing compiled again): the live
+    /// trainer's route to a stored picture's features, the same class <c>train</c> uses.</summary>
+    /// <param name="model">The live model; not owned.</param>
+    /// <returns>The extractor; disposing it leaves the model alone.</returns>
+    public static FeatureExtractor Over(LiveModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var cut = BackboneCut.Find(model.Graph, v => model.ShapeOf(v).Length, trainFullyConnected: false);
+        return new FeatureExtractor(null, null, model, model.Spec, cut, model.Name);
+    }
+
     /// <summary>The features of one picture.</summary>
     /// <param name="bgr">Packed BGR bytes, width·height·3.</param>
     /// <param name="width">Picture width.</param>
@@ -104,9 +116,15 @@ public sealed class FeatureExtractor : IDisposable
     /// <param name="features">Receives FeatureLength values.</param>
     public void Extract(ReadOnlySpan<byte> bgr, int width, int height, Span<float> features)
     {
-        _input.SetFrame(bgr, width, height);
+        if (_live is not null)
+        {
+            _live.RunAndRead(bgr, width, height, Cut.FeatureValue, features);
+            return;
+        }
+
+        _input!.SetFrame(bgr, width, height);
         _input.Run();
-        _net.Read(Cut.FeatureValue, features);
+        _net!.Read(Cut.FeatureValue, features);
     }
 
     /// <summary>The features of a network input already preprocessed (1,3,Size,Size), for checks against exports.</summary>
@@ -114,6 +132,11 @@ public sealed class FeatureExtractor : IDisposable
     /// <param name="features">Receives FeatureLength values.</param>
     public void ExtractPreprocessed(ReadOnlySpan<float> input, Span<float> features)
     {
+        if (_input is null || _net is null)
+        {
+            throw new InvalidOperationException("an extractor over a live model reads pictures only");
+        }
+
         _input.SetValues(input);
         _input.Run();
         _net.Read(Cut.FeatureValue, features);
@@ -122,7 +145,7 @@ public sealed class FeatureExtractor : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _input.Dispose();
-        _net.Dispose();
+        _input?.Dispose();
+        _net?.Dispose();
     }
 }
