@@ -201,7 +201,8 @@ public sealed class Display : IDisposable
     /// <param name="lut">The colormap, 256 pixels wide.</param>
     /// <param name="rect">Where, in framebuffer pixels.</param>
     /// <param name="uv">The part of the texture.</param>
-    public void DrawMapped(PanelTexture texture, PanelTexture lut, RectF rect, RectF uv) => Draw(PanelMode.Mapped, texture, lut, rect, uv, default, false);
+    /// <param name="alpha">Opacity over what is already drawn (1: opaque; less blends, e.g. a heat map over a picture).</param>
+    public void DrawMapped(PanelTexture texture, PanelTexture lut, RectF rect, RectF uv, float alpha = 1f) => Draw(PanelMode.Mapped, texture, lut, rect, uv, default, false, alpha);
 
     /// <summary>Draws three 8-bit tiles of one texture as the R, G and B of one image.</summary>
     /// <param name="texture">An 8-bit (grey) texture.</param>
@@ -285,13 +286,13 @@ public sealed class Display : IDisposable
         _host.Dispose();
     }
 
-    private void Draw(PanelMode mode, PanelTexture texture, PanelTexture? lut, RectF rect, RectF uv, (float U, float V) step, bool swap)
+    private void Draw(PanelMode mode, PanelTexture texture, PanelTexture? lut, RectF rect, RectF uv, (float U, float V) step, bool swap, float alpha = 1f)
     {
         ArgumentNullException.ThrowIfNull(texture);
         Thread.Ensure();
         if (texture.Width > 0)
         {
-            _painter.Draw(mode, texture, lut, rect, uv, step, swap, Width, Height);
+            _painter.Draw(mode, texture, lut, rect, uv, step, swap, Width, Height, alpha);
         }
     }
 }

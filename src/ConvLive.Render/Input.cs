@@ -62,6 +62,9 @@ public enum Key
     /// <summary>T.</summary>
     T = 84,
 
+    /// <summary>U.</summary>
+    U = 85,
+
     /// <summary>Page up.</summary>
     PageUp = 266,
 

@@ -86,6 +86,10 @@ public sealed class LiveWindowTests : IDisposable
                 XWindow.Xdotool("mousemove", "--window", window, "1130", "170");
                 XWindow.Xdotool("click", "--window", window, "1"); // the middle of the zoomed channel
                 Thread.Sleep(800);
+                XWindow.Xdotool("key", "--window", window, "e"); // gradient
+                XWindow.Xdotool("key", "--window", window, "e"); // guided
+                XWindow.Xdotool("key", "--window", window, "u"); // from conv1's channel 0, not the top class
+                Thread.Sleep(1500);
                 XWindow.Xdotool("key", "--window", window, "Escape");
             },
             "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--size", "1280x720", "--stats", statsPath);
@@ -95,6 +99,9 @@ public sealed class LiveWindowTests : IDisposable
         var selection = stats.RootElement.GetProperty("selection");
         Assert.Equal("inferno", selection.GetProperty("colormap").GetString());
         Assert.Equal(0, selection.GetProperty("channel").GetInt32());
+        Assert.Equal("guided", stats.RootElement.GetProperty("explain").GetString());
+        Assert.Equal("conv1_1:0", stats.RootElement.GetProperty("explainSeed").GetString());
+        Assert.True(stats.RootElement.GetProperty("stageMsP50").GetProperty("explain").GetDouble() > 0, "no explanation ran");
 
         // conv1 (11x11, stride 4) in the middle of the zoom: a cell near (27, 27) of 55x55, seeing 11x11 input pixels.
         var field = stats.RootElement.GetProperty("receptiveField").GetString()!;

@@ -31,9 +31,11 @@ internal static class LiveCommand
         var sampleEvery = new Option<double>("--sample-every") { Description = "Seconds between resource samples written to --stats (managed heap, resident memory, GL objects, device buffers).", DefaultValueFactory = _ => 10 };
         var kernel = new Option<string[]>("--kernel") { Description = "A custom kernel for the kernels view (--model none): a text file of K lines of K numbers, K odd; repeatable.", AllowMultipleArgumentsPerToken = false };
         var fcWeights = CommonOptions.FcWeights();
+        var explain = new Option<string?>("--explain") { Description = "Show why the network says its top class, over the network input, from the start: gradient, guided, deconv or gradcam (key E cycles)." };
+        explain.AcceptOnlyFromAmong([.. Engine.Explain.ExplainMethods.Names]);
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain,
         };
         command.SetAction(result =>
         {
@@ -69,7 +71,8 @@ internal static class LiveCommand
                 {
                     FullyConnectedWeights = WeightPrecisions.TryParse(result.GetValue(fcWeights)!, out var precision) ? precision : WeightPrecision.Float32,
                 },
-                CommonOptions.FaultAfterFramesFromEnvironment());
+                CommonOptions.FaultAfterFramesFromEnvironment(),
+                result.GetValue(explain) is { } e && Engine.Explain.ExplainMethods.TryParse(e, out var method) ? method : null);
             return Run(options);
         });
         return command;

@@ -69,6 +69,29 @@ internal sealed class ModelFrameResult : FrameResult
     /// <summary>The trained head's class names when its answer replaced the network's top five, else null.</summary>
     public string[]? ClassNames { get; set; }
 
+    /// <summary>The explanation of the network's top class as 8-bit heat (HeatWidth·HeatHeight bytes), when one is shown.</summary>
+    public byte[] Heat { get; private set; } = [];
+
+    /// <summary>The heat map's size (0 when no explanation is shown).</summary>
+    public int HeatWidth { get; set; }
+
+    /// <inheritdoc cref="HeatWidth"/>
+    public int HeatHeight { get; set; }
+
+    /// <summary>Milliseconds the explanation's backward pass took (0 when none ran).</summary>
+    public double ExplainMs { get; set; }
+
+    /// <summary>Sizes the heat map for <paramref name="pixels"/> values.</summary>
+    public Span<byte> HeatFor(int pixels)
+    {
+        if (Heat.Length < pixels)
+        {
+            Heat = new byte[pixels];
+        }
+
+        return Heat.AsSpan(0, pixels);
+    }
+
     /// <summary>Copies the frame in and sizes the atlas and output.</summary>
     public void Prepare(VideoFrame source, int atlasBytes, int outputs)
     {

@@ -52,6 +52,10 @@ internal sealed class InferenceWorker(LiveState state, LiveOptions options, Text
                 state.PreprocessMs.Add(slot.PreprocessMs);
                 state.ForwardMs.Add(slot.ForwardMs);
                 state.PackMs.Add(slot.PackMs);
+                if (slot is ModelFrameResult { ExplainMs: > 0 } explained)
+                {
+                    state.ExplainMs.Add(explained.ExplainMs);
+                }
                 state.Results.Publish();
                 var inferred = state.Inferred.Tick(t1);
                 if (inferred == LiveState.WarmupFrames)
@@ -94,7 +98,7 @@ internal sealed class InferenceWorker(LiveState state, LiveOptions options, Text
             IFramePipeline pipeline = oldPipeline switch
             {
                 KernelsPipeline k => new KernelsPipeline(backend, k.Controls),
-                ModelPipeline m => new ModelPipeline(m.Model.Reopen(backend), m.Training),
+                ModelPipeline m => new ModelPipeline(m.Model.Reopen(backend), m.Training, m.Explain),
                 _ => throw new InvalidOperationException("unknown pipeline"),
             };
             if (pipeline is ModelPipeline { Training: { } training } mp)

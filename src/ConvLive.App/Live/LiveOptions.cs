@@ -25,6 +25,7 @@ namespace ConvLive.App.Live;
 /// <param name="Compute">How the backend runs: <c>--fc-weights</c>, and the tunables read from the environment at start
 /// (<see cref="Cli.CommonOptions.ComputeFromEnvironment"/>); null for the defaults.</param>
 /// <param name="FaultAfterFrames">Fail the accelerator at this inference frame (tests; 0: never).</param>
+/// <param name="Explain">The explanation view shown from the start (<c>--explain</c>; key E cycles), or null.</param>
 /// <param name="TrainOnStart">Train a head on the stored samples as soon as the loop starts (a <c>--frames</c> run then also waits for it).</param>
 internal sealed record LiveOptions(
     IReadOnlyList<string> Sources,
@@ -44,4 +45,5 @@ internal sealed record LiveOptions(
     double Duration = 0,
     double SampleEvery = 10,
     BackendOptions? Compute = null,
-    int FaultAfterFrames = 0);
+    int FaultAfterFrames = 0,
+    Engine.Explain.ExplainMethod? Explain = null);

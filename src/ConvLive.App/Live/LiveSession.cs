@@ -39,7 +39,7 @@ internal sealed class LiveSession : IDisposable
         _state = new LiveState(source, device, backend, pipeline);
         _display = display;
         _font = GlyphRasterizer.Create(display);
-        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model, model.Training) : new KernelsView(display, _font, ((KernelsPipeline)pipeline).Controls);
+        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model, model.Training, model.Explain) : new KernelsView(display, _font, ((KernelsPipeline)pipeline).Controls);
     }
 
     /// <summary>Opens source, device, model and display, in that order, releasing what opened if a later step fails.</summary>
@@ -65,7 +65,7 @@ internal sealed class LiveSession : IDisposable
             {
                 backend = CreateBackend(device, options, log);
                 var (model, files) = OpenModel(options.Model, backend, log);
-                pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log));
+                pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log), new ExplainSwitch(options.Explain));
             }
 
             var display = options.Headless

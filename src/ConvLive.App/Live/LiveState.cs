@@ -98,6 +98,9 @@ internal sealed class LiveState : IDisposable
     public SampleRecorder UploadMs { get; } = new();
 
     /// <inheritdoc cref="LatencyMs"/>
+    public SampleRecorder ExplainMs { get; } = new();
+
+    /// <inheritdoc cref="LatencyMs"/>
     public SampleRecorder DrawMs { get; } = new();
 
     /// <summary>Bytes the inference thread allocated per frame after warm-up (NaN before).</summary>

@@ -46,6 +46,15 @@ internal sealed class LiveStats
 
     public double DrawMsP50 { get; init; }
 
+    /// <summary>The explanation view shown at the end ("none", "gradient", "guided", "deconv", "gradcam").</summary>
+    public string Explain { get; init; } = "none";
+
+    /// <summary>What the explanation is of: "top class", or "VALUE:CHANNEL" for a unit (key U).</summary>
+    public string ExplainSeed { get; init; } = "top class";
+
+    /// <summary>Median milliseconds of an explanation's backward pass per frame (NaN when none ran).</summary>
+    public double ExplainMsP50 { get; init; }
+
     public int TappedLayers { get; init; }
 
     public string Model { get; init; } = "none";
@@ -144,7 +153,10 @@ internal sealed class LiveStats
             WriteFinite(json, "pack", PackMsP50);
             WriteFinite(json, "upload", UploadMsP50);
             WriteFinite(json, "draw", DrawMsP50);
+            WriteFinite(json, "explain", ExplainMsP50);
             json.WriteEndObject();
+            json.WriteString("explain", Explain);
+            json.WriteString("explainSeed", ExplainSeed);
             WriteFinite(json, "renderThreadBytesPerFrame", RenderThreadBytesPerFrame);
             WriteFinite(json, "inferenceThreadBytesPerFrame", InferenceThreadBytesPerFrame);
             json.WriteString("device", Device);

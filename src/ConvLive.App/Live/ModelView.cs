@@ -24,13 +24,15 @@ internal sealed class ModelView : ILiveView
     private readonly ThumbnailsPanel _thumbnails;
     private readonly TrainingPanel? _training;
     private readonly HelpPanel _help;
+    private readonly ExplainSwitch? _explain;
     private bool _framePending;
     private bool _atlasPending;
     private ModelFrameResult? _last;
     private (int W, int H) _layoutFor;
 
-    public ModelView(Display display, FontAtlas font, LiveModel model, LiveTraining? training)
+    public ModelView(Display display, FontAtlas font, LiveModel model, LiveTraining? training, ExplainSwitch? explain = null)
     {
+        _explain = explain;
         _canvas = new ModelCanvas(display, font, model);
         _camera = new CameraPanel(_canvas);
         _top = new TopClassesPanel(_canvas);
@@ -81,7 +83,7 @@ internal sealed class ModelView : ILiveView
 
         if (_canvas.SidePanels)
         {
-            var y = _top.Draw(result, _camera.Draw(result));
+            var y = _top.Draw(result, _camera.Draw(result, _explain?.Name));
             _status.Draw(status, y + ModelCanvas.Margin);
         }
 
@@ -115,6 +117,14 @@ internal sealed class ModelView : ILiveView
                 return true;
             case Key.M when !key.IsRepeat:
                 _canvas.Colormap = (_canvas.Colormap + 1) % _canvas.Luts.Length;
+                return true;
+            case Key.E when !key.IsRepeat && _explain is not null:
+                _explain.Next();
+                return true;
+            case Key.U when !key.IsRepeat && _explain is not null:
+                // The selected channel becomes the seed (backprop from a unit); again, back to the top class.
+                var selected = _canvas.Selected;
+                _explain.Unit = _explain.Unit is null && !selected.IsVector && _canvas.Layer > 0 ? (selected.Name, _canvas.Channel) : null;
                 return true;
             case Key.H when !key.IsRepeat:
                 _help.Shown = !_help.Shown;

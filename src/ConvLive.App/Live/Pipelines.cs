@@ -103,12 +103,17 @@ internal sealed class KernelsPipeline(IBackend backend, KernelControls controls)
 internal sealed record KernelsResult(KernelViewSettings Settings, FilterArithmetic? Arithmetic, string? Error);
 
 /// <summary>A model on every frame: device preprocessing, the network, every tapped layer packed into the atlas.</summary>
-internal sealed class ModelPipeline(LiveModel model, LiveTraining? training) : IFramePipeline
+internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, ExplainSwitch? explain = null) : IFramePipeline
 {
+    private float[] _heat = [];
+
     public LiveModel Model { get; } = model;
 
     /// <summary>Capture and fine-tuning, or null where the model cannot be cut into a backbone.</summary>
     public LiveTraining? Training { get; } = training;
+
+    /// <summary>Which explanation each frame gets (shared with the view), or null for none ever.</summary>
+    public ExplainSwitch? Explain { get; } = explain;
 
     public string Describe => $"model {Model.Name}";
 
@@ -121,6 +126,7 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training) : I
         var times = Model.Run(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Atlas.AsSpan(0, Model.AtlasWidth * Model.AtlasHeight), slot.Output.AsSpan(0, Model.OutputLength));
         (slot.PreprocessMs, slot.ForwardMs, slot.PackMs) = (times.Preprocess, times.Forward, times.Pack);
         Classification.Top(slot.Output.AsSpan(0, Model.OutputLength), slot.Top, slot.TopProbabilities);
+        ExplainTopClass(slot);
         slot.ClassNames = Training is not null && Training.AfterFrame(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Top, slot.TopProbabilities)
             ? Training.HeadLabels
             : null;
@@ -130,5 +136,33 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training) : I
     {
         Training?.Dispose();
         Model.Dispose();
+    }
+
+    /// <summary>The network's top class explained by the method switched on, as 8-bit heat in the slot (before a
+    /// trained head replaces the top five); the backward pass runs here, after the forward, on the device.</summary>
+    private void ExplainTopClass(ModelFrameResult slot)
+    {
+        slot.HeatWidth = slot.HeatHeight = 0;
+        slot.ExplainMs = 0;
+        if (Explain?.Method is not { } method || slot.Top[0] < 0)
+        {
+            return;
+        }
+
+        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_heat.Length < Model.ExplanationLength)
+        {
+            _heat = new float[Model.ExplanationLength];
+        }
+
+        var (w, h) = Explain.Unit is { } unit ? Model.ExplainUnit(method, unit.Value, unit.Channel, _heat) : Model.Explain(method, slot.Top[0], _heat);
+        var bytes = slot.HeatFor(w * h);
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)(_heat[i] * 255f);
+        }
+
+        (slot.HeatWidth, slot.HeatHeight) = (w, h);
+        slot.ExplainMs = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
     }
 }

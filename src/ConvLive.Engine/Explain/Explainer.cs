@@ -16,12 +16,13 @@ namespace ConvLive.Engine.Explain;
 public sealed class Explainer : IDisposable
 {
     private readonly CompiledModel _model;
-    private readonly int? _element;
-    private readonly int? _channel;
+    private int? _element;
+    private int? _channel;
     private GradientProgram? _toInput;
     private GradientProgram? _toLayer;
     private float[] _activation = [];
     private float[] _gradient = [];
+    private double[] _sums = [];
 
     private Explainer(CompiledModel model, string seed, int? element, int? channel, string camLayer)
     {
@@ -125,6 +126,46 @@ public sealed class Explainer : IDisposable
         return relu?.Outputs[0] ?? nodes[last].Outputs[0];
     }
 
+    /// <summary>Explains class <paramref name="index"/> from now on (an explainer made by <see cref="ForClass"/>):
+    /// the live view follows the top class frame by frame without planning anything again.</summary>
+    /// <param name="index">The class.</param>
+    public void SetClass(int index)
+    {
+        if (_element is null)
+        {
+            throw new InvalidOperationException("this explainer explains a unit, not a class");
+        }
+
+        if (index == _element)
+        {
+            return;
+        }
+
+        _toInput?.SeedElement(index); // checks the range
+        _toLayer?.SeedElement(index);
+        _element = index;
+    }
+
+    /// <summary>Explains channel <paramref name="channel"/> of the same value from now on (an explainer made by
+    /// <see cref="ForUnit"/>): moving through a layer's channels plans nothing again.</summary>
+    /// <param name="channel">The channel.</param>
+    public void SetChannel(int channel)
+    {
+        if (_channel is null)
+        {
+            throw new InvalidOperationException("this explainer explains a class, not a unit");
+        }
+
+        if (channel == _channel)
+        {
+            return;
+        }
+
+        _toInput?.SeedChannel(channel); // checks the range
+        _toLayer?.SeedChannel(channel);
+        _channel = channel;
+    }
+
     /// <summary>The shape <see cref="Compute"/> writes: the input's for the gradient views, (H′, W′) of
     /// <see cref="CamLayer"/> for Grad-CAM.</summary>
     /// <param name="method">The method.</param>
@@ -177,7 +218,13 @@ public sealed class Explainer : IDisposable
         toLayer.Read(CamLayer, _gradient);
 
         // Batch item 0: α_c = mean over positions of ∂score/∂A_c; map = relu(Σ_c α_c·A_c), in double.
-        var sums = new double[spatial];
+        if (_sums.Length != spatial)
+        {
+            _sums = new double[spatial];
+        }
+
+        var sums = _sums;
+        Array.Clear(sums);
         for (var c = 0; c < channels; c++)
         {
             double alpha = 0;

@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using ConvLive.Engine.Backends;
+using ConvLive.Engine.Explain;
 using ConvLive.Engine.Graph;
 using ConvLive.Engine.Models;
 using ConvLive.Engine.Ops;
@@ -34,6 +35,9 @@ public sealed class LiveModel : IDisposable
     private readonly DeviceBytes _atlas;
     private readonly InputSpec _spec;
     private readonly DeviceTensor[] _tapTensors;     // the tensor behind each tap, looked up once
+    private Explainer? _explainer;          // planned on the first explanation, kept
+    private readonly Dictionary<string, Explainer> _unitExplainers = new(StringComparer.Ordinal); // one per layer asked for
+    private float[] _explanation = [];
 
     private LiveModel(string name, IBackend backend, CompiledModel net, NetworkInput input, InputSpec spec, IReadOnlyList<string>? labels)
     {
@@ -161,6 +165,61 @@ public sealed class LiveModel : IDisposable
         return new StageTimes(Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds, Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds, Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds);
     }
 
+    /// <summary>
+    /// Explains class <paramref name="classIndex"/>'s score on the frame the last <see cref="Run"/> took: the backward
+    /// pass runs on the device, on buffers planned once with the first call, and the result is a heat map in [0, 1]
+    /// (<see cref="ExplanationHeat"/>), at the network input's size for the gradient views and at the last
+    /// convolution's for Grad-CAM.
+    /// </summary>
+    /// <param name="method">The view.</param>
+    /// <param name="classIndex">The class (an index into the network's output).</param>
+    /// <param name="heat">At least <see cref="ExplanationLength"/> values.</param>
+    /// <returns>The heat map's width and height.</returns>
+    /// <exception cref="ModelException">The model cannot be explained (no convolution for Grad-CAM, an op without a backward).</exception>
+    public (int Width, int Height) Explain(ExplainMethod method, int classIndex, Span<float> heat)
+    {
+        _explainer ??= Explainer.ForClass(_net, classIndex);
+        _explainer.SetClass(classIndex);
+        return Heat(_explainer, method, heat);
+    }
+
+    /// <summary>Explains the sum of channel <paramref name="channel"/> of <paramref name="value"/> (a unit's response,
+    /// as the Deep Visualization Toolbox's backprop from a unit) on the frame the last <see cref="Run"/> took; Grad-CAM
+    /// is taken on the unit's own layer. Planned once per layer.</summary>
+    /// <param name="method">The view.</param>
+    /// <param name="value">A tapped (N,C,H,W) value.</param>
+    /// <param name="channel">The channel.</param>
+    /// <param name="heat">At least <see cref="ExplanationLength"/> values.</param>
+    /// <returns>The heat map's width and height.</returns>
+    public (int Width, int Height) ExplainUnit(ExplainMethod method, string value, int channel, Span<float> heat)
+    {
+        if (!_unitExplainers.TryGetValue(value, out var explainer))
+        {
+            _unitExplainers[value] = explainer = Explainer.ForUnit(_net, value, channel, camLayer: value);
+        }
+
+        explainer.SetChannel(channel);
+        return Heat(explainer, method, heat);
+    }
+
+    private (int Width, int Height) Heat(Explainer explainer, ExplainMethod method, Span<float> heat)
+    {
+        var shape = explainer.MapShape(method);
+        if (_explanation.Length < shape.Length)
+        {
+            _explanation = new float[shape.Length];
+        }
+
+        var map = _explanation.AsSpan(0, shape.Length);
+        explainer.Compute(method, map);
+        int h = shape.Rank == 2 ? shape[0] : shape[2], w = shape.Rank == 2 ? shape[1] : shape[3];
+        ExplanationHeat.From(map, method, h, w, heat);
+        return (w, h);
+    }
+
+    /// <summary>The most heat values <see cref="Explain"/> writes (the network input's plane).</summary>
+    public int ExplanationLength => _net.ShapeOf(_netInput).Product(2, _net.ShapeOf(_netInput).Rank);
+
     /// <summary>The same model compiled again on another backend (after a device failure): same taps, same atlas.</summary>
     /// <param name="backend">The new backend; not owned.</param>
     /// <returns>The new live model; the caller owns it.</returns>
@@ -196,6 +255,12 @@ public sealed class LiveModel : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        _explainer?.Dispose();
+        foreach (var e in _unitExplainers.Values)
+        {
+            e.Dispose();
+        }
+
         _atlas.Dispose();
         _input.Dispose();
         _net.Dispose();

@@ -60,7 +60,7 @@ internal sealed class PanelPainter : IDisposable
     }
 
     /// <summary>Draws part of <paramref name="texture"/> over <paramref name="rect"/> in <paramref name="mode"/>.</summary>
-    public void Draw(PanelMode mode, PanelTexture texture, PanelTexture? lut, RectF rect, RectF uv, (float U, float V) step, bool swap, int width, int height)
+    public void Draw(PanelMode mode, PanelTexture texture, PanelTexture? lut, RectF rect, RectF uv, (float U, float V) step, bool swap, int width, int height, float alpha = 1f)
     {
         if (lut is not null)
         {
@@ -72,7 +72,7 @@ internal sealed class PanelPainter : IDisposable
         _gl.BindTexture(TextureTarget.Texture2D, texture.Handle);
         Use(mode, texture.IsPacked);
         var p = _current;
-        _gl.Uniform4(p.Colour, 1f, 1f, 1f, 1f);
+        _gl.Uniform4(p.Colour, 1f, 1f, 1f, alpha);
         _gl.Uniform4(p.UvRect, uv.X, uv.Y, uv.Right, uv.Bottom);
         _gl.Uniform2(p.ChannelStep, step.U, step.V);
         _gl.Uniform1(p.SwapRb, swap ? 1 : 0);
@@ -82,7 +82,7 @@ internal sealed class PanelPainter : IDisposable
         }
 
         // Blending costs a read of the framebuffer per pixel on software rasterisers: only text needs it.
-        SetBlending(mode == PanelMode.Coverage);
+        SetBlending(mode == PanelMode.Coverage || alpha < 1f);
         DrawQuad(rect, width, height);
     }
 

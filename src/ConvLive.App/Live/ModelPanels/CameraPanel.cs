@@ -9,13 +9,21 @@ namespace ConvLive.App.Live.ModelPanels;
 internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
 {
     private readonly PanelTexture _frame = canvas.Display.CreateTexture(smooth: true);
+    private readonly PanelTexture _heat = canvas.Display.CreateTexture(smooth: true);
+    private readonly PanelTexture _heatLut = canvas.Display.CreateLut(Colormaps.Table("inferno"));
+    private bool _heatShown;
 
-    /// <summary>Uploads the frame (within the display's per-frame budget); true when it is done.</summary>
-    public bool TryUpload(ModelFrameResult result) =>
-        _frame.TryUpload(result.BgraPixels, result.Frame.Width, result.Frame.Height, PixelLayout.Bgra8);
+    /// <summary>Uploads the frame and its explanation's heat (within the display's per-frame budget); true when done.</summary>
+    public bool TryUpload(ModelFrameResult result)
+    {
+        _heatShown = result.HeatWidth > 0;
+        var heatDone = !_heatShown || _heat.TryUpload(result.Heat.AsSpan(0, result.HeatWidth * result.HeatHeight), result.HeatWidth, result.HeatHeight, PixelLayout.Grey8);
+        return _frame.TryUpload(result.BgraPixels, result.Frame.Width, result.Frame.Height, PixelLayout.Bgra8) && heatDone;
+    }
 
-    /// <summary>Draws both panels at the top of the left column; returns the y under them.</summary>
-    public float Draw(ModelFrameResult result)
+    /// <summary>Draws both panels at the top of the left column, the explanation (<paramref name="explain"/>, when
+    /// one is switched on) as heat over the network input; returns the y under them.</summary>
+    public float Draw(ModelFrameResult result, string? explain)
     {
         var (display, font, line, m) = (canvas.Display, canvas.Font, canvas.Line, ModelCanvas.Margin);
         var cameraBox = new RectF(m, m + line, canvas.Left - (2 * m), (display.Height * 0.3f) - line);
@@ -29,9 +37,21 @@ internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
         canvas.Input = input;
         canvas.Frame(input);
         canvas.DrawInput(input);
-        display.DrawText(font, canvas.Titles[0], input.X, input.Y - line, ModelCanvas.Dim);
+        var title = canvas.Titles[0];
+        if (_heatShown && explain is not null && explain != "none")
+        {
+            display.DrawMapped(_heat, _heatLut, input, new RectF(0, 0, 1, 1), 0.6f);
+            title = explain;
+        }
+
+        display.DrawText(font, title, input.X, input.Y - line, ModelCanvas.Dim);
         return input.Bottom + m;
     }
 
-    public void Dispose() => _frame.Dispose();
+    public void Dispose()
+    {
+        _frame.Dispose();
+        _heat.Dispose();
+        _heatLut.Dispose();
+    }
 }

@@ -16,6 +16,8 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         "Tab         next source                P  side panels",
         "1-9         capture into class k (hold: burst)",
         "Backspace   remove last sample         T  train a head",
+        "E           why: gradient, guided, deconv, Grad-CAM of the top class, off",
+        "U           explain the selected channel instead (backprop from a unit)",
         "H           this help                  Esc  cancel training / quit",
     ];
 
