@@ -1,6 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.Text.Json;
+using Google.Protobuf;
 using ConvLive.Engine.Models;
 using ConvLive.Tests;
 
@@ -48,5 +49,46 @@ public sealed class LiveExplainTests : IDisposable
         Assert.Equal(JsonValueKind.Null, stats.RootElement.GetProperty("stageMsP50").GetProperty("explain").ValueKind);
     }
 
+    [Fact]
+    public void AViewTheModelCannotGiveIsSwitchedOffAndTheRunGoesOn()
+    {
+        // Flatten + Gemm: no convolution, so no Grad-CAM.
+        var model = new Onnx.ModelProto { IrVersion = 7, Graph = new Onnx.GraphProto { Name = "mlp" } };
+        model.OpsetImport.Add(new Onnx.OperatorSetIdProto { Domain = string.Empty, Version = 13 });
+        var g = model.Graph;
+        g.Input.Add(Value("x", 1, 3, 224, 224));
+        g.Output.Add(Value("y", 1, 10));
+        var w = new Onnx.TensorProto { Name = "w", DataType = 1 };
+        w.Dims.AddRange([10L, 3 * 224 * 224]);
+        w.FloatData.AddRange(Enumerable.Range(0, 10 * 3 * 224 * 224).Select(i => (float)Math.Sin(i) * 0.01f));
+        g.Initializer.Add(w);
+        var flatten = new Onnx.NodeProto { OpType = "Flatten", Name = "flatten" };
+        flatten.Input.Add("x");
+        flatten.Output.Add("f");
+        var gemm = new Onnx.NodeProto { OpType = "Gemm", Name = "fc" };
+        gemm.Input.AddRange(["f", "w"]);
+        gemm.Output.Add("y");
+        gemm.Attribute.Add(new Onnx.AttributeProto { Name = "transB", Type = Onnx.AttributeProto.Types.AttributeType.Int, I = 1 });
+        g.Node.AddRange([flatten, gemm]);
+        var path = _folder.File("mlp.onnx");
+        Engine.IO.AtomicFile.Write(path, s => model.WriteTo(s));
+        var statsPath = _folder.File("stats.json");
+
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3),
+            "live", "--source", "synthetic", "--model", path, "--device", "cpu", "--headless", "--frames", "60", "--explain", "gradcam", "--stats", statsPath, "--samples", _folder.File("samples"));
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        Assert.Equal("none", stats.RootElement.GetProperty("explain").GetString());
+        Assert.True(stats.RootElement.GetProperty("framesInferred").GetInt64() > 3, "the run went on");
+    }
+
     public void Dispose() => _folder.Dispose();
+
+    private static Onnx.ValueInfoProto Value(string name, params long[] dims)
+    {
+        var tensor = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = new Onnx.TensorShapeProto() };
+        tensor.Shape.Dim.AddRange(dims.Select(d => new Onnx.TensorShapeProto.Types.Dimension { DimValue = d }));
+        return new Onnx.ValueInfoProto { Name = name, Type = new Onnx.TypeProto { TensorType = tensor } };
+    }
 }

@@ -17,7 +17,21 @@ internal sealed class ExplainSwitch(ExplainMethod? initial)
     public string Name => Method is { } m ? ExplainMethods.Names[(int)m] : "none";
 
     /// <summary>Off → gradient → guided → deconv → Grad-CAM → off.</summary>
-    public void Next() => _mode = _mode + 1 >= ExplainMethods.Names.Count ? -1 : _mode + 1;
+    public void Next()
+    {
+        Why = null;
+        _mode = _mode + 1 >= ExplainMethods.Names.Count ? -1 : _mode + 1;
+    }
+
+    /// <summary>Why the last view was switched off (the model cannot be explained that way), or null.</summary>
+    public string? Why { get; private set; }
+
+    /// <summary>Switches the view off because this model cannot give it; <paramref name="why"/> is shown instead.</summary>
+    public void Fail(string why)
+    {
+        Why = why;
+        _mode = -1;
+    }
 
     /// <summary>The unit explained instead of the top class (key U on a selected channel), or null for the class.</summary>
     public (string Value, int Channel)? Unit

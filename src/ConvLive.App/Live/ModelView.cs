@@ -83,7 +83,7 @@ internal sealed class ModelView : ILiveView
 
         if (_canvas.SidePanels)
         {
-            var y = _top.Draw(result, _camera.Draw(result, _explain?.Name));
+            var y = _top.Draw(result, _camera.Draw(result, _explain?.Name, _explain?.Why));
             _status.Draw(status, y + ModelCanvas.Margin);
         }
 

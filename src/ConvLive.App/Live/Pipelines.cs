@@ -5,6 +5,7 @@ using ConvLive.Capture;
 using ConvLive.Engine.Live;
 using ConvLive.Engine.Models;
 using ConvLive.Engine.Backends;
+using ConvLive.Engine.Explain;
 using ConvLive.Engine.Teaching;
 using ConvLive.Engine.Vision;
 
@@ -155,7 +156,18 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
             _heat = new float[Model.ExplanationLength];
         }
 
-        var (w, h) = Explain.Unit is { } unit ? Model.ExplainUnit(method, unit.Value, unit.Channel, _heat) : Model.Explain(method, slot.Top[0], _heat);
+        int w, h;
+        try
+        {
+            (w, h) = Explain.Unit is { } unit ? Model.ExplainUnit(method, unit.Value, unit.Channel, _heat) : Model.Explain(method, slot.Top[0], _heat);
+        }
+        catch (Engine.Graph.ModelException e)
+        {
+            // A view this model cannot give (Grad-CAM without a convolution, say) is switched off, not the run.
+            Explain.Fail($"{ExplainMethods.Names[(int)method]}: {e.Message}");
+            return;
+        }
+
         var bytes = slot.HeatFor(w * h);
         for (var i = 0; i < bytes.Length; i++)
         {

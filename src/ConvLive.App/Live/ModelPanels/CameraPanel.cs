@@ -23,7 +23,7 @@ internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
 
     /// <summary>Draws both panels at the top of the left column, the explanation (<paramref name="explain"/>, when
     /// one is switched on) as heat over the network input; returns the y under them.</summary>
-    public float Draw(ModelFrameResult result, string? explain)
+    public float Draw(ModelFrameResult result, string? explain, string? explainFailure = null)
     {
         var (display, font, line, m) = (canvas.Display, canvas.Font, canvas.Line, ModelCanvas.Margin);
         var cameraBox = new RectF(m, m + line, canvas.Left - (2 * m), (display.Height * 0.3f) - line);
@@ -45,6 +45,10 @@ internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
         }
 
         display.DrawText(font, title, input.X, input.Y - line, ModelCanvas.Dim);
+        if (explainFailure is not null)
+        {
+            display.DrawText(font, explainFailure, input.X, input.Bottom + 2, ModelCanvas.Highlight);
+        }
         return input.Bottom + m;
     }
 
