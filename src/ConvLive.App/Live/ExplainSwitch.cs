@@ -8,10 +8,10 @@ namespace ConvLive.App.Live;
 /// thread (key E), read by the inference thread every frame.</summary>
 internal sealed class ExplainSwitch(ExplainMethod? initial)
 {
-    private volatile int _mode = initial is { } m ? (int)m : -1;
+    private int _mode = initial is { } m ? (int)m : -1; // read and written through Volatile/Interlocked
 
     /// <summary>The method shown, or null for none.</summary>
-    public ExplainMethod? Method => _mode < 0 ? null : (ExplainMethod)_mode;
+    public ExplainMethod? Method => Volatile.Read(ref _mode) is var mode && mode >= 0 ? (ExplainMethod)mode : null;
 
     /// <summary>The method's name as the command line spells it, or "none".</summary>
     public string Name => Method is { } m ? ExplainMethods.Names[(int)m] : "none";
@@ -20,17 +20,28 @@ internal sealed class ExplainSwitch(ExplainMethod? initial)
     public void Next()
     {
         Why = null;
-        _mode = _mode + 1 >= ExplainMethods.Names.Count ? -1 : _mode + 1;
+        int mode, next;
+        do
+        {
+            mode = Volatile.Read(ref _mode);
+            next = mode + 1 >= ExplainMethods.Names.Count ? -1 : mode + 1;
+        }
+        while (Interlocked.CompareExchange(ref _mode, next, mode) != mode);
     }
 
     /// <summary>Why the last view was switched off (the model cannot be explained that way), or null.</summary>
-    public string? Why { get; private set; }
+    public string? Why { get => _why; private set => _why = value; }
 
-    /// <summary>Switches the view off because this model cannot give it; <paramref name="why"/> is shown instead.</summary>
-    public void Fail(string why)
+    private volatile string? _why;
+
+    /// <summary>Switches <paramref name="failed"/> off because this model cannot give it (<paramref name="why"/> is shown
+    /// instead), unless the user has picked another view since (inference thread).</summary>
+    public void Fail(ExplainMethod failed, string why)
     {
-        Why = why;
-        _mode = -1;
+        if (Interlocked.CompareExchange(ref _mode, -1, (int)failed) == (int)failed)
+        {
+            Why = why;
+        }
     }
 
     /// <summary>The unit explained instead of the top class (key U on a selected channel), or null for the class.</summary>

@@ -164,7 +164,7 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         catch (Engine.Graph.ModelException e)
         {
             // A view this model cannot give (Grad-CAM without a convolution, say) is switched off, not the run.
-            Explain.Fail($"{ExplainMethods.Names[(int)method]}: {e.Message}");
+            Explain.Fail(method, $"{ExplainMethods.Names[(int)method]}: {e.Message}");
             return;
         }
 

@@ -94,8 +94,9 @@ public sealed class Explainer : IDisposable
         return producer is { OpType: "Softmax" } && producer.Input(0) is { } logits ? logits : output;
     }
 
-    /// <summary>Grad-CAM's default value: the output of the first Relu at or after the last convolution (the last
-    /// convolution's activation), or that convolution's own output when no Relu follows.</summary>
+    /// <summary>Grad-CAM's default value: the Relu that activates the last convolution's output (through a
+    /// BatchNormalization or a residual Add on the way, as in ResNet), or that convolution's own output when no such
+    /// Relu follows.</summary>
     /// <param name="graph">The model.</param>
     /// <returns>A value name.</returns>
     /// <exception cref="ModelException">The model has no convolution.</exception>
@@ -122,8 +123,29 @@ public sealed class Explainer : IDisposable
             return nodes[last].Outputs[0];
         }
 
-        var relu = nodes.Skip(last).FirstOrDefault(n => n.OpType == "Relu");
-        return relu?.Outputs[0] ?? nodes[last].Outputs[0];
+        // Follow the convolution's output through what normalises or adds to it (BatchNormalization, a residual
+        // Add) to the Relu that activates it; another consumer ends the walk at the convolution's own output.
+        var value = nodes[last].Outputs[0];
+        for (var i = last + 1; i < nodes.Count; i++)
+        {
+            if (!nodes[i].Inputs.Contains(value))
+            {
+                continue;
+            }
+
+            switch (nodes[i].OpType)
+            {
+                case "Relu":
+                    return nodes[i].Outputs[0];
+                case "BatchNormalization" or "Add":
+                    value = nodes[i].Outputs[0];
+                    break;
+                default:
+                    return nodes[last].Outputs[0];
+            }
+        }
+
+        return nodes[last].Outputs[0];
     }
 
     /// <summary>Explains class <paramref name="index"/> from now on (an explainer made by <see cref="ForClass"/>):
@@ -290,6 +312,11 @@ public sealed class Explainer : IDisposable
             catch (ModelException)
             {
                 return string.Empty; // only Grad-CAM needs it; Compute says so then
+            }
+
+            if (model.ShapeOf(layer).Rank < 3)
+            {
+                return string.Empty; // a 1-D convolution's map cannot be weighed by position either; said the same way
             }
         }
 
