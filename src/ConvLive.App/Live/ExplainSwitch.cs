@@ -52,6 +52,13 @@ internal sealed class ExplainSwitch(ExplainMethod? initial)
     }
 
     private Boxed? _unit;
+    private volatile int _class = -1;
+
+    /// <summary>The class explained instead of the top one (a click on a top-5 line), or −1 for the top class.</summary>
+    public int Class { get => _class; set => _class = value; }
+
+    /// <summary>What is explained, for the stats: "top class", "class K" or "VALUE:CHANNEL".</summary>
+    public string Seed => Unit is { } u ? $"{u.Value}:{u.Channel}" : Class >= 0 ? $"class {Class}" : "top class";
 
     private sealed record Boxed((string Value, int Channel) Value);
 }

@@ -49,7 +49,7 @@ internal sealed class LiveStats
     /// <summary>The explanation view shown at the end ("none", "gradient", "guided", "deconv", "gradcam").</summary>
     public string Explain { get; init; } = "none";
 
-    /// <summary>What the explanation is of: "top class", or "VALUE:CHANNEL" for a unit (key U).</summary>
+    /// <summary>What the explanation is of: "top class", "class K" (a top-5 line clicked) or "VALUE:CHANNEL" (key U).</summary>
     public string ExplainSeed { get; init; } = "top class";
 
     /// <summary>Median milliseconds of an explanation's backward pass per frame (NaN when none ran).</summary>

@@ -38,7 +38,7 @@ internal static class LiveStatsCollector
             DrawMsP50 = state.DrawMs.Percentile(50),
             ExplainMsP50 = state.ExplainMs.Percentile(50),
             Explain = pipeline is ModelPipeline { Explain: { } e } ? e.Name : "none",
-            ExplainSeed = pipeline is ModelPipeline { Explain.Unit: { } u } ? $"{u.Value}:{u.Channel}" : "top class",
+            ExplainSeed = pipeline is ModelPipeline { Explain: { } seed } ? seed.Seed : "top class",
             TappedLayers = view.TappedLayers,
             Selection = view.Selection,
             ClickInfo = view.ClickInfo,

@@ -138,7 +138,17 @@ internal sealed class ModelView : ILiveView
         }
     }
 
-    public bool OnClick(MouseClick click) => _thumbnails.OnClick(click) || _layer.OnClick(click);
+    public bool OnClick(MouseClick click)
+    {
+        if (_explain is not null && _canvas.SidePanels && _top.ClassAt(click) is { } k)
+        {
+            // A top-5 line picks the class explained; the same line again goes back to the top class.
+            _explain.Class = _explain.Class == k ? -1 : k;
+            return true;
+        }
+
+        return _thumbnails.OnClick(click) || _layer.OnClick(click);
+    }
 
     public void Dispose()
     {

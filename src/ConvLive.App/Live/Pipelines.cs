@@ -159,7 +159,8 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         int w, h;
         try
         {
-            (w, h) = Explain.Unit is { } unit ? Model.ExplainUnit(method, unit.Value, unit.Channel, _heat) : Model.Explain(method, slot.Top[0], _heat);
+            (w, h) = Explain.Unit is { } unit ? Model.ExplainUnit(method, unit.Value, unit.Channel, _heat)
+                : Model.Explain(method, Explain.Class >= 0 && Explain.Class < Model.OutputLength ? Explain.Class : slot.Top[0], _heat);
         }
         catch (Engine.Graph.ModelException e)
         {

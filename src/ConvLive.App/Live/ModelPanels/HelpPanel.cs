@@ -18,6 +18,7 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         "Backspace   remove last sample         T  train a head",
         "E           why: gradient, guided, deconv, Grad-CAM of the top class, off",
         "U           explain the selected channel instead (backprop from a unit)",
+        "click       a top-5 line: explain that class (again: the top class)",
         "H           this help                  Esc  cancel training / quit",
     ];
 

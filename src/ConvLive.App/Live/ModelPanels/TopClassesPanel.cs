@@ -14,6 +14,8 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
     private readonly int[] _shown = [-2, -2, -2, -2, -2];
     private readonly float[] _probabilityShown = new float[5];
     private string[]? _labelsShown;
+    private float _rowsTop = float.NaN;
+    private bool _networkClasses;
 
     /// <summary>Draws from <paramref name="y"/> down; returns the y under the panel.</summary>
     public float Draw(ModelFrameResult result, float y)
@@ -25,6 +27,7 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
             return y + line;
         }
 
+        (_rowsTop, _networkClasses) = (y, result.ClassNames is null);
         if (!ReferenceEquals(labels, _labelsShown))
         {
             _labelsShown = labels as string[];
@@ -47,5 +50,12 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
         }
 
         return y;
+    }
+
+    /// <summary>The network class on the clicked line, or null (a click elsewhere, or the trained head's classes).</summary>
+    public int? ClassAt(MouseClick click)
+    {
+        var row = (int)MathF.Floor((click.Y - _rowsTop) / canvas.Line);
+        return _networkClasses && click.X < canvas.Left && row is >= 0 and < 5 && _shown[row] >= 0 ? _shown[row] : null;
     }
 }
