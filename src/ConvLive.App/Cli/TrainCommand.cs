@@ -76,7 +76,7 @@ internal static class TrainCommand
         var progress = new ProgressLine();
         foreach (var s in folder.Samples)
         {
-            var bgr = ImageFolder.Decode(s.Path, out var w, out var h);
+            var bgr = ImageFile.DecodeBgr(s.Path, out var w, out var h);
             if (bgr is null)
             {
                 progress.Clear();

@@ -1,7 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.Globalization;
-using ConvLive.Capture;
 using ConvLive.Engine.IO;
 
 namespace ConvLive.App.Training;
@@ -80,8 +79,4 @@ internal sealed class ImageFolder
             .OrderBy(f => long.TryParse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : long.MaxValue)
             .ThenBy(f => f, StringComparer.Ordinal)
             .ToList();
-
-    /// <summary>Decodes a picture to packed BGR bytes.</summary>
-    /// <returns>The bytes, or null when OpenCV cannot decode it.</returns>
-    public static byte[]? Decode(string path, out int width, out int height) => ImageFile.DecodeBgr(path, out width, out height);
 }

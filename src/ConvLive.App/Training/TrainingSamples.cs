@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using System.Globalization;
+using ConvLive.Capture;
 using ConvLive.Engine.Training;
 
 namespace ConvLive.App.Training;
@@ -74,7 +75,7 @@ internal sealed class TrainingSamples
                     continue;
                 }
 
-                var pixels = ImageFolder.Decode(list[i].Path, out var w, out var h);
+                var pixels = ImageFile.DecodeBgr(list[i].Path, out var w, out var h);
                 if (pixels is null)
                 {
                     list.RemoveAt(i--);

@@ -27,21 +27,18 @@ public static class HeatOverlay
             throw new ArgumentException($"need a (1,3,{height},{width}) input and a 256-entry RGBA table");
         }
 
-        var heat = new float[plane];
-        if (map.Length == 3 * plane && mapHeight == height && mapWidth == width)
-        {
-            for (var i = 0; i < plane; i++)
-            {
-                heat[i] = Math.Max(Math.Abs(map[i]), Math.Max(Math.Abs(map[plane + i]), Math.Abs(map[(2 * plane) + i])));
-            }
-        }
-        else
+        // The same heat the live view shows (ExplanationHeat), resampled to the input when it is a layer's map.
+        var gradientView = map.Length == 3 * plane && mapHeight == height && mapWidth == width;
+        var mapHeat = new float[mapHeight * mapWidth];
+        ExplanationHeat.From(map, gradientView ? ExplainMethod.Gradient : ExplainMethod.GradCam, mapHeight, mapWidth, mapHeat);
+        var heat = gradientView ? mapHeat : new float[plane];
+        if (!gradientView)
         {
             for (var y = 0; y < height; y++)
             {
                 for (var x = 0; x < width; x++)
                 {
-                    heat[(y * width) + x] = Bilinear(map, mapHeight, mapWidth, ((y + 0.5f) * mapHeight / height) - 0.5f, ((x + 0.5f) * mapWidth / width) - 0.5f);
+                    heat[(y * width) + x] = Bilinear(mapHeat, mapHeight, mapWidth, ((y + 0.5f) * mapHeight / height) - 0.5f, ((x + 0.5f) * mapWidth / width) - 0.5f);
                 }
             }
         }

@@ -128,7 +128,7 @@ public sealed class ExplainReferenceTests(DeviceFixture devices, ITestOutputHelp
         var name = model.Graph.Outputs[0].Name;
         var scores = new float[model.ShapeOf(name).Length];
         model.Read(name, scores);
-        return Array.IndexOf(scores, scores.Max());
+        return Classification.ArgMax(scores);
     }
 
     private static bool TorchAvailable(out string why)
