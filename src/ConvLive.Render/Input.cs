@@ -41,11 +41,17 @@ public enum Key
     /// <summary>Letter H.</summary>
     H = 72,
 
+    /// <summary>Letter I.</summary>
+    I = 73,
+
     /// <summary>Letter K.</summary>
     K = 75,
 
     /// <summary>Letter M.</summary>
     M = 77,
+
+    /// <summary>Letter N.</summary>
+    N = 78,
 
     /// <summary>Letter O.</summary>
     O = 79,
@@ -55,6 +61,9 @@ public enum Key
 
     /// <summary>Letter Q.</summary>
     Q = 81,
+
+    /// <summary>Letter R.</summary>
+    R = 82,
 
     /// <summary>Letter S.</summary>
     S = 83,
@@ -73,6 +82,9 @@ public enum Key
 
     /// <summary>Letter V.</summary>
     V = 86,
+
+    /// <summary>Letter W.</summary>
+    W = 87,
 
     /// <summary>Escape.</summary>
     Escape = 256,

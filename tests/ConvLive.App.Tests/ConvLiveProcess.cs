@@ -11,10 +11,20 @@ internal static class ConvLiveProcess
         Run(timeout, null, null, args);
 
     /// <summary>Runs convlive with extra environment variables, calling <paramref name="whileRunning"/> once it started.</summary>
-    public static (int ExitCode, string Output, string Errors) Run(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, Action? whileRunning, params string[] args)
+    public static (int ExitCode, string Output, string Errors) Run(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, Action? whileRunning, params string[] args) =>
+        RunIn(null, timeout, environment, whileRunning, args);
+
+    /// <summary>Runs convlive in <paramref name="workingDirectory"/> (where keys write their files), calling
+    /// <paramref name="whileRunning"/> once it started.</summary>
+    public static (int ExitCode, string Output, string Errors) RunIn(string? workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, Action? whileRunning, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "convlive.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory is not null)
+        {
+            start.WorkingDirectory = workingDirectory;
+        }
+
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;

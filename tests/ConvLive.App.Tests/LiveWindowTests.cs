@@ -83,7 +83,7 @@ public sealed class LiveWindowTests : IDisposable
                 Thread.Sleep(800);
                 XWindow.Xdotool("key", "--window", window, "Right"); // -> conv1
                 Thread.Sleep(300);
-                XWindow.Xdotool("mousemove", "--window", window, "1130", "170");
+                XWindow.Xdotool("mousemove", "--window", window, "1150", "148");
                 XWindow.Xdotool("click", "--window", window, "1"); // the middle of the zoomed channel
                 Thread.Sleep(800);
                 XWindow.Xdotool("key", "--window", window, "e"); // gradient

@@ -27,7 +27,7 @@ internal static class ExplainCommand
         var method = new Option<string>("--method") { Description = "gradient (d score/d input), guided (guided backpropagation), deconv (the deconvnet rule) or gradcam (Grad-CAM).", DefaultValueFactory = _ => "gradient" };
         method.AcceptOnlyFromAmong([.. ExplainMethods.Names]);
         var layer = new Option<string?>("--layer") { Description = "Grad-CAM's value (default: the last convolution's activation)." };
-        var unit = new Option<string?>("--unit") { Description = "VALUE:CHANNEL: explain the sum of one channel of a value instead of a class score." };
+        var unit = new Option<string?>("--unit") { Description = "VALUE:CHANNEL[@COLUMN,ROW]: explain the sum of one channel of a value (or its one unit at that position) instead of a class score." };
         var output = new Option<string>("--output") { Description = "Where to write the map (.npy, float32): the input's shape, or H'xW' of the layer for gradcam (raw, not normalised).", Required = true };
         var png = new Option<string?>("--png") { Description = "Also write the map as a heat overlay on the preprocessed input (PNG)." };
         var device = CommonOptions.Device();
@@ -110,15 +110,20 @@ internal static class ExplainCommand
 
     private static Explainer Open(Request q, CompiledModel net)
     {
-        if (q.Unit is { } unit)
+        if (q.Unit is { } text)
         {
-            var colon = unit.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(unit[(colon + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var channel))
+            var unit = UnitSpec.Parse(text);
+            var explainer = Explainer.ForUnit(net, unit.Value, unit.Channel, q.Layer);
+            try
             {
-                throw new ModelException($"--unit {unit}: give VALUE:CHANNEL, e.g. --unit conv1:12");
+                explainer.SetChannel(unit.Channel, unit.Position);
+                return explainer;
             }
-
-            return Explainer.ForUnit(net, unit[..colon], channel, q.Layer);
+            catch
+            {
+                explainer.Dispose();
+                throw;
+            }
         }
 
         return Explainer.ForClass(net, ClassOf(q, net), q.Layer);

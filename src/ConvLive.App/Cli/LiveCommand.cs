@@ -33,9 +33,11 @@ internal static class LiveCommand
         var fcWeights = CommonOptions.FcWeights();
         var explain = new Option<string?>("--explain") { Description = "Show why the network says its top class, over the network input, from the start: gradient, guided, deconv or gradcam (key E cycles)." };
         explain.AcceptOnlyFromAmong([.. Engine.Explain.ExplainMethods.Names]);
+        var select = new Option<string?>("--select") { Description = "Select this layer (and channel) from the start, VALUE[:CHANNEL], e.g. conv2_1:5: its top-9 from the stream is gathered from the first frame." };
+        var wants = new Option<string?>("--wants") { Description = "Draw what a unit wants from the start (activation maximisation; key W): VALUE:CHANNEL, VALUE:CHANNEL@COLUMN,ROW or class:K." };
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants,
         };
         command.SetAction(result =>
         {
@@ -47,6 +49,19 @@ internal static class LiveCommand
 
             if (!TryParseClasses(result.GetValue(classes), out var classNames) || !TryLoadKernels(result.GetValue(kernel), out var kernels))
             {
+                return 2;
+            }
+
+            UnitSpec? selected;
+            WantsTarget? wanted;
+            try
+            {
+                selected = result.GetValue(select) is { } sel ? UnitSpec.Parse(sel.Contains(':', StringComparison.Ordinal) ? sel : sel + ":0", "--select") : null;
+                wanted = ParseWants(result.GetValue(wants));
+            }
+            catch (Engine.Graph.ModelException error)
+            {
+                Console.Error.WriteLine($"error: {error.Message}");
                 return 2;
             }
 
@@ -72,10 +87,32 @@ internal static class LiveCommand
                     FullyConnectedWeights = WeightPrecisions.TryParse(result.GetValue(fcWeights)!, out var precision) ? precision : WeightPrecision.Float32,
                 },
                 CommonOptions.FaultAfterFramesFromEnvironment(),
-                result.GetValue(explain) is { } e && Engine.Explain.ExplainMethods.TryParse(e, out var method) ? method : null);
+                result.GetValue(explain) is { } e && Engine.Explain.ExplainMethods.TryParse(e, out var method) ? method : null)
+            {
+                Select = selected ?? (wanted?.Unit is { } u ? u with { Position = null } : null),
+                Wants = wanted,
+            };
             return Run(options);
         });
         return command;
+    }
+
+    /// <summary>--wants: class:K, or a unit.</summary>
+    private static WantsTarget? ParseWants(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.StartsWith("class:", StringComparison.Ordinal))
+        {
+            return int.TryParse(text.AsSpan(6), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var k) && k >= 0
+                ? new WantsTarget(null, k)
+                : throw new Engine.Graph.ModelException($"--wants {text}: give class:K with K a class index, e.g. --wants class:281");
+        }
+
+        return new WantsTarget(UnitSpec.Parse(text, "--wants"), 0);
     }
 
     /// <summary><c>--classes</c>: at most nine different names that can be folder names; says what is wrong otherwise.</summary>

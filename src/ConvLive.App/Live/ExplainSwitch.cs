@@ -45,7 +45,7 @@ internal sealed class ExplainSwitch(ExplainMethod? initial)
     }
 
     /// <summary>The unit explained instead of the top class (key U on a selected channel), or null for the class.</summary>
-    public (string Value, int Channel)? Unit
+    public Cli.UnitSpec? Unit
     {
         get => Volatile.Read(ref _unit)?.Value;
         set => Volatile.Write(ref _unit, value is { } u ? new Boxed(u) : null);
@@ -57,8 +57,8 @@ internal sealed class ExplainSwitch(ExplainMethod? initial)
     /// <summary>The class explained instead of the top one (a click on a top-5 line), or −1 for the top class.</summary>
     public int Class { get => _class; set => _class = value; }
 
-    /// <summary>What is explained, for the stats: "top class", "class K" or "VALUE:CHANNEL".</summary>
-    public string Seed => Unit is { } u ? $"{u.Value}:{u.Channel}" : Class >= 0 ? $"class {Class}" : "top class";
+    /// <summary>What is explained, for the stats: "top class", "class K" or "VALUE:CHANNEL" or "VALUE:CHANNEL@X,Y".</summary>
+    public string Seed => Unit is { } u ? u.ToString() : Class >= 0 ? $"class {Class}" : "top class";
 
-    private sealed record Boxed((string Value, int Channel) Value);
+    private sealed record Boxed(Cli.UnitSpec Value);
 }

@@ -81,6 +81,9 @@ internal sealed class ModelFrameResult : FrameResult
     /// <summary>Milliseconds the explanation's backward pass took (0 when none ran).</summary>
     public double ExplainMs { get; set; }
 
+    /// <summary>Milliseconds the ascent steps of what a unit wants took after this frame (0 when none ran).</summary>
+    public double WantsMs { get; set; }
+
     /// <summary>Sizes the heat map for <paramref name="pixels"/> values.</summary>
     public Span<byte> HeatFor(int pixels)
     {
@@ -90,6 +93,58 @@ internal sealed class ModelFrameResult : FrameResult
         }
 
         return Heat.AsSpan(0, pixels);
+    }
+
+    /// <summary>The selected channel's top-9 as an RGBA grid (GridSide² pixels), when a channel layer is selected.</summary>
+    public byte[] Grid { get; private set; } = [];
+
+    /// <summary>The grid's side, pixels (0 when none).</summary>
+    public int GridSide { get; set; }
+
+    /// <summary>Entries the selected channel holds (0..9).</summary>
+    public int GridCount { get; set; }
+
+    /// <summary>The layer the grid is of (a reference to the tap's name; no string is made per frame).</summary>
+    public string GridLayer { get; set; } = string.Empty;
+
+    /// <summary>The channel the grid is of.</summary>
+    public int GridChannel { get; set; }
+
+    /// <summary>What the unit being maximised wants so far, RGBA (WantsSide² pixels).</summary>
+    public byte[] Wants { get; private set; } = [];
+
+    /// <summary>The picture's side (0 when no maximisation runs).</summary>
+    public int WantsSide { get; set; }
+
+    /// <summary>Ascent steps taken so far.</summary>
+    public int WantsSteps { get; set; }
+
+    /// <summary>The objective at the last step.</summary>
+    public float WantsActivation { get; set; }
+
+    /// <summary>What is maximised ("conv2:5", "class 7"); a reference to the maximiser's own string.</summary>
+    public string WantsLabel { get; set; } = string.Empty;
+
+    /// <summary>Sizes the grid for a side of <paramref name="side"/> pixels.</summary>
+    public Span<byte> GridFor(int side)
+    {
+        if (Grid.Length < side * side * 4)
+        {
+            Grid = new byte[side * side * 4];
+        }
+
+        return Grid.AsSpan(0, side * side * 4);
+    }
+
+    /// <summary>Sizes the maximised picture for a side of <paramref name="side"/> pixels.</summary>
+    public Span<byte> WantsFor(int side)
+    {
+        if (Wants.Length < side * side * 4)
+        {
+            Wants = new byte[side * side * 4];
+        }
+
+        return Wants.AsSpan(0, side * side * 4);
     }
 
     /// <summary>Copies the frame in and sizes the atlas and output.</summary>

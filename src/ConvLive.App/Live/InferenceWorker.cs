@@ -56,6 +56,11 @@ internal sealed class InferenceWorker(LiveState state, LiveOptions options, Text
                 {
                     state.ExplainMs.Add(explained.ExplainMs);
                 }
+
+                if (slot is ModelFrameResult { WantsMs: > 0 } wanted)
+                {
+                    state.WantsMs.Add(wanted.WantsMs);
+                }
                 state.Results.Publish();
                 var inferred = state.Inferred.Tick(t1);
                 if (inferred == LiveState.WarmupFrames)
@@ -98,7 +103,7 @@ internal sealed class InferenceWorker(LiveState state, LiveOptions options, Text
             IFramePipeline pipeline = oldPipeline switch
             {
                 KernelsPipeline k => new KernelsPipeline(backend, k.Controls),
-                ModelPipeline m => new ModelPipeline(m.Model.Reopen(backend), m.Training, m.Explain),
+                ModelPipeline m => new ModelPipeline(m.Model.Reopen(backend), m.Training, m.Explain, m.Study),
                 _ => throw new InvalidOperationException("unknown pipeline"),
             };
             if (pipeline is ModelPipeline { Training: { } training } mp)

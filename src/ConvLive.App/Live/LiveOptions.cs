@@ -46,4 +46,11 @@ internal sealed record LiveOptions(
     double SampleEvery = 10,
     BackendOptions? Compute = null,
     int FaultAfterFrames = 0,
-    Engine.Explain.ExplainMethod? Explain = null);
+    Engine.Explain.ExplainMethod? Explain = null)
+{
+    /// <summary>The layer and channel selected from the start (<c>--select</c>), or null for the first layer.</summary>
+    public Cli.UnitSpec? Select { get; init; }
+
+    /// <summary>What a unit wants, drawn from the start (<c>--wants</c>; key W), or null.</summary>
+    public WantsTarget? Wants { get; init; }
+}

@@ -39,7 +39,7 @@ internal sealed class LiveSession : IDisposable
         _state = new LiveState(source, device, backend, pipeline);
         _display = display;
         _font = GlyphRasterizer.Create(display);
-        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model, model.Training, model.Explain) : new KernelsView(display, _font, ((KernelsPipeline)pipeline).Controls);
+        _view = pipeline is ModelPipeline model ? new ModelView(display, _font, model.Model, model.Training, model.Explain, model.Study, options.Select) : new KernelsView(display, _font, ((KernelsPipeline)pipeline).Controls);
     }
 
     /// <summary>Opens source, device, model and display, in that order, releasing what opened if a later step fails.</summary>
@@ -65,7 +65,18 @@ internal sealed class LiveSession : IDisposable
             {
                 backend = CreateBackend(device, options, log);
                 var (model, files) = OpenModel(options.Model, backend, log);
-                pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log), new ExplainSwitch(options.Explain));
+                UnitStudy study;
+                try
+                {
+                    study = StudyFor(options, model);
+                }
+                catch
+                {
+                    model.Dispose();
+                    throw;
+                }
+
+                pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log), new ExplainSwitch(options.Explain), study);
             }
 
             var display = options.Headless
@@ -170,6 +181,50 @@ internal sealed class LiveSession : IDisposable
             log.WriteLine($"{e.Message.Split(". ")[0]}; using --source synthetic.");
             return FrameSources.Open("synthetic");
         }
+    }
+
+    /// <summary>The study shared by the pipeline and the view, with <c>--select</c> and <c>--wants</c> checked
+    /// against the model (a name it lacks, a channel or class out of range).</summary>
+    private static UnitStudy StudyFor(LiveOptions options, LiveModel model)
+    {
+        var study = new UnitStudy();
+        var units = string.Join(", ", model.Taps.Skip(1).Where(t => !t.IsVector).Select(t => $"{t.Name} ({t.Channels})"));
+        void Check(Cli.UnitSpec u, string option)
+        {
+            var tap = model.Taps.Skip(1).FirstOrDefault(t => t.Name == u.Value && !t.IsVector)
+                ?? throw new ModelException($"{option} {u}: {model.Name} has no layer with channels named '{u.Value}'; pick one of {units}");
+            if (u.Channel < 0 || u.Channel >= tap.Channels)
+            {
+                throw new ModelException($"{option} {u}: '{u.Value}' has {tap.Channels} channels (0..{tap.Channels - 1})");
+            }
+
+            if (u.Position is { } p && (p.X < 0 || p.Y < 0 || p.X >= tap.Shape[3] || p.Y >= tap.Shape[2]))
+            {
+                throw new ModelException($"{option} {u}: '{u.Value}' maps are {tap.Shape[3]}x{tap.Shape[2]}; give a column and row inside them");
+            }
+        }
+
+        if (options.Select is { } select)
+        {
+            Check(select, "--select");
+            study.Select(select.Value, select.Channel);
+        }
+
+        if (options.Wants is { } wants)
+        {
+            if (wants.Unit is { } unit)
+            {
+                Check(unit, "--wants");
+            }
+            else if (wants.Class >= model.OutputLength)
+            {
+                throw new ModelException($"--wants class:{wants.Class}: {model.Name} has {model.OutputLength} outputs (0..{model.OutputLength - 1})");
+            }
+
+            study.SetWants(wants);
+        }
+
+        return study;
     }
 
     private static LiveTraining? OpenTraining(LiveOptions options, IBackend backend, LiveModel model, BackboneFiles? files, TextWriter log)

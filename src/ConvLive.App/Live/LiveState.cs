@@ -100,6 +100,9 @@ internal sealed class LiveState : IDisposable
     /// <inheritdoc cref="LatencyMs"/>
     public SampleRecorder ExplainMs { get; } = new();
 
+    /// <summary>Milliseconds of a frame's activation-maximisation steps (when W is on).</summary>
+    public SampleRecorder WantsMs { get; } = new();
+
     /// <inheritdoc cref="LatencyMs"/>
     public SampleRecorder DrawMs { get; } = new();
 

@@ -57,6 +57,16 @@ internal sealed class LiveStats
 
     public int TappedLayers { get; init; }
 
+    /// <summary>The top-9 of the layer last selected: its value, entries held, entries it can hold, frames seen,
+    /// bytes all trackers hold; null when no channel layer was selected.</summary>
+    public (string Layer, int Filled, int Slots, long Frames, long Bytes)? Top9 { get; init; }
+
+    /// <summary>What a unit wants, at the end: the unit, steps taken, the last activation; null when off.</summary>
+    public (string Unit, int Steps, float Activation)? Wants { get; init; }
+
+    /// <summary>Median milliseconds of a frame's ascent steps (NaN when none ran).</summary>
+    public double WantsMsP50 { get; init; }
+
     public string Model { get; init; } = "none";
 
     /// <summary>Resource samples through the run (see <see cref="Loop.ResourceSampler"/>).</summary>
@@ -154,7 +164,28 @@ internal sealed class LiveStats
             WriteFinite(json, "upload", UploadMsP50);
             WriteFinite(json, "draw", DrawMsP50);
             WriteFinite(json, "explain", ExplainMsP50);
+            WriteFinite(json, "wants", WantsMsP50);
             json.WriteEndObject();
+            if (Top9 is { } top9)
+            {
+                json.WriteStartObject("top9");
+                json.WriteString("layer", top9.Layer);
+                json.WriteNumber("filled", top9.Filled);
+                json.WriteNumber("slots", top9.Slots);
+                json.WriteNumber("frames", top9.Frames);
+                json.WriteNumber("bytes", top9.Bytes);
+                json.WriteEndObject();
+            }
+
+            if (Wants is { } wants)
+            {
+                json.WriteStartObject("wants");
+                json.WriteString("unit", wants.Unit);
+                json.WriteNumber("steps", wants.Steps);
+                WriteFinite(json, "activation", wants.Activation);
+                json.WriteEndObject();
+            }
+
             json.WriteString("explain", Explain);
             json.WriteString("explainSeed", ExplainSeed);
             WriteFinite(json, "renderThreadBytesPerFrame", RenderThreadBytesPerFrame);

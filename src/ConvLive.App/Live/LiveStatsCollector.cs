@@ -39,6 +39,11 @@ internal static class LiveStatsCollector
             ExplainMsP50 = state.ExplainMs.Percentile(50),
             Explain = pipeline is ModelPipeline { Explain: { } e } ? e.Name : "none",
             ExplainSeed = pipeline is ModelPipeline { Explain: { } seed } ? seed.Seed : "top class",
+            WantsMsP50 = state.WantsMs.Percentile(50),
+            Top9 = pipeline is ModelPipeline { Study.Book.Current: { } tracker } top9
+                ? (top9.Study!.Book.CurrentLayer, tracker.Filled, tracker.Channels * tracker.Keep, tracker.Frames, top9.Study.Book.Bytes)
+                : null,
+            Wants = pipeline is ModelPipeline { WantsState: { } w } ? w : null,
             TappedLayers = view.TappedLayers,
             Selection = view.Selection,
             ClickInfo = view.ClickInfo,

@@ -25,15 +25,25 @@ internal sealed class ModelView : ILiveView
     private readonly TrainingPanel? _training;
     private readonly HelpPanel _help;
     private readonly ExplainSwitch? _explain;
+    private readonly UnitStudy? _study;
+    private readonly UnitStudyPanel? _studyPanel;
     private bool _framePending;
     private bool _atlasPending;
+    private bool _studyPending;
     private ModelFrameResult? _last;
     private (int W, int H) _layoutFor;
 
-    public ModelView(Display display, FontAtlas font, LiveModel model, LiveTraining? training, ExplainSwitch? explain = null)
+    public ModelView(Display display, FontAtlas font, LiveModel model, LiveTraining? training, ExplainSwitch? explain = null, UnitStudy? study = null, Cli.UnitSpec? select = null)
     {
         _explain = explain;
+        _study = study;
         _canvas = new ModelCanvas(display, font, model);
+        if (select is { } s && model.Taps.ToList().FindIndex(t => t.Name == s.Value && t.Op != "Input") is var layer and >= 0)
+        {
+            (_canvas.Layer, _canvas.Channel) = (layer, Math.Clamp(s.Channel, 0, _canvas.ChannelCount(layer) - 1));
+        }
+
+        _studyPanel = study is null ? null : new UnitStudyPanel(_canvas, study);
         _camera = new CameraPanel(_canvas);
         _top = new TopClassesPanel(_canvas);
         _status = new StatusPanel(_canvas);
@@ -54,12 +64,17 @@ internal sealed class ModelView : ILiveView
         var result = (ModelFrameResult)slot;
         if (!ReferenceEquals(result, _last))
         {
-            (_framePending, _atlasPending, _last) = (true, true, result);
+            (_framePending, _atlasPending, _studyPending, _last) = (true, true, _studyPanel is not null, result);
         }
 
         if (_framePending)
         {
             _framePending = !_camera.TryUpload(result);
+        }
+
+        if (_studyPending)
+        {
+            _studyPending = !_studyPanel!.TryUpload(result);
         }
 
         if (_atlasPending)
@@ -70,7 +85,7 @@ internal sealed class ModelView : ILiveView
             _atlasPending = !_canvas.Atlas.TryUpload(result.Atlas.AsSpan(0, model.AtlasWidth * model.AtlasHeight), model.AtlasWidth, model.AtlasHeight, PixelLayout.Grey8);
         }
 
-        return !_framePending && !_atlasPending;
+        return !_framePending && !_atlasPending && !_studyPending;
     }
 
     public void Draw(FrameResult slot, StatusText status)
@@ -88,6 +103,9 @@ internal sealed class ModelView : ILiveView
         }
 
         _layer.Draw(result, status.Frozen);
+        var selected = _canvas.Selected;
+        _study?.Select(selected.IsVector || _canvas.Layer == 0 ? null : selected.Name, _canvas.Channel);
+        _studyPanel?.Draw(result);
         _thumbnails.Draw();
         _training?.Draw();
         _help.Draw();
@@ -96,6 +114,11 @@ internal sealed class ModelView : ILiveView
     public bool OnKey(KeyPress key)
     {
         if (_training is not null && _training.OnKey(key))
+        {
+            return true;
+        }
+
+        if (_studyPanel is not null && _studyPanel.OnKey(key, _last, _layer.ClickedCell, _explain?.Class ?? -1))
         {
             return true;
         }
@@ -124,7 +147,8 @@ internal sealed class ModelView : ILiveView
             case Key.U when !key.IsRepeat && _explain is not null:
                 // The selected channel becomes the seed (backprop from a unit); again, back to the top class.
                 var selected = _canvas.Selected;
-                _explain.Unit = _explain.Unit is null && !selected.IsVector && _canvas.Layer > 0 ? (selected.Name, _canvas.Channel) : null;
+                // A unit clicked in the zoom narrows it to that one position, as the toolbox does.
+                _explain.Unit = _explain.Unit is null && !selected.IsVector && _canvas.Layer > 0 ? new Cli.UnitSpec(selected.Name, _canvas.Channel, _layer.ClickedCell) : null;
                 return true;
             case Key.H when !key.IsRepeat:
                 _help.Shown = !_help.Shown;
@@ -147,11 +171,23 @@ internal sealed class ModelView : ILiveView
             return true;
         }
 
-        return _thumbnails.OnClick(click) || _layer.OnClick(click);
+        if (!_layer.OnClick(click))
+        {
+            return _thumbnails.OnClick(click);
+        }
+
+        // While a unit of this layer is explained, a click in the zoom moves the seed to the clicked unit.
+        if (_explain?.Unit is { } unit && unit.Value == _canvas.Selected.Name && _layer.ClickedCell is { } cell)
+        {
+            _explain.Unit = new Cli.UnitSpec(unit.Value, _canvas.Channel, cell);
+        }
+
+        return true;
     }
 
     public void Dispose()
     {
+        _studyPanel?.Dispose();
         _camera.Dispose();
         _canvas.Dispose();
     }

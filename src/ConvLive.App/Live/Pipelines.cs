@@ -104,8 +104,9 @@ internal sealed class KernelsPipeline(IBackend backend, KernelControls controls)
 internal sealed record KernelsResult(KernelViewSettings Settings, FilterArithmetic? Arithmetic, string? Error);
 
 /// <summary>A model on every frame: device preprocessing, the network, every tapped layer packed into the atlas.</summary>
-internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, ExplainSwitch? explain = null) : IFramePipeline
+internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, ExplainSwitch? explain = null, UnitStudy? study = null) : IFramePipeline
 {
+    private readonly UnitStudyStage? _study = study is null ? null : new UnitStudyStage(model, study);
     private float[] _heat = [];
 
     public LiveModel Model { get; } = model;
@@ -115,6 +116,12 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
 
     /// <summary>Which explanation each frame gets (shared with the view), or null for none ever.</summary>
     public ExplainSwitch? Explain { get; } = explain;
+
+    /// <summary>The selected unit's top-9 and wants (shared with the view), or null for none.</summary>
+    public UnitStudy? Study { get; } = study;
+
+    /// <summary>What a unit wants as it stands (for the stats, once the loops stopped), or null when off.</summary>
+    public (string Unit, int Steps, float Activation)? WantsState => _study?.State;
 
     public string Describe => $"model {Model.Name}";
 
@@ -131,10 +138,12 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         slot.ClassNames = Training is not null && Training.AfterFrame(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Top, slot.TopProbabilities)
             ? Training.HeadLabels
             : null;
+        _study?.AfterFrame(slot); // last: its ascent steps run the network on another picture
     }
 
     public void Dispose()
     {
+        _study?.Dispose();
         Training?.Dispose();
         Model.Dispose();
     }
@@ -159,7 +168,7 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         int w, h;
         try
         {
-            (w, h) = Explain.Unit is { } unit ? Model.ExplainUnit(method, unit.Value, unit.Channel, _heat)
+            (w, h) = Explain.Unit is { } unit ? Model.ExplainUnit(method, unit.Value, unit.Channel, unit.Position, _heat)
                 : Model.Explain(method, Explain.Class >= 0 && Explain.Class < Model.OutputLength ? Explain.Class : slot.Top[0], _heat);
         }
         catch (Engine.Graph.ModelException e)

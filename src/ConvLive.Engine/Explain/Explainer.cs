@@ -18,6 +18,7 @@ public sealed class Explainer : IDisposable
     private readonly CompiledModel _model;
     private int? _element;
     private int? _channel;
+    private (int X, int Y)? _position;
     private GradientProgram? _toInput;
     private GradientProgram? _toLayer;
     private float[] _activation = [];
@@ -169,23 +170,47 @@ public sealed class Explainer : IDisposable
     }
 
     /// <summary>Explains channel <paramref name="channel"/> of the same value from now on (an explainer made by
-    /// <see cref="ForUnit"/>): moving through a layer's channels plans nothing again.</summary>
+    /// <see cref="ForUnit"/>), the sum of its map or, with <paramref name="position"/>, the one unit there (the
+    /// toolbox's backprop from a clicked position): moving through a layer's channels plans nothing again.</summary>
     /// <param name="channel">The channel.</param>
-    public void SetChannel(int channel)
+    /// <param name="position">A (column, row) in the channel's map, or null for the whole channel.</param>
+    /// <exception cref="ModelException">The position is outside the map.</exception>
+    public void SetChannel(int channel, (int X, int Y)? position = null)
     {
         if (_channel is null)
         {
             throw new InvalidOperationException("this explainer explains a class, not a unit");
         }
 
-        if (channel == _channel)
+        if (channel == _channel && position == _position)
         {
             return;
         }
 
-        _toInput?.SeedChannel(channel); // checks the range
-        _toLayer?.SeedChannel(channel);
-        _channel = channel;
+        var shape = _model.ShapeOf(Seed);
+        if (shape.Rank < 2 || channel < 0 || channel >= shape[1])
+        {
+            throw new ModelException($"'{Seed}' is {shape}; a channel must be in [0, {(shape.Rank < 2 ? 0 : shape[1]) - 1}]");
+        }
+
+        if (position is { } p && (shape.Rank != 4 || p.X < 0 || p.Y < 0 || p.X >= shape[3] || p.Y >= shape[2]))
+        {
+            throw new ModelException($"position ({p.X}, {p.Y}) is not in '{Seed}' {shape}; give a column and row inside its map");
+        }
+
+        if (position is { } q)
+        {
+            var element = (((channel * shape[2]) + q.Y) * shape[3]) + q.X;
+            _toInput?.SeedElement(element);
+            _toLayer?.SeedElement(element);
+        }
+        else
+        {
+            _toInput?.SeedChannel(channel); // checks the range
+            _toLayer?.SeedChannel(channel);
+        }
+
+        (_channel, _position) = (channel, position);
     }
 
     /// <summary>The shape <see cref="Compute"/> writes: the input's for the gradient views, (H′, W′) of
@@ -281,6 +306,11 @@ public sealed class Explainer : IDisposable
         if (_element is { } element)
         {
             program.SeedElement(element);
+        }
+        else if (_position is { } p)
+        {
+            var shape = _model.ShapeOf(Seed);
+            program.SeedElement((((_channel!.Value * shape[2]) + p.Y) * shape[3]) + p.X);
         }
         else
         {

@@ -38,6 +38,8 @@ public sealed class LiveModel : IDisposable
     private Explainer? _explainer;          // planned on the first explanation, kept
     private readonly Dictionary<string, Explainer> _unitExplainers = new(StringComparer.Ordinal); // one per layer asked for
     private float[] _explanation = [];
+    private float[] _layerValues = [];
+    private Dictionary<string, (int ReceptiveField, int Jump, int Start)>? _fields;
 
     private LiveModel(string name, IBackend backend, CompiledModel net, NetworkInput input, InputSpec spec, IReadOnlyList<string>? labels)
     {
@@ -189,16 +191,17 @@ public sealed class LiveModel : IDisposable
     /// <param name="method">The view.</param>
     /// <param name="value">A tapped (N,C,H,W) value.</param>
     /// <param name="channel">The channel.</param>
+    /// <param name="position">A (column, row) in the channel's map to explain that one unit, or null for the sum.</param>
     /// <param name="heat">At least <see cref="ExplanationLength"/> values.</param>
     /// <returns>The heat map's width and height.</returns>
-    public (int Width, int Height) ExplainUnit(ExplainMethod method, string value, int channel, Span<float> heat)
+    public (int Width, int Height) ExplainUnit(ExplainMethod method, string value, int channel, (int X, int Y)? position, Span<float> heat)
     {
         if (!_unitExplainers.TryGetValue(value, out var explainer))
         {
             _unitExplainers[value] = explainer = Explainer.ForUnit(_net, value, channel, camLayer: value);
         }
 
-        explainer.SetChannel(channel);
+        explainer.SetChannel(channel, position);
         return Heat(explainer, method, heat);
     }
 
@@ -215,6 +218,112 @@ public sealed class LiveModel : IDisposable
         int h = shape.Rank == 2 ? shape[0] : shape[2], w = shape.Rank == 2 ? shape[1] : shape[3];
         ExplanationHeat.From(map, method, h, w, heat);
         return (w, h);
+    }
+
+    /// <summary>Where the network input lies in a frame of <paramref name="frameWidth"/>×<paramref name="frameHeight"/>
+    /// (the centre crop <see cref="Run"/> takes), for crops under a receptive field and heat over the camera frame.</summary>
+    /// <param name="frameWidth">Frame width.</param>
+    /// <param name="frameHeight">Frame height.</param>
+    /// <returns>The crop in frame pixels and the network input's side.</returns>
+    public InputGeometry Geometry(int frameWidth, int frameHeight)
+    {
+        var p = PreprocessParams.Create(frameWidth, frameHeight, _spec.Size, _spec.Resize, InputIsBgr, _spec.Scale, _spec.Mean, _spec.Std);
+        return new InputGeometry(p.CropX, p.CropY, p.CropSide, InputSide);
+    }
+
+    /// <summary>The network input's side, pixels (receptive fields are in these pixels).</summary>
+    public int InputSide => Taps[0].Shape[2];
+
+    /// <summary>A top-9 tracker for one tapped value, its crops as large as fit <paramref name="budgetBytes"/> (8 to 48
+    /// pixels a side), its receptive fields walked from the graph's shapes.</summary>
+    /// <param name="value">A tapped value, (N,C,H,W) or (N,C).</param>
+    /// <param name="budgetBytes">Bytes the crops may take.</param>
+    /// <param name="keep">Entries per channel.</param>
+    /// <returns>The tracker; the caller owns it.</returns>
+    /// <exception cref="ModelException">The value is not tapped.</exception>
+    public TopActivations CreateTopActivations(string value, long budgetBytes, int keep = 9)
+    {
+        var tap = Taps.FirstOrDefault(t => t.Name == value && t.Op != "Input")
+            ?? throw new ModelException($"'{value}' is not a tapped layer of {Name}; pick one of {string.Join(", ", Taps.Skip(1).Select(t => t.Name))}");
+        var shape = tap.Shape;
+        var (channels, h, w) = shape.Rank == 4 ? (shape[1], shape[2], shape[3]) : (shape.Length / Math.Max(1, shape[0]), 1, 1);
+        _fields ??= ReceptiveFields();
+        var f = shape.Rank == 4 && _fields.TryGetValue(value, out var info) ? info : default;
+        var side = (int)Math.Clamp(Math.Sqrt(budgetBytes / (3.0 * channels * keep)), 8, 48);
+        return new TopActivations(channels, h, w, f.ReceptiveField, f.Jump, f.Start, side, keep);
+    }
+
+    /// <summary>Offers the frame the last <see cref="Run"/> took to <paramref name="tracker"/> (made by
+    /// <see cref="CreateTopActivations"/> for <paramref name="value"/>): the layer is read back once.</summary>
+    /// <param name="tracker">The tracker.</param>
+    /// <param name="value">Its value.</param>
+    /// <param name="frame">The frame's number.</param>
+    /// <param name="bgr">The frame, packed BGR, as given to <see cref="Run"/>.</param>
+    /// <param name="width">Frame width.</param>
+    /// <param name="height">Frame height.</param>
+    /// <returns>Channels that took an entry.</returns>
+    public int Track(TopActivations tracker, string value, long frame, ReadOnlySpan<byte> bgr, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(tracker);
+        var length = _net.ShapeOf(value).Length;
+        if (_layerValues.Length < length)
+        {
+            _layerValues = new float[length];
+        }
+
+        var maps = _layerValues.AsSpan(0, length);
+        _net.Read(value, maps);
+        return tracker.Offer(maps, frame, bgr, width, height, Geometry(width, height));
+    }
+
+    /// <summary>What a unit wants (activation maximisation) on this model's network: of channel
+    /// <paramref name="channel"/> of <paramref name="value"/> (at <paramref name="position"/> when given), or of class
+    /// <paramref name="classIndex"/> when <paramref name="value"/> is null. Pixels stay within what the manifest's
+    /// normalisation gives 0..255 (±3 behind a preprocessing graph). Its steps run this model's network: call them
+    /// after a frame's work is done.</summary>
+    /// <param name="value">A tapped value, or null for a class.</param>
+    /// <param name="channel">The channel.</param>
+    /// <param name="position">A (column, row) in the map, or null for the whole channel.</param>
+    /// <param name="classIndex">The class, when <paramref name="value"/> is null.</param>
+    /// <param name="seed">The noise's seed.</param>
+    /// <returns>The maximiser; the caller owns it.</returns>
+    /// <exception cref="ModelException">The unit cannot be maximised (out of range, an op without a backward).</exception>
+    public ActivationMaximiser CreateMaximiser(string? value, int channel, (int X, int Y)? position, int classIndex, int seed = 1)
+    {
+        var channels = _net.ShapeOf(_netInput)[1];
+        float[] low = new float[channels], high = new float[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            (low[c], high[c]) = _input.Preprocess is null && c < 3
+                ? (-_spec.Mean[c] / _spec.Std[c], ((255f * _spec.Scale) - _spec.Mean[c]) / _spec.Std[c])
+                : (-3f, 3f);
+        }
+
+        return value is null
+            ? ActivationMaximiser.ForClass(_net, classIndex, low, high, seed)
+            : ActivationMaximiser.ForUnit(_net, value, channel, position, low, high, seed);
+    }
+
+    private Dictionary<string, (int ReceptiveField, int Jump, int Start)> ReceptiveFields()
+    {
+        var fields = new Dictionary<string, (int, int, int)>(StringComparer.Ordinal);
+        try
+        {
+            var rows = ModelInspector.Inspect(_net.Graph, InputSide);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                foreach (var o in _net.Graph.Nodes[i].Outputs)
+                {
+                    fields[o] = (rows[i].ReceptiveField, rows[i].Jump, rows[i].Start);
+                }
+            }
+        }
+        catch (ModelException)
+        {
+            // A graph the inspector cannot walk: every crop is the whole input.
+        }
+
+        return fields;
     }
 
     /// <summary>The most heat values <see cref="Explain"/> writes (the network input's plane).</summary>

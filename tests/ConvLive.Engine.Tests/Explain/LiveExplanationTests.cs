@@ -5,6 +5,7 @@ using ConvLive.Engine.Graph;
 using ConvLive.Engine.Live;
 using ConvLive.Engine.Models;
 using ConvLive.Engine.Onnx;
+using ConvLive.Engine.Ops;
 using ConvLive.Tests;
 
 namespace ConvLive.Engine.Tests.Explain;
@@ -68,8 +69,8 @@ public sealed class LiveExplanationTests(DeviceFixture devices) : IDisposable
         var frame = Enumerable.Range(0, 160 * 120 * 3).Select(i => (byte)(i * 7 % 256)).ToArray();
         live.Run(frame, 160, 120, new byte[live.AtlasWidth * live.AtlasHeight], new float[live.OutputLength]);
         var heat = new float[live.ExplanationLength];
-        live.ExplainUnit(method, "conv2_1", 1, heat);
-        var (w, hh) = live.ExplainUnit(method, "conv2_1", 3, heat); // another channel of the same layer: reseeded, not replanned
+        live.ExplainUnit(method, "conv2_1", 1, null, heat);
+        var (w, hh) = live.ExplainUnit(method, "conv2_1", 3, null, heat); // another channel of the same layer: reseeded, not replanned
 
         var x = new float[3 * 99 * 99];
         h.Backend.Download(x, live.Tensor(graph.Inputs[0].Name));
@@ -83,6 +84,61 @@ public sealed class LiveExplanationTests(DeviceFixture devices) : IDisposable
         ExplanationHeat.From(map, method, hh, w, expected);
         Assert.Contains(expected, v => v > 0.999f);
         Numerics.AssertClose(expected, heat.AsSpan(0, w * hh), 1e-5, 1e-4, $"{device} {method} unit heat");
+    }
+
+    [SkippableTheory]
+    [InlineData("cpu", ExplainMethod.Gradient)]
+    [InlineData("cpu", ExplainMethod.Guided)]
+    [InlineData("cuda", ExplainMethod.Deconv)]
+    public void AUnitAtAPositionIsExplainedFromThatOneElementAndOnlyItsReceptiveFieldLights(string device, ExplainMethod method)
+    {
+        using var h = BackendHarness.Open(devices, device);
+        var graph = OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 4, size: 99, width: 0.0625), _folder.File("zoo.onnx")));
+        using var live = LiveModel.Open(h.Backend, "alexnet", graph, null, new InputSpec { Size = 99, Resize = 99 }, null);
+        var frame = Enumerable.Range(0, 160 * 120 * 3).Select(i => (byte)(i * 7 % 256)).ToArray();
+        live.Run(frame, 160, 120, new byte[live.AtlasWidth * live.AtlasHeight], new float[live.OutputLength]);
+        var heat = new float[live.ExplanationLength];
+        live.ExplainUnit(method, "conv2_1", 3, null, heat); // the channel's sum first: the position reseeds the same plan
+        var (w, hh) = live.ExplainUnit(method, "conv2_1", 3, (2, 1), heat);
+
+        // The reference: the same backward seeded by hand with a one-hot at (channel 3, row 1, column 2).
+        var x = new float[3 * 99 * 99];
+        h.Backend.Download(x, live.Tensor(graph.Inputs[0].Name));
+        using var alone = CompiledModel.Compile(graph, h.Backend);
+        var input = graph.Inputs[0].Name;
+        alone.SetInput(input, x);
+        alone.Run();
+        var shape = alone.ShapeOf("conv2_1");
+        using var program = GradientProgram.Create(alone, "conv2_1", [input]);
+        var seed = new float[shape.Length];
+        seed[(((3 * shape[2]) + 1) * shape[3]) + 2] = 1;
+        program.SetSeed(seed);
+        program.Run(method switch { ExplainMethod.Guided => GradientRule.Guided, ExplainMethod.Deconv => GradientRule.Deconv, _ => GradientRule.Gradient });
+        var map = new float[x.Length];
+        program.Read(input, map);
+        var expected = new float[w * hh];
+        ExplanationHeat.From(map, method, hh, w, expected);
+        Numerics.AssertClose(expected, heat.AsSpan(0, w * hh), 1e-5, 1e-4, $"{device} {method} heat of conv2_1:3@2,1");
+
+        // One unit sees only its receptive field: no heat outside it, some inside.
+        var field = ModelInspector.Inspect(graph, 99).Single(r => r.Name == graph.Nodes.Single(n => n.Outputs[0] == "conv2_1").Name);
+        var (x0, x1) = field.FieldOf(2);
+        var (y0, y1) = field.FieldOf(1);
+        var inside = 0f;
+        for (var i = 0; i < w * hh; i++)
+        {
+            int px = i % w, py = i / w;
+            if (px < x0 || px > x1 || py < y0 || py > y1)
+            {
+                Assert.True(heat[i] == 0, $"heat {heat[i]} at ({px}, {py}), outside the field [{x0}..{x1}]x[{y0}..{y1}]");
+            }
+            else
+            {
+                inside = Math.Max(inside, heat[i]);
+            }
+        }
+
+        Assert.True(inside > 0.99f, $"the field's largest heat is {inside}");
     }
 
     public void Dispose() => _folder.Dispose();

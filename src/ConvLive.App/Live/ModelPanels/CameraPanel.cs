@@ -4,7 +4,8 @@ using ConvLive.Render;
 
 namespace ConvLive.App.Live.ModelPanels;
 
-/// <summary>The camera frame and, under it, the network input as the network sees it (cropped, resized, normalised).</summary>
+/// <summary>The camera frame and, under it, the network input as the network sees it (cropped, resized, normalised);
+/// an explanation's heat over both (over the frame, on the crop the network takes).</summary>
 /// <remarks>Owns the frame texture.</remarks>
 internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
 {
@@ -31,6 +32,14 @@ internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
         canvas.Frame(camera);
         display.DrawTexture(_frame, camera);
         display.DrawText(font, "camera", camera.X, camera.Y - line, ModelCanvas.Dim);
+        var explained = _heatShown && explain is not null && explain != "none";
+        if (explained && result.Frame.Width > 0)
+        {
+            // The same heat over the part of the camera frame the network sees (its centre crop).
+            var g = canvas.Model.Geometry(result.Frame.Width, result.Frame.Height);
+            float sx = camera.Width / result.Frame.Width, sy = camera.Height / result.Frame.Height;
+            display.DrawMapped(_heat, _heatLut, new RectF(camera.X + (g.CropX * sx), camera.Y + (g.CropY * sy), g.CropSide * sx, g.CropSide * sy), new RectF(0, 0, 1, 1), 0.6f);
+        }
 
         var side = Math.Min(canvas.Left - (2 * m), display.Height * 0.3f);
         var input = new RectF(m, cameraBox.Bottom + m + line, side, side);
@@ -38,7 +47,7 @@ internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
         canvas.Frame(input);
         canvas.DrawInput(input);
         var title = canvas.Titles[0];
-        if (_heatShown && explain is not null && explain != "none")
+        if (explained)
         {
             display.DrawMapped(_heat, _heatLut, input, new RectF(0, 0, 1, 1), 0.6f);
             title = explain;

@@ -40,6 +40,9 @@ internal sealed class LayerPanel
         }
     }
 
+    /// <summary>The unit last clicked in the zoom, when it was in the selected layer; else null.</summary>
+    public (int X, int Y)? ClickedCell => _receptive is { } r && r.Layer == _canvas.Layer ? (r.X, r.Y) : null;
+
     /// <summary>What the last click on the zoomed channel showed (for the stats), or empty.</summary>
     public string ClickInfo { get; private set; } = string.Empty;
 

@@ -68,6 +68,9 @@ internal sealed class ModelCanvas : IDisposable
 
     public RectF Zoom { get; private set; }
 
+    /// <summary>The row under the zoom for the top-9 grid (left) and what the unit wants (right), titles above.</summary>
+    public RectF Study { get; private set; }
+
     /// <summary>Where the network input was last drawn (the receptive field is drawn over it).</summary>
     public RectF Input { get; set; }
 
@@ -88,9 +91,11 @@ internal sealed class ModelCanvas : IDisposable
         var thumbsHeight = h * 0.24f;
         ThumbTop = h - thumbsHeight - Margin;
         var bigHeight = h - thumbsHeight - (3 * Margin) - (2 * Line);
-        var zoom = Math.Min(width * 0.3f, bigHeight);
+        // The right column: the zoomed channel, under it the unit's top-9 and what it wants side by side, then training.
+        var zoom = Math.Min(width * 0.3f, bigHeight * 0.5f);
         Big = new RectF(x0, Margin + Line, width - zoom - Margin, bigHeight);
         Zoom = new RectF(Big.Right + Margin, Big.Y, zoom, zoom);
+        Study = new RectF(Zoom.X, Zoom.Bottom + (2 * Line) + 4, zoom, (zoom - Margin) / 2); // under the colormap name and the titles
         var n = Thumbs.Length;
         var rows = n > 8 ? 2 : 1;
         var cols = (n + rows - 1) / rows;

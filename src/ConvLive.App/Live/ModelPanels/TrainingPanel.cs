@@ -47,7 +47,7 @@ internal sealed class TrainingPanel(ModelCanvas canvas, LiveTraining training)
         var (display, font, line) = (canvas.Display, canvas.Font, canvas.Line);
         var status = training.Status;
         var x = canvas.Zoom.X;
-        var y = canvas.Zoom.Bottom + line + 6;
+        var y = canvas.Study.Bottom + line + 6;
         foreach (var text in status.Lines)
         {
             if (y + line > canvas.ThumbTop)

@@ -1,0 +1,133 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Diagnostics;
+using System.Globalization;
+using ConvLive.Engine.Explain;
+using ConvLive.Engine.Graph;
+using ConvLive.Engine.Live;
+
+namespace ConvLive.App.Live;
+
+/// <summary>
+/// The inference thread's part of <see cref="UnitStudy"/>, after each frame's forward, explanation and training:
+/// the selected layer's top-9 takes the frame (its layer read back once) and the selected channel's grid goes into
+/// the slot; a reset or save asked for is done (the save's files are written on a worker); and, while a unit's wants
+/// are asked for, a few ascent steps run on the device and the picture as it stands goes into the slot. The steps
+/// run the network on the synthesised picture, so they come last: the frame's own results are already taken.
+/// </summary>
+/// <remarks>Owns the maximiser (made for its model); not the study or the model.</remarks>
+internal sealed class UnitStudyStage(LiveModel model, UnitStudy study, int wantsStepsPerFrame = 2) : IDisposable
+{
+    private long _frame;
+    private int _resetsDone = study.Resets;
+    private ActivationMaximiser? _maximiser;
+    private WantsTarget? _maximiserFor;
+    private Task _saving = Task.CompletedTask;
+
+    /// <summary>The maximiser's unit, steps and last activation, or null when none runs.</summary>
+    public (string Unit, int Steps, float Activation)? State => _maximiser is { } m ? (m.Describe, m.Steps, m.Activation) : null;
+
+    /// <summary>Runs after the frame in <paramref name="slot"/> has gone through the network.</summary>
+    public void AfterFrame(ModelFrameResult slot)
+    {
+        slot.GridSide = slot.GridCount = 0;
+        var book = study.Book;
+        if (study.Resets != _resetsDone)
+        {
+            _resetsDone = study.Resets;
+            book.ResetCurrent();
+            study.Message = book.Current is null ? null : $"top-9 of {book.CurrentLayer} reset";
+        }
+
+        if (study.Selected is { } selected)
+        {
+            book.Track(model, selected.Layer, _frame++, slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height);
+            var tracker = book.Current!;
+            if (selected.Channel < tracker.Channels)
+            {
+                var side = tracker.GridSide(tracker.CropSide);
+                tracker.DrawGrid(selected.Channel, tracker.CropSide, slot.GridFor(side));
+                (slot.GridSide, slot.GridCount, slot.GridLayer, slot.GridChannel) = (side, tracker.Count(selected.Channel), book.CurrentLayer, selected.Channel);
+            }
+        }
+
+        if (study.TakeSave() is { } folder)
+        {
+            Save(folder);
+        }
+
+        Ascend(slot);
+    }
+
+    public void Dispose()
+    {
+        _maximiser?.Dispose();
+        _saving.Wait(TimeSpan.FromSeconds(30)); // a save under way finishes before the app goes
+    }
+
+    private void Save(string folder)
+    {
+        if (!_saving.IsCompleted)
+        {
+            study.Message = "top-9: the last save is still being written";
+            return;
+        }
+
+        if (study.Book.Snapshot() is not { } snapshot)
+        {
+            study.Message = "top-9: select a convolution or pooling layer first (Left/Right)";
+            return;
+        }
+
+        study.Message = $"top-9 of {snapshot.Layer}: writing {snapshot.Grids.Length} grids to {folder}";
+        _saving = Task.Run(() =>
+        {
+            try
+            {
+                snapshot.Write(folder);
+                study.Message = string.Create(CultureInfo.InvariantCulture, $"top-9 of {snapshot.Layer} ({snapshot.Filled} entries, {snapshot.Frames} frames) saved to {folder}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                study.Message = $"top-9 not saved: {e.Message} (check that {Path.GetDirectoryName(Path.GetFullPath(folder))} is writable)";
+            }
+        });
+    }
+
+    private void Ascend(ModelFrameResult slot)
+    {
+        (slot.WantsSide, slot.WantsMs) = (0, 0);
+        var target = study.Wants;
+        if (!ReferenceEquals(target, _maximiserFor))
+        {
+            _maximiser?.Dispose();
+            (_maximiser, _maximiserFor) = (null, target);
+            if (target is not null)
+            {
+                try
+                {
+                    _maximiser = target.Unit is { } u
+                        ? model.CreateMaximiser(u.Value, u.Channel, u.Position, 0)
+                        : model.CreateMaximiser(null, 0, null, target.Class);
+                    study.Message = null;
+                }
+                catch (ModelException e)
+                {
+                    study.Message = $"what {target} wants: {e.Message}";
+                    study.SetWants(null);
+                }
+            }
+        }
+
+        if (_maximiser is not { } m)
+        {
+            return;
+        }
+
+        var t0 = Stopwatch.GetTimestamp();
+        m.Step(wantsStepsPerFrame);
+        m.Render(slot.WantsFor(m.Side), model.NetworkInputIsBgr);
+        (slot.WantsSide, slot.WantsSteps, slot.WantsActivation, slot.WantsLabel) = (m.Side, m.Steps, m.Activation, m.Describe);
+        slot.WantsMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+    }
+}
