@@ -62,7 +62,36 @@ public sealed class ExplainCommandTests : IDisposable
         Assert.Contains(map.Data, v => v != 0f);
     }
 
+    [Fact]
+    public void AUnitAtAPositionLightsOnlyItsReceptiveField()
+    {
+        var (_, input) = SmallAlexNet();
+        var output = _folder.File("cell.npy");
+
+        var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "explain", "--model", "resnet18-features", "--input", input, "--unit", "Convolution257_Output_0:3@20,20", "--method", "gradient", "--output", output, "--device", "cpu");
+
+        Assert.True(exit == 0, $"exit {exit}\n{text}\n{errors}");
+        Assert.Contains("unit Convolution257_Output_0:3@20,20", text, StringComparison.Ordinal);
+        // conv1 7x7/2 pad 3, max pool 3x3/2 pad 1, then 3x3/1 pad 1: a 19-pixel field every 4 pixels from -9,
+        // so unit (20, 20) sees input rows and columns 71..89 and nothing else.
+        // Outside it, zero up to round-off (Winograd's transforms leave ~1e-12 where the exact sum is 0).
+        var map = NpyFile.Read(output);
+        var tolerance = 1e-6f * map.Data.Max(Math.Abs);
+        var inside = false;
+        for (var i = 0; i < map.Data.Length; i++)
+        {
+            int x = i % 224, y = i / 224 % 224;
+            var within = x is >= 71 and <= 89 && y is >= 71 and <= 89;
+            Assert.True(within || Math.Abs(map.Data[i]) <= tolerance, $"gradient {map.Data[i]} at ({x}, {y}), outside the unit's field (tolerance {tolerance})");
+            inside |= within && Math.Abs(map.Data[i]) > tolerance;
+        }
+
+        Assert.True(inside, "no gradient inside the field");
+    }
+
     [Theory]
+    [InlineData("--unit", "conv1_1:0@99,99", "position (99, 99) is not in 'conv1_1'")]
+    [InlineData("--unit", "conv1_1:0@7", "the position after @ is COLUMN,ROW")]
     [InlineData("--class", "1000", "class 1000 is out of range")]
     [InlineData("--layer", "nope", "--layer nope: the model has no float value of that name")]
     [InlineData("--layer", "fc6_1", "without spatial axes")]

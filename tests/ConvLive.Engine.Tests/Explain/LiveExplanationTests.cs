@@ -130,7 +130,8 @@ public sealed class LiveExplanationTests(DeviceFixture devices) : IDisposable
             int px = i % w, py = i / w;
             if (px < x0 || px > x1 || py < y0 || py > y1)
             {
-                Assert.True(heat[i] == 0, $"heat {heat[i]} at ({px}, {py}), outside the field [{x0}..{x1}]x[{y0}..{y1}]");
+                // Zero up to round-off (the heat is scaled to its maximum; Winograd's transforms leave ~1e-12).
+                Assert.True(heat[i] <= 1e-6f, $"heat {heat[i]} at ({px}, {py}), outside the field [{x0}..{x1}]x[{y0}..{y1}]");
             }
             else
             {
