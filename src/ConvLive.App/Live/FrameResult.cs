@@ -66,6 +66,9 @@ internal sealed class ModelFrameResult : FrameResult
     /// <summary>Their probabilities.</summary>
     public float[] TopProbabilities { get; } = new float[5];
 
+    /// <summary>The network's own top class (before a trained head replaces the top five), or −1.</summary>
+    public int NetworkTop { get; set; } = -1;
+
     /// <summary>The trained head's class names when its answer replaced the network's top five, else null.</summary>
     public string[]? ClassNames { get; set; }
 

@@ -134,7 +134,7 @@ internal sealed class InferenceWorker(LiveState state, LiveOptions options, Text
         {
             if (pipeline is ModelPipeline old)
             {
-                old.Model.Dispose(); // the training lives on in the new pipeline
+                old.ReleaseModel(); // the training and the study live on in the new pipeline
             }
             else
             {

@@ -135,6 +135,8 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         (slot.PreprocessMs, slot.ForwardMs, slot.PackMs) = (times.Preprocess, times.Forward, times.Pack);
         Classification.Top(slot.Output.AsSpan(0, Model.OutputLength), slot.Top, slot.TopProbabilities);
         ExplainTopClass(slot);
+        slot.NetworkTop = slot.Top[0];
+        _study?.Track(slot); // before training, which may run stored samples through the same network
         slot.ClassNames = Training is not null && Training.AfterFrame(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Top, slot.TopProbabilities)
             ? Training.HeadLabels
             : null;
@@ -145,6 +147,14 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
     {
         _study?.Dispose();
         Training?.Dispose();
+        Model.Dispose();
+    }
+
+    /// <summary>After a device failure: releases what belongs to this model (its unit-study stage and the model);
+    /// the training, the explanation switch and the study live on in the pipeline that replaces this one.</summary>
+    public void ReleaseModel()
+    {
+        _study?.Dispose();
         Model.Dispose();
     }
 

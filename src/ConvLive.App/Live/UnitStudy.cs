@@ -19,7 +19,7 @@ internal sealed class UnitStudy(long budgetBytes = UnitStudy.DefaultBudget)
     private Selection? _selected;
     private WantsTarget? _wants;
     private int _resets;
-    private string? _saveTo;
+    private int _saveAsked;
     private volatile string? _message;
 
     /// <summary>The trackers (inference thread only).</summary>
@@ -54,15 +54,26 @@ internal sealed class UnitStudy(long budgetBytes = UnitStudy.DefaultBudget)
     /// <summary>Forgets the selected layer's top-9 (key R).</summary>
     public void Reset() => Interlocked.Increment(ref _resets);
 
-    /// <summary>Asks for the selected layer's top-9 to be written under <paramref name="folder"/> (key N).</summary>
-    public void Save(string folder) => Volatile.Write(ref _saveTo, folder);
+    /// <summary>Asks for the selected layer's top-9 to be written to <c>convlive-top9-LAYER-TIME/</c> (key N).</summary>
+    public void Save() => Volatile.Write(ref _saveAsked, 1);
 
     /// <summary>Takes a pending save request (inference thread).</summary>
-    public string? TakeSave() => Interlocked.Exchange(ref _saveTo, null);
+    public bool TakeSave() => Interlocked.Exchange(ref _saveAsked, 0) == 1;
 
     /// <summary>Starts drawing what <paramref name="target"/> wants, or stops (null).</summary>
     public void SetWants(WantsTarget? target) => Volatile.Write(ref _wants, target);
 
+    /// <summary>Stops drawing <paramref name="failed"/> (it cannot be maximised), unless another target was asked
+    /// for meanwhile.</summary>
+    public void ClearWants(WantsTarget failed) => Interlocked.CompareExchange(ref _wants, null, failed);
+
+    /// <summary><paramref name="stem"/>-YYYYMMDD-HHMMSS-mmm<paramref name="extension"/>: a name for a file the app
+    /// writes on a key, in the working folder.</summary>
+    public static string Stamped(string stem, string extension) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{stem}-{DateTime.Now:yyyyMMdd-HHmmss-fff}{extension}");
+
+    /// <summary><paramref name="name"/> with every character but letters, digits, '-' and '_' made '_' (for file names).</summary>
+    public static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
     private sealed record Selection(string Layer, int Channel);
 }
 

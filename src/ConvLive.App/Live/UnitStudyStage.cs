@@ -9,16 +9,15 @@ using ConvLive.Engine.Live;
 namespace ConvLive.App.Live;
 
 /// <summary>
-/// The inference thread's part of <see cref="UnitStudy"/>, after each frame's forward, explanation and training:
-/// the selected layer's top-9 takes the frame (its layer read back once) and the selected channel's grid goes into
-/// the slot; a reset or save asked for is done (the save's files are written on a worker); and, while a unit's wants
-/// are asked for, a few ascent steps run on the device and the picture as it stands goes into the slot. The steps
-/// run the network on the synthesised picture, so they come last: the frame's own results are already taken.
+/// The inference thread's part of <see cref="UnitStudy"/>. Right after each frame's forward, the selected layer's
+/// top-9 takes the frame (its layer read back once) and the selected channel's grid goes into the slot. Last in the
+/// frame's work, a save asked for is done (the files are written on a worker), and, while a unit's wants are asked
+/// for, a few ascent steps run on the device and the picture as it stands goes into the slot: the steps run the
+/// network on the synthesised picture, so they come after everything that reads the frame's values.
 /// </summary>
 /// <remarks>Owns the maximiser (made for its model); not the study or the model.</remarks>
 internal sealed class UnitStudyStage(LiveModel model, UnitStudy study, int wantsStepsPerFrame = 2) : IDisposable
 {
-    private long _frame;
     private int _resetsDone = study.Resets;
     private ActivationMaximiser? _maximiser;
     private WantsTarget? _maximiserFor;
@@ -27,33 +26,50 @@ internal sealed class UnitStudyStage(LiveModel model, UnitStudy study, int wants
     /// <summary>The maximiser's unit, steps and last activation, or null when none runs.</summary>
     public (string Unit, int Steps, float Activation)? State => _maximiser is { } m ? (m.Describe, m.Steps, m.Activation) : null;
 
-    /// <summary>Runs after the frame in <paramref name="slot"/> has gone through the network.</summary>
-    public void AfterFrame(ModelFrameResult slot)
+    /// <summary>Right after the frame's forward (before anything else runs the network): the selected layer's
+    /// top-9 takes the frame and the selected channel's grid goes into the slot; a pending reset is done first.</summary>
+    public void Track(ModelFrameResult slot)
     {
         slot.GridSide = slot.GridCount = 0;
         var book = study.Book;
+        var selected = study.Selected;
         if (study.Resets != _resetsDone)
         {
             _resetsDone = study.Resets;
-            book.ResetCurrent();
-            study.Message = book.Current is null ? null : $"top-9 of {book.CurrentLayer} reset";
-        }
-
-        if (study.Selected is { } selected)
-        {
-            book.Track(model, selected.Layer, _frame++, slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height);
-            var tracker = book.Current!;
-            if (selected.Channel < tracker.Channels)
+            if (selected is { } s && book.CurrentLayer == s.Layer)
             {
-                var side = tracker.GridSide(tracker.CropSide);
-                tracker.DrawGrid(selected.Channel, tracker.CropSide, slot.GridFor(side));
-                (slot.GridSide, slot.GridCount, slot.GridLayer, slot.GridChannel) = (side, tracker.Count(selected.Channel), book.CurrentLayer, selected.Channel);
+                book.ResetCurrent();
+                study.Message = $"top-9 of {s.Layer} reset";
+            }
+            else
+            {
+                study.Message = "top-9: select a convolution or pooling layer first (Left/Right)";
             }
         }
 
-        if (study.TakeSave() is { } folder)
+        if (selected is not { } unit)
         {
-            Save(folder);
+            return;
+        }
+
+        // The capture's sequence number: it survives a fallback to the cpu, which keeps the book.
+        book.Track(model, unit.Layer, slot.Frame.Sequence, slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height);
+        var tracker = book.Current!;
+        if (unit.Channel < tracker.Channels)
+        {
+            var side = tracker.GridSide(tracker.CropSide);
+            tracker.DrawGrid(unit.Channel, tracker.CropSide, slot.GridFor(side));
+            (slot.GridSide, slot.GridCount, slot.GridLayer, slot.GridChannel) = (side, tracker.Count(unit.Channel), book.CurrentLayer, unit.Channel);
+        }
+    }
+
+    /// <summary>Last in the frame's work: a save asked for, then the ascent steps of what a unit wants (which run
+    /// the network on the synthesised picture).</summary>
+    public void AfterFrame(ModelFrameResult slot)
+    {
+        if (study.TakeSave())
+        {
+            Save();
         }
 
         Ascend(slot);
@@ -62,10 +78,11 @@ internal sealed class UnitStudyStage(LiveModel model, UnitStudy study, int wants
     public void Dispose()
     {
         _maximiser?.Dispose();
-        _saving.Wait(TimeSpan.FromSeconds(30)); // a save under way finishes before the app goes
+        _maximiser = null;
+        _saving.Wait(TimeSpan.FromSeconds(30)); // a save under way finishes before the app goes (it catches its own errors)
     }
 
-    private void Save(string folder)
+    private void Save()
     {
         if (!_saving.IsCompleted)
         {
@@ -73,12 +90,13 @@ internal sealed class UnitStudyStage(LiveModel model, UnitStudy study, int wants
             return;
         }
 
-        if (study.Book.Snapshot() is not { } snapshot)
+        if (study.Selected is not { } selected || selected.Layer != study.Book.CurrentLayer || study.Book.Snapshot() is not { } snapshot)
         {
             study.Message = "top-9: select a convolution or pooling layer first (Left/Right)";
             return;
         }
 
+        var folder = UnitStudy.Stamped("convlive-top9-" + UnitStudy.Safe(snapshot.Layer), string.Empty);
         study.Message = $"top-9 of {snapshot.Layer}: writing {snapshot.Grids.Length} grids to {folder}";
         _saving = Task.Run(() =>
         {
@@ -87,9 +105,9 @@ internal sealed class UnitStudyStage(LiveModel model, UnitStudy study, int wants
                 snapshot.Write(folder);
                 study.Message = string.Create(CultureInfo.InvariantCulture, $"top-9 of {snapshot.Layer} ({snapshot.Filled} entries, {snapshot.Frames} frames) saved to {folder}");
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e)
             {
-                study.Message = $"top-9 not saved: {e.Message} (check that {Path.GetDirectoryName(Path.GetFullPath(folder))} is writable)";
+                study.Message = $"top-9 not saved: {e.Message} (check that {Path.GetFullPath(".")} is writable)";
             }
         });
     }
@@ -114,7 +132,7 @@ internal sealed class UnitStudyStage(LiveModel model, UnitStudy study, int wants
                 catch (ModelException e)
                 {
                     study.Message = $"what {target} wants: {e.Message}";
-                    study.SetWants(null);
+                    study.ClearWants(target); // unless another was asked for meanwhile
                 }
             }
         }

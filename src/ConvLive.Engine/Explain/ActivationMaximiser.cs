@@ -47,13 +47,21 @@ public sealed class ActivationMaximiser : IDisposable
         _random = new Random(seed);
         Jitter = Math.Max(1, Side / 28);
         _program = GradientProgram.Create(model, value, [_input]);
-        if (element is { } e)
+        try
         {
-            _program.SeedElement(e);
+            if (element is { } e)
+            {
+                _program.SeedElement(e);
+            }
+            else
+            {
+                _program.SeedChannel(channel);
+            }
         }
-        else
+        catch
         {
-            _program.SeedChannel(channel);
+            _program.Dispose();
+            throw;
         }
 
         // Faint noise around the mean picture: 2% of each channel's range.

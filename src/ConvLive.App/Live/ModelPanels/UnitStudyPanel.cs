@@ -19,6 +19,7 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
     private (bool Grid, bool Wants) _shown;
     private (bool Grid, bool Wants) _pending;
     private ModelFrameResult? _uploading;
+    private Task _savingWants = Task.CompletedTask;
     private (string Layer, int Channel, int Count) _gridTitleFor = (string.Empty, -1, -1);
     private string _gridTitle = string.Empty;
     private (string Label, int Steps) _wantsTitleFor = (string.Empty, -1);
@@ -92,10 +93,18 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
                 study.Reset();
                 return true;
             case Key.N:
-                study.Save(Stamped("convlive-top9-" + Safe(canvas.Selected.Name), string.Empty));
+                study.Save();
+                return true;
+            case Key.W when study.Wants is not null:
+                study.SetWants(null);
                 return true;
             case Key.W:
-                study.SetWants(study.Wants is not null ? null : Target(last, clicked, explainedClass));
+                study.SetWants(Target(last, clicked, explainedClass));
+                if (study.Wants is null)
+                {
+                    study.Message = "W: select a channel (Left/Right, click a tile), or wait for the first class";
+                }
+
                 return true;
             case Key.I:
                 SaveWants(last);
@@ -107,6 +116,7 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
 
     public void Dispose()
     {
+        _savingWants.Wait(TimeSpan.FromSeconds(30)); // a picture being written is finished before the app goes
         _grid.Dispose();
         _wants.Dispose();
     }
@@ -121,7 +131,8 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
             return new WantsTarget(new UnitSpec(tap.Name, canvas.Channel, clicked), 0);
         }
 
-        var k = explainedClass >= 0 ? explainedClass : last?.Top[0] ?? -1;
+        // The network's own class (a trained head's answer is not one of the network's outputs).
+        var k = explainedClass >= 0 ? explainedClass : last?.NetworkTop ?? -1;
         return k >= 0 ? new WantsTarget(null, k) : null;
     }
 
@@ -135,19 +146,25 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
 
         var side = r.WantsSide;
         var rgba = r.Wants.AsSpan(0, side * side * 4).ToArray();
-        var path = Stamped("convlive-wants-" + Safe(r.WantsLabel), ".png");
+        if (!_savingWants.IsCompleted)
+        {
+            study.Message = "the last picture is still being written";
+            return;
+        }
+
+        var path = UnitStudy.Stamped("convlive-wants-" + UnitStudy.Safe(r.WantsLabel), ".png");
         var label = r.WantsLabel;
         var steps = r.WantsSteps;
-        _ = Task.Run(() =>
+        _savingWants = Task.Run(() =>
         {
             try
             {
                 Pictures.WritePng(path, rgba, side, side);
                 study.Message = string.Create(CultureInfo.InvariantCulture, $"what {label} wants ({steps} steps): {path}");
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e)
             {
-                study.Message = $"not saved: {e.Message}";
+                study.Message = $"not saved: {e.Message} (check that {Path.GetFullPath(".")} is writable)";
             }
         });
     }
@@ -174,9 +191,4 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
 
         return _wantsTitle;
     }
-
-    private static string Stamped(string stem, string extension) =>
-        string.Create(CultureInfo.InvariantCulture, $"{stem}-{DateTime.Now:yyyyMMdd-HHmmss-fff}{extension}");
-
-    private static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 }
