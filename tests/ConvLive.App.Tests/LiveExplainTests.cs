@@ -15,6 +15,8 @@ public sealed class LiveExplainTests : IDisposable
     [Theory]
     [InlineData("gradcam")]
     [InlineData("guided")]
+    [InlineData("gradient")]
+    [InlineData("deconv")]
     public void AHeadlessRunExplainsEveryFrameItInfers(string method)
     {
         var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), _folder.File("small.onnx"));

@@ -64,10 +64,8 @@ public sealed class LiveExplanationTests(DeviceFixture devices) : IDisposable
     public void AUnitsHeatEqualsExplainFromThatUnit(string device, ExplainMethod method)
     {
         using var h = BackendHarness.Open(devices, device);
-        var graph = OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 4, size: 99, width: 0.0625), _folder.File("zoo.onnx")));
-        using var live = LiveModel.Open(h.Backend, "alexnet", graph, null, new InputSpec { Size = 99, Resize = 99 }, null);
-        var frame = Enumerable.Range(0, 160 * 120 * 3).Select(i => (byte)(i * 7 % 256)).ToArray();
-        live.Run(frame, 160, 120, new byte[live.AtlasWidth * live.AtlasHeight], new float[live.OutputLength]);
+        var (graph, live) = OpenAndRunOneFrame(h);
+        using var _ = live;
         var heat = new float[live.ExplanationLength];
         live.ExplainUnit(method, "conv2_1", 1, null, heat);
         var (w, hh) = live.ExplainUnit(method, "conv2_1", 3, null, heat); // another channel of the same layer: reseeded, not replanned
@@ -93,10 +91,8 @@ public sealed class LiveExplanationTests(DeviceFixture devices) : IDisposable
     public void AUnitAtAPositionIsExplainedFromThatOneElementAndOnlyItsReceptiveFieldLights(string device, ExplainMethod method)
     {
         using var h = BackendHarness.Open(devices, device);
-        var graph = OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 4, size: 99, width: 0.0625), _folder.File("zoo.onnx")));
-        using var live = LiveModel.Open(h.Backend, "alexnet", graph, null, new InputSpec { Size = 99, Resize = 99 }, null);
-        var frame = Enumerable.Range(0, 160 * 120 * 3).Select(i => (byte)(i * 7 % 256)).ToArray();
-        live.Run(frame, 160, 120, new byte[live.AtlasWidth * live.AtlasHeight], new float[live.OutputLength]);
+        var (graph, live) = OpenAndRunOneFrame(h);
+        using var _ = live;
         var heat = new float[live.ExplanationLength];
         live.ExplainUnit(method, "conv2_1", 3, null, heat); // the channel's sum first: the position reseeds the same plan
         var (w, hh) = live.ExplainUnit(method, "conv2_1", 3, (2, 1), heat);
@@ -143,4 +139,14 @@ public sealed class LiveExplanationTests(DeviceFixture devices) : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
+
+    /// <summary>A small seeded AlexNet (zoo layout, 99×99) opened live on the backend, one patterned frame run.</summary>
+    private (ModelGraph Graph, LiveModel Live) OpenAndRunOneFrame(BackendHarness h)
+    {
+        var graph = OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 4, size: 99, width: 0.0625), _folder.File("zoo.onnx")));
+        var live = LiveModel.Open(h.Backend, "alexnet", graph, null, new InputSpec { Size = 99, Resize = 99 }, null);
+        var frame = Enumerable.Range(0, 160 * 120 * 3).Select(i => (byte)(i * 7 % 256)).ToArray();
+        live.Run(frame, 160, 120, new byte[live.AtlasWidth * live.AtlasHeight], new float[live.OutputLength]);
+        return (graph, live);
+    }
 }
