@@ -86,6 +86,9 @@ public enum Key
     /// <summary>Letter W.</summary>
     W = 87,
 
+    /// <summary>Letter X.</summary>
+    X = 88,
+
     /// <summary>Escape.</summary>
     Escape = 256,
 

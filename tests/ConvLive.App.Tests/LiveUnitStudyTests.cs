@@ -8,7 +8,7 @@ using OpenCvSharp;
 namespace ConvLive.App.Tests;
 
 /// <summary>The selected unit's top-9 from the stream and what it wants, in <c>live</c>: headless with options, and
-/// in a real window with the keys (W draw, I save the picture, N save the top-9, R reset; U after a click in the
+/// in a real window with the keys (W draw, I save the picture, N save the top-9, X clear it; U after a click in the
 /// zoom explains that one unit).</summary>
 [Collection(XDisplayGroup.Name)]
 public sealed class LiveUnitStudyTests : IDisposable
@@ -84,7 +84,7 @@ public sealed class LiveUnitStudyTests : IDisposable
                 XWindow.Xdotool("key", "--window", window, "i"); // save that picture
                 XWindow.Xdotool("key", "--window", window, "n"); // save conv1_1's top-9
                 Thread.Sleep(2500);
-                XWindow.Xdotool("key", "--window", window, "r"); // forget it
+                XWindow.Xdotool("key", "--window", window, "x"); // forget it
                 XWindow.Xdotool("mousemove", "--window", window, "1150", "148");
                 XWindow.Xdotool("click", "--window", window, "1"); // the unit in the middle of the zoom
                 XWindow.Xdotool("key", "--window", window, "e"); // gradient saliency...
@@ -110,7 +110,7 @@ public sealed class LiveUnitStudyTests : IDisposable
 
         using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
         var root = stats.RootElement;
-        Assert.True(root.GetProperty("top9").GetProperty("frames").GetInt64() < root.GetProperty("framesInferred").GetInt64(), "R did not reset the top-9");
+        Assert.True(root.GetProperty("top9").GetProperty("frames").GetInt64() < root.GetProperty("framesInferred").GetInt64(), "X did not clear the top-9");
         Assert.Equal("conv1_1:4", root.GetProperty("wants").GetProperty("unit").GetString());
         Assert.Equal("gradient", root.GetProperty("explain").GetString());
         Assert.Matches(@"^conv1_1:4@2[5-9],2[5-9]$", root.GetProperty("explainSeed").GetString());

@@ -35,7 +35,7 @@ internal static class LiveCommand
         explain.AcceptOnlyFromAmong([.. Engine.Explain.ExplainMethods.Names]);
         var select = new Option<string?>("--select") { Description = "Select this layer (and channel) from the start, VALUE[:CHANNEL], e.g. conv2_1:5: its top-9 from the stream is gathered from the first frame." };
         var wants = new Option<string?>("--wants") { Description = "Draw what a unit wants from the start (activation maximisation; key W): VALUE:CHANNEL, VALUE:CHANNEL@COLUMN,ROW or class:K." };
-        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), R/N reset/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
+        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), X/N clear/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
         {
             source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants,
         };

@@ -51,7 +51,7 @@ internal sealed class UnitStudy(long budgetBytes = UnitStudy.DefaultBudget)
         }
     }
 
-    /// <summary>Forgets the selected layer's top-9 (key R).</summary>
+    /// <summary>Forgets the selected layer's top-9 (key X).</summary>
     public void Reset() => Interlocked.Increment(ref _resets);
 
     /// <summary>Asks for the selected layer's top-9 to be written to <c>convlive-top9-LAYER-TIME/</c> (key N).</summary>

@@ -20,7 +20,7 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         "U           explain the selected channel instead (backprop from a unit)",
         "            (after a click in the zoom: that one unit; a click moves it)",
         "click       a top-5 line: explain that class (again: the top class)",
-        "R/N         top-9 frames of the selected layer: reset / save (grid per channel)",
+        "X/N         top-9 frames of the selected layer: clear / save (grid per channel)",
         "W           what the selected unit (or class) wants: draw / stop    I  save it",
         "H           this help                  Esc  cancel training / quit",
     ];

@@ -7,7 +7,7 @@ using ConvLive.Render;
 namespace ConvLive.App.Live.ModelPanels;
 
 /// <summary>
-/// Under the zoomed channel: its top-9 from the stream as a 3×3 grid (R resets, N saves the layer's grids), and what
+/// Under the zoomed channel: its top-9 from the stream as a 3×3 grid (X clears it, N saves the layer's grids), and what
 /// the unit wants (W starts and stops activation maximisation of the selected channel, of the clicked unit in it, or
 /// of the explained class on a fully connected layer; I saves the picture). Render thread only.
 /// </summary>
@@ -78,7 +78,7 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
         }
     }
 
-    /// <summary>R, N, W and I; <paramref name="last"/> is the frame on screen, <paramref name="clicked"/> the unit
+    /// <summary>X, N, W and I; <paramref name="last"/> is the frame on screen, <paramref name="clicked"/> the unit
     /// clicked in the zoom of the selected layer (or null).</summary>
     public bool OnKey(KeyPress key, ModelFrameResult? last, (int X, int Y)? clicked, int explainedClass)
     {
@@ -89,7 +89,7 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
 
         switch (key.Key)
         {
-            case Key.R:
+            case Key.X:
                 study.Reset();
                 return true;
             case Key.N:
