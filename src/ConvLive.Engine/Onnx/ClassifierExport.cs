@@ -67,7 +67,8 @@ public static class ClassifierExport
 
         g.Initializer.Add(Floats("input/weight", w, 3, 3, 1, 1));
         g.Initializer.Add(Floats("input/bias", b, 3));
-        g.Node.Add(NodeOf("Conv", "input/normalise", [InputName, "input/weight", "input/bias"], "input/x"));
+        g.Node.Add(NodeOf("Conv", "input/normalise", [InputName, "input/weight", "input/bias"], "input/x",
+            Ints("kernel_shape", 1, 1), Ints("strides", 1, 1), Ints("pads", 0, 0, 0, 0), Ints("dilations", 1, 1), Int("group", 1)));
         var current = "input/x";
 
         var backboneInput = backbone.Graph.Input.First(i => backbone.Graph.Initializer.All(t => t.Name != i.Name)).Name;
@@ -138,6 +139,7 @@ public static class ClassifierExport
         for (var i = 0; i < keep.Count; i++)
         {
             var copy = keep[i].Clone();
+            WriteDefaults(copy, source); // before the renames: the weights keep their names in the source
             copy.Name = prefix + (copy.Name.Length > 0 ? copy.Name : $"{copy.OpType}_{i}");
             for (var j = 0; j < copy.Input.Count; j++)
             {
@@ -215,6 +217,58 @@ public static class ClassifierExport
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);
         return node;
+    }
+
+    /// <summary>Writes out the window attributes a Conv or pool leaves to their defaults (kernel_shape from a Conv's
+    /// weights, unit strides and dilations, zero pads, one group): ONNX Runtime infers them, but OpenCV DNN 4.6
+    /// (Debian's) refuses a Conv without kernel_shape, and a reader should not have to know the defaults.</summary>
+    private static void WriteDefaults(NodeProto node, GraphProto graph)
+    {
+        if (node.OpType is not ("Conv" or "MaxPool" or "AveragePool" or "LpPool"))
+        {
+            return;
+        }
+
+        bool Has(string name) => node.Attribute.Any(a => a.Name == name);
+        if (!Has("kernel_shape") && node.OpType == "Conv" && node.Input.Count > 1
+            && graph.Initializer.FirstOrDefault(t => t.Name == node.Input[1]) is { Dims.Count: > 2 } weight)
+        {
+            node.Attribute.Add(Ints("kernel_shape", [.. weight.Dims.Skip(2)]));
+        }
+
+        var spatial = node.Attribute.FirstOrDefault(a => a.Name == "kernel_shape")?.Ints.Count ?? 0;
+        if (spatial == 0)
+        {
+            return;
+        }
+
+        if (!Has("strides"))
+        {
+            node.Attribute.Add(Ints("strides", [.. Enumerable.Repeat(1L, spatial)]));
+        }
+
+        var autoPad = node.Attribute.FirstOrDefault(a => a.Name == "auto_pad")?.S.ToStringUtf8() ?? "NOTSET";
+        if (!Has("pads") && autoPad is "" or "NOTSET")
+        {
+            node.Attribute.Add(Ints("pads", [.. Enumerable.Repeat(0L, 2 * spatial)]));
+        }
+
+        if (node.OpType == "Conv" && !Has("dilations")) // not MaxPool: its dilations only exist from opset 10
+        {
+            node.Attribute.Add(Ints("dilations", [.. Enumerable.Repeat(1L, spatial)]));
+        }
+
+        if (node.OpType == "Conv" && !Has("group"))
+        {
+            node.Attribute.Add(Int("group", 1));
+        }
+    }
+
+    private static AttributeProto Ints(string name, params long[] values)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        a.Ints.AddRange(values);
+        return a;
     }
 
     private static AttributeProto Int(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
