@@ -18,6 +18,7 @@ internal static class Program
             ModelCommands.Infer(),
             ModelCommands.Inspect(),
             ExplainCommand.Create(),
+            ClassifyCommand.Create(),
             ModelsCommand.Create(),
             FilterCommand.Create(),
             TrainCommand.Create(),

@@ -15,7 +15,15 @@ public static class FrameSources
     /// <param name="spec">One of <see cref="Forms"/>.</param>
     /// <returns>The opened source; the caller owns it.</returns>
     /// <exception cref="FrameSourceException">The spec is malformed or the source does not open; the message says why.</exception>
-    public static IFrameSource Open(string spec)
+    public static IFrameSource Open(string spec) => Open(spec, loop: true);
+
+    /// <summary>Opens the source <paramref name="spec"/> names, looping (live) or playing once (classify).</summary>
+    /// <param name="spec">One of <see cref="Forms"/>.</param>
+    /// <param name="loop">False: a video plays once and an image list is read once, then the source reports Ended
+    /// (a camera or the synthetic scene never ends).</param>
+    /// <returns>The opened source; the caller owns it.</returns>
+    /// <exception cref="FrameSourceException">The spec is malformed or the source does not open; the message says why.</exception>
+    public static IFrameSource Open(string spec, bool loop)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var colon = spec.IndexOf(':', StringComparison.Ordinal);
@@ -35,11 +43,11 @@ public static class FrameSources
             case "VIDEO":
                 return arg.Length == 0
                     ? throw new FrameSourceException($"--source {spec}: give the file, e.g. video:clip.mp4")
-                    : new VideoFileSource(arg);
+                    : new VideoFileSource(arg, loop);
             case "IMAGES":
                 return arg.Length == 0
                     ? throw new FrameSourceException($"--source {spec}: give a folder or a pattern, e.g. images:shots/ or images:shots/frame_%04d.png")
-                    : new ImageSequenceSource(arg);
+                    : new ImageSequenceSource(arg, loop: loop);
             default:
                 throw new FrameSourceException($"--source {spec}: unknown source; use {Forms}");
         }

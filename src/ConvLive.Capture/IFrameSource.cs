@@ -23,4 +23,8 @@ public interface IFrameSource : IDisposable
     /// <param name="frame">The slot to fill; resized as needed. Its Sequence and CapturedTicks are set.</param>
     /// <returns>False when no frame could be had this time (see <see cref="LastProblem"/>); the caller may retry.</returns>
     bool TryRead(VideoFrame frame);
+
+    /// <summary>True once a source opened to play once (<see cref="FrameSources.Open(string, bool)"/> with loop
+    /// false) has given its last frame: a video at its end, an image list after its last file.</summary>
+    bool Ended => false;
 }

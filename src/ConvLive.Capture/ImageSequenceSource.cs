@@ -18,16 +18,19 @@ public sealed partial class ImageSequenceSource : IFrameSource
 
     private readonly string[] _files;
     private readonly MatFrames _frames = new();
+    private readonly bool _loop;
     private int _next;
     private long _sequence;
 
     /// <summary>Lists the images of <paramref name="dirOrPattern"/>.</summary>
     /// <param name="dirOrPattern">A folder, or a path whose file name holds one <c>%d</c>/<c>%0Nd</c>.</param>
     /// <param name="framesPerSecond">The rate to play the images at.</param>
+    /// <param name="loop">Cycle through the images (live); false to give each once, then report <see cref="Ended"/>.</param>
     /// <exception cref="FrameSourceException">The folder is missing or holds no image.</exception>
-    public ImageSequenceSource(string dirOrPattern, double framesPerSecond = 30)
+    public ImageSequenceSource(string dirOrPattern, double framesPerSecond = 30, bool loop = true)
     {
         ArgumentNullException.ThrowIfNull(dirOrPattern);
+        _loop = loop;
         _files = Directory.Exists(dirOrPattern) ? ListFolder(dirOrPattern) : ListPattern(dirOrPattern);
         if (_files.Length == 0)
         {
@@ -54,9 +57,20 @@ public sealed partial class ImageSequenceSource : IFrameSource
     public IReadOnlyList<string> Files => _files;
 
     /// <inheritdoc/>
+    public bool Ended { get; private set; }
+
+    /// <summary>The file the last read took (whether or not it decoded), or null before the first.</summary>
+    public string? LastFile { get; private set; }
+
+    /// <inheritdoc/>
     public bool TryRead(VideoFrame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
+        if (!_loop)
+        {
+            return ReadOnce(frame);
+        }
+
         for (var tried = 0; tried < _files.Length; tried++)
         {
             var path = _files[_next];
@@ -78,6 +92,30 @@ public sealed partial class ImageSequenceSource : IFrameSource
 
     /// <inheritdoc/>
     public void Dispose() => _frames.Dispose();
+
+    /// <summary>Each file once, in order: false for a file that does not decode (named in <see cref="LastProblem"/>;
+    /// the next call takes the next file) and after the last one (<see cref="Ended"/>).</summary>
+    private bool ReadOnce(VideoFrame frame)
+    {
+        if (_next >= _files.Length)
+        {
+            Ended = true;
+            return false;
+        }
+
+        LastFile = _files[_next++];
+        frame.Sequence = _sequence++;
+        using var image = Cv2.ImRead(LastFile, ImreadModes.Unchanged);
+        if (_frames.TryCopy(image, frame))
+        {
+            frame.CapturedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+            LastProblem = null;
+            return true;
+        }
+
+        LastProblem = $"{Path.GetFileName(LastFile)} does not decode as an image";
+        return false;
+    }
 
     private static string[] ListFolder(string dir) =>
         Directory.EnumerateFiles(dir)

@@ -4,7 +4,7 @@ using OpenCvSharp;
 
 namespace ConvLive.Capture;
 
-/// <summary>A video file read through OpenCV's FFMPEG backend; loops at its end.</summary>
+/// <summary>A video file read through OpenCV's FFMPEG backend; loops at its end, or plays once.</summary>
 /// <remarks>Owns its <see cref="VideoCapture"/> and frame <see cref="Mat"/>. Not thread safe.</remarks>
 public sealed class VideoFileSource : IFrameSource
 {
@@ -14,15 +14,18 @@ public sealed class VideoFileSource : IFrameSource
     private readonly VideoCapture _capture;
     private readonly Mat _mat = new();
     private readonly MatFrames _frames = new();
+    private readonly bool _loop;
     private long _sequence;
     private int _badFrames;
 
     /// <summary>Opens <paramref name="path"/>.</summary>
     /// <param name="path">A video file OpenCV can decode (h264, mpeg4, MJPG, …).</param>
+    /// <param name="loop">Rewind at the end (live); false to play once and then report <see cref="Ended"/>.</param>
     /// <exception cref="FrameSourceException">The file is missing or no decoder opens it.</exception>
-    public VideoFileSource(string path)
+    public VideoFileSource(string path, bool loop = true)
     {
         _path = path;
+        _loop = loop;
         if (!File.Exists(path))
         {
             throw new FrameSourceException($"video:{path}: no such file. Check the path, or use --source synthetic.");
@@ -53,9 +56,20 @@ public sealed class VideoFileSource : IFrameSource
     public string? LastProblem { get; private set; }
 
     /// <inheritdoc/>
+    public bool Ended { get; private set; }
+
+    /// <summary>The last frame's time in the video, seconds: its number over the frame rate (not the wall clock).</summary>
+    public double LastFrameSeconds { get; private set; }
+
+    /// <inheritdoc/>
     public bool TryRead(VideoFrame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
+        if (!_loop)
+        {
+            return ReadOnce(frame);
+        }
+
         for (var attempt = 0; attempt < 2; attempt++)
         {
             if (_capture.Read(_mat) && _frames.TryCopy(_mat, frame))
@@ -76,6 +90,37 @@ public sealed class VideoFileSource : IFrameSource
         }
 
         LastProblem = $"video:{_path}: no frame could be decoded after rewinding";
+        return false;
+    }
+
+    /// <summary>Played once: the next frame, false at the end (<see cref="Ended"/>) or for a frame that does not
+    /// decode (<see cref="LastProblem"/>; the next call goes on after it).</summary>
+    private bool ReadOnce(VideoFrame frame)
+    {
+        if (Ended)
+        {
+            return false;
+        }
+
+        var position = _capture.Get(VideoCaptureProperties.PosFrames);
+        if (_capture.Read(_mat) && _frames.TryCopy(_mat, frame))
+        {
+            frame.Sequence = _sequence++;
+            frame.CapturedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+            LastFrameSeconds = (_sequence - 1) / FramesPerSecond;
+            return true;
+        }
+
+        var count = _capture.FrameCount;
+        if (count <= 0 || position >= count - 1 || ++_badFrames > MaxConsecutiveBadFrames)
+        {
+            Ended = true;
+            LastProblem = null;
+            return false;
+        }
+
+        _sequence++; // the damaged frame keeps its number
+        LastProblem = $"video:{_path}: frame {position:0} does not decode; skipped";
         return false;
     }
 

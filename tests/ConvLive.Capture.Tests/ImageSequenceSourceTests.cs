@@ -67,6 +67,27 @@ public sealed class ImageSequenceSourceTests : IDisposable
     }
 
     [Fact]
+    public void OpenedToReadOnceEachFileComesOnceADamagedOneIsReportedInItsTurnThenTheSourceEnds()
+    {
+        File.WriteAllText(_folder.File("frame_0002.png"), "this is not a PNG");
+        using var source = FrameSources.Open("images:" + _folder.Path, loop: false);
+        var images = Assert.IsType<ImageSequenceSource>(source);
+        var frame = new VideoFrame();
+        var seen = new List<string>();
+        for (var n = 0; n < 5; n++)
+        {
+            var read = source.TryRead(frame);
+            seen.Add($"{Path.GetFileName(images.LastFile)}:{(read ? frame.Pixels[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : "bad")}");
+            Assert.Equal(n == 2, !read);
+            Assert.False(source.Ended);
+        }
+
+        Assert.Equal(["frame_0000.png:" + Blue(0), "frame_0001.png:" + Blue(1), "frame_0002.png:bad", "frame_0003.png:" + Blue(3), "frame_0004.png:" + Blue(4)], seen);
+        Assert.False(source.TryRead(frame));
+        Assert.True(source.Ended);
+    }
+
+    [Fact]
     public void AnEmptyFolderIsRefusedWithAHint()
     {
         using var empty = new TempFolder();

@@ -33,6 +33,29 @@ public sealed class VideoFileSourceTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("clip.avi", "MJPG")]
+    [InlineData("clip.mp4", "mp4v")]
+    public void OpenedToPlayOnceEachFrameComesOnceThenTheSourceEnds(string name, string fourcc)
+    {
+        var path = _folder.File(name);
+        WriteVideo(path, fourcc);
+        using var source = FrameSources.Open("video:" + path, loop: false);
+        var video = Assert.IsType<VideoFileSource>(source);
+        var frame = new VideoFrame();
+        for (var n = 0; n < Frames; n++)
+        {
+            Assert.True(source.TryRead(frame), source.LastProblem);
+            Assert.Equal(n, frame.Sequence);
+            Assert.Equal(n / 15.0, video.LastFrameSeconds, 6);
+            Assert.True(Math.Abs(frame.Pixels.ToArray().Average(b => (double)b) - Level(n)) < 8, $"frame {n}");
+        }
+
+        Assert.False(source.TryRead(frame));
+        Assert.True(source.Ended);
+        Assert.False(source.TryRead(frame));
+    }
+
     [Fact]
     public void AMissingFileNamesThePathAndTheAlternatives()
     {

@@ -1,0 +1,224 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ConvLive.Capture;
+using ConvLive.Engine.Devices;
+using ConvLive.Engine.Graph;
+using ConvLive.Engine.IO;
+using ConvLive.Engine.Live;
+using ConvLive.Engine.Models;
+
+namespace ConvLive.App.Cli;
+
+/// <summary><c>convlive classify</c>: every frame of a video or picture of a folder once through a classifier, preprocessed
+/// as <c>live</c> does, one row each (top K labels and probabilities) to CSV or JSON lines.</summary>
+internal static class ClassifyCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "A classifier: alexnet, a manifest name or an .onnx file.", Required = true };
+        var source = new Option<string>("--source") { Description = "video:FILE (each frame once), images:DIR (each picture once, in name order) or camera:N (until --frames or Ctrl+C).", Required = true };
+        var output = new Option<string>("--output") { Description = "OUT.csv or OUT.jsonl: one row per frame.", Required = true };
+        var top = new Option<int>("--top") { Description = "How many classes per row.", DefaultValueFactory = _ => 5 };
+        var frames = new Option<int>("--frames") { Description = "Stop after this many frames (0: the whole source; a camera needs it or Ctrl+C)." };
+        var device = CommonOptions.Device();
+        var command = new Command("classify", "Classify each frame of a video or each picture of a folder (or a camera's frames) once; write the top K per frame to CSV or JSON lines.")
+        {
+            model, source, output, top, frames, device,
+        };
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(source)!, r.GetValue(output)!, r.GetValue(top), Math.Max(0, r.GetValue(frames)), CommonOptions.ParseDevice(r.GetValue(device)!)));
+        return command;
+    }
+
+    private static int Run(string modelName, string sourceSpec, string outputPath, int top, int limit, DeviceKind kind)
+    {
+        var jsonl = outputPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
+        if (!jsonl && !outputPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"error: --output {outputPath}: give a .csv or .jsonl file");
+            return 2;
+        }
+
+        if (top < 1)
+        {
+            Console.Error.WriteLine($"error: --top {top}: give 1 or more");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true; // finish the row under way and write what was classified
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            using var frameSource = FrameSources.Open(sourceSpec, loop: false);
+            if (frameSource is CameraSource or SyntheticSource && limit == 0)
+            {
+                Console.Error.WriteLine($"note: {sourceSpec} never ends; stop it with Ctrl+C or give --frames N");
+            }
+
+            var (device, backend) = CommonOptions.OpenBackend(kind);
+            using var ownedDevice = device;
+            using var ownedBackend = backend;
+            var resolved = ModelSource.Resolve(modelName, CommonOptions.Catalog());
+            using var live = LiveModel.Open(backend, resolved.Name, resolved.Graph, resolved.PreprocessGraph, resolved.Input, resolved.Labels);
+            var rows = new ClassifyRows(jsonl, frameSource is ImageSequenceSource, Math.Min(top, live.OutputLength), live.Labels);
+            var count = Classify(frameSource, live, rows, limit, stop.Token);
+            AtomicFile.Write(outputPath, s => s.Write(Encoding.UTF8.GetBytes(rows.Text)));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"classified {count.Frames} frames of {frameSource.Description} with {live.Name} on {backend.Name} in {count.Seconds:0.0} s ({count.Frames / Math.Max(count.Seconds, 1e-9):0.0} frames a second){(count.Damaged > 0 ? $", {count.Damaged} damaged (see their rows)" : string.Empty)}{(stop.IsCancellationRequested ? ", stopped by Ctrl+C" : string.Empty)} -> {outputPath}"));
+            return 0;
+        }
+        catch (Exception e) when (e is ModelException or FrameSourceException or DeviceUnavailableException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static (int Frames, int Damaged, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, CancellationToken stop)
+    {
+        var frame = new VideoFrame();
+        var output = new float[live.OutputLength];
+        var topIndex = new int[rows.Top];
+        var topP = new float[rows.Top];
+        var outputName = live.Graph.Outputs[0].Name;
+        var watch = Stopwatch.StartNew();
+        var lastReport = 0.0;
+        int frames = 0, damaged = 0, misses = 0;
+        var interactive = !Console.IsErrorRedirected;
+        while (!stop.IsCancellationRequested && (limit == 0 || frames < limit))
+        {
+            if (!source.TryRead(frame))
+            {
+                if (source.Ended)
+                {
+                    break;
+                }
+
+                if (source.LastProblem is { } problem && source is not CameraSource)
+                {
+                    rows.Damaged(frames++, Name(source, frame), problem);
+                    damaged++;
+                    continue;
+                }
+
+                if (++misses > 100)
+                {
+                    throw new FrameSourceException($"{source.Description}: no frame after 100 tries ({source.LastProblem ?? "no reason given"})");
+                }
+
+                Thread.Sleep(10); // a camera between frames
+                continue;
+            }
+
+            misses = 0;
+            live.RunAndRead(frame.Pixels, frame.Width, frame.Height, outputName, output);
+            Classification.Top(output, topIndex, topP);
+            rows.Add(frames++, Name(source, frame), topIndex, topP);
+            if (watch.Elapsed.TotalSeconds - lastReport >= 1)
+            {
+                lastReport = watch.Elapsed.TotalSeconds;
+                var line = string.Create(CultureInfo.InvariantCulture, $"classify: {frames} frames, {frames / lastReport:0.0} a second");
+                Console.Error.Write(interactive ? $"\r{line}   " : line + Environment.NewLine);
+            }
+        }
+
+        if (interactive && lastReport > 0)
+        {
+            Console.Error.WriteLine();
+        }
+
+        return (frames, damaged, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>What the row names the frame by: the picture's file name, or the time in the video, seconds.</summary>
+    private static string Name(IFrameSource source, VideoFrame frame) => source switch
+    {
+        ImageSequenceSource images => Path.GetFileName(images.LastFile) ?? string.Empty,
+        VideoFileSource video => video.LastFrameSeconds.ToString("0.###", CultureInfo.InvariantCulture),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{(frame.CapturedTicks == 0 ? 0 : Stopwatch.GetElapsedTime(0, frame.CapturedTicks).TotalSeconds):0.###}"),
+    };
+}
+
+/// <summary>The rows <c>classify</c> writes, kept in memory and written once at the end (through a temporary file).</summary>
+internal sealed class ClassifyRows
+{
+    private readonly StringBuilder _text = new();
+    private readonly bool _jsonl;
+    private readonly bool _files;
+    private readonly IReadOnlyList<string>? _labels;
+
+    public ClassifyRows(bool jsonl, bool files, int top, IReadOnlyList<string>? labels)
+    {
+        (_jsonl, _files, Top, _labels) = (jsonl, files, top, labels);
+        if (!jsonl)
+        {
+            _text.Append(files ? "frame,file" : "frame,time_s");
+            for (var k = 1; k <= top; k++)
+            {
+                _text.Append(CultureInfo.InvariantCulture, $",label{k},p{k}");
+            }
+
+            _text.Append(",error\n");
+        }
+    }
+
+    public int Top { get; }
+
+    public string Text => _text.ToString();
+
+    public void Add(int frame, string name, ReadOnlySpan<int> top, ReadOnlySpan<float> p)
+    {
+        if (_jsonl)
+        {
+            _text.Append(CultureInfo.InvariantCulture, $"{{\"frame\":{frame},{Where(name)},\"top\":[");
+            for (var k = 0; k < Top; k++)
+            {
+                _text.Append(CultureInfo.InvariantCulture, $"{(k > 0 ? "," : string.Empty)}{{\"label\":{JsonSerializer.Serialize(Label(top[k]))},\"index\":{top[k]},\"p\":{p[k]:0.######}}}");
+            }
+
+            _text.Append("]}\n");
+            return;
+        }
+
+        _text.Append(CultureInfo.InvariantCulture, $"{frame},{Csv(name)}");
+        for (var k = 0; k < Top; k++)
+        {
+            _text.Append(CultureInfo.InvariantCulture, $",{Csv(Label(top[k]))},{p[k]:0.######}");
+        }
+
+        _text.Append(",\n");
+    }
+
+    public void Damaged(int frame, string name, string problem)
+    {
+        if (_jsonl)
+        {
+            _text.Append(CultureInfo.InvariantCulture, $"{{\"frame\":{frame},{Where(name)},\"error\":{JsonSerializer.Serialize(problem)}}}\n");
+            return;
+        }
+
+        _text.Append(CultureInfo.InvariantCulture, $"{frame},{Csv(name)}");
+        _text.Append(',', 2 * Top);
+        _text.Append(CultureInfo.InvariantCulture, $",{Csv(problem)}\n");
+    }
+
+    private string Where(string name) => _files ? $"\"file\":{JsonSerializer.Serialize(name)}" : $"\"time_s\":{name}";
+
+    private string Label(int index) => index < 0 ? string.Empty : _labels is { } l ? l[index] : index.ToString(CultureInfo.InvariantCulture);
+
+    private static string Csv(string field) =>
+        field.IndexOfAny([',', '"', '\n', '\r']) < 0 ? field : $"\"{field.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+}
