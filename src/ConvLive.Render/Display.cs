@@ -250,6 +250,15 @@ public sealed class Display : IDisposable
         _frame.Read(rgba, Width, Height);
     }
 
+    /// <summary>Reads the frame drawn so far (before <see cref="EndFrame"/>) as GL keeps it, rows bottom to top: for
+    /// recording, where the encoder flips (nothing allocated here).</summary>
+    /// <param name="rgba">Width·Height·4 bytes.</param>
+    public void ReadPixelsBottomUp(Span<byte> rgba)
+    {
+        Thread.Ensure();
+        _frame.ReadBottomUp(rgba, Width, Height);
+    }
+
     /// <summary>Ends the frame: copies the composed frame to the window and swaps its buffers (headless: flushes).</summary>
     public void EndFrame()
     {

@@ -53,4 +53,7 @@ internal sealed record LiveOptions(
 
     /// <summary>What a unit wants, drawn from the start (<c>--wants</c>; key W), or null.</summary>
     public WantsTarget? Wants { get; init; }
+
+    /// <summary>Record the window to this .mp4/.avi from the start (<c>--record</c>; key R starts and stops), or null.</summary>
+    public string? Record { get; init; }
 }

@@ -9,12 +9,16 @@ namespace ConvLive.App.Live;
 
 /// <summary>What the render loop leaves for the stats: frame counts and times, allocation, resource samples, and
 /// why it stopped early (null when it did not).</summary>
-internal readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long WarmFrame, long WarmTicks, long LastFrameTicks, long FramesComposed, double AllocatedPerFrame, ResourceSample[] Resources, string? Failure);
+internal readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long WarmFrame, long WarmTicks, long LastFrameTicks, long FramesComposed, double AllocatedPerFrame, ResourceSample[] Resources, string? Failure)
+{
+    /// <summary>The last recording (file, codec, frames written, dropped, error), or null.</summary>
+    public (string Path, string Codec, long Frames, long Dropped, string? Error)? Recording { get; init; }
+}
 
 /// <summary>The render thread (the caller's): input, texture uploads, the view, screenshots, status text. Composes a
 /// frame only when something on it changed and presents the retained one otherwise.</summary>
 /// <remarks>Owns nothing it is given; GL only through the display, on this thread.</remarks>
-internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Display display, ILiveView view, TextWriter log)
+internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Display display, ILiveView view, TextWriter log) : IDisposable
 {
     private const int WarmupFrames = LiveState.WarmupFrames;
 
@@ -35,6 +39,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
     private double _displayFps;
     private bool _frozen;
     private bool _screenshotRequested;
+    private Recording? _recording;
     private bool _recompose = true;
     private long _framesSinceFirstResult = -1;
     private long _warmFrame;
@@ -50,10 +55,13 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         display.Resized += OnResized;
         try
         {
-            return Loop();
+            var result = Loop();
+            _recording?.Finish(); // finalised before the stats are read
+            return result with { Recording = _recording?.Last };
         }
         finally
         {
+            _recording?.Finish(); // Esc, closing the window, Ctrl+C, --frames: the file is finalised
             display.KeyPressed -= OnKey;
             display.Clicked -= OnClick;
             display.Resized -= OnResized;
@@ -62,7 +70,14 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
 
     private RenderResult Loop()
     {
-        var pacer = new FramePacer(options.MaxFps > 0 ? options.MaxFps : options.Headless ? HeadlessFps : WindowFpsCap);
+        var rate = options.MaxFps > 0 ? options.MaxFps : options.Headless ? HeadlessFps : WindowFpsCap;
+        var pacer = new FramePacer(rate);
+        _recording = new Recording(display, options.Record, rate, log);
+        if (options.Record is not null)
+        {
+            _recording.Toggle();
+        }
+
         var uploadPending = false;
         var shownAny = false;
         long rendered = 0, firstTicks = 0, warmTicks = 0, lastTicks = 0, allocatedAtWarmup = -1, allocatedBeforeLast = -1;
@@ -109,6 +124,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
             else
             {
                 display.PresentRetained();
+                _recording.AfterRetained();
             }
 
             FinishFrame(t0, ref rendered, ref firstTicks, ref warmTicks, ref lastTicks, ref allocatedAtWarmup);
@@ -169,6 +185,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         }
 
         _screenshotRequested = false;
+        _recording?.AfterCompose();
         display.EndFrame();
         state.DrawMs.Add(Stopwatch.GetElapsedTime(t1).TotalMilliseconds);
     }
@@ -222,7 +239,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         _status.Latency = string.Create(CultureInfo.InvariantCulture, $"display {_displayFps:0} fps, latency {Ms(state.LatencyMs.Percentile(50))}");
         _status.Device = state.Device.Name;
         _status.Source = state.Source.Description;
-        _status.Problem = state.Problem ?? state.Notice;
+        _status.Problem = state.Problem ?? state.Notice ?? _recording?.Message;
         _status.Frozen = _frozen;
         if (!options.Headless)
         {
@@ -249,6 +266,10 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
             case Key.S when !press.IsRepeat:
                 _screenshotRequested = true;
                 break;
+            case Key.R when !press.IsRepeat:
+                _recording?.Toggle();
+                _recompose = true;
+                break;
             case Key.F or Key.Space when !press.IsRepeat:
                 _frozen = !_frozen;
                 _status.Frozen = _frozen;
@@ -258,6 +279,9 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
                 break;
         }
     }
+
+    /// <summary>Finalises a recording still open (Run does it already; this covers a loop that never ran).</summary>
+    public void Dispose() => _recording?.Dispose();
 
     private void OnResized(int width, int height) => _recompose = true;
 

@@ -110,7 +110,8 @@ internal sealed class LiveSession : IDisposable
         RenderResult render;
         try
         {
-            render = new LiveRenderLoop(_state, _options, _display, _view, _log).Run();
+            using var loop = new LiveRenderLoop(_state, _options, _display, _view, _log);
+            render = loop.Run();
         }
         finally
         {

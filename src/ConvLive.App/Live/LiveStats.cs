@@ -64,6 +64,9 @@ internal sealed class LiveStats
     /// <summary>What a unit wants, at the end: the unit, steps taken, the last activation; null when off.</summary>
     public (string Unit, int Steps, float Activation)? Wants { get; init; }
 
+    /// <summary>The last recording: file, codec, frames written, frames dropped, error; null when none.</summary>
+    public (string Path, string Codec, long Frames, long Dropped, string? Error)? Recording { get; init; }
+
     /// <summary>Median milliseconds of a frame's ascent steps (NaN when none ran).</summary>
     public double WantsMsP50 { get; init; }
 
@@ -174,6 +177,17 @@ internal sealed class LiveStats
                 json.WriteNumber("slots", top9.Slots);
                 json.WriteNumber("frames", top9.Frames);
                 json.WriteNumber("bytes", top9.Bytes);
+                json.WriteEndObject();
+            }
+
+            if (Recording is { } recording)
+            {
+                json.WriteStartObject("recording");
+                json.WriteString("path", recording.Path);
+                json.WriteString("codec", recording.Codec);
+                json.WriteNumber("frames", recording.Frames);
+                json.WriteNumber("dropped", recording.Dropped);
+                json.WriteString("error", recording.Error);
                 json.WriteEndObject();
             }
 

@@ -40,6 +40,7 @@ internal static class LiveStatsCollector
             Explain = pipeline is ModelPipeline { Explain: { } e } ? e.Name : "none",
             ExplainSeed = pipeline is ModelPipeline { Explain: { } seed } ? seed.Seed : "top class",
             WantsMsP50 = state.WantsMs.Percentile(50),
+            Recording = render.Recording,
             Top9 = pipeline is ModelPipeline { Study.Book.Current: { } tracker } top9
                 ? (top9.Study!.Book.CurrentLayer, tracker.Filled, tracker.Channels * tracker.Keep, tracker.Frames, top9.Study.Book.Bytes)
                 : null,

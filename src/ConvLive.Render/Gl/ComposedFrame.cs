@@ -23,6 +23,26 @@ internal sealed class ComposedFrame(GL gl, int width, int height) : IDisposable
         gl.BindFramebuffer(FramebufferTarget.Framebuffer, _target.Handle);
     }
 
+    /// <summary>Reads the pixels drawn so far as GL keeps them, rows bottom to top (recording: no flip, no allocation).</summary>
+    /// <param name="rgba">width·height·4 bytes.</param>
+    /// <param name="width">The display's width.</param>
+    /// <param name="height">The display's height.</param>
+    public unsafe void ReadBottomUp(Span<byte> rgba, int width, int height)
+    {
+        if (rgba.Length != height * width * 4)
+        {
+            throw new ArgumentException($"{width}x{height} RGBA needs {height * width * 4} bytes, got {rgba.Length}", nameof(rgba));
+        }
+
+        gl.PixelStore(PixelStoreParameter.PackAlignment, 1);
+        gl.BindFramebuffer(FramebufferTarget.Framebuffer, _target.Handle);
+        gl.ReadBuffer(GLEnum.ColorAttachment0);
+        fixed (byte* p = rgba)
+        {
+            gl.ReadPixels(0, 0, (uint)width, (uint)height, PixelFormat.Rgba, PixelType.UnsignedByte, p);
+        }
+    }
+
     /// <summary>Reads the pixels drawn so far, rows top to bottom.</summary>
     /// <param name="rgba">width·height·4 bytes.</param>
     /// <param name="width">The display's width.</param>

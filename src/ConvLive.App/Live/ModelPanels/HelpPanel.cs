@@ -12,7 +12,7 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         "Left/Right  previous/next layer        Up/Down  channel",
         "click       a thumbnail: that layer;   a tile: that channel",
         "M           colormap (viridis, inferno, grey)",
-        "F/Space     freeze the frame           S  screenshot (PNG)",
+        "F/Space     freeze the frame           S  screenshot (PNG)   R  record (MP4)",
         "Tab         next source                P  side panels",
         "1-9         capture into class k (hold: burst)",
         "Backspace   remove last sample         T  train a head",

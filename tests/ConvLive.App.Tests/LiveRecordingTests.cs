@@ -1,0 +1,91 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Text.Json;
+using ConvLive.Engine.Models;
+using ConvLive.Tests;
+using OpenCvSharp;
+
+namespace ConvLive.App.Tests;
+
+/// <summary><c>live --record</c> and key R: the composed window to a video, one frame per presented frame.</summary>
+[Collection(XDisplayGroup.Name)]
+public sealed class LiveRecordingTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [Fact]
+    public void AHeadlessRunOf150FramesRecordsAnMp4ThatReadsBackWithThemAll()
+    {
+        var video = _folder.File("run.mp4");
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3),
+            "live", "--source", "synthetic", "--model", Model(), "--device", "cpu", "--headless", "--frames", "150", "--size", "640x360",
+            "--record", video, "--stats", statsPath, "--samples", _folder.File("samples"));
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        var recording = stats.RootElement.GetProperty("recording");
+        Assert.Equal(video, recording.GetProperty("path").GetString());
+        Assert.Equal(JsonValueKind.Null, recording.GetProperty("error").ValueKind);
+        Assert.InRange(recording.GetProperty("frames").GetInt64(), 135, 151);
+        var (frames, width, height) = ReadBack(video);
+        Assert.InRange(frames, 135, 151);
+        Assert.Equal((640, 360), (width, height));
+    }
+
+    [Theory]
+    [InlineData("missing-folder/run.mp4", "does not exist")]
+    [InlineData("run.txt", "give an .mp4 or .avi file")]
+    public void ARecordingThatCannotStartIsSaidAndTheRunGoesOn(string name, string message)
+    {
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2),
+            "live", "--source", "synthetic", "--model", "none", "--device", "cpu", "--headless", "--frames", "30", "--size", "640x360",
+            "--record", _folder.File(name), "--stats", statsPath);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.True(JsonDocument.Parse(File.ReadAllText(statsPath)).RootElement.GetProperty("framesRendered").GetInt64() >= 30);
+    }
+
+    [SkippableFact]
+    public void InAWindowRStartsAndStopsARecording()
+    {
+        Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "no X display (run ./test.sh, which uses xvfb-run)");
+        Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
+        var work = Directory.CreateDirectory(_folder.File("work")).FullName;
+        var (exit, output, errors) = ConvLiveProcess.RunIn(work, TimeSpan.FromMinutes(2), null, () =>
+            {
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(60));
+                Thread.Sleep(1500);
+                XWindow.Xdotool("key", "--window", window, "r");
+                Thread.Sleep(2500);
+                XWindow.Xdotool("key", "--window", window, "r");
+                Thread.Sleep(500);
+                XWindow.Xdotool("key", "--window", window, "Escape");
+            },
+            "live", "--source", "synthetic", "--model", "none", "--device", "cpu", "--size", "640x360", "--max-fps", "30");
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        var video = Assert.Single(Directory.GetFiles(work, "convlive-*.mp4"));
+        Assert.InRange(ReadBack(video).Frames, 30, 200); // about 2.5 s at 30 fps
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private string Model() => SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), _folder.File("small.onnx"));
+
+    private static (int Frames, int Width, int Height) ReadBack(string path)
+    {
+        using var capture = new VideoCapture(path);
+        Assert.True(capture.IsOpened(), $"{path} does not open as a video");
+        using var frame = new Mat();
+        var frames = 0;
+        while (capture.Read(frame) && !frame.Empty())
+        {
+            frames++;
+        }
+
+        return (frames, capture.FrameWidth, capture.FrameHeight);
+    }
+}
