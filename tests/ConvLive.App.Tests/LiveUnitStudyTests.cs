@@ -24,7 +24,7 @@ public sealed class LiveUnitStudyTests : IDisposable
 
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3),
             "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--headless", "--frames", "150",
-            "--select", "conv2_1:3", "--wants", "conv3_1:2@6,6", "--explain", "gradient", "--screenshot", shot, "--stats", statsPath, "--samples", _folder.File("samples"));
+            "--select", "conv2:3", "--wants", "conv3_1:2@6,6", /* a readable name or the ONNX value's */ "--explain", "gradient", "--screenshot", shot, "--stats", statsPath, "--samples", _folder.File("samples"));
 
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
         using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
@@ -41,6 +41,7 @@ public sealed class LiveUnitStudyTests : IDisposable
         Assert.True(wants.GetProperty("steps").GetInt32() >= 2);
         Assert.True(root.GetProperty("stageMsP50").GetProperty("wants").GetDouble() > 0);
         Assert.Equal("conv2_1", root.GetProperty("selection").GetProperty("layer").GetString());
+        Assert.Equal("conv2", root.GetProperty("selection").GetProperty("label").GetString());
         Assert.Equal(3, root.GetProperty("selection").GetProperty("channel").GetInt32());
 
         // The grid and the picture sit side by side under the zoomed channel (1280x720: x 1029.., y 306..).

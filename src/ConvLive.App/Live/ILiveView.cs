@@ -42,5 +42,5 @@ internal interface ILiveView : IDisposable
     int TappedLayers { get; }
 
     /// <summary>The selected layer, channel and colormap, for stats and tests; null where there is no selection.</summary>
-    (string Layer, int Channel, string Colormap)? Selection { get; }
+    (string Layer, string Label, int Channel, string Colormap)? Selection { get; }
 }

@@ -40,7 +40,7 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
 
     public string ClickInfo => _receptive;
 
-    public (string Layer, int Channel, string Colormap)? Selection => null;
+    public (string Layer, string Label, int Channel, string Colormap)? Selection => null;
 
     public bool TryUpload(FrameResult slot)
     {

@@ -68,7 +68,7 @@ internal sealed class LiveSession : IDisposable
                 UnitStudy study;
                 try
                 {
-                    study = StudyFor(options, model);
+                    study = StudyFor(ref options, model);
                 }
                 catch
                 {
@@ -185,14 +185,15 @@ internal sealed class LiveSession : IDisposable
     }
 
     /// <summary>The study shared by the pipeline and the view, with <c>--select</c> and <c>--wants</c> checked
-    /// against the model (a name it lacks, a channel or class out of range).</summary>
-    private static UnitStudy StudyFor(LiveOptions options, LiveModel model)
+    /// against the model (a name it lacks, a channel or class out of range) and their layers given by readable or
+    /// ONNX name resolved to the ONNX value (<paramref name="options"/> comes back with them).</summary>
+    private static UnitStudy StudyFor(ref LiveOptions options, LiveModel model)
     {
         var study = new UnitStudy();
-        var units = string.Join(", ", model.Taps.Skip(1).Where(t => !t.IsVector).Select(t => $"{t.Name} ({t.Channels})"));
-        void Check(Cli.UnitSpec u, string option)
+        var units = string.Join(", ", model.Taps.Skip(1).Where(t => !t.IsVector).Select(t => t.Label == t.Name ? $"{t.Name} ({t.Channels})" : $"{t.Label} = {t.Name} ({t.Channels})"));
+        Cli.UnitSpec Resolve(Cli.UnitSpec u, string option)
         {
-            var tap = model.Taps.Skip(1).FirstOrDefault(t => t.Name == u.Value && !t.IsVector)
+            var tap = model.Taps.Skip(1).FirstOrDefault(t => (t.Name == u.Value || t.Label == u.Value) && !t.IsVector)
                 ?? throw new ModelException($"{option} {u}: {model.Name} has no layer with channels named '{u.Value}'; pick one of {units}");
             if (u.Channel < 0 || u.Channel >= tap.Channels)
             {
@@ -203,19 +204,22 @@ internal sealed class LiveSession : IDisposable
             {
                 throw new ModelException($"{option} {u}: '{u.Value}' maps are {tap.Shape[3]}x{tap.Shape[2]}; give a column and row inside them");
             }
+
+            return u with { Value = tap.Name };
         }
 
         if (options.Select is { } select)
         {
-            Check(select, "--select");
-            study.Select(select.Value, select.Channel);
+            var resolved = Resolve(select, "--select");
+            study.Select(resolved.Value, resolved.Channel);
+            options = options with { Select = resolved };
         }
 
         if (options.Wants is { } wants)
         {
             if (wants.Unit is { } unit)
             {
-                Check(unit, "--wants");
+                wants = wants with { Unit = Resolve(unit, "--wants") };
             }
             else if (wants.Class >= model.OutputLength)
             {
@@ -223,6 +227,7 @@ internal sealed class LiveSession : IDisposable
             }
 
             study.SetWants(wants);
+            options = options with { Wants = wants };
         }
 
         return study;

@@ -78,7 +78,7 @@ internal sealed class LiveStats
     /// <summary>Capture and training state as the window shows it (one entry a line), empty without training.</summary>
     public IReadOnlyList<string> Training { get; init; } = [];
 
-    public (string Layer, int Channel, string Colormap)? Selection { get; init; }
+    public (string Layer, string Label, int Channel, string Colormap)? Selection { get; init; }
 
     /// <summary>Managed bytes the render thread allocated per frame after warm-up (the hot path should not allocate).</summary>
     public double RenderThreadBytesPerFrame { get; init; }
@@ -154,6 +154,7 @@ internal sealed class LiveStats
             {
                 json.WriteStartObject("selection");
                 json.WriteString("layer", selection.Layer);
+                json.WriteString("label", selection.Label);
                 json.WriteNumber("channel", selection.Channel);
                 json.WriteString("colormap", selection.Colormap);
                 json.WriteEndObject();

@@ -57,7 +57,7 @@ internal sealed class ModelView : ILiveView
 
     public string ClickInfo => _layer.ClickInfo;
 
-    public (string Layer, int Channel, string Colormap)? Selection => (_canvas.Selected.Name, _canvas.Channel, Colormaps.Names[_canvas.Colormap]);
+    public (string Layer, string Label, int Channel, string Colormap)? Selection => (_canvas.Selected.Name, _canvas.Selected.Label, _canvas.Channel, Colormaps.Names[_canvas.Colormap]);
 
     public bool TryUpload(FrameResult slot)
     {

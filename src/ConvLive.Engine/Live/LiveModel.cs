@@ -63,7 +63,10 @@ public sealed class LiveModel : IDisposable
             }
         }
 
-        Taps = AtlasPacker.Layout(values, out var height);
+        var readable = LayerNames.For(net.Graph);
+        Taps = AtlasPacker.Layout(values, out var height)
+            .Select(t => t with { Label = t.Op == "Input" ? "input" : readable.GetValueOrDefault(t.Name, t.Name) })
+            .ToList();
         AtlasHeight = height;
         _tapTensors = Taps.Select(t => net.Tensor(t.Op == "Input" ? _netInput : t.Name)).ToArray();
         _atlas = backend.AllocateBytes(AtlasPacker.Width * height);

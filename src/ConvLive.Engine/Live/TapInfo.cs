@@ -16,6 +16,10 @@ public sealed record TapInfo(string Name, string Op, TensorShape Shape, TileLayo
     /// <summary>Channels (or neurons, for a vector).</summary>
     public int Channels => IsVector ? Shape.Length : Shape[1];
 
-    /// <summary>A short description, e.g. <c>conv1_1 Conv 96x54x54</c> (ASCII: the app's font has no ×).</summary>
-    public string Title => IsVector ? $"{Name} {Op} {Shape.Length}" : $"{Name} {Op} {Shape[1]}x{Shape[2]}x{Shape[3]}";
+    /// <summary>The name a person reads (<see cref="Graph.LayerNames"/>: conv1, pool1, fc6, layer2.0.conv1; "input"
+    /// for the network input); <see cref="Name"/> is the ONNX value's.</summary>
+    public string Label { get; init; } = Name;
+
+    /// <summary>A short description, e.g. <c>conv1 Conv 96x54x54</c> (ASCII: the app's font has no ×).</summary>
+    public string Title => IsVector ? $"{Label} {Op} {Shape.Length}" : $"{Label} {Op} {Shape[1]}x{Shape[2]}x{Shape[3]}";
 }

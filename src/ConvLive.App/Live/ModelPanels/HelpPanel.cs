@@ -25,6 +25,9 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         "H           this help                  Esc  cancel training / quit",
     ];
 
+    private Engine.Live.TapInfo? _onnxFor;
+    private string _onnxLine = string.Empty;
+
     public bool Shown { get; set; }
 
     public void Draw()
@@ -37,11 +40,20 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         }
 
         var big = canvas.Big;
-        var box = new RectF(big.X + 20, big.Y + 20, Math.Min(big.Width - 40, font.Measure(Lines[0]) + 40), (Lines.Length * line) + 30);
+        var box = new RectF(big.X + 20, big.Y + 20, Math.Min(big.Width - 40, font.Measure(Lines[0]) + 40), ((Lines.Length + 1) * line) + 30);
         display.FillRect(box, new Colour(0, 0, 0, 0.85f));
         for (var i = 0; i < Lines.Length; i++)
         {
             display.DrawText(font, Lines[i], box.X + 20, box.Y + 15 + (i * line), ModelCanvas.Text);
         }
+
+        // The selected layer's ONNX value (what --select, --wants, explain --unit and the stats also take).
+        var tap = canvas.Selected;
+        if (!ReferenceEquals(tap, _onnxFor))
+        {
+            (_onnxFor, _onnxLine) = (tap, $"selected: {tap.Label} = ONNX value '{tap.Name}' ({tap.Op})");
+        }
+
+        display.DrawText(font, _onnxLine, box.X + 20, box.Y + 15 + (Lines.Length * line), ModelCanvas.Highlight);
     }
 }

@@ -154,7 +154,7 @@ internal sealed class LayerPanel
         var (y0, y1) = info.FieldOf(y);
         _receptive = (_canvas.Layer, x, y, x0, y0, x1, y1);
         ClickInfo = string.Create(CultureInfo.InvariantCulture,
-            $"{tap.Name} ({x}, {y}) sees input columns {x0}..{x1}, rows {y0}..{y1}: {info.ReceptiveField}x{info.ReceptiveField} of {size}x{size} (jump {info.Jump})");
+            $"{tap.Label} ({x}, {y}) sees input columns {x0}..{x1}, rows {y0}..{y1}: {info.ReceptiveField}x{info.ReceptiveField} of {size}x{size} (jump {info.Jump})");
         return true;
     }
 

@@ -1,0 +1,67 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Graph;
+using ConvLive.Engine.Models;
+using ConvLive.Engine.Onnx;
+using ConvLive.Tests;
+
+namespace ConvLive.Engine.Tests.Graph;
+
+/// <summary>Layer names a person reads: the AlexNet paper's for a plain stack, torchvision's for ResNet.</summary>
+public sealed class LayerNamesTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [Fact]
+    public void AlexNetInTheZooLayoutGetsThePapersNames()
+    {
+        var graph = OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 1, size: 99, width: 0.0625), _folder.File("zoo.onnx")));
+        var names = LayerNames.For(graph);
+        Assert.Equal(["conv1", "norm1", "pool1", "conv2", "norm2", "pool2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "fc8"], Ordered(graph, names));
+    }
+
+    [Fact]
+    public void AlexNetInTheTorchvisionLayoutToo()
+    {
+        var graph = OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, size: 99, width: 0.0625), _folder.File("tv.onnx")));
+        var names = Ordered(graph, LayerNames.For(graph));
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5"], names.Take(8));
+        Assert.Equal(["fc6", "fc7", "fc8"], names.Where(n => n.StartsWith("fc", StringComparison.Ordinal)));
+    }
+
+    [SkippableFact]
+    public void ResNet18GetsTorchvisionsBlockNamesWithTheProjectionsAsDownsample()
+    {
+        var path = Path.Combine(
+            Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
+            "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+        Skip.IfNot(File.Exists(path), $"the ResNet-18 package is not restored at {path}");
+        var graph = OnnxLoader.Load(path);
+        var names = LayerNames.For(graph);
+        var expected = new List<string> { "conv1", "maxpool" };
+        int[] blocks = [2, 2, 2, 3]; // this export (CNTK's, through ML.NET) has 22 convolutions: a third block in layer4
+        for (var stage = 1; stage <= 4; stage++)
+        {
+            for (var block = 0; block < blocks[stage - 1]; block++)
+            {
+                if (stage > 1 && block == 0)
+                {
+                    expected.Add($"layer{stage}.0.downsample"); // ML.NET writes the projection first
+                }
+
+                expected.Add($"layer{stage}.{block}.conv1");
+                expected.Add($"layer{stage}.{block}.conv2");
+            }
+        }
+
+        expected.Add("avgpool");
+        Assert.True(expected.SequenceEqual(Ordered(graph, names)), string.Join(", ", Ordered(graph, names)));
+        Assert.Equal("layer2.0.downsample", names["Convolution295_Output_0"]);
+        Assert.Equal("layer1.1.conv1", names["Convolution271_Output_0"]);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private static List<string> Ordered(ModelGraph graph, IReadOnlyDictionary<string, string> names) =>
+        graph.Nodes.Where(n => n.Outputs.Count > 0 && names.ContainsKey(n.Outputs[0])).Select(n => names[n.Outputs[0]]).ToList();
+}
