@@ -59,6 +59,13 @@ public sealed class SaveDrillTests
 
         Assert.Equal(30, kills);
         Assert.True(confirmed.Count >= 30, $"only {confirmed.Count} samples confirmed");
+
+        // The next start (live, with this folder as its samples) removes what the kills left half-written.
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2),
+            "live", "--source", "synthetic", "--model", "none", "--device", "cpu", "--headless", "--frames", "3", "--samples", temp.Path);
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path, "*.tmp-*", SearchOption.AllDirectories));
+        Check(temp.Path, confirmed);
     }
 
     private static void Check(string root, HashSet<string> confirmed)

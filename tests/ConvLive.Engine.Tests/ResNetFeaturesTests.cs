@@ -15,9 +15,7 @@ namespace ConvLive.Engine.Tests;
 [Collection(DevicesDefinition.Name)]
 public sealed class ResNetFeaturesTests(DeviceFixture devices)
 {
-    private static readonly string Models = Path.Combine(
-        Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
-        "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels");
+    private static readonly string Models = ResNetPackage.Models;
 
     [SkippableFact]
     public void PreprocessingAndFeaturesEqualOnnxRuntimeOnEveryLayer()

@@ -49,6 +49,7 @@ internal static class ClassifyCommand
             return 2;
         }
 
+        Litter.Sweep(Console.Error, false, Litter.FolderOf(outputPath));
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {

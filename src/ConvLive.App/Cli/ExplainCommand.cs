@@ -47,6 +47,7 @@ internal static class ExplainCommand
     {
         try
         {
+            Litter.Sweep(Console.Error, false, Litter.FolderOf(q.Output), Litter.FolderOf(q.Png));
             var source = ModelSource.Resolve(q.Model, CommonOptions.Catalog());
             if (source.Graph.Inputs.Count(i => i.Type == ElementType.Float32) != 1)
             {

@@ -61,6 +61,7 @@ internal static class TrainCommand
         ArgumentOutOfRangeException.ThrowIfLessThan(q.Epochs, 1, "--epochs");
         ArgumentOutOfRangeException.ThrowIfNegative(q.Hidden, "--hidden");
         var total = Stopwatch.StartNew();
+        Litter.Sweep(Console.Error, false, Litter.FolderOf(q.Output));
         var folder = ImageFolder.Load(q.Data);
         var catalog = CommonOptions.Catalog();
         var manifest = catalog.Backbone(q.Backbone, out _);

@@ -49,6 +49,9 @@ internal sealed class LiveSession : IDisposable
     /// <exception cref="RenderException">No window or context.</exception>
     public static LiveSession Open(LiveOptions options, TextWriter log)
     {
+        // What a crash mid-save left where this run writes: samples (and the head beside them), the working folder
+        // (screenshots, recordings, top-9 folders, pictures), the recording's and the stats' folders.
+        Cli.Litter.Sweep(log, true, options.Samples, Directory.GetCurrentDirectory(), Cli.Litter.FolderOf(options.Record), Cli.Litter.FolderOf(options.StatsPath));
         var source = OpenSource(options.Sources.Count > 0 ? options.Sources[0] : null, log);
         ComputeDevice? device = null;
         IBackend? backend = null;

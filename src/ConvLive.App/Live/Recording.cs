@@ -19,6 +19,7 @@ internal sealed class Recording(Display display, string? path, double framesPerS
     private VideoRecorder? _recorder;
     private bool _startedOnce;
     private Task _closing = Task.CompletedTask;
+    private string _target = string.Empty;
 
     /// <summary>A line for the window (recording where, or why not), or null.</summary>
     public string? Message { get; private set; }
@@ -41,7 +42,10 @@ internal sealed class Recording(Display display, string? path, double framesPerS
         _startedOnce = true;
         try
         {
-            _recorder = new VideoRecorder(target, display.Width, display.Height, framesPerSecond);
+            // Written under a temporary name (swept at the next start if the app dies) and renamed when finished,
+            // so the real name only ever holds a whole video.
+            _recorder = new VideoRecorder(Engine.IO.AtomicFile.TemporaryKeepingExtension(target), display.Width, display.Height, framesPerSecond);
+            _target = target;
             Message = string.Create(CultureInfo.InvariantCulture, $"recording {display.Width}x{display.Height} at {framesPerSecond:0.#} fps ({_recorder.Codec}) to {target}; R stops");
             log.WriteLine(Message);
         }
@@ -92,8 +96,8 @@ internal sealed class Recording(Display display, string? path, double framesPerS
     /// <summary>Stops on a write failure or a resize (the video's size is fixed).</summary>
     private bool Healthy(VideoRecorder r)
     {
-        var why = r.Error ?? ((display.Width, display.Height) != (r.Width, r.Height) ? $"the window was resized; recording stopped ({r.Path} is kept). R starts a new one" : null);
-        Last = (r.Path, r.Codec, r.Written, r.Dropped, r.Error);
+        var why = r.Error ?? ((display.Width, display.Height) != (r.Width, r.Height) ? $"the window was resized; recording stopped ({_target} is kept). R starts a new one" : null);
+        Last = (_target, r.Codec, r.Written, r.Dropped, r.Error);
         if (why is null)
         {
             return true;
@@ -113,13 +117,24 @@ internal sealed class Recording(Display display, string? path, double framesPerS
 
         _recorder = null;
         var previous = _closing;
+        var target = _target;
         _closing = Task.Run(() =>
         {
             previous.Wait();
             r.Dispose(); // writes what is queued and closes the file
-            Last = (r.Path, r.Codec, r.Written, r.Dropped, r.Error);
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recording: {r.Written} frames ({r.Dropped} dropped) in {r.Path}"));
+            string? error = r.Error;
+            try
+            {
+                File.Move(r.Path, target, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error ??= $"the recording stays at {r.Path}: {e.Message}";
+            }
+
+            Last = (target, r.Codec, r.Written, r.Dropped, error);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"recording: {r.Written} frames ({r.Dropped} dropped) in {target}"));
         });
-        Message = $"recording saved to {r.Path}";
+        Message = $"recording saved to {target}";
     }
 }

@@ -107,7 +107,7 @@ internal sealed record TopNineSnapshot(string Layer, byte[][] Grids, int GridSid
     /// a temporary folder renamed at the end, so a crash leaves no half-written set under the final name.</summary>
     public void Write(string folder)
     {
-        var partial = folder + ".partial";
+        var partial = folder + AtomicFile.TempMarker + Environment.ProcessId; // swept at the next start if this dies
         if (Directory.Exists(partial))
         {
             Directory.Delete(partial, recursive: true);

@@ -81,10 +81,8 @@ public sealed class ActivationMaximiserTests(DeviceFixture devices) : IDisposabl
     public void WithEveryRegulariserOnATrainedNetworksUnitClimbs()
     {
         // ResNet-18's trained weights (the NuGet package): jitter, decay and blur as in the live view.
-        var path = Path.Combine(
-            Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
-            "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
-        Skip.IfNot(File.Exists(path), $"the ResNet-18 package is not restored at {path}");
+        var path = ResNetPackage.Network;
+        Skip.IfNot(File.Exists(path), ResNetPackage.Missing);
         using var h = BackendHarness.Open(devices, "cpu");
         using var net = CompiledModel.Compile(OnnxLoader.Load(path), h.Backend);
         float[] low = [-2.12f, -2.04f, -1.80f], high = [2.25f, 2.43f, 2.64f]; // ImageNet's mean and std over 0..1

@@ -24,9 +24,7 @@ public sealed class ExplainReferenceTests(DeviceFixture devices, ITestOutputHelp
 {
     private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "explain_reference.py");
 
-    private static readonly string ResNet = Path.Combine(
-        Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
-        "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
+    private static readonly string ResNet = ResNetPackage.Network;
 
     private readonly TempFolder _folder = new();
 

@@ -32,10 +32,8 @@ public sealed class LayerNamesTests : IDisposable
     [SkippableFact]
     public void ResNet18GetsTorchvisionsBlockNamesWithTheProjectionsAsDownsample()
     {
-        var path = Path.Combine(
-            Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
-            "microsoft.ml.dnnimagefeaturizer.resnet18", "0.23.1", "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx");
-        Skip.IfNot(File.Exists(path), $"the ResNet-18 package is not restored at {path}");
+        var path = ResNetPackage.Network;
+        Skip.IfNot(File.Exists(path), ResNetPackage.Missing);
         var graph = OnnxLoader.Load(path);
         var names = LayerNames.For(graph);
         var expected = new List<string> { "conv1", "maxpool" };
