@@ -76,6 +76,36 @@ public sealed class ClassifyCommandTests : IDisposable
     }
 
     [Fact]
+    public void ATruncatedVideoGivesTheRowsOfTheFramesThatDecodeAndAZeroBytePictureItsOwnRow()
+    {
+        var video = Video(60);
+        var bytes = File.ReadAllBytes(video);
+        var cut = _folder.File("cut.avi");
+        File.WriteAllBytes(cut, bytes.AsSpan(0, bytes.Length / 2).ToArray()); // a download that stopped half-way
+        var output = _folder.File("cut.csv");
+        var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "classify", "--model", Model(), "--source", "video:" + cut, "--output", output, "--device", "cpu");
+        Assert.True(exit == 0, $"exit {exit}\n{text}\n{errors}");
+        var rows = File.ReadAllLines(output);
+        Assert.InRange(rows.Length - 1, 10, 59); // some frames, not all, and a whole CSV
+        Assert.All(rows.Skip(1), r => Assert.Equal(13, r.Split(',').Length));
+
+        var dir = Directory.CreateDirectory(_folder.File("zero")).FullName;
+        using (var image = new Mat(60, 80, MatType.CV_8UC3, Scalar.All(90)))
+        {
+            Cv2.ImWrite(Path.Combine(dir, "a.png"), image);
+        }
+
+        File.WriteAllBytes(Path.Combine(dir, "b.jpg"), []);
+        output = _folder.File("zero.csv");
+        (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "classify", "--model", Model(), "--source", "images:" + dir, "--output", output, "--device", "cpu", "--top", "1");
+        Assert.True(exit == 0, $"exit {exit}\n{text}\n{errors}");
+        rows = File.ReadAllLines(output);
+        Assert.Equal(3, rows.Length);
+        Assert.StartsWith("1,b.jpg,,,", rows[2], StringComparison.Ordinal);
+        Assert.Contains("does not decode", rows[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FramesLimitsTheRun()
     {
         var output = _folder.File("ten.csv");
