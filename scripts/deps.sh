@@ -1,7 +1,7 @@
 # Sourced by ./convlive and ./test.sh: checks the .NET SDK and installs the Debian packages ConvLive needs
 # when they are missing (apt-get as root, or through sudo). Prints what to do when it cannot.
 
-CONVLIVE_RUNTIME_PACKAGES=(libglfw3 libgtk-3-0 libgl1-mesa-dri libegl1 libegl-mesa0 libopenblas0-pthread)
+CONVLIVE_RUNTIME_PACKAGES=(libglfw3 libgtk-3-0 libgl1-mesa-dri libegl1 libegl-mesa0 libopenblas0-pthread fonts-dejavu-core)
 CONVLIVE_TEST_PACKAGES=(xvfb xauth xdotool libonnx-testdata python3-torch python3-onnx python3-opencv)
 
 convlive_require_dotnet() {

@@ -233,6 +233,33 @@ public sealed class Display : IDisposable
         return end;
     }
 
+    /// <summary>Draws <paramref name="text"/> no wider than <paramref name="maxWidth"/>: what does not fit is cut and
+    /// ends in "..." (nothing is drawn past a panel; nothing is allocated).</summary>
+    /// <param name="font">The font.</param>
+    /// <param name="text">ASCII text.</param>
+    /// <param name="x">Left, pixels.</param>
+    /// <param name="y">Top of the line, pixels.</param>
+    /// <param name="colour">The text colour.</param>
+    /// <param name="maxWidth">The room, pixels.</param>
+    /// <returns>The x after the last glyph.</returns>
+    public float DrawTextClipped(FontAtlas font, ReadOnlySpan<char> text, float x, float y, Colour colour, float maxWidth)
+    {
+        ArgumentNullException.ThrowIfNull(font);
+        if (font.Measure(text) <= maxWidth)
+        {
+            return DrawText(font, text, x, y, colour);
+        }
+
+        var room = maxWidth - font.Measure("...");
+        var fits = 0;
+        for (var width = 0f; fits < text.Length && (width += font.Measure(text.Slice(fits, 1))) <= room; fits++)
+        {
+        }
+
+        var end = DrawText(font, text[..fits], x, y, colour);
+        return DrawText(font, "...", end, y, colour);
+    }
+
     /// <summary>Fills <paramref name="rect"/> with <paramref name="colour"/> (alpha-blended).</summary>
     /// <param name="rect">Where, in framebuffer pixels.</param>
     /// <param name="colour">The fill colour.</param>

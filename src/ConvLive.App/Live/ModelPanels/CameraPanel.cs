@@ -53,7 +53,7 @@ internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
             title = explain;
         }
 
-        display.DrawText(font, title, input.X, input.Y - line, ModelCanvas.Dim);
+        display.DrawTextClipped(font, title, input.X, input.Y - line, ModelCanvas.Dim, canvas.Left - (2 * m));
         if (explainFailure is not null)
         {
             display.DrawText(font, explainFailure, input.X, input.Bottom + 2, ModelCanvas.Highlight);

@@ -59,7 +59,7 @@ internal sealed class LayerPanel
                 : string.Create(CultureInfo.InvariantCulture, $"{_canvas.Titles[_canvas.Layer]}  channel {_canvas.Channel}  ({_canvas.Layer}/{count}, Left/Right layer, click a channel)");
         }
 
-        display.DrawText(font, _title, big.X, big.Y - line, ModelCanvas.Text);
+        display.DrawTextClipped(font, _title, big.X, big.Y - line, ModelCanvas.Text, _canvas.Zoom.Right - big.X);
         _canvas.Frame(big);
         if (selected.IsVector)
         {
@@ -175,6 +175,6 @@ internal sealed class LayerPanel
         var zoom = _canvas.Zoom.Fit(tap.Layout.TileW, tap.Layout.TileH);
         float cw = zoom.Width / tap.Shape[3], ch = zoom.Height / tap.Shape[2];
         _canvas.Outline(new RectF(zoom.X + (r.X * cw), zoom.Y + (r.Y * ch), Math.Max(cw, 2), Math.Max(ch, 2)), ModelCanvas.Highlight);
-        _canvas.Display.DrawText(_canvas.Font, ClickInfo, _canvas.Big.X, _canvas.ThumbTop - _canvas.Font.CellHeight - 2, ModelCanvas.Highlight);
+        _canvas.Display.DrawTextClipped(_canvas.Font, ClickInfo, _canvas.Big.X, _canvas.ThumbTop - _canvas.Font.CellHeight - 2, ModelCanvas.Highlight, _canvas.Zoom.Right - _canvas.Big.X);
     }
 }

@@ -10,13 +10,13 @@ internal sealed class StatusPanel(ModelCanvas canvas)
     public void Draw(StatusText status, float y)
     {
         var (display, font, line, m) = (canvas.Display, canvas.Font, canvas.Line, ModelCanvas.Margin);
-        display.DrawText(font, status.Rates, m, y, ModelCanvas.Text);
-        display.DrawText(font, status.Latency, m, y + line, ModelCanvas.Text);
-        display.DrawText(font, status.Device, m, y + (2 * line), ModelCanvas.Dim);
-        display.DrawText(font, status.Source, m, y + (3 * line), ModelCanvas.Dim);
+        display.DrawTextClipped(font, status.Rates, m, y, ModelCanvas.Text, canvas.Left - (2 * m));
+        display.DrawTextClipped(font, status.Latency, m, y + line, ModelCanvas.Text, canvas.Left - (2 * m));
+        display.DrawTextClipped(font, status.Device, m, y + (2 * line), ModelCanvas.Dim, canvas.Left - (2 * m));
+        display.DrawTextClipped(font, status.Source, m, y + (3 * line), ModelCanvas.Dim, canvas.Left - (2 * m));
         if (status.Problem is { } problem)
         {
-            display.DrawText(font, problem, m, y + (4 * line), ModelCanvas.Highlight);
+            display.DrawTextClipped(font, problem, m, y + (4 * line), ModelCanvas.Highlight, canvas.Left - (2 * m));
         }
     }
 }

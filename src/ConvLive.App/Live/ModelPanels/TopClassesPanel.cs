@@ -45,7 +45,7 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
 
             var barWidth = (canvas.Left - (2 * m)) * Math.Clamp(result.TopProbabilities[k], 0, 1);
             display.FillRect(new RectF(m, y + 2, barWidth, line - 4), BarColour);
-            display.DrawText(font, _text[k], m + 4, y, k == 0 ? ModelCanvas.Highlight : ModelCanvas.Text);
+            display.DrawTextClipped(font, _text[k], m + 4, y, k == 0 ? ModelCanvas.Highlight : ModelCanvas.Text, canvas.Left - (2 * m) - 4);
             y += line;
         }
 

@@ -55,7 +55,7 @@ internal sealed class TrainingPanel(ModelCanvas canvas, LiveTraining training)
                 return;
             }
 
-            display.DrawText(font, text, x, y, text.StartsWith("head", StringComparison.Ordinal) ? ModelCanvas.Highlight : ModelCanvas.Text);
+            display.DrawTextClipped(font, text, x, y, text.StartsWith("head", StringComparison.Ordinal) ? ModelCanvas.Highlight : ModelCanvas.Text, display.Width - x - ModelCanvas.Margin);
             y += line;
         }
 

@@ -61,20 +61,20 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
             {
                 canvas.Frame(gridBox);
                 display.DrawTexture(_grid, gridBox);
-                display.DrawText(font, GridTitle(result), gridBox.X, gridBox.Y - line, ModelCanvas.Dim);
+                display.DrawTextClipped(font, GridTitle(result), gridBox.X, gridBox.Y - line, ModelCanvas.Dim, cell + m);
             }
 
             if (_shown.Wants && result.WantsSide > 0)
             {
                 canvas.Frame(wantsBox);
                 display.DrawTexture(_wants, wantsBox);
-                display.DrawText(font, WantsTitle(result), wantsBox.X, wantsBox.Y - line, ModelCanvas.Dim);
+                display.DrawTextClipped(font, WantsTitle(result), wantsBox.X, wantsBox.Y - line, ModelCanvas.Dim, cell);
             }
         }
 
         if (study.Message is { } message)
         {
-            display.DrawText(font, message, canvas.Big.X, canvas.Big.Bottom + 2, ModelCanvas.Highlight);
+            display.DrawTextClipped(font, message, canvas.Big.X, canvas.Big.Bottom + 2, ModelCanvas.Highlight, canvas.Zoom.Right - canvas.Big.X);
         }
     }
 
