@@ -1,55 +1,79 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using System.Globalization;
-using ConvLive.Capture;
+using ConvLive.App.Training;
+using ConvLive.Engine.IO;
+using ScottPlot;
+using SkiaSharp;
 
 namespace ConvLive.App.Cli;
 
-/// <summary>The model benchmark as a PNG: each engine's median (with min–max whiskers), then ConvLive's slowest layers.</summary>
+/// <summary>The model benchmark as a PNG drawn by ScottPlot: each engine's median as a bar (labelled with the range
+/// and the ratio to ONNX Runtime), then ConvLive's slowest layers, one chart above the other, with axes and grids.</summary>
 internal static class BenchChart
 {
     public static void Write(string path, string title, IReadOnlyList<BenchResult> results, IReadOnlyList<LayerTime> layers)
     {
-        const int width = 1000, left = 200, right = 230, row = 28;
+        const int width = 1000;
         var top = layers.OrderByDescending(l => l.MedianMs).Take(12).ToList();
-        var height = 70 + (results.Count * row) + 50 + (top.Count * row) + 20;
-        using var canvas = new RasterCanvas(width, height);
         var c = CultureInfo.InvariantCulture;
-        canvas.Text(title, 10, 25, 0.5, Black);
-        var y = 50;
-        canvas.Text("median ms (line: min..max)", 10, y, 0.45, Grey);
-        var max = Math.Max(1e-6, results.Max(r => r.MaxMs));
-        var span = width - left - right;
-        foreach (var r in results)
-        {
-            y += row;
-            var colour = r.Engine.StartsWith("convlive", StringComparison.Ordinal) ? ConvLiveBar : PeerBar;
-            canvas.Rectangle(left, y - 16, left + Math.Max(1, (int)(span * r.MedianMs / max)), y + 2, colour, -1);
-            canvas.Line(left + (int)(span * r.MinMs / max), y - 7, left + (int)(span * r.MaxMs / max), y - 7, Black);
-            canvas.Text(r.Engine, 10, y, 0.5, Black);
-            var ratio = r.RatioToOnnxRuntime is { } q ? string.Create(c, $" ({q:0.00}x ORT)") : string.Empty;
-            canvas.Text(string.Create(c, $"{r.MedianMs:0.0} ms{ratio}"), left + (int)(span * r.MedianMs / max) + 6, y, 0.45, Black);
-        }
-
+        var engines = Bars(
+            title,
+            "median ms (label: min..max, ratio to ONNX Runtime)",
+            results.Select(r => (r.Engine, r.MedianMs, string.Create(c, $"{r.MedianMs:0.0} ms ({r.MinMs:0.0}..{r.MaxMs:0.0}){(r.RatioToOnnxRuntime is { } q ? $", {q:0.00}x ORT" : string.Empty)}"),
+                r.Engine.StartsWith("convlive", StringComparison.Ordinal) ? Colors.SteelBlue : Colors.Gray)).ToList());
+        var pictures = new List<byte[]> { engines.GetImageBytes(width, 110 + (results.Count * 45), ImageFormat.Png) };
         if (top.Count > 0)
         {
-            y += 45;
-            canvas.Text("ConvLive's slowest layers (median ms, each timed alone)", 10, y, 0.45, Grey);
-            var maxLayer = Math.Max(1e-6, top[0].MedianMs);
-            foreach (var l in top)
-            {
-                y += row;
-                canvas.Rectangle(left, y - 16, left + Math.Max(1, (int)(span * l.MedianMs / maxLayer)), y + 2, (60, 170, 60), -1);
-                canvas.Text(l.Node.Length > 24 ? l.Node[..24] : l.Node, 10, y, 0.45, Black);
-                canvas.Text(string.Create(c, $"{l.MedianMs:0.00} ms {l.Share:P0} {l.Op}"), left + (int)(span * l.MedianMs / maxLayer) + 6, y, 0.45, Black);
-            }
+            var slowest = Bars(
+                "ConvLive's slowest layers (each timed alone)",
+                "median ms",
+                top.Select(l => (l.Node.Length > 28 ? l.Node[..28] : l.Node, l.MedianMs, string.Create(c, $"{l.MedianMs:0.00} ms, {l.Share:P0} {l.Op}"), Colors.SeaGreen)).ToList());
+            pictures.Add(slowest.GetImageBytes(width, 110 + (top.Count * 32), ImageFormat.Png));
         }
 
-        Pictures.WritePng(path, canvas.ToRgba(), width, height);
+        AtomicFile.WriteAllBytes(path, Stack(pictures));
     }
 
-    private static readonly (byte, byte, byte) Black = (0, 0, 0);
-    private static readonly (byte, byte, byte) Grey = (105, 105, 105);
-    private static readonly (byte, byte, byte) ConvLiveBar = (30, 120, 200);
-    private static readonly (byte, byte, byte) PeerBar = (120, 120, 120);
+    /// <summary>A horizontal bar chart, first bar on top, each bar labelled at its end.</summary>
+    private static Plot Bars(string title, string axis, IReadOnlyList<(string Name, double Value, string Label, Color Colour)> rows)
+    {
+        var plot = new Plot();
+        LossChart.UseFace(plot);
+        var bars = rows.Select((r, i) => new Bar { Position = rows.Count - 1 - i, Value = r.Value, Label = r.Label, FillColor = r.Colour }).ToList();
+        var series = plot.Add.Bars(bars);
+        series.Horizontal = true;
+        series.ValueLabelStyle.FontSize = 13;
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            rows.Select((_, i) => (double)(rows.Count - 1 - i)).ToArray(), rows.Select(r => r.Name).ToArray());
+        plot.Axes.Margins(left: 0, right: 0.45);
+        plot.Title(title);
+        plot.XLabel(axis);
+        return plot;
+    }
+
+    /// <summary>PNGs one above the other on white.</summary>
+    private static byte[] Stack(IReadOnlyList<byte[]> pngs)
+    {
+        var images = pngs.Select(SKBitmap.Decode).ToList();
+        try
+        {
+            using var surface = SKSurface.Create(new SKImageInfo(images.Max(i => i.Width), images.Sum(i => i.Height)));
+            surface.Canvas.Clear(SKColors.White);
+            var y = 0;
+            foreach (var image in images)
+            {
+                surface.Canvas.DrawBitmap(image, 0, y);
+                y += image.Height;
+            }
+
+            using var snapshot = surface.Snapshot();
+            using var data = snapshot.Encode(SKEncodedImageFormat.Png, 100);
+            return data.ToArray();
+        }
+        finally
+        {
+            images.ForEach(i => i.Dispose());
+        }
+    }
 }
