@@ -15,7 +15,7 @@ namespace ConvLive.Render;
 /// The thread that creates the display is the render thread: every member but <see cref="RequestClose"/> must
 /// be called on it (checked). Owns the window or context, its GL objects and every texture it made.
 /// </remarks>
-public sealed class Display : IDisposable
+public sealed partial class Display : IDisposable
 {
     private readonly IGlHost _host;
     private readonly GL _gl;
@@ -213,52 +213,6 @@ public sealed class Display : IDisposable
     /// <param name="swapRedBlue">The tiles are B, G, R.</param>
     public void DrawChannels(PanelTexture texture, RectF rect, RectF uv, float stepU, float stepV, bool swapRedBlue) =>
         Draw(PanelMode.Channels, texture, null, rect, uv, (stepU, stepV), swapRedBlue);
-
-    /// <summary>Draws text with a glyph atlas; returns the x where the text ends.</summary>
-    /// <param name="font">The font.</param>
-    /// <param name="text">ASCII text; other characters show as '?'.</param>
-    /// <param name="x">Left, pixels.</param>
-    /// <param name="y">Top of the line, pixels.</param>
-    /// <param name="colour">The text colour.</param>
-    /// <param name="scale">Glyph scale (1 = the atlas's size).</param>
-    /// <returns>The x after the last glyph.</returns>
-    public float DrawText(FontAtlas font, ReadOnlySpan<char> text, float x, float y, Colour colour, float scale = 1f)
-    {
-        ArgumentNullException.ThrowIfNull(font);
-        Thread.Ensure();
-        _painter.SetBlending(true);
-        var end = _glyphs.Draw(font, text, x, y, colour, scale, Width, Height);
-        _painter.Rebind();
-        _gl.BindVertexArray(0);
-        return end;
-    }
-
-    /// <summary>Draws <paramref name="text"/> no wider than <paramref name="maxWidth"/>: what does not fit is cut and
-    /// ends in "..." (nothing is drawn past a panel; nothing is allocated).</summary>
-    /// <param name="font">The font.</param>
-    /// <param name="text">ASCII text.</param>
-    /// <param name="x">Left, pixels.</param>
-    /// <param name="y">Top of the line, pixels.</param>
-    /// <param name="colour">The text colour.</param>
-    /// <param name="maxWidth">The room, pixels.</param>
-    /// <returns>The x after the last glyph.</returns>
-    public float DrawTextClipped(FontAtlas font, ReadOnlySpan<char> text, float x, float y, Colour colour, float maxWidth)
-    {
-        ArgumentNullException.ThrowIfNull(font);
-        if (font.Measure(text) <= maxWidth)
-        {
-            return DrawText(font, text, x, y, colour);
-        }
-
-        var room = maxWidth - font.Measure("...");
-        var fits = 0;
-        for (var width = 0f; fits < text.Length && (width += font.Measure(text.Slice(fits, 1))) <= room; fits++)
-        {
-        }
-
-        var end = DrawText(font, text[..fits], x, y, colour);
-        return DrawText(font, "...", end, y, colour);
-    }
 
     /// <summary>Fills <paramref name="rect"/> with <paramref name="colour"/> (alpha-blended).</summary>
     /// <param name="rect">Where, in framebuffer pixels.</param>

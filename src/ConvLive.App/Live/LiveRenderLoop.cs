@@ -7,14 +7,6 @@ using ConvLive.Render;
 
 namespace ConvLive.App.Live;
 
-/// <summary>What the render loop leaves for the stats: frame counts and times, allocation, resource samples, and
-/// why it stopped early (null when it did not).</summary>
-internal readonly record struct RenderResult(long FramesRendered, long FirstFrameTicks, long WarmFrame, long WarmTicks, long LastFrameTicks, long FramesComposed, double AllocatedPerFrame, ResourceSample[] Resources, string? Failure)
-{
-    /// <summary>The last recording (file, codec, frames written, dropped, error), or null.</summary>
-    public (string Path, string Codec, long Frames, long Dropped, string? Error)? Recording { get; init; }
-}
-
 /// <summary>The render thread (the caller's): input, texture uploads, the view, screenshots, status text. Composes a
 /// frame only when something on it changed and presents the retained one otherwise.</summary>
 /// <remarks>Owns nothing it is given; GL only through the display, on this thread.</remarks>
