@@ -105,17 +105,21 @@ public sealed class VideoFileSource : IFrameSource
         var position = _capture.Get(VideoCaptureProperties.PosFrames);
         if (_capture.Read(_mat) && _frames.TryCopy(_mat, frame))
         {
+            _badFrames = 0;
             frame.Sequence = _sequence++;
             frame.CapturedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
             LastFrameSeconds = (_sequence - 1) / FramesPerSecond;
             return true;
         }
 
+        // The end: the container's count reached, or a read that did not move on (FFmpeg's count is an estimate and
+        // a cut file ends early), or too many damaged frames in a row.
         var count = _capture.FrameCount;
-        if (count <= 0 || position >= count - 1 || ++_badFrames > MaxConsecutiveBadFrames)
+        var moved = _capture.Get(VideoCaptureProperties.PosFrames) > position;
+        if (count <= 0 || position >= count - 1 || !moved || ++_badFrames > MaxConsecutiveBadFrames)
         {
             Ended = true;
-            LastProblem = null;
+            LastProblem = _badFrames > MaxConsecutiveBadFrames ? $"video:{_path}: {MaxConsecutiveBadFrames} damaged frames in a row at frame {position:0}; stopped there" : null;
             return false;
         }
 

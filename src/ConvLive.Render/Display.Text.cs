@@ -42,6 +42,11 @@ public sealed partial class Display
         }
 
         var room = maxWidth - font.Measure("...");
+        if (room < 0)
+        {
+            return x; // not even "..." fits
+        }
+
         var fits = 0;
         for (var width = 0f; fits < text.Length && (width += font.Measure(text.Slice(fits, 1))) <= room; fits++)
         {

@@ -107,7 +107,7 @@ public sealed class LiveUnitStudyTests : IDisposable
         var rows = File.ReadAllLines(Path.Combine(folder, "top9.csv"));
         Assert.Equal("channel,rank,activation,frame,x,y", rows[0]);
         Assert.True(rows.Length > 24, $"{rows.Length - 1} entries");
-        Assert.Empty(Directory.GetFileSystemEntries(work, "*.tmp-*")); // nothing half-written left
+        Assert.Empty(Directory.GetFileSystemEntries(work, "*" + Engine.IO.AtomicFile.TempMarker + "*")); // nothing half-written left
 
         using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
         var root = stats.RootElement;

@@ -64,7 +64,7 @@ public sealed class SaveDrillTests
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2),
             "live", "--source", "synthetic", "--model", "none", "--device", "cpu", "--headless", "--frames", "3", "--samples", temp.Path);
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
-        Assert.Empty(Directory.GetFileSystemEntries(temp.Path, "*.tmp-*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFileSystemEntries(temp.Path, "*" + Engine.IO.AtomicFile.TempMarker + "*", SearchOption.AllDirectories));
         Check(temp.Path, confirmed);
     }
 

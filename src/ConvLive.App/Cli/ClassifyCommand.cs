@@ -71,10 +71,10 @@ internal static class ClassifyCommand
             var resolved = ModelSource.Resolve(modelName, CommonOptions.Catalog());
             using var live = LiveModel.Open(backend, resolved.Name, resolved.Graph, resolved.PreprocessGraph, resolved.Input, resolved.Labels);
             var rows = new ClassifyRows(jsonl, frameSource is ImageSequenceSource, Math.Min(top, live.OutputLength), live.Labels);
-            var count = Classify(frameSource, live, rows, limit, stop.Token);
+            var count = Classify(frameSource, live, rows, limit, stop.Token, out var stalled);
             AtomicFile.Write(outputPath, s => s.Write(Encoding.UTF8.GetBytes(rows.Text)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"classified {count.Frames} frames of {frameSource.Description} with {live.Name} on {backend.Name} in {count.Seconds:0.0} s ({count.Frames / Math.Max(count.Seconds, 1e-9):0.0} frames a second){(count.Damaged > 0 ? $", {count.Damaged} damaged (see their rows)" : string.Empty)}{(stop.IsCancellationRequested ? ", stopped by Ctrl+C" : string.Empty)} -> {outputPath}"));
+                $"classified {count.Frames} frames of {frameSource.Description} with {live.Name} on {backend.Name} in {count.Seconds:0.0} s ({count.Frames / Math.Max(count.Seconds, 1e-9):0.0} frames a second){(count.Damaged > 0 ? $", {count.Damaged} damaged (see their rows)" : string.Empty)}{(stop.IsCancellationRequested ? ", stopped by Ctrl+C" : string.Empty)}{(stalled is null ? string.Empty : $", stopped: {stalled}")}{(frameSource.Ended && frameSource.LastProblem is { } end ? $", {end}" : string.Empty)} -> {outputPath}"));
             return 0;
         }
         catch (Exception e) when (e is ModelException or FrameSourceException or DeviceUnavailableException or IOException or UnauthorizedAccessException)
@@ -88,8 +88,10 @@ internal static class ClassifyCommand
         }
     }
 
-    private static (int Frames, int Damaged, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, CancellationToken stop)
+    private static (int Frames, int Damaged, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, CancellationToken stop, out string? stalled)
     {
+        stalled = null;
+        var firstTicks = 0L;
         var frame = new VideoFrame();
         var output = new float[live.OutputLength];
         var topIndex = new int[rows.Top];
@@ -117,7 +119,9 @@ internal static class ClassifyCommand
 
                 if (++misses > 100)
                 {
-                    throw new FrameSourceException($"{source.Description}: no frame after 100 tries ({source.LastProblem ?? "no reason given"})");
+                    // A camera that went away: what was classified is still written.
+                    stalled = $"no frame from {source.Description} for a second ({source.LastProblem ?? "no reason given"})";
+                    break;
                 }
 
                 Thread.Sleep(10); // a camera between frames
@@ -125,6 +129,8 @@ internal static class ClassifyCommand
             }
 
             misses = 0;
+            firstTicks = firstTicks == 0 ? frame.CapturedTicks : firstTicks;
+            frame.CapturedTicks -= firstTicks - 1; // a camera's time counts from its first frame (1 tick, not 0: "none")
             live.RunAndRead(frame.Pixels, frame.Width, frame.Height, outputName, output);
             Classification.Top(output, topIndex, topP);
             rows.Add(frames++, Name(source, frame), topIndex, topP);
@@ -149,7 +155,7 @@ internal static class ClassifyCommand
     {
         ImageSequenceSource images => Path.GetFileName(images.LastFile) ?? string.Empty,
         VideoFileSource video => video.LastFrameSeconds.ToString("0.###", CultureInfo.InvariantCulture),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{(frame.CapturedTicks == 0 ? 0 : Stopwatch.GetElapsedTime(0, frame.CapturedTicks).TotalSeconds):0.###}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{(frame.CapturedTicks <= 1 ? 0 : (frame.CapturedTicks - 1) / (double)Stopwatch.Frequency):0.###}"),
     };
 }
 

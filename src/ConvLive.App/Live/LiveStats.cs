@@ -109,7 +109,7 @@ internal sealed class LiveStats
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".tmp-" + Environment.ProcessId;
+        var temp = full + Engine.IO.AtomicFile.TempMarker + Environment.ProcessId;
         using (var stream = File.Create(temp))
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {

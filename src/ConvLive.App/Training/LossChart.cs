@@ -54,7 +54,8 @@ internal static class LossChart
         plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("loss");
-        plot.Axes.SetLimitsY(0, Math.Max(1e-6, history.Count == 0 ? 1 : history.Max(e => e.Loss)) * 1.05, plot.Axes.Left);
+        var finite = history.Select(e => e.Loss).Where(double.IsFinite).DefaultIfEmpty(1).Max();
+        plot.Axes.SetLimitsY(0, Math.Max(1e-6, finite) * 1.05, plot.Axes.Left);
         plot.ShowLegend(Alignment.UpperRight);
         return plot.GetImageBytes(width, height, ImageFormat.Png);
     }

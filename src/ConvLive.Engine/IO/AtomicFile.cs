@@ -9,8 +9,9 @@ namespace ConvLive.Engine.IO;
 /// </summary>
 public static class AtomicFile
 {
-    /// <summary>The marker in temporary file names (left behind only by a process killed mid-write; ignored by readers).</summary>
-    public const string TempMarker = ".tmp-";
+    /// <summary>The marker in temporary file names (left behind only by a process killed mid-write; ignored by readers
+    /// and swept at the next start). Distinctive, so that <see cref="Sweep"/> never takes a user's own ".tmp-" file.</summary>
+    public const string TempMarker = ".convlive-tmp-";
 
     private static readonly System.Buffers.SearchValues<char> ExtensionCharacters =
         System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");

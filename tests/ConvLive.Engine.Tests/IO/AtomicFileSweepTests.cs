@@ -20,19 +20,19 @@ public sealed class AtomicFileSweepTests
             Thread.Sleep(50);
             var own = Environment.ProcessId;
             var sub = Directory.CreateDirectory(folder.File("class1")).FullName;
-            string[] litter = [$"head.onnx.tmp-{gone}", $"clip.tmp-{gone}.mp4", $"class1/3.png.tmp-{gone}"];
-            string[] kept = [$"mine.png.tmp-{own}", $"theirs.png.tmp-{alive.Id}", "a.tmp-notapid", "notes.tmp-12.txt.bak", "head.onnx", "class1/3.png"];
+            string[] litter = [$"head.onnx.convlive-tmp-{gone}", $"clip.convlive-tmp-{gone}.mp4", $"class1/3.png.convlive-tmp-{gone}"];
+            string[] kept = [$"mine.png.convlive-tmp-{own}", $"theirs.png.convlive-tmp-{alive.Id}", "a.convlive-tmp-notapid", "notes.convlive-tmp-12.txt.bak", $"export.tmp-{gone}", $"user.tmp-{gone}.txt", "head.onnx", "class1/3.png"];
             foreach (var name in litter.Concat(kept))
             {
                 File.WriteAllText(folder.File(name), "x");
             }
 
-            Directory.CreateDirectory(folder.File($"convlive-top9-conv1-1.tmp-{gone}"));
-            File.WriteAllText(Path.Combine(folder.File($"convlive-top9-conv1-1.tmp-{gone}"), "channel-000.png"), "x");
+            Directory.CreateDirectory(folder.File($"convlive-top9-conv1-1.convlive-tmp-{gone}"));
+            File.WriteAllText(Path.Combine(folder.File($"convlive-top9-conv1-1.convlive-tmp-{gone}"), "channel-000.png"), "x");
 
             Assert.Equal(0, AtomicFile.Sweep(sub + "-missing"));
             Assert.Equal(3, AtomicFile.Sweep(folder.Path)); // the top level: two files and the folder
-            Assert.True(File.Exists(folder.File($"class1/3.png.tmp-{gone}")), "not recursive unless asked");
+            Assert.True(File.Exists(folder.File($"class1/3.png.convlive-tmp-{gone}")), "not recursive unless asked");
             Assert.Equal(1, AtomicFile.Sweep(folder.Path, recursive: true));
             foreach (var name in kept)
             {
@@ -40,7 +40,7 @@ public sealed class AtomicFileSweepTests
             }
 
             Assert.DoesNotContain(litter, n => File.Exists(folder.File(n)));
-            Assert.False(Directory.Exists(folder.File($"convlive-top9-conv1-1.tmp-{gone}")));
+            Assert.False(Directory.Exists(folder.File($"convlive-top9-conv1-1.convlive-tmp-{gone}")));
         }
         finally
         {
@@ -51,7 +51,7 @@ public sealed class AtomicFileSweepTests
     [Fact]
     public void ATemporaryNameKeepsTheExtensionForVideoWriters()
     {
-        Assert.Equal($"/x/clip.tmp-{Environment.ProcessId}.mp4", AtomicFile.TemporaryKeepingExtension("/x/clip.mp4"));
+        Assert.Equal($"/x/clip.convlive-tmp-{Environment.ProcessId}.mp4", AtomicFile.TemporaryKeepingExtension("/x/clip.mp4"));
         Assert.True(AtomicFile.IsTemporary(AtomicFile.TemporaryKeepingExtension("/x/clip.mp4")));
     }
 
