@@ -123,6 +123,42 @@ public sealed class ExplainCommandTests : IDisposable
         Assert.Contains("\"forwardAndGradientMs\"", File.ReadAllText(_folder.File("b.json")), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("nan", "element 0 is NaN; a network input must be finite")]
+    [InlineData("inf", "element 5 is +infinity; a network input must be finite")]
+    [InlineData("shape", "is 1x3x100x50; ")]
+    [InlineData("truncated", "(truncated?)")]
+    public void ABadNpyInputIsOneLineNamingTheFileAndTheProblem(string kind, string message)
+    {
+        var (model, good) = SmallAlexNet();
+        var input = _folder.File(kind + ".npy");
+        switch (kind)
+        {
+            case "nan":
+                NpyFile.Write(input, new TensorShape(1, 3, 224, 224), Enumerable.Repeat(float.NaN, 3 * 224 * 224).ToArray());
+                break;
+            case "inf":
+                var x = new float[3 * 224 * 224];
+                x[5] = float.PositiveInfinity;
+                NpyFile.Write(input, new TensorShape(1, 3, 224, 224), x);
+                break;
+            case "shape":
+                NpyFile.Write(input, new TensorShape(1, 3, 100, 50), new float[3 * 100 * 50]);
+                break;
+            default:
+                File.WriteAllBytes(input, File.ReadAllBytes(good).AsSpan(0, 1000).ToArray());
+                break;
+        }
+
+        var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "explain", "--model", model, "--input", input, "--method", "gradient", "--output", _folder.File("out.npy"), "--device", "cpu");
+
+        Assert.True(exit == 2, $"exit {exit}\n{text}\n{errors}");
+        Assert.Contains(message, errors, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFileName(input), errors, StringComparison.Ordinal);
+        Assert.Single(errors.Trim().Split('\n'));
+        Assert.False(File.Exists(_folder.File("out.npy")));
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private (string Model, string Input) SmallAlexNet()

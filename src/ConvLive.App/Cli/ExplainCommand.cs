@@ -88,7 +88,19 @@ internal static class ExplainCommand
         if (q.Input.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             var x = NpyFile.Read(q.Input);
-            var name = source.Graph.Inputs.First(i => i.Type == ElementType.Float32).Name;
+            var declared = source.Graph.Inputs.First(i => i.Type == ElementType.Float32);
+            var name = declared.Name;
+            if (declared.Dims is { } dims && dims.All(d => d is > 0) && !dims.Select(d => (int)d!.Value).SequenceEqual(x.Shape.Dims.ToArray()))
+            {
+                throw new ModelException($"{q.Input} is {x.Shape}; {q.Model} takes '{name}' of {string.Join('x', dims)} (give an .npy of that shape, or a picture, which is cropped and resized)");
+            }
+
+            var bad = Array.FindIndex(x.Data, v => !float.IsFinite(v));
+            if (bad >= 0)
+            {
+                throw new ModelException($"{q.Input}: element {bad} is {(float.IsNaN(x.Data[bad]) ? "NaN" : x.Data[bad] > 0 ? "+infinity" : "-infinity")}; a network input must be finite (a NaN or an infinity would make every gradient NaN)");
+            }
+
             var net = CompiledModel.Compile(source.Graph, backend, new Dictionary<string, TensorShape> { [name] = x.Shape });
             net.SetInput(name, x.Data);
             net.Run();
