@@ -51,6 +51,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("Conv+Relu", ops);                // bench fuses: Relu in the Conv's epilogue
         Assert.DoesNotContain("BatchNormalization", ops); // and every BatchNormalization folded into its Conv
         Assert.Equal(1.0, layers.Sum(l => l.GetProperty("share").GetDouble()), 3);
+        Assert.Contains(layers, l => l.TryGetProperty("label", out var label) && label.GetString() == "layer2.0.downsample"); // readable names beside the ONNX ones
         using var chart = OpenCvSharp.Cv2.ImRead(png);
         Assert.Equal(1000, chart.Width);
     }

@@ -28,7 +28,7 @@ internal static class BenchChart
             var slowest = Bars(
                 "ConvLive's slowest layers (each timed alone)",
                 "median ms",
-                top.Select(l => (l.Node.Length > 28 ? l.Node[..28] : l.Node, l.MedianMs, string.Create(c, $"{l.MedianMs:0.00} ms, {l.Share:P0} {l.Op}"), Colors.SeaGreen)).ToList());
+                top.Select(l => (l.Shown.Length > 28 ? l.Shown[..28] : l.Shown, l.MedianMs, string.Create(c, $"{l.MedianMs:0.00} ms, {l.Share:P0} {l.Op}"), Colors.SeaGreen)).ToList());
             pictures.Add(slowest.GetImageBytes(width, 110 + (top.Count * 32), ImageFormat.Png));
         }
 

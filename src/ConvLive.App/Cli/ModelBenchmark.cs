@@ -19,7 +19,14 @@ namespace ConvLive.App.Cli;
 internal sealed record BenchResult(string Engine, double MedianMs, double MinMs, double MaxMs, double? RatioToOnnxRuntime, double Gflops, double ShareOfPeak);
 
 /// <summary>One ConvLive node's median time and share of the per-layer sum.</summary>
-internal sealed record LayerTime(string Node, string Op, double MedianMs, double Share);
+internal sealed record LayerTime(string Node, string Op, double MedianMs, double Share)
+{
+    /// <summary>The name a person reads (conv1, layer2.0.conv1; <see cref="Engine.Graph.LayerNames"/>), or null.</summary>
+    public string? Label { get; init; }
+
+    /// <summary>The label, else the node's name.</summary>
+    public string Shown => Label ?? Node;
+}
 
 internal static class ModelBenchmark
 {
@@ -119,13 +126,18 @@ internal static class ModelBenchmark
 
         var profile = first.Profile(Math.Max(5, runs / 2));
         var total = profile.Sum(p => p.MedianMs);
+        var readable = Engine.Graph.LayerNames.For(first.Graph);
+        var labels = first.Graph.Nodes.Where(n => n.Outputs.Count > 0 && readable.ContainsKey(n.Outputs[0]))
+            .GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => readable[g.First().Outputs[0]], StringComparer.Ordinal);
         Console.WriteLine($"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms):");
         foreach (var (node, op, ms) in profile)
         {
-            layers.Add(new LayerTime(node, op, ms, ms / total));
+            var layer = new LayerTime(node, op, ms, ms / total) { Label = labels.GetValueOrDefault(node) };
+            layers.Add(layer);
             if (ms / total >= 0.01)
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {node,-28} {op,-20} {ms,8:0.000} {ms / total,7:P1}"));
+                var shown = layer.Label is { } l ? $"{l} ({node})" : node;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {shown,-40} {op,-20} {ms,8:0.000} {ms / total,7:P1}"));
             }
         }
 
