@@ -15,14 +15,6 @@ internal static class GlyphRasterizer
 {
     private const int First = 32, Count = 95, Columns = 16;
 
-    private static readonly string[] FaceFiles =
-    [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-        @"C:\Windows\Fonts\segoeui.ttf",
-        @"C:\Windows\Fonts\arial.ttf",
-    ];
-
     /// <summary>What the atlas was made from ("DejaVu Sans", or why the Hershey font was used).</summary>
     public static string Face { get; private set; } = string.Empty;
 
@@ -95,12 +87,9 @@ internal static class GlyphRasterizer
 
     private static SKTypeface? OpenFace()
     {
-        foreach (var file in FaceFiles)
+        if (FileNames.Face is { } file && SKTypeface.FromFile(file) is { } typeface)
         {
-            if (File.Exists(file) && SKTypeface.FromFile(file) is { } typeface)
-            {
-                return typeface;
-            }
+            return typeface;
         }
 
         var fallback = SKFontManager.Default.MatchFamily("DejaVu Sans") ?? SKFontManager.Default.MatchFamily("Segoe UI") ?? SKFontManager.Default.MatchFamily(null);

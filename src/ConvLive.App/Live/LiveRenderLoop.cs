@@ -173,7 +173,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         }
         else if (_screenshotRequested)
         {
-            SaveScreenshot(string.Create(CultureInfo.InvariantCulture, $"convlive-{DateTime.Now:yyyyMMdd-HHmmss-fff}.png"));
+            SaveScreenshot(FileNames.Stamped("convlive", ".png"));
         }
 
         _screenshotRequested = false;

@@ -49,7 +49,7 @@ internal sealed class Recording(Display display, string? path, double framesPerS
             return;
         }
 
-        var target = path is not null && !_startedOnce ? path : UnitStudy.Stamped(Path.Combine(Path.GetDirectoryName(path ?? string.Empty) ?? string.Empty, "convlive"), path is null ? ".mp4" : Path.GetExtension(path));
+        var target = path is not null && !_startedOnce ? path : FileNames.Stamped(Path.Combine(Path.GetDirectoryName(path ?? string.Empty) ?? string.Empty, "convlive"), path is null ? ".mp4" : Path.GetExtension(path));
         _startedOnce = true;
         try
         {

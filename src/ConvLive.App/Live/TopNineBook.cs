@@ -31,7 +31,7 @@ internal sealed class TopNineBook(long budgetBytes)
     /// <summary>Offers the frame the model last ran on to <paramref name="layer"/>'s tracker (made on first use).</summary>
     public void Track(LiveModel model, string layer, long frame, ReadOnlySpan<byte> bgr, int width, int height)
     {
-        if (!ReferenceEquals(layer, CurrentLayer) && layer != CurrentLayer)
+        if (layer != CurrentLayer)
         {
             Current = Open(model, layer);
             CurrentLayer = layer;

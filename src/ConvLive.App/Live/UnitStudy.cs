@@ -67,13 +67,6 @@ internal sealed class UnitStudy(long budgetBytes = UnitStudy.DefaultBudget)
     /// for meanwhile.</summary>
     public void ClearWants(WantsTarget failed) => Interlocked.CompareExchange(ref _wants, null, failed);
 
-    /// <summary><paramref name="stem"/>-YYYYMMDD-HHMMSS-mmm<paramref name="extension"/>: a name for a file the app
-    /// writes on a key, in the working folder.</summary>
-    public static string Stamped(string stem, string extension) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{stem}-{DateTime.Now:yyyyMMdd-HHmmss-fff}{extension}");
-
-    /// <summary><paramref name="name"/> with every character but letters, digits, '-' and '_' made '_' (for file names).</summary>
-    public static string Safe(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
     private sealed record Selection(string Layer, int Channel);
 }
 

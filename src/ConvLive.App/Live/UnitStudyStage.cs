@@ -96,7 +96,7 @@ internal sealed class UnitStudyStage(LiveModel model, UnitStudy study, int wants
             return;
         }
 
-        var folder = UnitStudy.Stamped("convlive-top9-" + UnitStudy.Safe(snapshot.Layer), string.Empty);
+        var folder = FileNames.Stamped("convlive-top9-" + FileNames.Safe(snapshot.Layer), string.Empty);
         study.Message = $"top-9 of {snapshot.Layer}: writing {snapshot.Grids.Length} grids to {folder}";
         _saving = Task.Run(() =>
         {

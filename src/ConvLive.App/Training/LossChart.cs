@@ -13,14 +13,13 @@ internal static class LossChart
     /// <summary>The face the chart's text uses (ScottPlot draws with SkiaSharp, which here loads faces from files).</summary>
     private const string Face = "DejaVu Sans";
 
-    private static readonly string? FaceFile = new[] { "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", @"C:\Windows\Fonts\segoeui.ttf" }.FirstOrDefault(File.Exists);
 
     /// <summary>Sets the plot's text to DejaVu Sans (or Segoe UI) loaded from its file, when there is one.</summary>
     public static void UseFace(Plot plot)
     {
-        if (FaceFile is not null)
+        if (FileNames.Face is { } file)
         {
-            Fonts.AddFontFile(Face, FaceFile);
+            Fonts.AddFontFile(Face, file);
             plot.Font.Set(Face);
         }
     }

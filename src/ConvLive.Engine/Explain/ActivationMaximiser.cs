@@ -116,24 +116,7 @@ public sealed class ActivationMaximiser : IDisposable
     /// <exception cref="ModelException">An unknown value, a channel or position out of range, or an op without a backward.</exception>
     public static ActivationMaximiser ForUnit(CompiledModel model, string value, int channel, (int X, int Y)? position, float[] low, float[] high, int seed = 1)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        var shape = model.ShapeOf(value);
-        if (shape.Rank < 2 || channel < 0 || channel >= shape[1])
-        {
-            throw new ModelException($"'{value}' is {shape}; a channel must be in [0, {(shape.Rank < 2 ? 0 : shape[1]) - 1}]");
-        }
-
-        int? element = null;
-        if (position is { } p)
-        {
-            if (shape.Rank != 4 || p.X < 0 || p.Y < 0 || p.X >= shape[3] || p.Y >= shape[2])
-            {
-                throw new ModelException($"position ({p.X}, {p.Y}) is not in '{value}' {shape}; give a column and row inside its map");
-            }
-
-            element = (((channel * shape[2]) + p.Y) * shape[3]) + p.X;
-        }
-
+        var element = Explainer.UnitElement(model, value, channel, position);
         return new ActivationMaximiser(model, value, element, channel, low, high, seed)
         {
             Describe = position is { } q ? $"{value}:{channel}@{q.X},{q.Y}" : $"{value}:{channel}",

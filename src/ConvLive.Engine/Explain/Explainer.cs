@@ -84,6 +84,36 @@ public sealed class Explainer : IDisposable
         return new Explainer(model, value, null, channel, CheckCamLayer(model, camLayer));
     }
 
+    /// <summary>Checks a unit of <paramref name="value"/> (N,C,…): its channel, and its position in the channel's
+    /// map when given; returns the flat index of that one element (batch item 0), or null for the whole channel.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="channel">The channel.</param>
+    /// <param name="position">A (column, row) in the map, or null.</param>
+    /// <returns>The element, or null.</returns>
+    /// <exception cref="ModelException">The channel or position is outside the value.</exception>
+    public static int? UnitElement(CompiledModel model, string value, int channel, (int X, int Y)? position)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var shape = model.ShapeOf(value);
+        if (shape.Rank < 2 || channel < 0 || channel >= shape[1])
+        {
+            throw new ModelException($"'{value}' is {shape}; a channel must be in [0, {(shape.Rank < 2 ? 0 : shape[1]) - 1}]");
+        }
+
+        if (position is not { } p)
+        {
+            return null;
+        }
+
+        if (shape.Rank != 4 || p.X < 0 || p.Y < 0 || p.X >= shape[3] || p.Y >= shape[2])
+        {
+            throw new ModelException($"position ({p.X}, {p.Y}) is not in '{value}' {shape}; give a column and row inside its map");
+        }
+
+        return (((channel * shape[2]) + p.Y) * shape[3]) + p.X;
+    }
+
     /// <summary>The value a class score is read from: the first graph output, or the input of the Softmax that makes it.</summary>
     /// <param name="graph">The model.</param>
     /// <returns>A value name.</returns>
@@ -187,20 +217,8 @@ public sealed class Explainer : IDisposable
             return;
         }
 
-        var shape = _model.ShapeOf(Seed);
-        if (shape.Rank < 2 || channel < 0 || channel >= shape[1])
+        if (UnitElement(_model, Seed, channel, position) is { } element)
         {
-            throw new ModelException($"'{Seed}' is {shape}; a channel must be in [0, {(shape.Rank < 2 ? 0 : shape[1]) - 1}]");
-        }
-
-        if (position is { } p && (shape.Rank != 4 || p.X < 0 || p.Y < 0 || p.X >= shape[3] || p.Y >= shape[2]))
-        {
-            throw new ModelException($"position ({p.X}, {p.Y}) is not in '{Seed}' {shape}; give a column and row inside its map");
-        }
-
-        if (position is { } q)
-        {
-            var element = (((channel * shape[2]) + q.Y) * shape[3]) + q.X;
             _toInput?.SeedElement(element);
             _toLayer?.SeedElement(element);
         }
@@ -307,10 +325,9 @@ public sealed class Explainer : IDisposable
         {
             program.SeedElement(element);
         }
-        else if (_position is { } p)
+        else if (UnitElement(_model, Seed, _channel!.Value, _position) is { } unit)
         {
-            var shape = _model.ShapeOf(Seed);
-            program.SeedElement((((_channel!.Value * shape[2]) + p.Y) * shape[3]) + p.X);
+            program.SeedElement(unit);
         }
         else
         {

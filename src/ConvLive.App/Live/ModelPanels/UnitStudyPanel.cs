@@ -152,7 +152,7 @@ internal sealed class UnitStudyPanel(ModelCanvas canvas, UnitStudy study) : IDis
             return;
         }
 
-        var path = UnitStudy.Stamped("convlive-wants-" + UnitStudy.Safe(r.WantsLabel), ".png");
+        var path = FileNames.Stamped("convlive-wants-" + FileNames.Safe(r.WantsLabel), ".png");
         var label = r.WantsLabel;
         var steps = r.WantsSteps;
         _savingWants = Task.Run(() =>
