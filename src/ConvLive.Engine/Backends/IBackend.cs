@@ -64,6 +64,14 @@ public interface IBackend : IDisposable
     /// <param name="p">Geometry and normalisation.</param>
     void Preprocess(DeviceTensor y, DeviceBytes bgr, PreprocessParams p);
 
+    /// <summary>One augmented view of a camera frame into item <paramref name="item"/> of a batch (see <see cref="AugmentView"/>).</summary>
+    /// <param name="y">(N,3,Size,Size).</param>
+    /// <param name="item">Which of the N, 0 ≤ item &lt; N.</param>
+    /// <param name="bgr">FrameWidth·FrameHeight·3 bytes.</param>
+    /// <param name="p">Frame size and normalisation (its crop is not used).</param>
+    /// <param name="view">Geometry, blur and colour of the view.</param>
+    void Augment(DeviceTensor y, int item, DeviceBytes bgr, PreprocessParams p, AugmentView view);
+
     /// <summary>Packs a value's channels as min-max normalised 8-bit tiles into an atlas.</summary>
     /// <param name="atlas">The atlas bytes.</param>
     /// <param name="x">(1,C,H,W), or (1,N) for a fully connected layer (one tile).</param>

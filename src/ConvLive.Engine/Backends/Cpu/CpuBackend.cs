@@ -22,6 +22,7 @@ public sealed partial class CpuBackend : IBackend
     private readonly LrnJob _lrn = new();
     private readonly PreprocessJob _preprocess = new();
     private readonly PackJob _pack = new();
+    private readonly AugmentJob _augment = new();
     private float[] _scratch = [];
 
     /// <summary>Creates the backend on a <see cref="DeviceKind.Cpu"/> device.</summary>

@@ -42,6 +42,7 @@ public sealed partial class IlgpuBackend : IBackend
         LoadMatrix();
         LoadShape();
         LoadVisual();
+        LoadAugment();
         LoadTrainingKernels();
     }
 

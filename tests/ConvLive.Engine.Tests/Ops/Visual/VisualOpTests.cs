@@ -34,6 +34,45 @@ public sealed class VisualOpTests(DeviceFixture devices)
 
     [SkippableTheory]
     [MemberData(nameof(Devices))]
+    public void AugmentedViewsMatchTheReferenceAndTheIdentityViewIsThePreprocessing(string device)
+    {
+        using var h = BackendHarness.Open(devices, device);
+        const int W = 40, H = 30, Size = 24;
+        var frame = new byte[W * H * 3];
+        new Random(5).NextBytes(frame);
+        using var bytes = h.Backend.AllocateBytes(frame.Length);
+        h.Backend.UploadBytes(bytes, frame);
+        var y = h.Empty(new(3, 3, Size, Size));
+        foreach (var bgr in new[] { false, true })
+        {
+            var p = PreprocessParams.Create(W, H, Size, Size, bgr, 1f / 255, [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
+            var (cos, sin) = (MathF.Cos(0.3f), MathF.Sin(0.3f));
+            AugmentView[] views =
+            [
+                AugmentView.Identity(p),
+                new(-0.9f * cos, 0.9f * sin, 30f, 0.9f * sin, 0.9f * cos, 2f, 1.2f, 0.8f, 0.5f, 0f), // mirrored, rotated, recoloured
+                new(1.4f, 0f, -4f, 0f, 1.4f, -3f, 0.7f, 1.3f, 1.4f, 0.9f), // zoomed out past the edges, blurred, saturated
+            ];
+            for (var i = 0; i < views.Length; i++)
+            {
+                h.Backend.Augment(y, i, bytes, p, views[i]);
+            }
+
+            var actual = h.Download(y);
+            for (var i = 0; i < views.Length; i++)
+            {
+                var got = actual.AsSpan(i * 3 * Size * Size, 3 * Size * Size).ToArray();
+                Numerics.AssertClose(ReferenceOps.Augment(frame, p, views[i]), got, 1e-3, 1e-4, $"{device} bgr={bgr} view {i}");
+            }
+
+            Numerics.AssertClose(ReferenceOps.Preprocess(frame, p), actual.AsSpan(0, 3 * Size * Size).ToArray(), 1e-3, 1e-4, $"{device} bgr={bgr}: identity view vs preprocessing");
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => h.Backend.Augment(y, 3, bytes, PreprocessParams.Create(W, H, Size, Size, false, 1, [0f, 0f, 0f], [1f, 1f, 1f]), default));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Devices))]
     public void TilesAreNormalisedPerChannelAndLandInTheirPlace(string device)
     {
         using var h = BackendHarness.Open(devices, device);
