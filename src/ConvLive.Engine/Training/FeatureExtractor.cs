@@ -10,6 +10,13 @@ using ConvLive.Engine.Tensors;
 
 namespace ConvLive.Engine.Training;
 
+/// <summary>One view of a picture to run through the backbone.</summary>
+/// <param name="Bgr">Packed BGR bytes (not changed while in use).</param>
+/// <param name="Width">Picture width.</param>
+/// <param name="Height">Picture height.</param>
+/// <param name="View">The view; <see cref="AugmentView.Identity"/> is the plain preprocessing.</param>
+public readonly record struct PictureView(byte[] Bgr, int Width, int Height, AugmentView View);
+
 /// <summary>
 /// A frozen backbone: a picture (packed BGR bytes) in, its feature vector out, with the model's own preprocessing
 /// on the device, as the live view runs it. The network is compiled only up to the cut.
@@ -20,6 +27,7 @@ public sealed class FeatureExtractor : IDisposable
     private readonly CompiledModel? _net;
     private readonly NetworkInput? _input;
     private readonly LiveModel? _live;
+    private float[]? _batchFeatures;
 
     private FeatureExtractor(CompiledModel? net, NetworkInput? input, LiveModel? live, InputSpec spec, BackboneCut cut, string name)
     {
@@ -43,20 +51,24 @@ public sealed class FeatureExtractor : IDisposable
     /// <summary>The preprocessing the backbone expects.</summary>
     public InputSpec Spec { get; }
 
+    /// <summary>Pictures the backbone runs at once (<see cref="ExtractViews"/>); 1 over a live model.</summary>
+    public int Batch => _input?.Batch ?? 1;
+
     /// <summary>Opens the backbone a manifest names.</summary>
     /// <param name="backend">Where it runs; not owned.</param>
     /// <param name="catalog">Where its files are.</param>
     /// <param name="manifest">The model.</param>
     /// <param name="trainFullyConnected">Cut before fc6 (AlexNet) so the head includes fc6 and fc7.</param>
+    /// <param name="batch">Pictures per backbone run.</param>
     /// <returns>The extractor; the caller owns it.</returns>
     /// <exception cref="ModelException">A file is missing or the model does not compile.</exception>
-    public static FeatureExtractor Open(IBackend backend, ModelCatalog catalog, ModelManifest manifest, bool trainFullyConnected)
+    public static FeatureExtractor Open(IBackend backend, ModelCatalog catalog, ModelManifest manifest, bool trainFullyConnected, int batch = 1)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(manifest);
         var source = ModelSource.FromManifest(catalog, manifest);
-        return Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, trainFullyConnected);
+        return Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, trainFullyConnected, batch);
     }
 
     /// <summary>Opens a backbone from graphs.</summary>
@@ -66,9 +78,11 @@ public sealed class FeatureExtractor : IDisposable
     /// <param name="preprocessGraph">A preprocessing graph run first, or null.</param>
     /// <param name="spec">Frame to input.</param>
     /// <param name="trainFullyConnected">Cut before the first fully connected layer.</param>
+    /// <param name="batch">Pictures per backbone run.</param>
     /// <returns>The extractor.</returns>
-    public static FeatureExtractor Open(IBackend backend, string name, ModelGraph graph, ModelGraph? preprocessGraph, InputSpec spec, bool trainFullyConnected)
+    public static FeatureExtractor Open(IBackend backend, string name, ModelGraph graph, ModelGraph? preprocessGraph, InputSpec spec, bool trainFullyConnected, int batch = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(spec);
@@ -86,8 +100,8 @@ public sealed class FeatureExtractor : IDisposable
         NetworkInput? input = null;
         try
         {
-            net = CompiledModel.Compile(cut.Truncate(graph), backend, NetworkInput.InputShapes(graph, spec));
-            input = NetworkInput.Create(backend, net, preprocessGraph, spec);
+            net = CompiledModel.Compile(cut.Truncate(graph), backend, NetworkInput.InputShapes(graph, spec, batch));
+            input = NetworkInput.Create(backend, net, preprocessGraph, spec, batch);
             return new FeatureExtractor(net, input, null, spec, cut, name);
         }
         catch
@@ -122,9 +136,54 @@ public sealed class FeatureExtractor : IDisposable
             return;
         }
 
+        if (Batch > 1)
+        {
+            ExtractViews([new PictureView(bgr.ToArray(), width, height, AugmentView.Identity(PreprocessFor(width, height)))], features);
+            return;
+        }
+
         _input!.SetFrame(bgr, width, height);
         _input.Run();
         _net!.Read(Cut.FeatureValue, features);
+    }
+
+    /// <summary>The preprocessing of a picture of this size (its centre crop and normalisation), to draw views from.</summary>
+    /// <param name="width">Picture width.</param>
+    /// <param name="height">Picture height.</param>
+    /// <returns>The parameters.</returns>
+    public PreprocessParams PreprocessFor(int width, int height) =>
+        PreprocessParams.Create(width, height, Spec.Size, Spec.Resize, string.Equals(Spec.Channels, "BGR", StringComparison.OrdinalIgnoreCase), Spec.Scale, Spec.Mean, Spec.Std);
+
+    /// <summary>The features of up to <see cref="Batch"/> views in one backbone run (views of one picture share its upload).</summary>
+    /// <param name="views">1 to Batch views.</param>
+    /// <param name="features">Receives views.Length·FeatureLength values, view by view.</param>
+    public void ExtractViews(ReadOnlySpan<PictureView> views, Span<float> features)
+    {
+        if (_input is null || _net is null)
+        {
+            throw new InvalidOperationException("an extractor over a live model reads one picture at a time");
+        }
+
+        if (views.Length < 1 || views.Length > Batch || features.Length < views.Length * FeatureLength)
+        {
+            throw new ArgumentException($"{views.Length} views with room for {features.Length / FeatureLength} feature vectors; a batch holds 1 to {Batch}");
+        }
+
+        for (var i = 0; i < views.Length; i++)
+        {
+            _input.SetView(i, views[i].Bgr, views[i].Width, views[i].Height, views[i].View);
+        }
+
+        _input.Run();
+        if (views.Length == Batch)
+        {
+            _net.Read(Cut.FeatureValue, features[..(Batch * FeatureLength)]);
+            return;
+        }
+
+        _batchFeatures ??= new float[Batch * FeatureLength];
+        _net.Read(Cut.FeatureValue, _batchFeatures);
+        _batchFeatures.AsSpan(0, views.Length * FeatureLength).CopyTo(features);
     }
 
     /// <summary>The features of a network input already preprocessed (1,3,Size,Size), for checks against exports.</summary>
@@ -137,9 +196,22 @@ public sealed class FeatureExtractor : IDisposable
             throw new InvalidOperationException("an extractor over a live model reads pictures only");
         }
 
-        _input.SetValues(input);
+        if (Batch == 1)
+        {
+            _input.SetValues(input);
+            _input.Run();
+            _net.Read(Cut.FeatureValue, features);
+            return;
+        }
+
+        // The first item of the batch; the rest are zeros.
+        var batch = new float[Batch * input.Length];
+        input.CopyTo(batch);
+        _input.SetValues(batch);
         _input.Run();
-        _net.Read(Cut.FeatureValue, features);
+        _batchFeatures ??= new float[Batch * FeatureLength];
+        _net.Read(Cut.FeatureValue, _batchFeatures);
+        _batchFeatures.AsSpan(0, FeatureLength).CopyTo(features);
     }
 
     /// <inheritdoc/>
