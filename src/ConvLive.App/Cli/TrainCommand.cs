@@ -32,17 +32,22 @@ internal static class TrainCommand
         var rate = new Option<float?>("--lr") { Description = "Learning rate (default 1e-3 for Adam, 1e-2 for SGD)." };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32, Description = "Samples per step." };
         var trainFc = new Option<bool>("--train-fc") { Description = "Also train AlexNet's fc6 and fc7 (the backbone is cut at pool5 and the head starts from their weights)." };
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Split, shuffle and initialisation seed." };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Split, shuffle, augmentation and initialisation seed." };
+        var augment = new Option<string>("--augment") { DefaultValueFactory = _ => "on", Description = "on: train on random views of each picture too (crops, mirror, rotation, colour, blur); off: the pictures as they are." };
+        augment.AcceptOnlyFromAmong("on", "off");
+        var views = new Option<int>("--views") { DefaultValueFactory = _ => new AugmentPolicy().Views, Description = "Views per picture with --augment on, the picture itself included." };
+        var test = new Option<string?>("--test") { Description = "A test set laid out as --data (same class names), never trained on: its accuracy, per class, and how often the model says \"not sure\"." };
         var device = CommonOptions.Device();
         var command = new Command("train", "Train a classifier head on your own pictures on a frozen backbone; export preprocessing + backbone + head + softmax as one ONNX model.")
         {
-            data, backbone, output, epochs, hidden, optimizer, rate, batch, trainFc, seed, device,
+            data, backbone, output, epochs, hidden, optimizer, rate, batch, trainFc, seed, augment, views, test, device,
         };
         command.SetAction(r =>
         {
             var kind = r.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam;
             var settings = new TrainingSettings(new TrainerOptions(r.GetValue(batch), kind, r.GetValue(rate) ?? (kind == OptimizerKind.Adam ? 1e-3f : 1e-2f), 1e-4f), Seed: r.GetValue(seed));
-            var request = new TrainRequest(r.GetValue(data)!, r.GetValue(backbone), r.GetValue(output)!, r.GetValue(epochs), r.GetValue(hidden), r.GetValue(trainFc), settings, CommonOptions.ParseDevice(r.GetValue(device)!));
+            var policy = r.GetValue(augment) == "off" ? AugmentPolicy.None : new AugmentPolicy(Views: r.GetValue(views));
+            var request = new TrainRequest(r.GetValue(data)!, r.GetValue(backbone), r.GetValue(output)!, r.GetValue(epochs), r.GetValue(hidden), r.GetValue(trainFc), settings, CommonOptions.ParseDevice(r.GetValue(device)!), policy, r.GetValue(test));
             try
             {
                 return Run(request);
@@ -60,9 +65,12 @@ internal static class TrainCommand
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(q.Epochs, 1, "--epochs");
         ArgumentOutOfRangeException.ThrowIfNegative(q.Hidden, "--hidden");
+        ArgumentOutOfRangeException.ThrowIfLessThan(q.Augment.Views, 1, "--views");
         var total = Stopwatch.StartNew();
         Litter.Sweep(Console.Error, false, Litter.FolderOf(q.Output));
         var folder = ImageFolder.Load(q.Data);
+        var testFolder = q.Test is null ? null : ImageFolder.Load(q.Test);
+        var testLabels = testFolder is null ? null : TestLabels(testFolder, folder.Classes, q.Test!);
         var catalog = CommonOptions.Catalog();
         var manifest = catalog.Backbone(q.Backbone, out _);
         var (device, backend) = CommonOptions.OpenBackend(q.Device);
@@ -70,35 +78,28 @@ internal static class TrainCommand
         using var ownedBackend = backend;
         Console.WriteLine($"data: {folder.Samples.Count} pictures in {folder.Classes.Count} classes ({string.Join(", ", folder.Classes.Select((c, i) => $"{c} {folder.Samples.Count(s => s.Label == i)}"))})");
         Console.WriteLine($"backbone: {manifest.Name}{(q.TrainFc ? " up to pool5, fc6 and fc7 trained" : string.Empty)}; device: {backend.Name}");
+        Console.WriteLine($"augmentation: {q.Augment.Describe()}");
 
         var featureClock = Stopwatch.StartNew();
-        using var extractor = FeatureExtractor.Open(backend, catalog, manifest, q.TrainFc);
-        var samples = new List<LabeledFeatures>();
+        using var extractor = FeatureExtractor.Open(backend, catalog, manifest, q.TrainFc, batch: BatchFor(q.Augment.Views));
         var progress = new ProgressLine();
-        foreach (var s in folder.Samples)
+        void Warn(string line)
         {
-            var bgr = ImageFile.DecodeBgr(s.Path, out var w, out var h);
-            if (bgr is null)
-            {
-                progress.Clear();
-                Console.Error.WriteLine($"warning: {s.Path}: not an image OpenCV can decode; skipped");
-                continue;
-            }
-
-            var f = new float[extractor.FeatureLength];
-            extractor.Extract(bgr, w, h, f);
-            samples.Add(new LabeledFeatures(f, s.Label, s.Path));
-            progress.Show($"features", samples.Count, folder.Samples.Count, string.Empty);
+            progress.Clear();
+            Console.Error.WriteLine($"warning: {line}");
         }
 
+        var views = new ViewFeatures(extractor, q.Augment, q.Settings.Seed);
+        var samples = views.Compute(folder.Samples, q.Augment.Views, (done, all) => progress.Show("features", done, all, string.Empty), Warn).OfType<LabeledFeatures>().ToList();
         progress.Clear();
         var featureSeconds = featureClock.Elapsed.TotalSeconds;
-        Console.WriteLine($"features: {samples.Count} x {extractor.FeatureLength} ('{extractor.Cut.FeatureValue}') in {featureSeconds:0.0} s ({featureSeconds * 1000 / Math.Max(1, samples.Count):0} ms a picture)");
+        var vectors = samples.Sum(s => s.All.Count());
+        Console.WriteLine($"features: {samples.Count} pictures, {vectors} views x {extractor.FeatureLength} ('{extractor.Cut.FeatureValue}') in {featureSeconds:0.0} s ({featureSeconds * 1000 / Math.Max(1, vectors):0} ms a view, {extractor.Batch} at a time)");
 
         var trainClock = Stopwatch.StartNew();
         var (training, head) = HeadTraining.Start(backend, extractor.Cut, samples, folder.Classes.Count, q.Hidden, q.Settings);
         using var ownedTraining = training;
-        Console.WriteLine($"head: {string.Join(" -> ", head.Layers.Select(l => l.Inputs).Append(head.Classes))} ({head.Parameters:N0} parameters); {training.Train.Count} training, {training.HeldOut.Count} held out; {q.Settings.Trainer.Optimizer} lr {q.Settings.Trainer.LearningRate}");
+        Console.WriteLine($"head: {string.Join(" -> ", head.Layers.Select(l => l.Inputs).Append(head.Classes))} ({head.Parameters:N0} parameters); {training.Train.Count} training pictures ({training.TrainingRows} views), {training.HeldOut.Count} held out; {q.Settings.Trainer.Optimizer} lr {q.Settings.Trainer.LearningRate}");
         for (var e = 0; e < q.Epochs; e++)
         {
             var r = training.RunEpoch();
@@ -110,11 +111,26 @@ internal static class TrainCommand
         var last = training.History[^1];
         Console.WriteLine($"training: {q.Epochs} epochs in {trainSeconds:0.00} s; final loss {last.Loss:0.0000}; training accuracy {HeadFiles.Percent(training.Accuracy(training.Train))}");
         Console.WriteLine($"held-out accuracy: {HeadFiles.Percent(last.HeldOutAccuracy)} ({training.HeldOut.Count(s => training.Predict(s.Features) == s.Label)}/{training.HeldOut.Count})");
-        PrintConfusion(training.ConfusionMatrix(), folder.Classes);
+        var heldPerClass = training.PerClassAccuracy(training.HeldOut);
+        PrintConfusion("held out", training.ConfusionMatrix(), folder.Classes, heldPerClass);
+        var notSure = training.CalibrateNotSure();
+        Console.WriteLine($"not sure below: {notSure:0.000} top probability (calibrated on the held-out pictures and their views: 95% of answers at or above it right)");
+
+        TestResult? testResult = null;
+        if (testFolder is not null)
+        {
+            testResult = Evaluate(extractor, training, testFolder, testLabels!, notSure, progress, Warn);
+            Console.WriteLine($"test accuracy: {HeadFiles.Percent(testResult.Accuracy)} ({testResult.Right}/{testResult.Pictures} pictures of {q.Test}, never trained on); not sure on {HeadFiles.Percent(testResult.NotSure)}, right on {HeadFiles.Percent(testResult.ConfidentAccuracy)} of the rest");
+            PrintConfusion("test", testResult.Confusion, folder.Classes, testResult.PerClass);
+        }
 
         var outPath = Path.GetFullPath(q.Output);
         var backbone = ModelSource.FromManifest(catalog, manifest);
-        var stem = HeadTraining.Save(outPath, new BackboneFiles(manifest, backbone.File, backbone.PreprocessFile), extractor.Cut.FeatureValue, training.Trainer.Snapshot(), folder.Classes);
+        var summary = new TrainingSummary(
+            $"{manifest.Name} to '{extractor.Cut.FeatureValue}'", q.Augment.Describe(), training.TrainingRows, q.Epochs, NaNToNull(last.HeldOutAccuracy),
+            folder.Classes.Select((c, k) => new ClassSummary(c, samples.Count(s => s.Label == k), NaNToNull(heldPerClass[k]), testResult is null ? null : NaNToNull(testResult.PerClass[k]))).ToList(),
+            ToJagged(training.ConfusionMatrix()), testResult?.Accuracy, testResult?.NotSure, testResult is null ? null : NaNToNull(testResult.ConfidentAccuracy));
+        var stem = HeadTraining.Save(outPath, new BackboneFiles(manifest, backbone.File, backbone.PreprocessFile), extractor.Cut.FeatureValue, training.Trainer.Snapshot(), folder.Classes, notSure, summary);
         LossChart.Write(stem + ".loss.png", training.History, $"{Path.GetFileName(outPath)}: {manifest.Name}, {folder.Classes.Count} classes, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}");
         Console.WriteLine($"wrote {outPath} (+ .labels.txt, .json, .loss.png)");
 
@@ -122,6 +138,48 @@ internal static class TrainCommand
         Console.WriteLine(check);
         Console.WriteLine($"time: {total.Elapsed.TotalSeconds:0.0} s end to end (features {featureSeconds:0.0} s, training {trainSeconds:0.00} s)");
         return check.StartsWith("export check: ONNX Runtime agrees", StringComparison.Ordinal) ? 0 : 1;
+    }
+
+    /// <summary>Views per backbone run: up to 8, a divisor of the views per picture when one is near, so batches
+    /// are full; memory grows with it (every layer's values are kept per view).</summary>
+    private static int BatchFor(int views) => views switch { >= 8 when views % 8 == 0 => 8, >= 4 when views % 4 == 0 => 4, >= 8 => 8, _ => Math.Max(1, views) };
+
+    private static double? NaNToNull(double v) => double.IsNaN(v) ? null : v;
+
+    private static int[][] ToJagged(int[,] m) =>
+        Enumerable.Range(0, m.GetLength(0)).Select(i => Enumerable.Range(0, m.GetLength(1)).Select(j => m[i, j]).ToArray()).ToArray();
+
+    /// <summary>The training class of each test class folder, by name; a test class training never saw is an error.</summary>
+    private static int[] TestLabels(ImageFolder test, IReadOnlyList<string> classes, string path)
+    {
+        var unknown = test.Classes.Where(c => !classes.Contains(c)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidDataException($"{path}: test class folder(s) {string.Join(", ", unknown)} are not among the training classes ({string.Join(", ", classes)}); name the test folders as the training ones");
+        }
+
+        return test.Classes.Select(c => classes.ToList().IndexOf(c)).ToArray();
+    }
+
+    /// <summary>Each test picture as the live view sees it, classified by the trained head.</summary>
+    private static TestResult Evaluate(FeatureExtractor extractor, ClassifierTraining training, ImageFolder test, int[] labels, float notSure, ProgressLine progress, Action<string> warn)
+    {
+        var plain = new ViewFeatures(extractor, AugmentPolicy.None, 0);
+        var features = plain.Compute(test.Samples, 1, (done, all) => progress.Show("test", done, all, string.Empty), warn)
+            .OfType<LabeledFeatures>().Select(s => s with { Label = labels[s.Label] }).ToList();
+        progress.Clear();
+        int right = 0, unsure = 0, confidentRight = 0;
+        foreach (var s in features)
+        {
+            var k = training.Predict(s.Features, out var p);
+            right += k == s.Label ? 1 : 0;
+            unsure += p < notSure ? 1 : 0;
+            confidentRight += p >= notSure && k == s.Label ? 1 : 0;
+        }
+
+        var n = Math.Max(1, features.Count);
+        var confident = features.Count - unsure;
+        return new TestResult(features.Count, right, right / (double)n, unsure / (double)n, confident == 0 ? double.NaN : confidentRight / (double)confident, training.PerClassAccuracy(features), training.ConfusionMatrix(features));
     }
 
     /// <summary>Runs the export in ONNX Runtime and the engine on one sample, resized to the input size.</summary>
@@ -149,18 +207,20 @@ internal static class TrainCommand
             : $"export check FAILED: ONNX Runtime and ConvLive differ on {Path.GetFileName(sample.Source)}: {mismatch}";
     }
 
-    private static void PrintConfusion(int[,] m, IReadOnlyList<string> classes)
+    private static void PrintConfusion(string what, int[,] m, IReadOnlyList<string> classes, double[] perClass)
     {
         var width = Math.Max(6, classes.Max(c => c.Length) + 1);
-        Console.WriteLine("confusion (held out; rows true, columns predicted):");
-        Console.WriteLine(new string(' ', width) + string.Concat(classes.Select(c => c.PadLeft(width))));
+        Console.WriteLine($"confusion ({what}; rows true, columns predicted) and accuracy per class:");
+        Console.WriteLine(new string(' ', width) + string.Concat(classes.Select(c => c.PadLeft(width))) + "right".PadLeft(9));
         for (var i = 0; i < classes.Count; i++)
         {
-            Console.WriteLine(classes[i].PadRight(width) + string.Concat(Enumerable.Range(0, classes.Count).Select(j => m[i, j].ToString(CultureInfo.InvariantCulture).PadLeft(width))));
+            Console.WriteLine(classes[i].PadRight(width) + string.Concat(Enumerable.Range(0, classes.Count).Select(j => m[i, j].ToString(CultureInfo.InvariantCulture).PadLeft(width))) + HeadFiles.Percent(perClass[i]).PadLeft(9));
         }
     }
 
-    private sealed record TrainRequest(string Data, string? Backbone, string Output, int Epochs, int Hidden, bool TrainFc, TrainingSettings Settings, DeviceKind Device);
+    private sealed record TestResult(int Pictures, int Right, double Accuracy, double NotSure, double ConfidentAccuracy, double[] PerClass, int[,] Confusion);
+
+    private sealed record TrainRequest(string Data, string? Backbone, string Output, int Epochs, int Hidden, bool TrainFc, TrainingSettings Settings, DeviceKind Device, AugmentPolicy Augment, string? Test);
 
     /// <summary>A one-line progress bar on a terminal; nothing when the output is redirected (logs stay clean).</summary>
     private sealed class ProgressLine
@@ -191,3 +251,4 @@ internal static class TrainCommand
         }
     }
 }
+

@@ -22,14 +22,16 @@ internal static class HeadFiles
     /// <param name="featureValue">Where the backbone was cut.</param>
     /// <param name="head">The trained head.</param>
     /// <param name="labels">Class names in output order.</param>
+    /// <param name="notSureBelow">The calibrated "not sure" threshold, or null.</param>
+    /// <param name="summary">What training measured, or null.</param>
     /// <returns>The stem (the path without .onnx), for files that go beside it.</returns>
-    public static string Save(string onnxPath, ModelManifest backbone, string backboneFile, string? preprocessFile, string featureValue, DenseHead head, IReadOnlyList<string> labels)
+    public static string Save(string onnxPath, ModelManifest backbone, string backboneFile, string? preprocessFile, string featureValue, DenseHead head, IReadOnlyList<string> labels, float? notSureBelow = null, TrainingSummary? summary = null)
     {
         var full = Path.GetFullPath(onnxPath);
         var stem = full.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? full[..^5] : full;
         ClassifierExport.Write(ClassifierExport.Build(backboneFile, preprocessFile, backbone.Input, featureValue, head), full);
         AtomicFile.WriteAllLines(stem + ".labels.txt", labels);
-        Manifest(backbone, full, stem).Write(stem + ".json");
+        (Manifest(backbone, full, stem) with { NotSureBelow = notSureBelow, Training = summary }).Write(stem + ".json");
         return stem;
     }
 

@@ -1,6 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using ConvLive.Engine.Backends;
+using ConvLive.Engine.Models;
 using ConvLive.Engine.Training;
 
 namespace ConvLive.App.Training;
@@ -23,6 +24,6 @@ internal static class HeadTraining
 
     /// <summary>Writes <paramref name="head"/> as a standalone classifier on its backbone (HEAD.onnx, .labels.txt, .json).</summary>
     /// <returns>The path without its .onnx ending.</returns>
-    public static string Save(string path, BackboneFiles backbone, string featureValue, DenseHead head, IReadOnlyList<string> labels) =>
-        HeadFiles.Save(path, backbone.Manifest, backbone.File, backbone.Preprocess, featureValue, head, labels);
+    public static string Save(string path, BackboneFiles backbone, string featureValue, DenseHead head, IReadOnlyList<string> labels, float? notSureBelow = null, TrainingSummary? summary = null) =>
+        HeadFiles.Save(path, backbone.Manifest, backbone.File, backbone.Preprocess, featureValue, head, labels, notSureBelow, summary);
 }

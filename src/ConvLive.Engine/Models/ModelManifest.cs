@@ -100,6 +100,13 @@ public sealed record ModelManifest
     /// <summary>Class names file (one a line, output order), relative to a models folder, or null.</summary>
     public string? Labels { get; init; }
 
+    /// <summary>For a classifier ConvLive trained: a top probability below this is answered "not sure" instead of
+    /// a class (calibrated by <c>train</c> on its held-out pictures); null for models that never say so.</summary>
+    public float? NotSureBelow { get; init; }
+
+    /// <summary>What training measured, for a classifier ConvLive trained; null otherwise.</summary>
+    public TrainingSummary? Training { get; init; }
+
     /// <summary>True when <see cref="Source"/> is a URL <c>models get</c> can fetch.</summary>
     public bool IsDownloadable => Source is not null && (Source.StartsWith("https://", StringComparison.Ordinal) || Source.StartsWith("http://", StringComparison.Ordinal));
 

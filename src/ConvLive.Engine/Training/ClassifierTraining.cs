@@ -4,11 +4,16 @@ using ConvLive.Engine.Backends;
 
 namespace ConvLive.Engine.Training;
 
-/// <summary>One sample's cached backbone features and its class.</summary>
-/// <param name="Features">The feature vector.</param>
+/// <summary>One picture's cached backbone features and its class.</summary>
+/// <param name="Features">The feature vector of the picture as the live view sees it.</param>
 /// <param name="Label">Class index.</param>
 /// <param name="Source">Where it came from (a file), for reports.</param>
-public sealed record LabeledFeatures(float[] Features, int Label, string Source);
+/// <param name="Views">Feature vectors of augmented views of the same picture (trained on with it; held out with it), or null.</param>
+public sealed record LabeledFeatures(float[] Features, int Label, string Source, IReadOnlyList<float[]>? Views = null)
+{
+    /// <summary>Every feature vector of the picture: the plain one, then its views.</summary>
+    public IEnumerable<float[]> All => Views is null ? [Features] : Views.Prepend(Features);
+}
 
 /// <summary>What one epoch did.</summary>
 /// <param name="Epoch">1-based.</param>
@@ -23,9 +28,10 @@ public readonly record struct EpochResult(int Epoch, double Loss, double HeldOut
 public sealed record TrainingSettings(TrainerOptions Trainer, double HeldOutFraction = 0.15, int Seed = 1);
 
 /// <summary>
-/// Trains a head on cached features: each class split into training and held-out samples (15% by default, at
-/// least one held out when a class has three or more), shuffled full batches each epoch, held-out accuracy after
-/// every epoch and a confusion matrix.
+/// Trains a head on cached features: each class's pictures split into training and held-out pictures (15% by
+/// default, at least one held out when a class has three or more; a picture's augmented views go where it goes),
+/// shuffled full batches of every training vector each epoch, held-out accuracy (on the pictures as the live view
+/// sees them) after every epoch, a confusion matrix, per-class accuracy and a calibrated "not sure" threshold.
 /// </summary>
 /// <remarks>Owns its <see cref="HeadTrainer"/>; one thread; runs epoch by epoch so a caller can interleave it with other work.</remarks>
 public sealed class ClassifierTraining : IDisposable
@@ -38,6 +44,7 @@ public sealed class ClassifierTraining : IDisposable
     private readonly float[] _probs;
     private readonly List<EpochResult> _history = [];
     private readonly int[] _order;
+    private readonly List<(float[] Features, int Label)> _rows;
 
     /// <summary>Splits the samples and uploads the head.</summary>
     /// <param name="backend">Where it trains; not owned.</param>
@@ -74,19 +81,28 @@ public sealed class ClassifierTraining : IDisposable
 
         Train = train;
         HeldOut = held;
-        _batch = Math.Min(settings.Trainer.BatchSize, train.Count);
+        _rows = train.SelectMany(s => s.All.Select(f => (f, s.Label))).ToList();
+        if (_rows.Any(r => r.Features.Length != head.Inputs))
+        {
+            throw new ArgumentException($"every view needs {head.Inputs} features", nameof(samples));
+        }
+
+        _batch = Math.Min(settings.Trainer.BatchSize, _rows.Count);
         _trainer = new HeadTrainer(backend, head, settings.Trainer with { BatchSize = _batch });
         _x = new float[_batch * head.Inputs];
         _t = new float[_batch * head.Classes];
         _probs = new float[head.Classes];
-        _order = Enumerable.Range(0, train.Count).ToArray();
+        _order = Enumerable.Range(0, _rows.Count).ToArray();
     }
 
     /// <summary>Number of classes.</summary>
     public int Classes { get; }
 
-    /// <summary>The training samples.</summary>
+    /// <summary>The training pictures.</summary>
     public IReadOnlyList<LabeledFeatures> Train { get; }
+
+    /// <summary>Feature vectors trained on per epoch (the training pictures and their views).</summary>
+    public int TrainingRows => _rows.Count;
 
     /// <summary>The held-out samples.</summary>
     public IReadOnlyList<LabeledFeatures> HeldOut { get; }
@@ -97,12 +113,12 @@ public sealed class ClassifierTraining : IDisposable
     /// <summary>The head being trained (also runs it on live features).</summary>
     public HeadTrainer Trainer => _trainer;
 
-    /// <summary>One pass over the training samples in shuffled full batches, then the held-out accuracy.</summary>
+    /// <summary>One pass over the training vectors in shuffled full batches, then the held-out accuracy.</summary>
     /// <returns>The epoch's figures.</returns>
     public EpochResult RunEpoch()
     {
         _random.Shuffle(_order);
-        var steps = (Train.Count + _batch - 1) / _batch;
+        var steps = (_rows.Count + _batch - 1) / _batch;
         var d = _trainer.Inputs;
         var lossSum = 0.0;
         for (var s = 0; s < steps; s++)
@@ -110,9 +126,9 @@ public sealed class ClassifierTraining : IDisposable
             Array.Clear(_t);
             for (var r = 0; r < _batch; r++)
             {
-                var sample = Train[_order[((s * _batch) + r) % _order.Length]];
-                sample.Features.CopyTo(_x, r * d);
-                _t[(r * Classes) + sample.Label] = 1f;
+                var (features, label) = _rows[_order[((s * _batch) + r) % _order.Length]];
+                features.CopyTo(_x, r * d);
+                _t[(r * Classes) + label] = 1f;
             }
 
             lossSum += _trainer.Step(_x, _t);
@@ -126,7 +142,13 @@ public sealed class ClassifierTraining : IDisposable
     /// <summary>The class a feature vector is given.</summary>
     /// <param name="features">The features.</param>
     /// <returns>The class index.</returns>
-    public int Predict(float[] features)
+    public int Predict(float[] features) => Predict(features, out _);
+
+    /// <summary>The class a feature vector is given, and its probability.</summary>
+    /// <param name="features">The features.</param>
+    /// <param name="confidence">The class's probability.</param>
+    /// <returns>The class index.</returns>
+    public int Predict(float[] features, out float confidence)
     {
         _trainer.Predict(features, _probs);
         var best = 0;
@@ -135,7 +157,53 @@ public sealed class ClassifierTraining : IDisposable
             best = _probs[k] > _probs[best] ? k : best;
         }
 
+        confidence = _probs[best];
         return best;
+    }
+
+    /// <summary>Share of each class's samples classified right (NaN for a class without samples).</summary>
+    /// <param name="samples">The samples.</param>
+    /// <returns>One share per class.</returns>
+    public double[] PerClassAccuracy(IReadOnlyList<LabeledFeatures> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return Enumerable.Range(0, Classes).Select(k =>
+        {
+            var of = samples.Where(s => s.Label == k).ToList();
+            return of.Count == 0 ? double.NaN : of.Count(s => Predict(s.Features) == k) / (double)of.Count;
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// The "not sure" threshold: the lowest top probability at which the held-out pictures and their views answered
+    /// with at least that confidence are right <paramref name="precision"/> of the time, never below ½ (under it
+    /// another class is nearly as likely); 0.99 when even the most confident answers miss that often; ½ when
+    /// nothing is held out.
+    /// </summary>
+    /// <param name="precision">Wanted share of right answers among confident ones.</param>
+    /// <returns>The threshold in [½, 0.99].</returns>
+    public float CalibrateNotSure(double precision = 0.95)
+    {
+        var answers = HeldOut.SelectMany(s => s.All.Select(f => (Right: Predict(f, out var c) == s.Label, Confidence: c)))
+            .OrderByDescending(a => a.Confidence).ToList();
+        if (answers.Count == 0)
+        {
+            return 0.5f;
+        }
+
+        var threshold = 0.99f;
+        var right = 0;
+        for (var i = 0; i < answers.Count; i++)
+        {
+            right += answers[i].Right ? 1 : 0;
+            var lastOfTie = i + 1 == answers.Count || answers[i + 1].Confidence < answers[i].Confidence;
+            if (lastOfTie && right >= precision * (i + 1))
+            {
+                threshold = answers[i].Confidence;
+            }
+        }
+
+        return Math.Clamp(threshold, 0.5f, 0.99f);
     }
 
     /// <summary>Share of <paramref name="samples"/> classified right (NaN for none).</summary>
@@ -147,12 +215,13 @@ public sealed class ClassifierTraining : IDisposable
         return samples.Count == 0 ? double.NaN : samples.Count(s => Predict(s.Features) == s.Label) / (double)samples.Count;
     }
 
-    /// <summary>Held-out confusion matrix: [true class, predicted class] counts.</summary>
+    /// <summary>Confusion matrix of <paramref name="samples"/> (the held-out ones by default): [true class, predicted class] counts.</summary>
+    /// <param name="samples">The samples, or null for the held-out ones.</param>
     /// <returns>Classes×Classes counts.</returns>
-    public int[,] ConfusionMatrix()
+    public int[,] ConfusionMatrix(IReadOnlyList<LabeledFeatures>? samples = null)
     {
         var m = new int[Classes, Classes];
-        foreach (var s in HeldOut)
+        foreach (var s in samples ?? HeldOut)
         {
             m[s.Label, Predict(s.Features)]++;
         }

@@ -1,0 +1,81 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Capture;
+using ConvLive.Engine.Training;
+
+namespace ConvLive.App.Training;
+
+/// <summary>
+/// The backbone features of a folder's pictures and of their augmented views: each picture decoded once, its views
+/// drawn from a seed of its own (the same views every run), and the views of consecutive pictures run through the
+/// backbone a batch at a time. Only features are kept, never the pictures.
+/// </summary>
+internal sealed class ViewFeatures(FeatureExtractor extractor, AugmentPolicy policy, int seed)
+{
+    private readonly List<PictureView> _pending = [];
+    private readonly List<(int Sample, int View)> _slots = [];
+    private float[] _batch = [];
+
+    /// <summary>Computes every picture's features (null where a picture does not decode).</summary>
+    /// <param name="samples">The pictures.</param>
+    /// <param name="views">Views per picture (1: only the plain one).</param>
+    /// <param name="progress">Called after each picture with (done, total).</param>
+    /// <param name="warn">Called with a line for each picture skipped.</param>
+    /// <param name="cancel">Stops between pictures.</param>
+    /// <returns>One entry per sample, in order: its plain features then its views, or null.</returns>
+    public LabeledFeatures?[] Compute(IReadOnlyList<ImageSample> samples, int views, Action<int, int>? progress, Action<string> warn, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(warn);
+        var length = extractor.FeatureLength;
+        _batch = new float[extractor.Batch * length];
+        var results = new float[samples.Count][][];
+        for (var i = 0; i < samples.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var bgr = ImageFile.DecodeBgr(samples[i].Path, out var w, out var h);
+            if (bgr is null || w < 8 || h < 8)
+            {
+                warn(bgr is null ? $"{samples[i].Path}: not a picture OpenCV can decode; skipped" : $"{samples[i].Path}: {w}x{h} is too small to train on (8x8 at least); skipped");
+                continue;
+            }
+
+            results[i] = new float[views][];
+            var random = new Random(HashCode.Combine(seed, i));
+            var p = extractor.PreprocessFor(w, h);
+            for (var v = 0; v < views; v++)
+            {
+                results[i][v] = new float[length];
+                _pending.Add(new PictureView(bgr, w, h, policy.Draw(v, p, random)));
+                _slots.Add((i, v));
+                if (_pending.Count == extractor.Batch)
+                {
+                    Flush(results);
+                }
+            }
+
+            progress?.Invoke(i + 1, samples.Count);
+        }
+
+        Flush(results);
+        return samples.Select((s, i) => results[i] is { } r ? new LabeledFeatures(r[0], s.Label, s.Path, r.Length > 1 ? r[1..] : null) : null).ToArray();
+    }
+
+    private void Flush(float[][][] results)
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        var length = extractor.FeatureLength;
+        extractor.ExtractViews(_pending.ToArray(), _batch);
+        for (var k = 0; k < _slots.Count; k++)
+        {
+            _batch.AsSpan(k * length, length).CopyTo(results[_slots[k].Sample][_slots[k].View]);
+        }
+
+        _pending.Clear();
+        _slots.Clear();
+    }
+}
