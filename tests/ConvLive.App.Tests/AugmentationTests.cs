@@ -41,6 +41,20 @@ public sealed partial class AugmentationTests(ITestOutputHelper log)
         Assert.Equal(3, training.GetProperty("classes").GetArrayLength());
         Assert.Equal(on.Accuracy / 100, training.GetProperty("testAccuracy").GetDouble(), 3);
         Assert.StartsWith("16 views", training.GetProperty("augmentation").GetString(), StringComparison.Ordinal);
+
+        // classify answers "not sure" exactly where the top probability is under the threshold.
+        var csv = temp.File("triangles.csv");
+        var (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "classify", "--model", temp.File("on.onnx"), "--source", "images:" + Path.Combine(test, "triangle"), "--output", csv, "--device", "cpu");
+        Assert.True(code == 0, $"exit {code}\n{output}\n{errors}");
+        var rows = File.ReadAllLines(csv).Skip(1).Select(r => r.Split(',')).ToList();
+        Assert.Equal(40, rows.Count);
+        foreach (var cells in rows)
+        {
+            var p1 = float.Parse(cells[4], CultureInfo.InvariantCulture);
+            Assert.Equal(p1 < threshold ? "not sure" : cells[3], cells[2]);
+        }
+
+        Assert.True(rows.Count(c => c[2] == "triangle") >= 30, string.Join("\n", rows.Select(c => string.Join(',', c))));
         Assert.Equal("off", JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "off.json"))).RootElement.GetProperty("training").GetProperty("augmentation").GetString());
     }
 

@@ -27,17 +27,18 @@ public sealed class ClassifyCommandTests : IDisposable
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
 
         var rows = File.ReadAllLines(first);
-        Assert.Equal("frame,time_s,label1,p1,label2,p2,label3,p3,error", rows[0]);
+        Assert.Equal("frame,time_s,answer,label1,p1,label2,p2,label3,p3,error", rows[0]);
         Assert.Equal(91, rows.Length);
         for (var i = 1; i < rows.Length; i++)
         {
             var cells = rows[i].Split(',');
-            Assert.Equal(9, cells.Length);
+            Assert.Equal(10, cells.Length);
             Assert.Equal(i - 1, int.Parse(cells[0], CultureInfo.InvariantCulture));
             Assert.Equal((i - 1) / 30.0, double.Parse(cells[1], CultureInfo.InvariantCulture), 3);
-            var p = new[] { cells[3], cells[5], cells[7] }.Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+            var p = new[] { cells[4], cells[6], cells[8] }.Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
             Assert.True(p[0] >= p[1] && p[1] >= p[2] && p[0] <= 1, rows[i]);
-            Assert.Equal(string.Empty, cells[8]);
+            Assert.Equal(cells[3], cells[2]); // no threshold: the answer is the top class
+            Assert.Equal(string.Empty, cells[9]);
         }
 
         Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
@@ -87,7 +88,7 @@ public sealed class ClassifyCommandTests : IDisposable
         Assert.True(exit == 0, $"exit {exit}\n{text}\n{errors}");
         var rows = File.ReadAllLines(output);
         Assert.InRange(rows.Length - 1, 10, 59); // some frames, not all, and a whole CSV
-        Assert.All(rows.Skip(1), r => Assert.Equal(13, r.Split(',').Length));
+        Assert.All(rows.Skip(1), r => Assert.Equal(14, r.Split(',').Length));
 
         var dir = Directory.CreateDirectory(_folder.File("zero")).FullName;
         using (var image = new Mat(60, 80, MatType.CV_8UC3, Scalar.All(90)))

@@ -70,7 +70,7 @@ internal static class ClassifyCommand
             using var ownedBackend = backend;
             var resolved = ModelSource.Resolve(modelName, CommonOptions.Catalog());
             using var live = LiveModel.Open(backend, resolved.Name, resolved.Graph, resolved.PreprocessGraph, resolved.Input, resolved.Labels);
-            var rows = new ClassifyRows(jsonl, frameSource is ImageSequenceSource, Math.Min(top, live.OutputLength), live.Labels);
+            var rows = new ClassifyRows(jsonl, frameSource is ImageSequenceSource, Math.Min(top, live.OutputLength), live.Labels, resolved.Manifest.NotSureBelow);
             var count = Classify(frameSource, live, rows, limit, stop.Token, out var stalled);
             AtomicFile.Write(outputPath, s => s.Write(Encoding.UTF8.GetBytes(rows.Text)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -166,13 +166,20 @@ internal sealed class ClassifyRows
     private readonly bool _jsonl;
     private readonly bool _files;
     private readonly IReadOnlyList<string>? _labels;
+    private readonly float _notSureBelow;
 
-    public ClassifyRows(bool jsonl, bool files, int top, IReadOnlyList<string>? labels)
+    /// <summary>The rows' header.</summary>
+    /// <param name="jsonl">JSON lines rather than CSV.</param>
+    /// <param name="files">Frames are named by file rather than time.</param>
+    /// <param name="top">Classes per row.</param>
+    /// <param name="labels">Class names, or null for indices.</param>
+    /// <param name="notSureBelow">The model's "not sure" threshold (a trained head's), or null: the answer is then the top class.</param>
+    public ClassifyRows(bool jsonl, bool files, int top, IReadOnlyList<string>? labels, float? notSureBelow = null)
     {
-        (_jsonl, _files, Top, _labels) = (jsonl, files, top, labels);
+        (_jsonl, _files, Top, _labels, _notSureBelow) = (jsonl, files, top, labels, notSureBelow ?? 0f);
         if (!jsonl)
         {
-            _text.Append(files ? "frame,file" : "frame,time_s");
+            _text.Append(files ? "frame,file,answer" : "frame,time_s,answer");
             for (var k = 1; k <= top; k++)
             {
                 _text.Append(CultureInfo.InvariantCulture, $",label{k},p{k}");
@@ -186,11 +193,14 @@ internal sealed class ClassifyRows
 
     public string Text => _text.ToString();
 
+    /// <summary>What a row answers: the top class, or "not sure" when its probability is under the model's threshold.</summary>
+    public const string NotSure = "not sure";
+
     public void Add(int frame, string name, ReadOnlySpan<int> top, ReadOnlySpan<float> p)
     {
         if (_jsonl)
         {
-            _text.Append(CultureInfo.InvariantCulture, $"{{\"frame\":{frame},{Where(name)},\"top\":[");
+            _text.Append(CultureInfo.InvariantCulture, $"{{\"frame\":{frame},{Where(name)},\"answer\":{JsonSerializer.Serialize(Answer(top, p))},\"top\":[");
             for (var k = 0; k < Top; k++)
             {
                 _text.Append(CultureInfo.InvariantCulture, $"{(k > 0 ? "," : string.Empty)}{{\"label\":{JsonSerializer.Serialize(Label(top[k]))},\"index\":{top[k]},\"p\":{p[k]:0.######}}}");
@@ -200,7 +210,7 @@ internal sealed class ClassifyRows
             return;
         }
 
-        _text.Append(CultureInfo.InvariantCulture, $"{frame},{Csv(name)}");
+        _text.Append(CultureInfo.InvariantCulture, $"{frame},{Csv(name)},{Csv(Answer(top, p))}");
         for (var k = 0; k < Top; k++)
         {
             _text.Append(CultureInfo.InvariantCulture, $",{Csv(Label(top[k]))},{p[k]:0.######}");
@@ -217,10 +227,12 @@ internal sealed class ClassifyRows
             return;
         }
 
-        _text.Append(CultureInfo.InvariantCulture, $"{frame},{Csv(name)}");
+        _text.Append(CultureInfo.InvariantCulture, $"{frame},{Csv(name)},");
         _text.Append(',', 2 * Top);
         _text.Append(CultureInfo.InvariantCulture, $",{Csv(problem)}\n");
     }
+
+    private string Answer(ReadOnlySpan<int> top, ReadOnlySpan<float> p) => p[0] < _notSureBelow ? NotSure : Label(top[0]);
 
     private string Where(string name) => _files ? $"\"file\":{JsonSerializer.Serialize(name)}" : $"\"time_s\":{name}";
 
