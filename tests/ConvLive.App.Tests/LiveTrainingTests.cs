@@ -31,8 +31,16 @@ public sealed class LiveTrainingTests : IDisposable
         using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
         var lines = stats.RootElement.GetProperty("training").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Contains("1 circle: 6", lines);
-        Assert.Contains(lines, l => l!.StartsWith("head: 3 classes", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l!.StartsWith("head: 3 classes", StringComparison.Ordinal) && l.Contains("not sure below", StringComparison.Ordinal));
         Assert.True(stats.RootElement.GetProperty("framesInferred").GetInt64() > 10);
+
+        // Trained on augmented views (8 a sample), and every frame after it answered a class or "not sure".
+        Assert.Contains(lines, l => l!.StartsWith("head: 3 classes, 120 views trained on", StringComparison.Ordinal)); // 15 training pictures x 8
+        var answers = stats.RootElement.GetProperty("answers");
+        Assert.InRange(answers.GetProperty("threshold").GetSingle(), 0.5f, 0.99f);
+        Assert.True(answers.GetProperty("classes").GetInt32() + answers.GetProperty("notSure").GetInt32() > 0, answers.ToString());
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(samples, "head.json")));
+        Assert.Equal(answers.GetProperty("threshold").GetSingle(), manifest.RootElement.GetProperty("notSureBelow").GetSingle());
 
         // The head went to disk beside the samples as one model that ONNX Runtime runs, with its labels.
         Assert.Equal(ShapesDataset.Classes, File.ReadAllLines(Path.Combine(samples, "head.labels.txt")));
@@ -77,6 +85,7 @@ public sealed class LiveTrainingTests : IDisposable
         Assert.Contains("2 hand: 2", lines);
         Assert.Contains(lines, l => l!.StartsWith("head: 2 classes", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(samples, "head.onnx")));
+        Assert.True(stats.RootElement.GetProperty("answers").GetProperty("threshold").GetSingle() >= 0.5f, stats.RootElement.GetProperty("answers").ToString());
     }
 
     [Fact]

@@ -36,9 +36,11 @@ internal static class LiveCommand
         var select = new Option<string?>("--select") { Description = "Select this layer (and channel) from the start, VALUE[:CHANNEL], e.g. conv2_1:5: its top-9 from the stream is gathered from the first frame." };
         var record = new Option<string?>("--record") { Description = "Record the window from the start to this .mp4 (H.264 where the codec exists, else MPEG-4 part 2) or .avi (MJPG), one frame per presented frame; R stops and starts again." };
         var wants = new Option<string?>("--wants") { Description = "Draw what a unit wants from the start (activation maximisation; key W): VALUE:CHANNEL, VALUE:CHANNEL@COLUMN,ROW or class:K." };
+        var augment = new Option<string>("--augment") { DefaultValueFactory = _ => "on", Description = "on: T also trains on 8 random views of each captured picture (crops, mirror, rotation, colour, blur); off: the pictures as they are." };
+        augment.AcceptOnlyFromAmong("on", "off");
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, R record, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), X/N clear/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants, record,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants, record, augment,
         };
         command.SetAction(result =>
         {
@@ -93,6 +95,7 @@ internal static class LiveCommand
                 Select = selected ?? (wanted?.Unit is { } u ? u with { Position = null } : null),
                 Wants = wanted,
                 Record = result.GetValue(record),
+                Augment = result.GetValue(augment) != "off",
             };
             return Run(options);
         });

@@ -72,6 +72,9 @@ internal sealed class ModelFrameResult : FrameResult
     /// <summary>The trained head's class names when its answer replaced the network's top five, else null.</summary>
     public string[]? ClassNames { get; set; }
 
+    /// <summary>The answer is "not sure" when the top probability is under this (0: always a class).</summary>
+    public float NotSureBelow { get; set; }
+
     /// <summary>The explanation of the network's top class as 8-bit heat (HeatWidth·HeatHeight bytes), when one is shown.</summary>
     public byte[] Heat { get; private set; } = [];
 

@@ -103,7 +103,7 @@ internal sealed class InferenceWorker(LiveState state, LiveOptions options, Text
             IFramePipeline pipeline = oldPipeline switch
             {
                 KernelsPipeline k => new KernelsPipeline(backend, k.Controls),
-                ModelPipeline m => new ModelPipeline(m.Model.Reopen(backend), m.Training, m.Explain, m.Study),
+                ModelPipeline m => new ModelPipeline(m.Model.Reopen(backend), m.Training, m.Explain, m.Study, m.ModelNotSureBelow),
                 _ => throw new InvalidOperationException("unknown pipeline"),
             };
             if (pipeline is ModelPipeline { Training: { } training } mp)

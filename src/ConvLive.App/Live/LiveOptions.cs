@@ -56,4 +56,7 @@ internal sealed record LiveOptions(
 
     /// <summary>Record the window to this .mp4/.avi from the start (<c>--record</c>; key R starts and stops), or null.</summary>
     public string? Record { get; init; }
+
+    /// <summary>The live trainer trains on augmented views of each sample too (<c>--augment</c>).</summary>
+    public bool Augment { get; init; } = true;
 }

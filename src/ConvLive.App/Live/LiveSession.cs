@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using ConvLive.App.Loop;
 using ConvLive.App.Training;
+using ConvLive.Engine.Training;
 using ConvLive.Capture;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Devices;
@@ -79,7 +80,7 @@ internal sealed class LiveSession : IDisposable
                     throw;
                 }
 
-                pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log), new ExplainSwitch(options.Explain), study);
+                pipeline = new ModelPipeline(model, OpenTraining(options, backend, model, files, log), new ExplainSwitch(options.Explain), study, files?.Manifest.NotSureBelow);
             }
 
             var display = options.Headless
@@ -244,7 +245,7 @@ internal sealed class LiveSession : IDisposable
                 ? [.. Directory.GetDirectories(options.Samples).Select(Path.GetFileName).OfType<string>().Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal)]
                 : [];
             var names = options.Classes.Count > 0 ? options.Classes : existing;
-            var training = new LiveTraining(backend, model, files, options.Samples, names);
+            var training = new LiveTraining(backend, model, files, options.Samples, names, options.Augment ? LiveTraining.Views : AugmentPolicy.None);
             log.WriteLine($"samples: {Path.GetFullPath(options.Samples)} ({string.Join(", ", training.Classes.Take(Math.Max(names.Count, 3)))}); keys 1-9 capture, T trains");
             if (options.TrainOnStart)
             {

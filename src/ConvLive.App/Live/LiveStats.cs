@@ -75,6 +75,10 @@ internal sealed class LiveStats
     /// <summary>Resource samples through the run (see <see cref="Loop.ResourceSampler"/>).</summary>
     public IReadOnlyList<Loop.ResourceSample> Resources { get; init; } = [];
 
+    /// <summary>Frames answered with a class and "not sure" under a classifier's calibrated threshold, and the
+    /// threshold last used (0: none).</summary>
+    public (int Classes, int NotSure, float Threshold) Answers { get; init; }
+
     /// <summary>Capture and training state as the window shows it (one entry a line), empty without training.</summary>
     public IReadOnlyList<string> Training { get; init; } = [];
 
@@ -143,6 +147,11 @@ internal sealed class LiveStats
             }
 
             json.WriteEndArray();
+            json.WriteStartObject("answers");
+            json.WriteNumber("classes", Answers.Classes);
+            json.WriteNumber("notSure", Answers.NotSure);
+            json.WriteNumber("threshold", Answers.Threshold);
+            json.WriteEndObject();
             json.WriteStartArray("training");
             foreach (var line in Training)
             {

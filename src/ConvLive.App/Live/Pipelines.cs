@@ -104,7 +104,7 @@ internal sealed class KernelsPipeline(IBackend backend, KernelControls controls)
 internal sealed record KernelsResult(KernelViewSettings Settings, FilterArithmetic? Arithmetic, string? Error);
 
 /// <summary>A model on every frame: device preprocessing, the network, every tapped layer packed into the atlas.</summary>
-internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, ExplainSwitch? explain = null, UnitStudy? study = null) : IFramePipeline
+internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, ExplainSwitch? explain = null, UnitStudy? study = null, float? modelNotSureBelow = null) : IFramePipeline
 {
     private readonly UnitStudyStage? _study = study is null ? null : new UnitStudyStage(model, study);
     private float[] _heat = [];
@@ -125,6 +125,12 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
 
     public string Describe => $"model {Model.Name}";
 
+    /// <summary>The model's own "not sure" threshold (a trained head loaded with --model), or null.</summary>
+    public float? ModelNotSureBelow { get; } = modelNotSureBelow;
+
+    /// <summary>Frames answered with a class and "not sure", under a threshold (inference thread; read once the loops stopped).</summary>
+    public (int Classes, int NotSure) Answers { get; private set; }
+
     public FrameResult CreateResult() => new ModelFrameResult();
 
     public void Process(VideoFrame frame, FrameResult result)
@@ -137,9 +143,13 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         ExplainTopClass(slot);
         slot.NetworkTop = slot.Top[0];
         _study?.Track(slot); // before training, which may run stored samples through the same network
-        slot.ClassNames = Training is not null && Training.AfterFrame(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Top, slot.TopProbabilities)
-            ? Training.HeadLabels
-            : null;
+        var head = Training is not null && Training.AfterFrame(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Top, slot.TopProbabilities);
+        slot.ClassNames = head ? Training!.HeadLabels : null;
+        slot.NotSureBelow = head ? Training!.NotSureBelow : ModelNotSureBelow ?? 0f;
+        if (slot.NotSureBelow > 0)
+        {
+            Answers = slot.TopProbabilities[0] < slot.NotSureBelow ? (Answers.Classes, Answers.NotSure + 1) : (Answers.Classes + 1, Answers.NotSure);
+        }
         _study?.AfterFrame(slot); // last: its ascent steps run the network on another picture
     }
 

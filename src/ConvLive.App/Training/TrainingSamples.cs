@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ConvLive.Capture;
+using ConvLive.Engine.Live;
 using ConvLive.Engine.Training;
 
 namespace ConvLive.App.Training;
@@ -14,13 +15,13 @@ namespace ConvLive.App.Training;
 /// <remarks>Owns the sample store. Inference thread, except the store's background writes.</remarks>
 internal sealed class TrainingSamples
 {
-    private readonly List<(int Label, string Path, float[]? Features)>[] _samples;
+    private readonly List<(int Label, string Path, float[]? Features, float[][]? Views)>[] _samples;
     private int _lastCaptured = -1;
 
     public TrainingSamples(string root, IReadOnlyList<string> classes)
     {
         Store = new SampleStore(root, LiveTraining.Names(classes));
-        _samples = Enumerable.Range(0, 9).Select(k => Store.Files(k).Select(f => (k, f, (float[]?)null)).ToList()).ToArray();
+        _samples = Enumerable.Range(0, 9).Select(k => Store.Files(k).Select(f => (k, f, (float[]?)null, (float[][]?)null)).ToList()).ToArray();
     }
 
     /// <summary>Where the pictures are kept.</summary>
@@ -33,7 +34,7 @@ internal sealed class TrainingSamples
     public void Add(int k, ReadOnlySpan<byte> bgr, int width, int height, float[] features)
     {
         var path = Store.Add(k, bgr, width, height);
-        _samples[k].Add((k, path, features));
+        _samples[k].Add((k, path, features, null));
         _lastCaptured = k;
     }
 
@@ -52,7 +53,7 @@ internal sealed class TrainingSamples
 
     /// <summary>The samples of <paramref name="keys"/>, labelled by their position in it (features must be ready).</summary>
     public List<LabeledFeatures> Labelled(int[] keys) =>
-        keys.SelectMany((k, label) => _samples[k].Select(s => new LabeledFeatures(s.Features!, label, s.Path))).ToList();
+        keys.SelectMany((k, label) => _samples[k].Select(s => new LabeledFeatures(s.Features!, label, s.Path, s.Views is { Length: > 0 } v ? v : null))).ToList();
 
     /// <summary>Computes features of samples loaded from disk until <paramref name="budgetMs"/> has passed since
     /// <paramref name="started"/>; a file that no longer decodes is dropped.</summary>
@@ -84,11 +85,66 @@ internal sealed class TrainingSamples
 
                 var f = new float[features.FeatureLength];
                 features.Extract(pixels, w, h, f);
-                list[i] = (list[i].Label, list[i].Path, f);
+                list[i] = (list[i].Label, list[i].Path, f, null);
             }
         }
 
         return missing;
+    }
+
+    /// <summary>Computes the augmented views of the samples of <paramref name="keys"/> that lack them, through the
+    /// live model, until <paramref name="budgetMs"/> has passed since <paramref name="started"/> (a picture that does
+    /// not decode trains on its plain features only). Views are drawn from a seed of the picture's path, so a picture
+    /// gets the same views every time.</summary>
+    /// <returns>How many samples still lack views.</returns>
+    public int ComputeViews(LiveModel model, string value, int[] keys, AugmentPolicy policy, long started, double budgetMs)
+    {
+        var missing = 0;
+        foreach (var k in keys)
+        {
+            var list = _samples[k];
+            for (var i = 0; i < list.Count; i++)
+            {
+                if (list[i].Views is not null)
+                {
+                    continue;
+                }
+
+                if (Stopwatch.GetElapsedTime(started).TotalMilliseconds > budgetMs)
+                {
+                    missing++;
+                    continue;
+                }
+
+                var pixels = ImageFile.DecodeBgr(list[i].Path, out var w, out var h);
+                var views = new float[pixels is null ? 0 : policy.Views - 1][];
+                var random = new Random(StableHash(list[i].Path));
+                var p = pixels is null ? default : model.PreprocessFor(w, h);
+                for (var v = 0; v < views.Length; v++)
+                {
+                    views[v] = new float[list[i].Features!.Length];
+                    model.RunViewAndRead(pixels!, w, h, policy.Draw(v + 1, p, random), value, views[v]);
+                }
+
+                list[i] = list[i] with { Views = views };
+            }
+        }
+
+        return missing;
+    }
+
+    /// <summary>Views computed so far, over the samples of <paramref name="keys"/>.</summary>
+    public int ViewCount(int[] keys) => keys.Sum(k => _samples[k].Sum(s => s.Views?.Length ?? 0));
+
+    private static int StableHash(string text)
+    {
+        var h = 17;
+        foreach (var c in text)
+        {
+            h = unchecked((h * 31) + c);
+        }
+
+        return h;
     }
 
     /// <summary>One status line a key that has samples (and keys 1–3 always).</summary>

@@ -364,6 +364,27 @@ public sealed class LiveModel : IDisposable
         _net.Read(value, destination);
     }
 
+    /// <summary>Runs one augmented view of a picture (not a frame of the stream) and reads one value: the live
+    /// trainer's augmentation, through the same network. The taps then hold that view until the next frame.</summary>
+    /// <param name="bgr">Packed BGR bytes (the same array for the views of one picture: it goes up once).</param>
+    /// <param name="width">Picture width.</param>
+    /// <param name="height">Picture height.</param>
+    /// <param name="view">The view.</param>
+    /// <param name="value">The value to read.</param>
+    /// <param name="destination">Exactly its length.</param>
+    public void RunViewAndRead(byte[] bgr, int width, int height, AugmentView view, string value, Span<float> destination)
+    {
+        _input.SetView(0, bgr, width, height, view);
+        _input.Run();
+        _net.Read(value, destination);
+    }
+
+    /// <summary>The preprocessing of a picture of this size (its centre crop and normalisation), to draw views from.</summary>
+    /// <param name="width">Picture width.</param>
+    /// <param name="height">Picture height.</param>
+    /// <returns>The parameters.</returns>
+    public PreprocessParams PreprocessFor(int width, int height) => _input.Params(width, height);
+
     /// <inheritdoc/>
     public void Dispose()
     {

@@ -6,16 +6,20 @@ using ConvLive.Render;
 namespace ConvLive.App.Live.ModelPanels;
 
 /// <summary>The five most likely classes as bars with their probability and name (the trained head's when it
-/// answers). The text of a line is made only when its class or probability changes.</summary>
+/// answers), under the answer line ("answer: mug" or "not sure") when the classifier has a calibrated threshold.
+/// The text of a line is made only when its class or probability changes.</summary>
 internal sealed class TopClassesPanel(ModelCanvas canvas)
 {
     private static readonly Colour BarColour = new(0.2f, 0.45f, 0.8f, 0.6f);
+    private static readonly Colour NotSureColour = new(1f, 0.65f, 0.2f, 1f);
     private readonly string[] _text = ["", "", "", "", ""];
     private readonly int[] _shown = [-2, -2, -2, -2, -2];
     private readonly float[] _probabilityShown = new float[5];
     private string[]? _labelsShown;
     private float _rowsTop = float.NaN;
     private bool _networkClasses;
+    private string _answer = string.Empty;
+    private (int Class, bool NotSure, float Threshold) _answerShown = (-2, false, 0f);
 
     /// <summary>Draws from <paramref name="y"/> down; returns the y under the panel.</summary>
     public float Draw(ModelFrameResult result, float y)
@@ -27,12 +31,31 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
             return y + line;
         }
 
-        (_rowsTop, _networkClasses) = (y, result.ClassNames is null);
         if (!ReferenceEquals(labels, _labelsShown))
         {
             _labelsShown = labels as string[];
             Array.Fill(_shown, -2);
+            _answerShown = (-2, false, 0f);
         }
+
+        if (result.NotSureBelow > 0)
+        {
+            // A calibrated head answers "not sure" rather than a confident wrong class.
+            var notSure = result.TopProbabilities[0] < result.NotSureBelow;
+            var answer = (result.Top[0], notSure, result.NotSureBelow);
+            if (answer != _answerShown)
+            {
+                _answerShown = answer;
+                _answer = notSure
+                    ? string.Create(CultureInfo.InvariantCulture, $"not sure (top {result.TopProbabilities[0] * 100:0}% < {result.NotSureBelow * 100:0}%)")
+                    : result.Top[0] >= 0 && result.Top[0] < labels.Count ? $"answer: {labels[result.Top[0]]}" : string.Empty;
+            }
+
+            display.DrawTextClipped(font, _answer, m, y, notSure ? NotSureColour : ModelCanvas.Highlight, canvas.Left - (2 * m));
+            y += line;
+        }
+
+        (_rowsTop, _networkClasses) = (y, result.ClassNames is null);
 
         for (var k = 0; k < 5; k++)
         {
