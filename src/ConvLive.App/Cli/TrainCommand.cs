@@ -46,6 +46,12 @@ internal static class TrainCommand
         {
             var kind = r.GetValue(optimizer) == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam;
             var settings = new TrainingSettings(new TrainerOptions(r.GetValue(batch), kind, r.GetValue(rate) ?? (kind == OptimizerKind.Adam ? 1e-3f : 1e-2f), 1e-4f), Seed: r.GetValue(seed));
+            if (r.GetValue(views) < 1)
+            {
+                Console.Error.WriteLine($"error: --views {r.GetValue(views)}: give 1 or more views a picture");
+                return 2;
+            }
+
             var policy = r.GetValue(augment) == "off" ? AugmentPolicy.None : new AugmentPolicy(Views: r.GetValue(views));
             var request = new TrainRequest(r.GetValue(data)!, r.GetValue(backbone), r.GetValue(output)!, r.GetValue(epochs), r.GetValue(hidden), r.GetValue(trainFc), settings, CommonOptions.ParseDevice(r.GetValue(device)!), policy, r.GetValue(test));
             try
@@ -69,7 +75,7 @@ internal static class TrainCommand
         var total = Stopwatch.StartNew();
         Litter.Sweep(Console.Error, false, Litter.FolderOf(q.Output));
         var folder = ImageFolder.Load(q.Data);
-        var testFolder = q.Test is null ? null : ImageFolder.Load(q.Test);
+        var testFolder = q.Test is null ? null : ImageFolder.Load(q.Test, minimumClasses: 1);
         var testLabels = testFolder is null ? null : TestLabels(testFolder, folder.Classes, q.Test!);
         var catalog = CommonOptions.Catalog();
         var manifest = catalog.Backbone(q.Backbone, out _);
@@ -120,6 +126,15 @@ internal static class TrainCommand
         if (testFolder is not null)
         {
             testResult = Evaluate(extractor, training, testFolder, testLabels!, notSure, progress, Warn);
+        }
+
+        if (testResult is { Pictures: 0 })
+        {
+            Console.Error.WriteLine($"warning: {q.Test}: no picture of the test set decodes; no test figures");
+            testResult = null;
+        }
+        else if (testResult is not null)
+        {
             Console.WriteLine($"test accuracy: {HeadFiles.Percent(testResult.Accuracy)} ({testResult.Right}/{testResult.Pictures} pictures of {q.Test}, never trained on); not sure on {HeadFiles.Percent(testResult.NotSure)}, right on {HeadFiles.Percent(testResult.ConfidentAccuracy)} of the rest");
             PrintConfusion("test", testResult.Confusion, folder.Classes, testResult.PerClass);
         }

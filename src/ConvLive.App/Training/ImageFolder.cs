@@ -36,9 +36,10 @@ internal sealed class ImageFolder
 
     /// <summary>Reads the folder's listing (not the pictures).</summary>
     /// <param name="root">The data set folder.</param>
+    /// <param name="minimumClasses">Classes with pictures it must have (two to train; one for a test set).</param>
     /// <returns>The listing.</returns>
     /// <exception cref="InvalidDataException">No such folder, or fewer than two classes with pictures; the message says how to lay it out.</exception>
-    public static ImageFolder Load(string root)
+    public static ImageFolder Load(string root, int minimumClasses = 2)
     {
         if (!Directory.Exists(root))
         {
@@ -61,9 +62,11 @@ internal sealed class ImageFolder
             used.Add(name);
         }
 
-        if (used.Count < 2)
+        if (used.Count < minimumClasses)
         {
-            throw new InvalidDataException($"{root}: {used.Count} class folder(s) with pictures; training needs at least two (DIR/<class>/<n>.png)");
+            throw new InvalidDataException(minimumClasses > 1
+                ? $"{root}: {used.Count} class folder(s) with pictures; training needs at least two (DIR/<class>/<n>.png)"
+                : $"{root}: no class folder with pictures (DIR/<class>/<n>.png)");
         }
 
         return new ImageFolder(root, used, samples);

@@ -41,7 +41,7 @@ internal sealed class ViewFeatures(FeatureExtractor extractor, AugmentPolicy pol
             }
 
             results[i] = new float[views][];
-            var random = new Random(HashCode.Combine(seed, i));
+            var random = new Random(unchecked((seed * 1_000_003) + i)); // not HashCode: it differs between processes
             var p = extractor.PreprocessFor(w, h);
             for (var v = 0; v < views; v++)
             {

@@ -78,7 +78,7 @@ public sealed class FeatureExtractor : IDisposable
     /// <param name="preprocessGraph">A preprocessing graph run first, or null.</param>
     /// <param name="spec">Frame to input.</param>
     /// <param name="trainFullyConnected">Cut before the first fully connected layer.</param>
-    /// <param name="batch">Pictures per backbone run.</param>
+    /// <param name="batch">Pictures per backbone run (one when the graph fixes its batch at one).</param>
     /// <returns>The extractor.</returns>
     public static FeatureExtractor Open(IBackend backend, string name, ModelGraph graph, ModelGraph? preprocessGraph, InputSpec spec, bool trainFullyConnected, int batch = 1)
     {
@@ -98,9 +98,23 @@ public sealed class FeatureExtractor : IDisposable
         var cut = BackboneCut.Find(graph, v => shapes.TryGetValue(v, out var shape) ? shape.Length : throw new ModelException($"{graph.Source}: cannot size value '{v}' to cut the backbone there"), trainFullyConnected);
         CompiledModel? net = null;
         NetworkInput? input = null;
+        if (batch > 1)
+        {
+            try
+            {
+                net = CompiledModel.Compile(cut.Truncate(graph), backend, NetworkInput.InputShapes(graph, spec, batch));
+            }
+            catch (ModelException)
+            {
+                // A graph that fixes its batch at one (a Reshape to (1, -1), as the model zoo's AlexNet has) runs one
+                // picture at a time.
+                batch = 1;
+            }
+        }
+
         try
         {
-            net = CompiledModel.Compile(cut.Truncate(graph), backend, NetworkInput.InputShapes(graph, spec, batch));
+            net ??= CompiledModel.Compile(cut.Truncate(graph), backend, NetworkInput.InputShapes(graph, spec, batch));
             input = NetworkInput.Create(backend, net, preprocessGraph, spec, batch);
             return new FeatureExtractor(net, input, null, spec, cut, name);
         }

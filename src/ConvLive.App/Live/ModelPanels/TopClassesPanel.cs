@@ -19,7 +19,7 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
     private float _rowsTop = float.NaN;
     private bool _networkClasses;
     private string _answer = string.Empty;
-    private (int Class, bool NotSure, float Threshold) _answerShown = (-2, false, 0f);
+    private (int Class, bool NotSure, float Threshold, int Percent) _answerShown = (-2, false, 0f, -1);
 
     /// <summary>Draws from <paramref name="y"/> down; returns the y under the panel.</summary>
     public float Draw(ModelFrameResult result, float y)
@@ -35,14 +35,14 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
         {
             _labelsShown = labels as string[];
             Array.Fill(_shown, -2);
-            _answerShown = (-2, false, 0f);
+            _answerShown = (-2, false, 0f, -1);
         }
 
         if (result.NotSureBelow > 0)
         {
             // A calibrated head answers "not sure" rather than a confident wrong class.
             var notSure = result.TopProbabilities[0] < result.NotSureBelow;
-            var answer = (result.Top[0], notSure, result.NotSureBelow);
+            var answer = (result.Top[0], notSure, result.NotSureBelow, notSure ? (int)(result.TopProbabilities[0] * 100) : -1);
             if (answer != _answerShown)
             {
                 _answerShown = answer;
