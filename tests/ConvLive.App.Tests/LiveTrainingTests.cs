@@ -2,6 +2,8 @@
 
 using System.Diagnostics;
 using System.Text.Json;
+using OpenCvSharp;
+using ConvLive.App.Live.ModelPanels;
 using ConvLive.App.Training;
 using ConvLive.Tests;
 using Microsoft.ML.OnnxRuntime;
@@ -52,6 +54,39 @@ public sealed class LiveTrainingTests : IDisposable
         Assert.Equal(1.0, p.Sum(), 4);
     }
 
+    [Fact]
+    public void TheSampleMapShowsEachClassInItsColourInAHeadlessScreenshot()
+    {
+        var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 3, width: 0.25), _folder.File("alexnet.onnx"));
+        var samples = _folder.File("samples");
+        ShapesDataset.Write(samples, perClass: 4, seed: 6);
+        var shot = _folder.File("map.png");
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3),
+            "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--headless", "--frames", "120", "--samples", samples, "--map", "--size", "1280x720", "--screenshot", shot, "--stats", statsPath);
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        Assert.Equal(12, stats.RootElement.GetProperty("map").GetProperty("points").GetInt32());
+
+        // Dots of the three class colours in the top right (where the zoomed channel is otherwise).
+        using var image = Cv2.ImRead(shot);
+        var (width, height) = (image.Width, image.Height);
+        foreach (var colour in SampleMapPanel.Palette.Take(3))
+        {
+            var found = 0;
+            for (var y = 0; y < height / 2; y++)
+            {
+                for (var x = width * 3 / 4; x < width; x++)
+                {
+                    var p = image.At<Vec3b>(y, x);
+                    found += Math.Abs(p.Item2 - (colour.R * 255)) <= 2 && Math.Abs(p.Item1 - (colour.G * 255)) <= 2 && Math.Abs(p.Item0 - (colour.B * 255)) <= 2 ? 1 : 0;
+                }
+            }
+
+            Assert.True(found >= 4 * 25, $"{found} pixels of {colour} on the map (4 dots of 6x6 expected)");
+        }
+    }
+
     [SkippableFact]
     public void KeysCaptureSamplesIntoClassesUndoTheLastAndTrainInARealWindow()
     {
@@ -72,6 +107,8 @@ public sealed class LiveTrainingTests : IDisposable
 
                 XWindow.Xdotool("key", "--window", window, "t");
                 Thread.Sleep(4000);
+                XWindow.Xdotool("key", "--window", window, "v"); // the map of the samples
+                Thread.Sleep(1500);
                 XWindow.Xdotool("key", "--window", window, "q");
             },
             "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--size", "1280x720", "--samples", samples, "--classes", "mug,hand", "--stats", statsPath);
@@ -86,6 +123,9 @@ public sealed class LiveTrainingTests : IDisposable
         Assert.Contains(lines, l => l!.StartsWith("head: 2 classes", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(samples, "head.onnx")));
         Assert.True(stats.RootElement.GetProperty("answers").GetProperty("threshold").GetSingle() >= 0.5f, stats.RootElement.GetProperty("answers").ToString());
+        var map = stats.RootElement.GetProperty("map");
+        Assert.True(map.GetProperty("shown").GetBoolean(), map.ToString());
+        Assert.Equal(5, map.GetProperty("points").GetInt32());
     }
 
     [Fact]

@@ -38,9 +38,10 @@ internal static class LiveCommand
         var wants = new Option<string?>("--wants") { Description = "Draw what a unit wants from the start (activation maximisation; key W): VALUE:CHANNEL, VALUE:CHANNEL@COLUMN,ROW or class:K." };
         var augment = new Option<string>("--augment") { DefaultValueFactory = _ => "on", Description = "on: T also trains on 8 random views of each captured picture (crops, mirror, rotation, colour, blur); off: the pictures as they are." };
         augment.AcceptOnlyFromAmong("on", "off");
-        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, R record, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), X/N clear/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, Esc/Q quit.")
+        var map = new Option<bool>("--map") { Description = "Show the map of the captured samples (PCA of their features, the frame among them) from the start; V toggles it." };
+        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, R record, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), X/N clear/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, V map of the samples, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants, record, augment,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants, record, augment, map,
         };
         command.SetAction(result =>
         {
@@ -96,6 +97,7 @@ internal static class LiveCommand
                 Wants = wanted,
                 Record = result.GetValue(record),
                 Augment = result.GetValue(augment) != "off",
+                ShowMap = result.GetValue(map),
             };
             return Run(options);
         });

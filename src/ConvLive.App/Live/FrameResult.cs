@@ -75,6 +75,12 @@ internal sealed class ModelFrameResult : FrameResult
     /// <summary>The answer is "not sure" when the top probability is under this (0: always a class).</summary>
     public float NotSureBelow { get; set; }
 
+    /// <summary>Where the frame falls on the sample map (NaN when the map is hidden or empty).</summary>
+    public float MapX { get; set; } = float.NaN;
+
+    /// <summary>See <see cref="MapX"/>.</summary>
+    public float MapY { get; set; } = float.NaN;
+
     /// <summary>The explanation of the network's top class as 8-bit heat (HeatWidth·HeatHeight bytes), when one is shown.</summary>
     public byte[] Heat { get; private set; } = [];
 

@@ -59,4 +59,7 @@ internal sealed record LiveOptions(
 
     /// <summary>The live trainer trains on augmented views of each sample too (<c>--augment</c>).</summary>
     public bool Augment { get; init; } = true;
+
+    /// <summary>The map of the samples is shown from the start (<c>--map</c>; V toggles it).</summary>
+    public bool ShowMap { get; init; }
 }

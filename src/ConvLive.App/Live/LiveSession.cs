@@ -246,6 +246,7 @@ internal sealed class LiveSession : IDisposable
                 : [];
             var names = options.Classes.Count > 0 ? options.Classes : existing;
             var training = new LiveTraining(backend, model, files, options.Samples, names, options.Augment ? LiveTraining.Views : AugmentPolicy.None);
+            training.Map.Shown = options.ShowMap;
             log.WriteLine($"samples: {Path.GetFullPath(options.Samples)} ({string.Join(", ", training.Classes.Take(Math.Max(names.Count, 3)))}); keys 1-9 capture, T trains");
             if (options.TrainOnStart)
             {

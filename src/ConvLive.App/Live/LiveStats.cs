@@ -79,6 +79,9 @@ internal sealed class LiveStats
     /// threshold last used (0: none).</summary>
     public (int Classes, int NotSure, float Threshold) Answers { get; init; }
 
+    /// <summary>The sample map: shown, samples on it, of those the head gets wrong; null without a trainer.</summary>
+    public (bool Shown, int Points, int Wrong)? Map { get; init; }
+
     /// <summary>Capture and training state as the window shows it (one entry a line), empty without training.</summary>
     public IReadOnlyList<string> Training { get; init; } = [];
 
@@ -147,6 +150,15 @@ internal sealed class LiveStats
             }
 
             json.WriteEndArray();
+            if (Map is { } map)
+            {
+                json.WriteStartObject("map");
+                json.WriteBoolean("shown", map.Shown);
+                json.WriteNumber("points", map.Points);
+                json.WriteNumber("wrong", map.Wrong);
+                json.WriteEndObject();
+            }
+
             json.WriteStartObject("answers");
             json.WriteNumber("classes", Answers.Classes);
             json.WriteNumber("notSure", Answers.NotSure);

@@ -60,6 +60,9 @@ internal static class LiveStatsCollector
             KernelSetting = pipeline is KernelsPipeline ks ? KernelControls.Describe(ks.Controls.Current) : string.Empty,
             Model = pipeline is ModelPipeline m ? m.Model.Name : "none",
             Training = pipeline is ModelPipeline { Training: { } t } ? t.Status.Lines : [],
+            Map = pipeline is ModelPipeline { Training: { } trainer }
+                ? (trainer.Map.Shown, trainer.Map.Picture?.Points.Count ?? 0, trainer.Map.Picture?.Points.Count(p => p.Wrong) ?? 0)
+                : null,
             Answers = pipeline is ModelPipeline answers
                 ? (answers.Answers.Classes, answers.Answers.NotSure, answers.Training?.NotSureBelow is > 0 and var t2 ? t2 : answers.ModelNotSureBelow ?? 0f)
                 : default,

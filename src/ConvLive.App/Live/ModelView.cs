@@ -23,6 +23,7 @@ internal sealed class ModelView : ILiveView
     private readonly LayerPanel _layer;
     private readonly ThumbnailsPanel _thumbnails;
     private readonly TrainingPanel? _training;
+    private readonly SampleMapPanel? _map;
     private readonly HelpPanel _help;
     private readonly ExplainSwitch? _explain;
     private readonly UnitStudy? _study;
@@ -50,6 +51,7 @@ internal sealed class ModelView : ILiveView
         _layer = new LayerPanel(_canvas);
         _thumbnails = new ThumbnailsPanel(_canvas);
         _training = training is null ? null : new TrainingPanel(_canvas, training);
+        _map = training is null ? null : new SampleMapPanel(_canvas, training.Map, training.Classes);
         _help = new HelpPanel(_canvas);
     }
 
@@ -103,6 +105,7 @@ internal sealed class ModelView : ILiveView
         }
 
         _layer.Draw(result, status.Frozen);
+        _map?.Draw(result); // over the zoomed channel while V is on
         var selected = _canvas.Selected;
         _study?.Select(selected.IsVector || _canvas.Layer == 0 ? null : selected.Name, _canvas.Channel);
         _studyPanel?.Draw(result);
@@ -113,7 +116,7 @@ internal sealed class ModelView : ILiveView
 
     public bool OnKey(KeyPress key)
     {
-        if (_training is not null && _training.OnKey(key))
+        if ((_training is not null && _training.OnKey(key)) || (_map is not null && _map.OnKey(key)))
         {
             return true;
         }

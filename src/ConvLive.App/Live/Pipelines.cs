@@ -146,6 +146,7 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         var head = Training is not null && Training.AfterFrame(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Top, slot.TopProbabilities);
         slot.ClassNames = head ? Training!.HeadLabels : null;
         slot.NotSureBelow = head ? Training!.NotSureBelow : ModelNotSureBelow ?? 0f;
+        (slot.MapX, slot.MapY) = Training?.MapPoint ?? (float.NaN, float.NaN);
         if (slot.NotSureBelow > 0)
         {
             Answers = slot.TopProbabilities[0] < slot.NotSureBelow ? (Answers.Classes, Answers.NotSure + 1) : (Answers.Classes + 1, Answers.NotSure);

@@ -31,6 +31,8 @@ internal sealed class LiveTraining : IDisposable
 
     private readonly AugmentPolicy _policy;
     private float _notSureBelow;
+    private int _headVersion;
+    private readonly Func<float[], int> _predictKey; // made once: a method group would allocate a delegate a frame
     private IBackend _backend;
     private LiveModel _model;
     private readonly TrainingSamples _samples;
@@ -52,6 +54,7 @@ internal sealed class LiveTraining : IDisposable
     public LiveTraining(IBackend backend, LiveModel model, BackboneFiles? files, string root, IReadOnlyList<string> classes, AugmentPolicy policy)
     {
         _policy = policy;
+        _predictKey = PredictKey;
         _backend = backend;
         _model = model;
         _samples = new TrainingSamples(root, classes);
@@ -85,6 +88,12 @@ internal sealed class LiveTraining : IDisposable
 
     /// <summary>The head's class names in output order while a head is active, else null.</summary>
     public string[]? HeadLabels { get; private set; }
+
+    /// <summary>The live map of the samples (V shows it).</summary>
+    public LiveSampleMap Map { get; } = new();
+
+    /// <summary>Where the last frame fell on the map, or null (hidden, or fewer than two samples with features).</summary>
+    public (float X, float Y)? MapPoint { get; private set; }
 
     /// <summary>The active head's "not sure" threshold on its top probability (0 without a head).</summary>
     public float NotSureBelow => _head is null ? 0f : _notSureBelow;
@@ -121,6 +130,9 @@ internal sealed class LiveTraining : IDisposable
         }
 
         var predicted = _head is not null && Predict(top, probabilities);
+
+        // The map reads the frame's features before stored samples run through the same network below.
+        MapPoint = Map.Update(_samples, (_samples.Version * 397) + _headVersion, _head is null ? null : _predictKey, _backend, _model.Tensor(_features.Cut.FeatureValue));
         while (_commands.TryDequeue(out var c))
         {
             changed |= Handle(c);
@@ -173,6 +185,7 @@ internal sealed class LiveTraining : IDisposable
         _features = FeatureExtractor.Over(model);
         _training = null; // its buffers were on the failed device: not disposed through it
         _head = null;
+        _headVersion++;
         _pendingStart = false;
         HeadLabels = null;
         _state = "the device failed: samples kept, press T to train again on the CPU";
@@ -249,6 +262,14 @@ internal sealed class LiveTraining : IDisposable
         _state = $"training on {samples.Count} samples ({_training.TrainingRows} views)...";
     }
 
+    /// <summary>The head's class for stored features, as a key number (for the map's marks).</summary>
+    private int PredictKey(float[] features)
+    {
+        var classes = _headClasses.Length;
+        _head!.Predict(features, _probabilities.AsSpan(0, classes));
+        return _headClasses[Classification.ArgMax(_probabilities.AsSpan(0, classes))];
+    }
+
     private bool Predict(int[] top, float[] probabilities)
     {
         // The head reads the backbone's features where the network left them: no copy to the host.
@@ -265,6 +286,7 @@ internal sealed class LiveTraining : IDisposable
         _head = null;
         var trained = training.Trainer.Snapshot();
         _head = new HeadTrainer(_backend, trained, new TrainerOptions(1));
+        _headVersion++;
         _headClasses = _trainingClasses;
         HeadLabels = _headClasses.Select(k => _samples.Store.Classes[k]).ToArray();
         var last = training.History[^1];

@@ -27,6 +27,13 @@ internal sealed class TrainingSamples
     /// <summary>Where the pictures are kept.</summary>
     public SampleStore Store { get; }
 
+    /// <summary>Changes whenever a sample is added or removed or gets its features.</summary>
+    public int Version { get; private set; }
+
+    /// <summary>Every sample that has its features: its key and the features (for the map).</summary>
+    public IEnumerable<(int Key, float[] Features)> WithFeatures() =>
+        _samples.SelectMany(list => list.Where(s => s.Features is not null).Select(s => (s.Label, s.Features!)));
+
     /// <summary>Samples of key k (0-based).</summary>
     public int Count(int k) => _samples[k].Count;
 
@@ -36,6 +43,7 @@ internal sealed class TrainingSamples
         var path = Store.Add(k, bgr, width, height);
         _samples[k].Add((k, path, features, null));
         _lastCaptured = k;
+        Version++;
     }
 
     /// <summary>Removes the last captured sample; false when there is none.</summary>
@@ -47,6 +55,7 @@ internal sealed class TrainingSamples
         }
 
         _samples[_lastCaptured].RemoveAt(_samples[_lastCaptured].Count - 1);
+        Version++;
         Store.RemoveLast(_lastCaptured);
         return true;
     }
@@ -77,6 +86,7 @@ internal sealed class TrainingSamples
                 }
 
                 var pixels = ImageFile.DecodeBgr(list[i].Path, out var w, out var h);
+                Version++;
                 if (pixels is null)
                 {
                     list.RemoveAt(i--);

@@ -15,7 +15,7 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         "F/Space     freeze the frame           S  screenshot (PNG)   R  record (MP4)",
         "Tab         next source                P  side panels",
         "1-9         capture into class k (hold: burst)",
-        "Backspace   remove last sample         T  train a head",
+        "Backspace   remove last sample         T  train a head       V  map of the samples",
         "E           why: gradient, guided, deconv, Grad-CAM of the top class, off",
         "U           explain the selected channel instead (backprop from a unit)",
         "            (after a click in the zoom: that one unit; a click moves it)",
