@@ -36,11 +36,12 @@ internal static class TrainCommand
         var augment = new Option<string>("--augment") { DefaultValueFactory = _ => "on", Description = "on: train on random views of each picture too (crops, mirror, rotation, colour, blur); off: the pictures as they are." };
         augment.AcceptOnlyFromAmong("on", "off");
         var views = new Option<int>("--views") { DefaultValueFactory = _ => new AugmentPolicy().Views, Description = "Views per picture with --augment on, the picture itself included." };
+        var noCache = new Option<bool>("--no-cache") { Description = "Do not read or write the feature cache (DATA/.convlive-cache)." };
         var test = new Option<string?>("--test") { Description = "A test set laid out as --data (same class names), never trained on: its accuracy, per class, and how often the model says \"not sure\"." };
         var device = CommonOptions.Device();
         var command = new Command("train", "Train a classifier head on your own pictures on a frozen backbone; export preprocessing + backbone + head + softmax as one ONNX model.")
         {
-            data, backbone, output, epochs, hidden, optimizer, rate, batch, trainFc, seed, augment, views, test, device,
+            data, backbone, output, epochs, hidden, optimizer, rate, batch, trainFc, seed, augment, views, test, noCache, device,
         };
         command.SetAction(r =>
         {
@@ -53,7 +54,7 @@ internal static class TrainCommand
             }
 
             var policy = r.GetValue(augment) == "off" ? AugmentPolicy.None : new AugmentPolicy(Views: r.GetValue(views));
-            var request = new TrainRequest(r.GetValue(data)!, r.GetValue(backbone), r.GetValue(output)!, r.GetValue(epochs), r.GetValue(hidden), r.GetValue(trainFc), settings, CommonOptions.ParseDevice(r.GetValue(device)!), policy, r.GetValue(test));
+            var request = new TrainRequest(r.GetValue(data)!, r.GetValue(backbone), r.GetValue(output)!, r.GetValue(epochs), r.GetValue(hidden), r.GetValue(trainFc), settings, CommonOptions.ParseDevice(r.GetValue(device)!), policy, r.GetValue(test), !r.GetValue(noCache));
             try
             {
                 return Run(request);
@@ -95,12 +96,35 @@ internal static class TrainCommand
             Console.Error.WriteLine($"warning: {line}");
         }
 
-        var views = new ViewFeatures(extractor, q.Augment, q.Settings.Seed);
-        var samples = views.Compute(folder.Samples, q.Augment.Views, (done, all) => progress.Show("features", done, all, string.Empty), Warn).OfType<LabeledFeatures>().ToList();
+        var cacheKey = FormattableString.Invariant($"{manifest.Name}|{manifest.File}|{extractor.Cut.FeatureValue}|{extractor.FeatureLength}|{q.Augment.Key()}|seed {q.Settings.Seed}");
+        using var cache = q.Cache ? FeatureCache.Open(q.Data, cacheKey, extractor.FeatureLength, q.Augment.Views, Warn) : null;
+        var views = new ViewFeatures(extractor, q.Augment, q.Settings.Seed, cache);
+        List<LabeledFeatures> samples;
+        using (var interrupt = new InterruptOnCtrlC())
+        {
+            try
+            {
+                samples = views.Compute(folder.Samples, q.Augment.Views, (done, all) => progress.Show("features", done, all, string.Empty), Warn, interrupt.Token).OfType<LabeledFeatures>().ToList();
+            }
+            catch (OperationCanceledException)
+            {
+                progress.Clear();
+                Console.Error.WriteLine(cache is null
+                    ? "interrupted while computing features"
+                    : $"interrupted: the features of {cache.Loaded + cache.Added} pictures are in {cache.Path}; run the same command again to go on from there");
+                return 130;
+            }
+        }
+
         progress.Clear();
         var featureSeconds = featureClock.Elapsed.TotalSeconds;
         var vectors = samples.Sum(s => s.All.Count());
-        Console.WriteLine($"features: {samples.Count} pictures, {vectors} views x {extractor.FeatureLength} ('{extractor.Cut.FeatureValue}') in {featureSeconds:0.0} s ({featureSeconds * 1000 / Math.Max(1, vectors):0} ms a view, {extractor.Batch} at a time)");
+        var computed = cache is null ? samples.Count : cache.Added;
+        Console.WriteLine($"features: {samples.Count} pictures, {vectors} views x {extractor.FeatureLength} ('{extractor.Cut.FeatureValue}') in {featureSeconds:0.0} s ({(computed == 0 ? "all from the cache" : FormattableString.Invariant($"{featureSeconds * 1000 / (computed * q.Augment.Views):0} ms a view computed, {extractor.Batch} at a time"))})");
+        if (cache is not null)
+        {
+            Console.WriteLine($"feature cache: {cache.Reused} pictures reused, {cache.Added} computed ({cache.Path})");
+        }
 
         var trainClock = Stopwatch.StartNew();
         var (training, head) = HeadTraining.Start(backend, extractor.Cut, samples, folder.Classes.Count, q.Hidden, q.Settings);
@@ -235,7 +259,29 @@ internal static class TrainCommand
 
     private sealed record TestResult(int Pictures, int Right, double Accuracy, double NotSure, double ConfidentAccuracy, double[] PerClass, int[,] Confusion);
 
-    private sealed record TrainRequest(string Data, string? Backbone, string Output, int Epochs, int Hidden, bool TrainFc, TrainingSettings Settings, DeviceKind Device, AugmentPolicy Augment, string? Test);
+    private sealed record TrainRequest(string Data, string? Backbone, string Output, int Epochs, int Hidden, bool TrainFc, TrainingSettings Settings, DeviceKind Device, AugmentPolicy Augment, string? Test, bool Cache);
+
+    /// <summary>Ctrl+C cancels a token instead of killing the process, while it is alive.</summary>
+    private sealed class InterruptOnCtrlC : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+
+        public InterruptOnCtrlC() => Console.CancelKeyPress += OnCancel;
+
+        public CancellationToken Token => _source.Token;
+
+        public void Dispose()
+        {
+            Console.CancelKeyPress -= OnCancel;
+            _source.Dispose();
+        }
+
+        private void OnCancel(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true;
+            _source.Cancel();
+        }
+    }
 
     /// <summary>A one-line progress bar on a terminal; nothing when the output is redirected (logs stay clean).</summary>
     private sealed class ProgressLine

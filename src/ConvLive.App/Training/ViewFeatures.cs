@@ -8,10 +8,13 @@ namespace ConvLive.App.Training;
 /// <summary>
 /// The backbone features of a folder's pictures and of their augmented views: each picture decoded once, its views
 /// drawn from a seed of its own (the same views every run), and the views of consecutive pictures run through the
-/// backbone a batch at a time. Only features are kept, never the pictures.
+/// backbone a batch at a time. Only features are kept, never the pictures; with a cache, a picture already in it is
+/// not decoded at all, and each picture done goes into it at once (an interrupted run resumes there).
 /// </summary>
-internal sealed class ViewFeatures(FeatureExtractor extractor, AugmentPolicy policy, int seed)
+internal sealed class ViewFeatures(FeatureExtractor extractor, AugmentPolicy policy, int seed, FeatureCache? cache = null)
 {
+    private IReadOnlyList<ImageSample> _samples = [];
+
     private readonly List<PictureView> _pending = [];
     private readonly List<(int Sample, int View)> _slots = [];
     private float[] _batch = [];
@@ -29,10 +32,18 @@ internal sealed class ViewFeatures(FeatureExtractor extractor, AugmentPolicy pol
         ArgumentNullException.ThrowIfNull(warn);
         var length = extractor.FeatureLength;
         _batch = new float[extractor.Batch * length];
+        _samples = samples;
         var results = new float[samples.Count][][];
         for (var i = 0; i < samples.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
+            if (cache is not null && cache.TryGet(samples[i].Path, out var cached) && cached.Length == views)
+            {
+                results[i] = cached;
+                progress?.Invoke(i + 1, samples.Count);
+                continue;
+            }
+
             var bgr = ImageFile.DecodeBgr(samples[i].Path, out var w, out var h);
             if (bgr is null || w < 8 || h < 8)
             {
@@ -72,7 +83,12 @@ internal sealed class ViewFeatures(FeatureExtractor extractor, AugmentPolicy pol
         extractor.ExtractViews(_pending.ToArray(), _batch);
         for (var k = 0; k < _slots.Count; k++)
         {
-            _batch.AsSpan(k * length, length).CopyTo(results[_slots[k].Sample][_slots[k].View]);
+            var (sample, view) = _slots[k];
+            _batch.AsSpan(k * length, length).CopyTo(results[sample][view]);
+            if (view == results[sample].Length - 1)
+            {
+                cache?.Add(_samples[sample].Path, results[sample]); // the picture's last view: it is done
+            }
         }
 
         _pending.Clear();

@@ -32,6 +32,9 @@ public sealed record AugmentPolicy(int Views = 16, float MinArea = 0.3f, float M
         ? FormattableString.Invariant($"{Views} views: crop area {MinArea:0.##}-{MaxScale * MaxScale:0.##}, rotation ±{MaxRotationDegrees:0.#}°, {(Mirror ? "mirror, " : string.Empty)}colour ±{ColourJitter:0.##}, blur {BlurChance:0.##} up to σ {MaxBlur:0.##}")
         : "off";
 
+    /// <summary>Every field exactly, for keys of cached features (a change of any gives other views).</summary>
+    public string Key() => FormattableString.Invariant($"views {Views} area {MinArea:R} scale {MaxScale:R} rotation {MaxRotationDegrees:R} mirror {Mirror} colour {ColourJitter:R} blur {BlurChance:R}/{MaxBlur:R}");
+
     /// <summary>View <paramref name="index"/> of a picture: 0 is the plain preprocessing, the others random.</summary>
     /// <param name="index">Which view.</param>
     /// <param name="p">The picture's preprocessing (its size and centre crop).</param>

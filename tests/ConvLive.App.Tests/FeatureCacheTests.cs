@@ -1,0 +1,162 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Diagnostics;
+using ConvLive.App.Training;
+using ConvLive.Tests;
+
+namespace ConvLive.App.Tests;
+
+/// <summary>The feature cache beside a data set: reuse, invalidation, damaged files never trusted, and a
+/// <c>train</c> interrupted with Ctrl+C resuming where it stopped.</summary>
+public sealed class FeatureCacheTests : IDisposable
+{
+    private readonly TempFolder _folder = new();
+    private readonly List<string> _warnings = [];
+
+    [Fact]
+    public void PicturesComeBackUntilTheyChangeAndAnotherKeyStartsAfresh()
+    {
+        var pictures = Pictures(3);
+        using (var cache = Open("key A"))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                cache.Add(pictures[i], Views(i));
+            }
+        }
+
+        using (var cache = Open("key A"))
+        {
+            Assert.Equal(3, cache.Loaded);
+            Assert.True(cache.TryGet(pictures[1], out var views));
+            Assert.Equal(Views(1)[1], views[1]);
+            File.SetLastWriteTimeUtc(pictures[2], DateTime.UtcNow.AddMinutes(5)); // the picture changed
+            Assert.False(cache.TryGet(pictures[2], out _));
+            Assert.False(cache.TryGet(_folder.File("other.png"), out _));
+        }
+
+        Assert.Empty(_warnings);
+        using (var cache = Open("key B"))
+        {
+            Assert.Equal(0, cache.Loaded);
+        }
+
+        using (var cache = Open("key B"))
+        {
+            Assert.Equal(0, cache.Loaded); // key B's own (empty) file, not key A's
+        }
+
+        Assert.Empty(_warnings);
+    }
+
+    [Theory]
+    [InlineData("cut")]
+    [InlineData("flip")]
+    [InlineData("header")]
+    public void ADamagedFileIsTrustedOnlyUpToItsLastGoodRecordAndThenResumes(string damage)
+    {
+        var pictures = Pictures(3);
+        string path;
+        using (var cache = Open("key"))
+        {
+            path = cache.Path;
+            foreach (var (p, i) in pictures.Select((p, i) => (p, i)))
+            {
+                cache.Add(p, Views(i));
+            }
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        var record = (bytes.Length - Header(path)) / 3;
+        switch (damage)
+        {
+            case "cut":
+                File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length - (record / 2)).ToArray()); // mid third record
+                break;
+            case "flip":
+                bytes[^(record / 2)] ^= 0x40; // a feature byte of the third record
+                File.WriteAllBytes(path, bytes);
+                break;
+            default:
+                bytes[0] ^= 1;
+                File.WriteAllBytes(path, bytes);
+                break;
+        }
+
+        using (var cache = Open("key"))
+        {
+            var expected = damage == "header" ? 0 : 2;
+            Assert.Equal(expected, cache.Loaded);
+            Assert.Single(_warnings);
+            Assert.False(cache.TryGet(pictures[2], out _));
+            cache.Add(pictures[2], Views(2));
+        }
+
+        using (var again = Open("key"))
+        {
+            Assert.True(again.TryGet(pictures[2], out var views));
+            Assert.Equal(Views(2)[0], views[0]);
+        }
+    }
+
+    [SkippableFact]
+    public void TrainInterruptedByCtrlCResumesFromTheCache()
+    {
+        var data = _folder.File("shapes");
+        ShapesDataset.Write(data, perClass: 20, seed: 21);
+        string[] args = ["train", "--data", data, "--backbone", "resnet18-features", "--out", _folder.File("h.onnx"), "--device", "cpu", "--views", "4", "--epochs", "5"];
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "convlive.dll"));
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using (var process = Process.Start(start)!)
+        {
+            var errors = process.StandardError.ReadToEndAsync();
+            var output = process.StandardOutput.ReadToEndAsync();
+            var cacheFolder = Path.Combine(data, ".convlive-cache");
+            var clock = Stopwatch.StartNew();
+            while (!(Directory.Exists(cacheFolder) && Directory.GetFiles(cacheFolder).Any(f => new FileInfo(f).Length > 20_000)) && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                Thread.Sleep(20);
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), "no picture's features reached the cache");
+            Assert.Equal(0, Sys.Kill(process.Id, 2)); // SIGINT: Ctrl+C
+            Assert.True(process.WaitForExit(60_000));
+            Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}\n{output.Result}\n{errors.Result}");
+            Assert.Contains("run the same command again", errors.Result, StringComparison.Ordinal);
+        }
+
+        var (code, text, err) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), args);
+        Assert.True(code == 0, $"exit {code}\n{text}\n{err}");
+        var line = text.Split('\n').Single(l => l.StartsWith("feature cache:", StringComparison.Ordinal));
+        var reused = int.Parse(line.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(reused, 1, 59); // some from the interrupted run, the rest computed now
+        Assert.Contains($"{60 - reused} computed", line, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private FeatureCache Open(string key) => FeatureCache.Open(_folder.Path, key, 5, 3, _warnings.Add)!;
+
+    private List<string> Pictures(int n) => Enumerable.Range(0, n).Select(i =>
+    {
+        var path = _folder.File($"p{i}.png");
+        File.WriteAllBytes(path, [(byte)i, 1, 2, 3]);
+        return path;
+    }).ToList();
+
+    private static float[][] Views(int seed) => Enumerable.Range(0, 3).Select(v => Enumerable.Range(0, 5).Select(k => (seed * 100) + (v * 10) + k + 0.5f).ToArray()).ToArray();
+
+    /// <summary>The header's length: magic, version, width, views, key length and the key.</summary>
+    private static int Header(string path) => 20 + BitConverter.ToInt32(File.ReadAllBytes(path), 16);
+
+    private static class Sys
+    {
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        public static extern int Kill(int pid, int signal);
+    }
+}
