@@ -111,6 +111,41 @@ public sealed partial class TrainCommandTests
         Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void BadPicturesAreSkippedWithAWarningAndAClassWithNoneLeftIsAOneLineError()
+    {
+        using var temp = new TempFolder();
+        var data = Path.Combine(temp.Path, "messy");
+        ShapesDataset.Write(data, perClass: 4, seed: 9);
+        File.WriteAllBytes(Path.Combine(data, "circle", "50.png"), []); // zero bytes
+        File.WriteAllBytes(Path.Combine(data, "circle", "51.png"), [0x89, 0x50, 0x4e, 0x47, 1, 2]); // cut short
+        using (var tiny = new Mat(4, 4, MatType.CV_8UC3, Scalar.All(128)))
+        {
+            Cv2.ImWrite(Path.Combine(data, "cross", "52.png"), tiny);
+        }
+
+        Directory.CreateDirectory(Path.Combine(data, "empty"));
+        Directory.CreateDirectory(Path.Combine(data, "junk"));
+        File.WriteAllText(Path.Combine(data, "junk", "0.png"), "not a picture");
+        string[] args = ["train", "--data", data, "--backbone", "resnet18-features", "--out", Path.Combine(temp.Path, "m.onnx"), "--device", "cpu", "--views", "2", "--epochs", "3", "--no-cache"];
+
+        var (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), args);
+        Assert.Equal(2, code);
+        Assert.Contains($"{Path.Combine(data, "junk")}: none of its 1 pictures could be used", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", errors, StringComparison.Ordinal);
+
+        Directory.Delete(Path.Combine(data, "junk"), recursive: true);
+        (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), args);
+        Assert.True(code == 0, $"exit {code}\n{output}\n{errors}");
+        Assert.Contains("50.png: not a picture OpenCV can decode; skipped", errors, StringComparison.Ordinal);
+        Assert.Contains("51.png: not a picture OpenCV can decode; skipped", errors, StringComparison.Ordinal);
+        Assert.Contains("52.png: 4x4 is too small to train on", errors, StringComparison.Ordinal);
+        Assert.Contains($"{Path.Combine(data, "empty")}: no pictures; the class is left out", errors, StringComparison.Ordinal);
+        Assert.Contains("data: 15 pictures in 3 classes", output, StringComparison.Ordinal);
+        Assert.Contains("features: 12 pictures", output, StringComparison.Ordinal);
+        Assert.Equal(ShapesDataset.Classes, File.ReadAllLines(Path.Combine(temp.Path, "m.labels.txt")));
+    }
+
     private static float[] ToRgb01(Mat bgr)
     {
         int width = bgr.Width, height = bgr.Height;

@@ -86,6 +86,10 @@ internal static class TrainCommand
         Console.WriteLine($"data: {folder.Samples.Count} pictures in {folder.Classes.Count} classes ({string.Join(", ", folder.Classes.Select((c, i) => $"{c} {folder.Samples.Count(s => s.Label == i)}"))})");
         Console.WriteLine($"backbone: {manifest.Name}{(q.TrainFc ? " up to pool5, fc6 and fc7 trained" : string.Empty)}; device: {backend.Name}");
         Console.WriteLine($"augmentation: {q.Augment.Describe()}");
+        foreach (var empty in folder.EmptyClasses)
+        {
+            Console.Error.WriteLine($"warning: {Path.Combine(q.Data, empty)}: no pictures; the class is left out");
+        }
 
         var featureClock = Stopwatch.StartNew();
         using var extractor = FeatureExtractor.Open(backend, catalog, manifest, q.TrainFc, batch: BatchFor(q.Augment.Views));
@@ -117,6 +121,11 @@ internal static class TrainCommand
         }
 
         progress.Clear();
+        if (Enumerable.Range(0, folder.Classes.Count).FirstOrDefault(k => samples.All(s => s.Label != k), -1) is var lost and >= 0)
+        {
+            throw new InvalidDataException($"{Path.Combine(q.Data, folder.Classes[lost])}: none of its {folder.Samples.Count(s => s.Label == lost)} pictures could be used (see the warnings); fix or remove the folder");
+        }
+
         var featureSeconds = featureClock.Elapsed.TotalSeconds;
         var vectors = samples.Sum(s => s.All.Count());
         var computed = cache is null ? samples.Count : cache.Added;

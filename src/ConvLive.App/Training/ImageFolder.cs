@@ -18,12 +18,16 @@ internal sealed class ImageFolder
 {
     private static readonly string[] Extensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"];
 
-    private ImageFolder(string root, IReadOnlyList<string> classes, IReadOnlyList<ImageSample> samples)
+    private ImageFolder(string root, IReadOnlyList<string> classes, IReadOnlyList<ImageSample> samples, IReadOnlyList<string> empty)
     {
         Root = root;
         Classes = classes;
         Samples = samples;
+        EmptyClasses = empty;
     }
+
+    /// <summary>Class folders without a picture (left out of <see cref="Classes"/>), for a warning.</summary>
+    public IReadOnlyList<string> EmptyClasses { get; }
 
     /// <summary>The folder.</summary>
     public string Root { get; }
@@ -50,11 +54,13 @@ internal sealed class ImageFolder
             .Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
         var samples = new List<ImageSample>();
         var used = new List<string>();
+        var empty = new List<string>();
         foreach (var name in classes)
         {
             var files = Pictures(Path.Combine(root, name));
             if (files.Count == 0)
             {
+                empty.Add(name);
                 continue;
             }
 
@@ -69,7 +75,7 @@ internal sealed class ImageFolder
                 : $"{root}: no class folder with pictures (DIR/<class>/<n>.png)");
         }
 
-        return new ImageFolder(root, used, samples);
+        return new ImageFolder(root, used, samples, empty);
     }
 
     /// <summary>The pictures in one class folder, in number order.</summary>
