@@ -265,6 +265,17 @@ public interface IBackend : IDisposable
     /// <param name="p">The rule and its constants.</param>
     void OptimizerStep(DeviceTensor parameter, DeviceTensor grad, DeviceTensor m, DeviceTensor v, OptimizerParams p);
 
+    /// <summary>A parameter of a compiled model changed in place (an <see cref="OptimizerStep"/> on a weight the
+    /// model compiled as a constant): forget every form derived from it (packed or transformed weights).</summary>
+    /// <param name="parameter">The parameter.</param>
+    void ParametersChanged(DeviceTensor parameter);
+
+    /// <summary>Writes new values into a parameter a trainer owns and forgets its derived forms. Unlike
+    /// <see cref="Upload"/>, it also writes into a constant that shares its caller's array (which then changes too).</summary>
+    /// <param name="parameter">The parameter.</param>
+    /// <param name="values">Exactly its length.</param>
+    void SetParameter(DeviceTensor parameter, ReadOnlySpan<float> values);
+
     /// <summary>Copies <paramref name="blocks"/> runs of <paramref name="run"/> elements: run i goes from
     /// x[xOffset + i·xStride] to y[yOffset + i·yStride] (Concat, Split, Identity).</summary>
     /// <param name="y">Destination.</param>

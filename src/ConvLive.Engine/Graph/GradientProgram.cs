@@ -149,6 +149,17 @@ public sealed class GradientProgram : IDisposable
         return _steps.Select((s, i) => (s.Node.Name, s.Node.OpType, medians[i])).ToList();
     }
 
+    /// <summary>The gradient of a target after <see cref="Run"/>, on the device (for an optimizer step there).</summary>
+    /// <param name="name">One of <see cref="Targets"/>.</param>
+    /// <returns>The program's buffer; valid until the next run.</returns>
+    public DeviceTensor Gradient(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Targets.Contains(name) && _gradients.TryGetValue(name, out var tensor)
+            ? tensor
+            : throw new KeyNotFoundException($"'{name}' is not a target of this gradient program; targets are {string.Join(", ", Targets)}");
+    }
+
     /// <summary>Reads the gradient of a target after <see cref="Run"/>.</summary>
     /// <param name="name">One of <see cref="Targets"/>.</param>
     /// <param name="destination">Exactly the value's length.</param>

@@ -35,7 +35,9 @@ public static class ClassifierExport
     /// <param name="head">The trained head.</param>
     /// <returns>The model.</returns>
     /// <exception cref="ModelException">A file does not parse or the cut value is not in the backbone.</exception>
-    public static ModelProto Build(string backbonePath, string? preprocessPath, InputSpec spec, string featureValue, DenseHead head)
+    /// <param name="weights">Backbone initializers trained by ConvLive, by their name in the backbone file (written in
+    /// place of the file's values), or null.</param>
+    public static ModelProto Build(string backbonePath, string? preprocessPath, InputSpec spec, string featureValue, DenseHead head, IReadOnlyDictionary<string, float[]>? weights = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(head);
@@ -78,7 +80,7 @@ public static class ClassifierExport
             current = CopyGraph(prep.Graph, g, "prep/", prepInput, current, prep.Graph.Output[0].Name);
         }
 
-        current = CopyGraph(backbone.Graph, g, "net/", backboneInput, current, featureValue);
+        current = CopyGraph(backbone.Graph, g, "net/", backboneInput, current, featureValue, weights);
 
         g.Node.Add(NodeOf("Flatten", "head/flatten", [current], "head/features", Int("axis", 1)));
         current = "head/features";
@@ -114,7 +116,7 @@ public static class ClassifierExport
     /// <summary>Copies the nodes of <paramref name="source"/> that <paramref name="output"/> needs into
     /// <paramref name="target"/>, every name prefixed, its input renamed to <paramref name="feed"/>.</summary>
     /// <returns>The new name of <paramref name="output"/>.</returns>
-    private static string CopyGraph(GraphProto source, GraphProto target, string prefix, string input, string feed, string output)
+    private static string CopyGraph(GraphProto source, GraphProto target, string prefix, string input, string feed, string output, IReadOnlyDictionary<string, float[]>? weights = null)
     {
         string Rename(string name) => name.Length == 0 ? name : name == input ? feed : prefix + name;
 
@@ -168,6 +170,17 @@ public static class ClassifierExport
 
         foreach (var t in source.Initializer.Where(t => needed.Contains(t.Name)))
         {
+            if (weights is not null && weights.TryGetValue(t.Name, out var trained))
+            {
+                if (trained.Length != t.Dims.Aggregate(1L, (a, d) => a * d))
+                {
+                    throw new ModelException($"export: trained '{t.Name}' has {trained.Length} values, the backbone's {string.Join('x', t.Dims)}");
+                }
+
+                target.Initializer.Add(Floats(Rename(t.Name), trained, [.. t.Dims]));
+                continue;
+            }
+
             var copy = t.Clone();
             copy.Name = Rename(copy.Name);
             target.Initializer.Add(copy);

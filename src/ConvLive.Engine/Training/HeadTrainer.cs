@@ -11,7 +11,8 @@ namespace ConvLive.Engine.Training;
 /// <param name="Optimizer">Adam or SGD with momentum.</param>
 /// <param name="LearningRate">Step size.</param>
 /// <param name="WeightDecay">Decay (decoupled for Adam, L2 for SGD).</param>
-public sealed record TrainerOptions(int BatchSize = 32, OptimizerKind Optimizer = OptimizerKind.Adam, float LearningRate = 1e-3f, float WeightDecay = 1e-4f);
+/// <param name="InputGradient">Also compute the gradient of the loss with respect to the features (for training the backbone under the head).</param>
+public sealed record TrainerOptions(int BatchSize = 32, OptimizerKind Optimizer = OptimizerKind.Adam, float LearningRate = 1e-3f, float WeightDecay = 1e-4f, bool InputGradient = false);
 
 /// <summary>
 /// Trains a <see cref="DenseHead"/> on a backend: the forward pass (Gemm + ReLU), softmax cross-entropy, the
@@ -46,7 +47,7 @@ public sealed class HeadTrainer : IDisposable
         _backend = backend;
         _options = options;
         var b = options.BatchSize;
-        _layers = head.Layers.Select((l, i) => new LayerState(backend, l, b, needsInputGradient: i > 0)).ToArray();
+        _layers = head.Layers.Select((l, i) => new LayerState(backend, l, b, needsInputGradient: i > 0 || options.InputGradient)).ToArray();
         for (var i = 0; i + 1 < _layers.Length; i++)
         {
             _layers[i].MarkHidden(backend, b);
@@ -121,10 +122,14 @@ public sealed class HeadTrainer : IDisposable
             var a = i == 0 ? _x : (_layers[i - 1].A ?? _layers[i - 1].Z);
             _backend.Gemm(l.GW, l.DZ, a, null, new GemmParams(l.Outputs, l.Inputs, rows, true, false, 1f, 0f, BiasLayout.None));
             _backend.Gemm(l.GB, _ones, l.DZ, null, new GemmParams(1, l.Outputs, rows, false, false, 1f, 0f, BiasLayout.None));
+            if (i > 0 || l.DA is not null)
+            {
+                _backend.Gemm(l.DA!, l.DZ, l.W, null, new GemmParams(rows, l.Inputs, l.Outputs, false, false, 1f, 0f, BiasLayout.None));
+            }
+
             if (i > 0)
             {
                 var below = _layers[i - 1];
-                _backend.Gemm(l.DA!, l.DZ, l.W, null, new GemmParams(rows, l.Inputs, l.Outputs, false, false, 1f, 0f, BiasLayout.None));
                 _backend.ActivationBackward(below.DZ, l.DA!, below.A!, ActivationKind.Relu, 0f);
             }
         }
@@ -138,6 +143,10 @@ public sealed class HeadTrainer : IDisposable
 
         return sum / rows;
     }
+
+    /// <summary>The gradient of the last step's loss with respect to its features (BatchSize·Inputs values), on the
+    /// device; only with <see cref="TrainerOptions.InputGradient"/>.</summary>
+    public DeviceTensor InputGradient => _layers[0].DA ?? throw new InvalidOperationException("this head was made without InputGradient");
 
     /// <summary>Reads the gradients of one layer left by the last step.</summary>
     /// <param name="layer">Layer index.</param>

@@ -39,6 +39,27 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc/>
+    public void ParametersChanged(DeviceTensor parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        parameter.Derived = null;
+        ForgetWeightForms(parameter);
+    }
+
+    /// <inheritdoc/>
+    public void SetParameter(DeviceTensor parameter, ReadOnlySpan<float> values)
+    {
+        var t = Cast(parameter);
+        if (values.Length != t.Length)
+        {
+            throw new ArgumentException($"setting {values.Length} values into a {t.Shape} parameter");
+        }
+
+        values.CopyTo(t.Span);
+        ParametersChanged(parameter);
+    }
+
+    /// <inheritdoc/>
     public void OptimizerStep(DeviceTensor parameter, DeviceTensor grad, DeviceTensor m, DeviceTensor v, OptimizerParams p)
     {
         Span<float> w = Cast(parameter).Span, g = Cast(grad).Span, md = Cast(m).Span, vd = Cast(v).Span;

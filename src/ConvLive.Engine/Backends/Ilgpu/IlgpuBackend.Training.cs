@@ -25,6 +25,20 @@ public sealed partial class IlgpuBackend
     public void OptimizerStep(DeviceTensor parameter, DeviceTensor grad, DeviceTensor m, DeviceTensor v, OptimizerParams p) =>
         _optimizer(_stream, Launch(parameter.Length), Cast(parameter).View, Cast(grad).View, Cast(m).View, Cast(v).View, OptimizerArgs.From(p), Launch(parameter.Length));
 
+    /// <inheritdoc/>
+    public void ParametersChanged(DeviceTensor parameter)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        parameter.Derived = null; // nothing is derived from weights on a device today; kept for when something is
+    }
+
+    /// <inheritdoc/>
+    public void SetParameter(DeviceTensor parameter, ReadOnlySpan<float> values)
+    {
+        Upload(parameter, values);
+        ParametersChanged(parameter);
+    }
+
     private void LoadTrainingKernels()
     {
         _crossEntropy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuTrainingKernels.SoftmaxCrossEntropy);

@@ -16,6 +16,13 @@ public sealed partial class CpuBackend
 {
     private readonly ConditionalWeakTable<DeviceTensor, float[]> _transposedWeights = [];
     private readonly ConditionalWeakTable<DeviceTensor, CpuTensor> _flippedWeights = [];
+
+    /// <summary>Drops the backward pass's transposed and flipped copies of a weight that changed.</summary>
+    private void ForgetWeightForms(DeviceTensor w)
+    {
+        _transposedWeights.Remove(w);
+        _flippedWeights.Remove(w);
+    }
     private float[] _columns = [];
     private float[] _weightsT = [];
     private float[] _flipped = [];
