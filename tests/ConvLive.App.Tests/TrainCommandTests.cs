@@ -99,6 +99,49 @@ public sealed partial class TrainCommandTests
     }
 
     [Fact]
+    public void AlexNetsConv5FineTunesAndTheExportHoldsItsNewWeightsAndAgreesWithOnnxRuntime()
+    {
+        using var temp = new TempFolder();
+        var models = Directory.CreateDirectory(Path.Combine(temp.Path, "models")).FullName;
+        var original = SeededAlexNet.Zoo(seed: 5, width: 0.25);
+        SeededAlexNet.Save(original, Path.Combine(models, "tinyalex.onnx"));
+        File.WriteAllText(Path.Combine(models, "tinyalex.json"), """
+            { "name": "tinyalex", "file": "tinyalex.onnx",
+              "input": { "size": 224, "resize": 224, "channels": "BGR", "scale": 1.0, "mean": [103.939, 116.779, 123.68], "std": [1, 1, 1] } }
+            """);
+        var data = Path.Combine(temp.Path, "shapes");
+        ShapesDataset.Write(data, perClass: 4, seed: 3);
+        var head = Path.Combine(temp.Path, "tuned.onnx");
+        var (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(4), new Dictionary<string, string> { ["CONVLIVE_MODELS"] = models }, null,
+            "train", "--data", data, "--backbone", "tinyalex", "--out", head, "--device", "cpu", "--epochs", "3", "--views", "2", "--train-layers", "conv5", "--fine-tune-epochs", "1", "--backbone-lr", "0.01");
+        Assert.True(code == 0, $"exit {code}\n{output}\n{errors}");
+        Assert.Contains("fine-tuning: 2 backbone tensors", output, StringComparison.Ordinal);
+        Assert.Contains("export check: ONNX Runtime agrees", output, StringComparison.Ordinal);
+
+        // conv5's weight in the export is the trained one, not the file's; conv1's is the file's.
+        var conv5 = original.Graph.Node.Last(n => n.OpType == "Conv").Input[1];
+        var conv1 = original.Graph.Node.First(n => n.OpType == "Conv").Input[1];
+        var export = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(head));
+        float[] Values(Onnx.ModelProto m, string name) => Engine.Onnx.OnnxTensors.ToHostValue(m.Graph.Initializer.Single(t => t.Name == name || t.Name == "net/" + name), name).Floats!;
+        Assert.NotEqual(Values(original, conv5), Values(export, conv5));
+        Assert.Equal(Values(original, conv1), Values(export, conv1));
+    }
+
+    [SkippableFact]
+    public void EveryResNetConvolutionFineTunesAndTheExportAgreesWithOnnxRuntime()
+    {
+        using var temp = new TempFolder();
+        var data = Path.Combine(temp.Path, "shapes");
+        ShapesDataset.Write(data, perClass: 3, seed: 4);
+        var (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(4),
+            "train", "--data", data, "--backbone", "resnet18-features", "--out", Path.Combine(temp.Path, "all.onnx"), "--device", "cpu", "--epochs", "3", "--views", "2", "--train-layers", "all", "--fine-tune-epochs", "1", "--no-cache");
+        Assert.True(code == 0, $"exit {code}\n{output}\n{errors}");
+        var tensors = Regex.Match(output, @"fine-tuning: (\d+) backbone tensors");
+        Assert.True(tensors.Success && int.Parse(tensors.Groups[1].Value, CultureInfo.InvariantCulture) >= 20, output); // ResNet-18's 20 convolutions, weights (and biases where they have them)
+        Assert.Contains("export check: ONNX Runtime agrees", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AFolderWithOneClassIsAOneLineError()
     {
         using var temp = new TempFolder();

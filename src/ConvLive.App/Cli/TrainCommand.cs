@@ -31,7 +31,11 @@ internal static class TrainCommand
         optimizer.AcceptOnlyFromAmong("adam", "sgd");
         var rate = new Option<float?>("--lr") { Description = "Learning rate (default 1e-3 for Adam, 1e-2 for SGD)." };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 32, Description = "Samples per step." };
-        var trainFc = new Option<bool>("--train-fc") { Description = "Also train AlexNet's fc6 and fc7 (the backbone is cut at pool5 and the head starts from their weights)." };
+        var trainFc = new Option<bool>("--train-fc") { Description = "The same as --train-layers fc." };
+        var layers = new Option<string>("--train-layers") { DefaultValueFactory = _ => "head", Description = "head: a new head on frozen features; fc: also AlexNet's fc6 and fc7; conv5: then also the backbone's last convolution; all: every convolution (BatchNormalization frozen). conv5 and all fine-tune after the head has learnt, on fresh augmented views." };
+        layers.AcceptOnlyFromAmong("head", "fc", "conv5", "all");
+        var fineEpochs = new Option<int>("--fine-tune-epochs") { DefaultValueFactory = _ => 5, Description = "Passes of backbone fine-tuning with --train-layers conv5 or all." };
+        var backboneRate = new Option<float?>("--backbone-lr") { Description = "The backbone's learning rate when fine-tuning (default: a tenth of --lr)." };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "Split, shuffle, augmentation and initialisation seed." };
         var augment = new Option<string>("--augment") { DefaultValueFactory = _ => "on", Description = "on: train on random views of each picture too (crops, mirror, rotation, colour, blur); off: the pictures as they are." };
         augment.AcceptOnlyFromAmong("on", "off");
@@ -41,7 +45,7 @@ internal static class TrainCommand
         var device = CommonOptions.Device();
         var command = new Command("train", "Train a classifier head on your own pictures on a frozen backbone; export preprocessing + backbone + head + softmax as one ONNX model.")
         {
-            data, backbone, output, epochs, hidden, optimizer, rate, batch, trainFc, seed, augment, views, test, noCache, device,
+            data, backbone, output, epochs, hidden, optimizer, rate, batch, trainFc, seed, augment, views, test, noCache, layers, fineEpochs, backboneRate, device,
         };
         command.SetAction(r =>
         {
@@ -54,7 +58,18 @@ internal static class TrainCommand
             }
 
             var policy = r.GetValue(augment) == "off" ? AugmentPolicy.None : new AugmentPolicy(Views: r.GetValue(views));
-            var request = new TrainRequest(r.GetValue(data)!, r.GetValue(backbone), r.GetValue(output)!, r.GetValue(epochs), r.GetValue(hidden), r.GetValue(trainFc), settings, CommonOptions.ParseDevice(r.GetValue(device)!), policy, r.GetValue(test), !r.GetValue(noCache));
+            var which = r.GetValue(layers) switch
+            {
+                "fc" => TrainLayers.FullyConnected,
+                "conv5" => TrainLayers.LastConv,
+                "all" => TrainLayers.All,
+                _ => r.GetValue(trainFc) ? TrainLayers.FullyConnected : TrainLayers.Head,
+            };
+            var request = new TrainRequest(r.GetValue(data)!, r.GetValue(backbone), r.GetValue(output)!, r.GetValue(epochs), r.GetValue(hidden), which, settings, CommonOptions.ParseDevice(r.GetValue(device)!), policy, r.GetValue(test), !r.GetValue(noCache))
+            {
+                FineTuneEpochs = r.GetValue(fineEpochs),
+                BackboneLearningRate = r.GetValue(backboneRate) ?? (settings.Trainer.LearningRate / 10),
+            };
             try
             {
                 return Run(request);
@@ -80,11 +95,20 @@ internal static class TrainCommand
         var testLabels = testFolder is null ? null : TestLabels(testFolder, folder.Classes, q.Test!);
         var catalog = CommonOptions.Catalog();
         var manifest = catalog.Backbone(q.Backbone, out _);
+        var source = ModelSource.FromManifest(catalog, manifest);
+        var hasFullyConnected = source.Graph.Nodes.Any(n => n.OpType == "Gemm");
+        if (q.Layers == TrainLayers.FullyConnected && !hasFullyConnected)
+        {
+            throw new ModelException($"{manifest.Name}: has no fully connected layers to train; use --train-layers head, conv5 or all");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(q.FineTuneEpochs, 1, "--fine-tune-epochs");
+        var trainFc = q.Layers == TrainLayers.FullyConnected || (q.Layers >= TrainLayers.LastConv && hasFullyConnected);
         var (device, backend) = CommonOptions.OpenBackend(q.Device);
         using var ownedDevice = device;
         using var ownedBackend = backend;
         Console.WriteLine($"data: {folder.Samples.Count} pictures in {folder.Classes.Count} classes ({string.Join(", ", folder.Classes.Select((c, i) => $"{c} {folder.Samples.Count(s => s.Label == i)}"))})");
-        Console.WriteLine($"backbone: {manifest.Name}{(q.TrainFc ? " up to pool5, fc6 and fc7 trained" : string.Empty)}; device: {backend.Name}");
+        Console.WriteLine($"backbone: {manifest.Name}{(trainFc ? " up to pool5, fc6 and fc7 trained" : string.Empty)}{q.Layers switch { TrainLayers.LastConv => ", then its last convolution fine-tuned", TrainLayers.All => ", then every convolution fine-tuned", _ => string.Empty }}; device: {backend.Name}");
         Console.WriteLine($"augmentation: {q.Augment.Describe()}");
         foreach (var empty in folder.EmptyClasses)
         {
@@ -92,7 +116,7 @@ internal static class TrainCommand
         }
 
         var featureClock = Stopwatch.StartNew();
-        using var extractor = FeatureExtractor.Open(backend, catalog, manifest, q.TrainFc, batch: BatchFor(q.Augment.Views));
+        using var extractor = FeatureExtractor.Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, trainFc, batch: BatchFor(q.Augment.Views));
         var progress = new ProgressLine();
         void Warn(string line)
         {
@@ -149,16 +173,63 @@ internal static class TrainCommand
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
         var last = training.History[^1];
         Console.WriteLine($"training: {q.Epochs} epochs in {trainSeconds:0.00} s; final loss {last.Loss:0.0000}; training accuracy {HeadFiles.Percent(training.Accuracy(training.Train))}");
-        Console.WriteLine($"held-out accuracy: {HeadFiles.Percent(last.HeldOutAccuracy)} ({training.HeldOut.Count(s => training.Predict(s.Features) == s.Label)}/{training.HeldOut.Count})");
-        var heldPerClass = training.PerClassAccuracy(training.HeldOut);
-        PrintConfusion("held out", training.ConfusionMatrix(), folder.Classes, heldPerClass);
-        var notSure = training.CalibrateNotSure();
+        // Fine-tuning the backbone (conv5, all) from the head trained above; then everything is measured again on
+        // the backbone as trained.
+        IViewFeatures features = extractor;
+        Predictor predict = training.Predict;
+        var finalHead = training.Trainer;
+        var held = training.HeldOut;
+        Dictionary<string, float[]>? weights = null;
+        using var fine = q.Layers >= TrainLayers.LastConv
+            ? FineTuning.Start(backend, source, q.Layers, training.Trainer.Snapshot(), training.Train, q.Settings, q.BackboneLearningRate, q.Augment)
+            : null;
+        var fineSeconds = 0.0;
+        if (fine is not null)
+        {
+            Console.WriteLine($"fine-tuning: {fine.Trainer.Trainable.Count} backbone tensors ({string.Join(", ", fine.Trainer.Trainable.Take(4))}{(fine.Trainer.Trainable.Count > 4 ? ", ..." : string.Empty)}) at lr {q.BackboneLearningRate.ToString("G3", CultureInfo.InvariantCulture)}, the head at {q.Settings.Trainer.LearningRate.ToString("G3", CultureInfo.InvariantCulture)}; {fine.Pictures} pictures x {q.Augment.Views} fresh views a pass, {fine.Trainer.Batch} a step");
+            var clock = Stopwatch.StartNew();
+            using (var interrupt = new InterruptOnCtrlC())
+            {
+                try
+                {
+                    for (var e = 1; e <= q.FineTuneEpochs; e++)
+                    {
+                        var epoch = e;
+                        var loss = fine.RunEpoch(e, (done, all) => progress.Show($"fine-tune {epoch}/{q.FineTuneEpochs}", done, all, string.Empty), interrupt.Token);
+                        progress.Clear();
+                        Console.WriteLine($"fine-tune epoch {e}: loss {loss:0.0000}");
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    progress.Clear();
+                    Console.Error.WriteLine("interrupted while fine-tuning; nothing written");
+                    return 130;
+                }
+            }
+
+            fineSeconds = clock.Elapsed.TotalSeconds;
+            features = fine.Trainer;
+            predict = fine.Predict;
+            finalHead = fine.Trainer.Head;
+            weights = fine.Trainer.Snapshot();
+            var heldSamples = training.HeldOut.Select(s => new ImageSample(s.Source, s.Label)).ToList();
+            held = new ViewFeatures(features, q.Augment, q.Settings.Seed + 1).Compute(heldSamples, q.Augment.Views, null, Warn).OfType<LabeledFeatures>().ToList();
+            Console.WriteLine($"fine-tuning: {q.FineTuneEpochs} epochs in {fineSeconds:0.0} s");
+        }
+
+        var heldAccuracy = Evaluation.Accuracy(held, predict);
+        Console.WriteLine($"held-out accuracy: {HeadFiles.Percent(heldAccuracy)} ({held.Count(s => predict(s.Features, out _) == s.Label)}/{held.Count})");
+        var heldPerClass = Evaluation.PerClass(held, folder.Classes.Count, predict);
+        var heldConfusion = Evaluation.Confusion(held, folder.Classes.Count, predict);
+        PrintConfusion("held out", heldConfusion, folder.Classes, heldPerClass);
+        var notSure = Evaluation.NotSureThreshold(held, predict);
         Console.WriteLine($"not sure below: {notSure:0.000} top probability (calibrated on the held-out pictures and their views: 95% of answers at or above it right)");
 
         TestResult? testResult = null;
         if (testFolder is not null)
         {
-            testResult = Evaluate(extractor, training, testFolder, testLabels!, notSure, progress, Warn);
+            testResult = Evaluate(features, predict, folder.Classes.Count, testFolder, testLabels!, notSure, progress, Warn);
         }
 
         if (testResult is { Pictures: 0 })
@@ -173,18 +244,18 @@ internal static class TrainCommand
         }
 
         var outPath = Path.GetFullPath(q.Output);
-        var backbone = ModelSource.FromManifest(catalog, manifest);
+        var trained = fine is null ? string.Empty : $", fine-tuned: {string.Join(", ", fine.Trainer.Trainable)}";
         var summary = new TrainingSummary(
-            $"{manifest.Name} to '{extractor.Cut.FeatureValue}'", q.Augment.Describe(), training.TrainingRows, q.Epochs, NaNToNull(last.HeldOutAccuracy),
+            $"{manifest.Name} to '{extractor.Cut.FeatureValue}'{trained}", q.Augment.Describe(), training.TrainingRows, q.Epochs + (fine is null ? 0 : q.FineTuneEpochs), NaNToNull(heldAccuracy),
             folder.Classes.Select((c, k) => new ClassSummary(c, samples.Count(s => s.Label == k), NaNToNull(heldPerClass[k]), testResult is null ? null : NaNToNull(testResult.PerClass[k]))).ToList(),
-            ToJagged(training.ConfusionMatrix()), testResult?.Accuracy, testResult?.NotSure, testResult is null ? null : NaNToNull(testResult.ConfidentAccuracy));
-        var stem = HeadTraining.Save(outPath, new BackboneFiles(manifest, backbone.File, backbone.PreprocessFile), extractor.Cut.FeatureValue, training.Trainer.Snapshot(), folder.Classes, notSure, summary);
-        LossChart.Write(stem + ".loss.png", training.History, $"{Path.GetFileName(outPath)}: {manifest.Name}, {folder.Classes.Count} classes, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}");
+            ToJagged(heldConfusion), testResult?.Accuracy, testResult?.NotSure, testResult is null ? null : NaNToNull(testResult.ConfidentAccuracy));
+        var stem = HeadTraining.Save(outPath, new BackboneFiles(manifest, source.File, source.PreprocessFile), extractor.Cut.FeatureValue, finalHead.Snapshot(), folder.Classes, notSure, summary, weights);
+        LossChart.Write(stem + ".loss.png", training.History, $"{Path.GetFileName(outPath)}: {manifest.Name}, {folder.Classes.Count} classes, held-out {HeadFiles.Percent(heldAccuracy)}");
         Console.WriteLine($"wrote {outPath} (+ .labels.txt, .json, .loss.png)");
 
-        var check = CheckExport(outPath, samples.FirstOrDefault(s => training.HeldOut.Contains(s)) ?? samples[0], extractor, training.Trainer);
+        var check = CheckExport(outPath, samples.FirstOrDefault(s => training.HeldOut.Contains(s)) ?? samples[0], features, finalHead);
         Console.WriteLine(check);
-        Console.WriteLine($"time: {total.Elapsed.TotalSeconds:0.0} s end to end (features {featureSeconds:0.0} s, training {trainSeconds:0.00} s)");
+        Console.WriteLine($"time: {total.Elapsed.TotalSeconds:0.0} s end to end (features {featureSeconds:0.0} s, training {trainSeconds:0.00} s{(fine is null ? string.Empty : FormattableString.Invariant($", fine-tuning {fineSeconds:0.0} s"))})");
         return check.StartsWith("export check: ONNX Runtime agrees", StringComparison.Ordinal) ? 0 : 1;
     }
 
@@ -210,7 +281,7 @@ internal static class TrainCommand
     }
 
     /// <summary>Each test picture as the live view sees it, classified by the trained head.</summary>
-    private static TestResult Evaluate(FeatureExtractor extractor, ClassifierTraining training, ImageFolder test, int[] labels, float notSure, ProgressLine progress, Action<string> warn)
+    private static TestResult Evaluate(IViewFeatures extractor, Predictor predict, int classes, ImageFolder test, int[] labels, float notSure, ProgressLine progress, Action<string> warn)
     {
         var plain = new ViewFeatures(extractor, AugmentPolicy.None, 0);
         var features = plain.Compute(test.Samples, 1, (done, all) => progress.Show("test", done, all, string.Empty), warn)
@@ -219,7 +290,7 @@ internal static class TrainCommand
         int right = 0, unsure = 0, confidentRight = 0;
         foreach (var s in features)
         {
-            var k = training.Predict(s.Features, out var p);
+            var k = predict(s.Features, out var p);
             right += k == s.Label ? 1 : 0;
             unsure += p < notSure ? 1 : 0;
             confidentRight += p >= notSure && k == s.Label ? 1 : 0;
@@ -227,11 +298,11 @@ internal static class TrainCommand
 
         var n = Math.Max(1, features.Count);
         var confident = features.Count - unsure;
-        return new TestResult(features.Count, right, right / (double)n, unsure / (double)n, confident == 0 ? double.NaN : confidentRight / (double)confident, training.PerClassAccuracy(features), training.ConfusionMatrix(features));
+        return new TestResult(features.Count, right, right / (double)n, unsure / (double)n, confident == 0 ? double.NaN : confidentRight / (double)confident, Evaluation.PerClass(features, classes, predict), Evaluation.Confusion(features, classes, predict));
     }
 
     /// <summary>Runs the export in ONNX Runtime and the engine on one sample, resized to the input size.</summary>
-    public static string CheckExport(string path, LabeledFeatures sample, FeatureExtractor extractor, HeadTrainer head)
+    public static string CheckExport(string path, LabeledFeatures sample, IViewFeatures extractor, HeadTrainer head)
     {
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(extractor);
@@ -268,7 +339,12 @@ internal static class TrainCommand
 
     private sealed record TestResult(int Pictures, int Right, double Accuracy, double NotSure, double ConfidentAccuracy, double[] PerClass, int[,] Confusion);
 
-    private sealed record TrainRequest(string Data, string? Backbone, string Output, int Epochs, int Hidden, bool TrainFc, TrainingSettings Settings, DeviceKind Device, AugmentPolicy Augment, string? Test, bool Cache);
+    private sealed record TrainRequest(string Data, string? Backbone, string Output, int Epochs, int Hidden, TrainLayers Layers, TrainingSettings Settings, DeviceKind Device, AugmentPolicy Augment, string? Test, bool Cache)
+    {
+        public int FineTuneEpochs { get; init; } = 5;
+
+        public float BackboneLearningRate { get; init; } = 1e-4f;
+    }
 
     /// <summary>Ctrl+C cancels a token instead of killing the process, while it is alive.</summary>
     private sealed class InterruptOnCtrlC : IDisposable

@@ -14,7 +14,7 @@ internal static class ExportCheck
 {
     /// <summary>The probabilities both give for one (1,3,S,S) RGB picture in [0,1], and the comparison.</summary>
     /// <returns>ORT's output, ConvLive's output, and null or the first difference outside atol 1e-4 + rtol 1e-3.</returns>
-    public static (float[] Ort, float[] Ours, string? Mismatch) Run(string exportPath, float[] rgb01, int size, FeatureExtractor extractor, HeadTrainer head)
+    public static (float[] Ort, float[] Ours, string? Mismatch) Run(string exportPath, float[] rgb01, int size, IViewFeatures extractor, HeadTrainer head)
     {
         float[] ort;
         using (var options = new SessionOptions { IntraOpNumThreads = 1 })

@@ -24,12 +24,13 @@ internal static class HeadFiles
     /// <param name="labels">Class names in output order.</param>
     /// <param name="notSureBelow">The calibrated "not sure" threshold, or null.</param>
     /// <param name="summary">What training measured, or null.</param>
+    /// <param name="weights">Backbone weights fine-tuned by ConvLive (by initializer name), or null.</param>
     /// <returns>The stem (the path without .onnx), for files that go beside it.</returns>
-    public static string Save(string onnxPath, ModelManifest backbone, string backboneFile, string? preprocessFile, string featureValue, DenseHead head, IReadOnlyList<string> labels, float? notSureBelow = null, TrainingSummary? summary = null)
+    public static string Save(string onnxPath, ModelManifest backbone, string backboneFile, string? preprocessFile, string featureValue, DenseHead head, IReadOnlyList<string> labels, float? notSureBelow = null, TrainingSummary? summary = null, IReadOnlyDictionary<string, float[]>? weights = null)
     {
         var full = Path.GetFullPath(onnxPath);
         var stem = full.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? full[..^5] : full;
-        ClassifierExport.Write(ClassifierExport.Build(backboneFile, preprocessFile, backbone.Input, featureValue, head), full);
+        ClassifierExport.Write(ClassifierExport.Build(backboneFile, preprocessFile, backbone.Input, featureValue, head, weights), full);
         AtomicFile.WriteAllLines(stem + ".labels.txt", labels);
         (Manifest(backbone, full, stem) with { NotSureBelow = notSureBelow, Training = summary }).Write(stem + ".json");
         return stem;

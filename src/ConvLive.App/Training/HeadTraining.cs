@@ -24,6 +24,6 @@ internal static class HeadTraining
 
     /// <summary>Writes <paramref name="head"/> as a standalone classifier on its backbone (HEAD.onnx, .labels.txt, .json).</summary>
     /// <returns>The path without its .onnx ending.</returns>
-    public static string Save(string path, BackboneFiles backbone, string featureValue, DenseHead head, IReadOnlyList<string> labels, float? notSureBelow = null, TrainingSummary? summary = null) =>
-        HeadFiles.Save(path, backbone.Manifest, backbone.File, backbone.Preprocess, featureValue, head, labels, notSureBelow, summary);
+    public static string Save(string path, BackboneFiles backbone, string featureValue, DenseHead head, IReadOnlyList<string> labels, float? notSureBelow = null, TrainingSummary? summary = null, IReadOnlyDictionary<string, float[]>? weights = null) =>
+        HeadFiles.Save(path, backbone.Manifest, backbone.File, backbone.Preprocess, featureValue, head, labels, notSureBelow, summary, weights);
 }

@@ -11,7 +11,7 @@ namespace ConvLive.App.Training;
 /// backbone a batch at a time. Only features are kept, never the pictures; with a cache, a picture already in it is
 /// not decoded at all, and each picture done goes into it at once (an interrupted run resumes there).
 /// </summary>
-internal sealed class ViewFeatures(FeatureExtractor extractor, AugmentPolicy policy, int seed, FeatureCache? cache = null)
+internal sealed class ViewFeatures(IViewFeatures extractor, AugmentPolicy policy, int seed, FeatureCache? cache = null)
 {
     private IReadOnlyList<ImageSample> _samples = [];
 

@@ -34,7 +34,7 @@ public enum TrainLayers
 /// not changed.
 /// </summary>
 /// <remarks>Owns its compiled backbone, gradient program, head and optimizer state; not the backend. One thread.</remarks>
-public sealed class BackboneTrainer : IDisposable
+public sealed class BackboneTrainer : IViewFeatures, IDisposable
 {
     private readonly IBackend _backend;
     private readonly CompiledModel _net;
@@ -48,8 +48,9 @@ public sealed class BackboneTrainer : IDisposable
     private readonly float[] _seed;
     private int _step;
 
-    private BackboneTrainer(IBackend backend, CompiledModel net, NetworkInput input, GradientProgram gradients, HeadTrainer head, IReadOnlyList<string> trainable, float learningRate, OptimizerKind optimizer, BackboneCut cut)
+    private BackboneTrainer(IBackend backend, CompiledModel net, NetworkInput input, GradientProgram gradients, HeadTrainer head, IReadOnlyList<string> trainable, float learningRate, OptimizerKind optimizer, BackboneCut cut, InputSpec spec)
     {
+        Spec = spec;
         _backend = backend;
         _net = net;
         _input = input;
@@ -73,6 +74,12 @@ public sealed class BackboneTrainer : IDisposable
 
     /// <summary>Where the backbone ends and the head starts.</summary>
     public BackboneCut Cut { get; }
+
+    /// <inheritdoc/>
+    public int FeatureLength => Cut.FeatureLength;
+
+    /// <inheritdoc/>
+    public InputSpec Spec { get; }
 
     /// <summary>The backbone initializers trained (weights and biases of the chosen convolutions).</summary>
     public IReadOnlyList<string> Trainable { get; }
@@ -162,7 +169,7 @@ public sealed class BackboneTrainer : IDisposable
             input = NetworkInput.Create(backend, net, preprocessGraph, spec, batch);
             gradients = GradientProgram.Create(net, cut.FeatureValue, trainable);
             trainer = new HeadTrainer(backend, head, options with { InputGradient = true, BatchSize = batch });
-            return new BackboneTrainer(backend, net, input, gradients, trainer, trainable, backboneLearningRate, options.Optimizer, cut);
+            return new BackboneTrainer(backend, net, input, gradients, trainer, trainable, backboneLearningRate, options.Optimizer, cut, spec);
         }
         catch
         {
@@ -174,10 +181,7 @@ public sealed class BackboneTrainer : IDisposable
         }
     }
 
-    /// <summary>The preprocessing of a picture of this size, to draw views from.</summary>
-    /// <param name="width">Picture width.</param>
-    /// <param name="height">Picture height.</param>
-    /// <returns>The parameters.</returns>
+    /// <inheritdoc/>
     public PreprocessParams PreprocessFor(int width, int height) => _input.Params(width, height);
 
     /// <summary>One step on a full batch: forward, loss, both backward passes, and the updates.</summary>
@@ -252,10 +256,21 @@ public sealed class BackboneTrainer : IDisposable
     /// <summary>The features of up to <see cref="Batch"/> views through the backbone as trained so far.</summary>
     /// <param name="views">1 to Batch views.</param>
     /// <param name="features">Receives views.Length·FeatureLength values.</param>
-    public void Extract(ReadOnlySpan<PictureView> views, Span<float> features)
+    public void ExtractViews(ReadOnlySpan<PictureView> views, Span<float> features)
     {
         Run(views);
         _features.AsSpan(0, views.Length * Cut.FeatureLength).CopyTo(features);
+    }
+
+    /// <inheritdoc/>
+    public void ExtractPreprocessed(ReadOnlySpan<float> input, Span<float> features)
+    {
+        var batch = new float[Batch * input.Length]; // the first item; the rest zeros
+        input.CopyTo(batch);
+        _input.SetValues(batch);
+        _input.Run();
+        _net.Read(Cut.FeatureValue, _features);
+        _features.AsSpan(0, FeatureLength).CopyTo(features);
     }
 
     /// <inheritdoc/>

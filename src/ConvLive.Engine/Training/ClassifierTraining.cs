@@ -164,70 +164,22 @@ public sealed class ClassifierTraining : IDisposable
     /// <summary>Share of each class's samples classified right (NaN for a class without samples).</summary>
     /// <param name="samples">The samples.</param>
     /// <returns>One share per class.</returns>
-    public double[] PerClassAccuracy(IReadOnlyList<LabeledFeatures> samples)
-    {
-        ArgumentNullException.ThrowIfNull(samples);
-        return Enumerable.Range(0, Classes).Select(k =>
-        {
-            var of = samples.Where(s => s.Label == k).ToList();
-            return of.Count == 0 ? double.NaN : of.Count(s => Predict(s.Features) == k) / (double)of.Count;
-        }).ToArray();
-    }
+    public double[] PerClassAccuracy(IReadOnlyList<LabeledFeatures> samples) => Evaluation.PerClass(samples, Classes, Predict);
 
-    /// <summary>
-    /// The "not sure" threshold: the lowest top probability at which the held-out pictures and their views answered
-    /// with at least that confidence are right <paramref name="precision"/> of the time, never below ½ (under it
-    /// another class is nearly as likely); 0.99 when even the most confident answers miss that often; ½ when
-    /// nothing is held out.
-    /// </summary>
+    /// <summary>The "not sure" threshold calibrated on the held-out pictures and their views (see <see cref="Evaluation.NotSureThreshold"/>).</summary>
     /// <param name="precision">Wanted share of right answers among confident ones.</param>
     /// <returns>The threshold in [½, 0.99].</returns>
-    public float CalibrateNotSure(double precision = 0.95)
-    {
-        var answers = HeldOut.SelectMany(s => s.All.Select(f => (Right: Predict(f, out var c) == s.Label, Confidence: c)))
-            .OrderByDescending(a => a.Confidence).ToList();
-        if (answers.Count == 0)
-        {
-            return 0.5f;
-        }
-
-        var threshold = 0.99f;
-        var right = 0;
-        for (var i = 0; i < answers.Count; i++)
-        {
-            right += answers[i].Right ? 1 : 0;
-            var lastOfTie = i + 1 == answers.Count || answers[i + 1].Confidence < answers[i].Confidence;
-            if (lastOfTie && right >= precision * (i + 1))
-            {
-                threshold = answers[i].Confidence;
-            }
-        }
-
-        return Math.Clamp(threshold, 0.5f, 0.99f);
-    }
+    public float CalibrateNotSure(double precision = 0.95) => Evaluation.NotSureThreshold(HeldOut, Predict, precision);
 
     /// <summary>Share of <paramref name="samples"/> classified right (NaN for none).</summary>
     /// <param name="samples">The samples.</param>
     /// <returns>Accuracy in [0, 1].</returns>
-    public double Accuracy(IReadOnlyList<LabeledFeatures> samples)
-    {
-        ArgumentNullException.ThrowIfNull(samples);
-        return samples.Count == 0 ? double.NaN : samples.Count(s => Predict(s.Features) == s.Label) / (double)samples.Count;
-    }
+    public double Accuracy(IReadOnlyList<LabeledFeatures> samples) => Evaluation.Accuracy(samples, Predict);
 
     /// <summary>Confusion matrix of <paramref name="samples"/> (the held-out ones by default): [true class, predicted class] counts.</summary>
     /// <param name="samples">The samples, or null for the held-out ones.</param>
     /// <returns>Classes×Classes counts.</returns>
-    public int[,] ConfusionMatrix(IReadOnlyList<LabeledFeatures>? samples = null)
-    {
-        var m = new int[Classes, Classes];
-        foreach (var s in samples ?? HeldOut)
-        {
-            m[s.Label, Predict(s.Features)]++;
-        }
-
-        return m;
-    }
+    public int[,] ConfusionMatrix(IReadOnlyList<LabeledFeatures>? samples = null) => Evaluation.Confusion(samples ?? HeldOut, Classes, Predict);
 
     /// <inheritdoc/>
     public void Dispose() => _trainer.Dispose();

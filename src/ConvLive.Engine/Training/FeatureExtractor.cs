@@ -17,12 +17,42 @@ namespace ConvLive.Engine.Training;
 /// <param name="View">The view; <see cref="AugmentView.Identity"/> is the plain preprocessing.</param>
 public readonly record struct PictureView(byte[] Bgr, int Width, int Height, AugmentView View);
 
+/// <summary>A backbone that gives features of views a batch at a time: frozen (<see cref="FeatureExtractor"/>) or
+/// being fine-tuned (<see cref="BackboneTrainer"/>).</summary>
+public interface IViewFeatures
+{
+    /// <summary>Views per backbone run.</summary>
+    int Batch { get; }
+
+    /// <summary>Features per view.</summary>
+    int FeatureLength { get; }
+
+    /// <summary>The preprocessing the backbone expects.</summary>
+    InputSpec Spec { get; }
+
+    /// <summary>The preprocessing of a picture of this size, to draw views from.</summary>
+    /// <param name="width">Picture width.</param>
+    /// <param name="height">Picture height.</param>
+    /// <returns>The parameters.</returns>
+    PreprocessParams PreprocessFor(int width, int height);
+
+    /// <summary>The features of 1 to <see cref="Batch"/> views in one run.</summary>
+    /// <param name="views">The views.</param>
+    /// <param name="features">Receives views.Length·FeatureLength values.</param>
+    void ExtractViews(ReadOnlySpan<PictureView> views, Span<float> features);
+
+    /// <summary>The features of one network input already normalised (1,3,Size,Size), for checks against exports.</summary>
+    /// <param name="input">The input values.</param>
+    /// <param name="features">Receives FeatureLength values.</param>
+    void ExtractPreprocessed(ReadOnlySpan<float> input, Span<float> features);
+}
+
 /// <summary>
 /// A frozen backbone: a picture (packed BGR bytes) in, its feature vector out, with the model's own preprocessing
 /// on the device, as the live view runs it. The network is compiled only up to the cut.
 /// </summary>
 /// <remarks>Owns its compiled graphs; does not own the backend. One thread.</remarks>
-public sealed class FeatureExtractor : IDisposable
+public sealed class FeatureExtractor : IViewFeatures, IDisposable
 {
     private readonly CompiledModel? _net;
     private readonly NetworkInput? _input;
