@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ConvLive.Capture;
 using ConvLive.Engine.Live;
+using ConvLive.Engine.Ops;
 using ConvLive.Engine.Training;
 
 namespace ConvLive.App.Training;
@@ -17,6 +18,7 @@ internal sealed class TrainingSamples
 {
     private readonly List<(int Label, string Path, float[]? Features, float[][]? Views)>[] _samples;
     private int _lastCaptured = -1;
+    private ViewWork? _work;
 
     public TrainingSamples(string root, IReadOnlyList<string> classes)
     {
@@ -120,27 +122,46 @@ internal sealed class TrainingSamples
                     continue;
                 }
 
-                if (Stopwatch.GetElapsedTime(started).TotalMilliseconds > budgetMs)
+                // A picture's views may take several frames: the budget is checked before each view, and the
+                // picture and the views done so far wait in _work for the next frame.
+                if (_work is null || _work.Path != list[i].Path)
+                {
+                    if (Stopwatch.GetElapsedTime(started).TotalMilliseconds > budgetMs)
+                    {
+                        missing++;
+                        continue;
+                    }
+
+                    var pixels = ImageFile.DecodeBgr(list[i].Path, out var w, out var h);
+                    _work = new ViewWork(list[i].Path, pixels, w, h, new Random(StableHash(list[i].Path)), pixels is null ? default : model.PreprocessFor(w, h), new float[pixels is null ? 0 : policy.Views - 1][]);
+                }
+
+                var work = _work;
+                while (work.Done < work.Views.Length && Stopwatch.GetElapsedTime(started).TotalMilliseconds <= budgetMs)
+                {
+                    var view = new float[list[i].Features!.Length];
+                    model.RunViewAndRead(work.Bgr!, work.Width, work.Height, policy.Draw(work.Done + 1, work.Params, work.Random), value, view);
+                    work.Views[work.Done++] = view;
+                }
+
+                if (work.Done < work.Views.Length)
                 {
                     missing++;
                     continue;
                 }
 
-                var pixels = ImageFile.DecodeBgr(list[i].Path, out var w, out var h);
-                var views = new float[pixels is null ? 0 : policy.Views - 1][];
-                var random = new Random(StableHash(list[i].Path));
-                var p = pixels is null ? default : model.PreprocessFor(w, h);
-                for (var v = 0; v < views.Length; v++)
-                {
-                    views[v] = new float[list[i].Features!.Length];
-                    model.RunViewAndRead(pixels!, w, h, policy.Draw(v + 1, p, random), value, views[v]);
-                }
-
-                list[i] = list[i] with { Views = views };
+                list[i] = list[i] with { Views = work.Views };
+                _work = null;
             }
         }
 
         return missing;
+    }
+
+    /// <summary>A picture whose views are being computed across frames.</summary>
+    private sealed record ViewWork(string Path, byte[]? Bgr, int Width, int Height, Random Random, PreprocessParams Params, float[][] Views)
+    {
+        public int Done { get; set; }
     }
 
     /// <summary>Views computed so far, over the samples of <paramref name="keys"/>.</summary>
