@@ -117,12 +117,7 @@ internal static class TrainCommand
 
         var featureClock = Stopwatch.StartNew();
         using var extractor = FeatureExtractor.Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, trainFc, batch: BatchFor(q.Augment.Views));
-        var progress = new ProgressLine();
-        void Warn(string line)
-        {
-            progress.Clear();
-            Console.Error.WriteLine($"warning: {line}");
-        }
+        static void Warn(string line) => Console.Error.WriteLine($"warning: {line}");
 
         var cacheKey = FormattableString.Invariant($"{manifest.Name}|{manifest.File}|{extractor.Cut.FeatureValue}|{extractor.FeatureLength}|{q.Augment.Key()}|seed {q.Settings.Seed}");
         using var cache = q.Cache ? FeatureCache.Open(q.Data, cacheKey, extractor.FeatureLength, q.Augment.Views, Warn) : null;
@@ -132,11 +127,11 @@ internal static class TrainCommand
         {
             try
             {
-                samples = views.Compute(folder.Samples, q.Augment.Views, (done, all) => progress.Show("features", done, all, string.Empty), Warn, interrupt.Token).OfType<LabeledFeatures>().ToList();
+                samples = ConsoleProgress.Run("features", folder.Samples.Count, report => views.Compute(folder.Samples, q.Augment.Views, (done, _) => report(done, null), Warn, interrupt.Token))
+                    .OfType<LabeledFeatures>().ToList();
             }
             catch (OperationCanceledException)
             {
-                progress.Clear();
                 Console.Error.WriteLine(cache is null
                     ? "interrupted while computing features"
                     : $"interrupted: the features of {cache.Loaded + cache.Added} pictures are in {cache.Path}; run the same command again to go on from there");
@@ -144,7 +139,6 @@ internal static class TrainCommand
             }
         }
 
-        progress.Clear();
         if (Enumerable.Range(0, folder.Classes.Count).FirstOrDefault(k => samples.All(s => s.Label != k), -1) is var lost and >= 0)
         {
             throw new InvalidDataException($"{Path.Combine(q.Data, folder.Classes[lost])}: none of its {folder.Samples.Count(s => s.Label == lost)} pictures could be used (see the warnings); fix or remove the folder");
@@ -163,13 +157,16 @@ internal static class TrainCommand
         var (training, head) = HeadTraining.Start(backend, extractor.Cut, samples, folder.Classes.Count, q.Hidden, q.Settings);
         using var ownedTraining = training;
         Console.WriteLine($"head: {string.Join(" -> ", head.Layers.Select(l => l.Inputs).Append(head.Classes))} ({head.Parameters:N0} parameters); {training.Train.Count} training pictures ({training.TrainingRows} views), {training.HeldOut.Count} held out; {q.Settings.Trainer.Optimizer} lr {q.Settings.Trainer.LearningRate}");
-        for (var e = 0; e < q.Epochs; e++)
+        ConsoleProgress.Run("head", q.Epochs, report =>
         {
-            var r = training.RunEpoch();
-            progress.Show("epoch", r.Epoch, q.Epochs, $"loss {r.Loss:0.0000}  held-out {HeadFiles.Percent(r.HeldOutAccuracy)}");
-        }
+            for (var e = 0; e < q.Epochs; e++)
+            {
+                var r = training.RunEpoch();
+                report(r.Epoch, FormattableString.Invariant($"epoch {r.Epoch}: loss {r.Loss:0.0000}, held-out {HeadFiles.Percent(r.HeldOutAccuracy)}"));
+            }
 
-        progress.Clear();
+            return 0;
+        });
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
         var last = training.History[^1];
         Console.WriteLine($"training: {q.Epochs} epochs in {trainSeconds:0.00} s; final loss {last.Loss:0.0000}; training accuracy {HeadFiles.Percent(training.Accuracy(training.Train))}");
@@ -195,14 +192,12 @@ internal static class TrainCommand
                     for (var e = 1; e <= q.FineTuneEpochs; e++)
                     {
                         var epoch = e;
-                        var loss = fine.RunEpoch(e, (done, all) => progress.Show($"fine-tune {epoch}/{q.FineTuneEpochs}", done, all, string.Empty), interrupt.Token);
-                        progress.Clear();
+                        var loss = ConsoleProgress.Run($"fine-tune {epoch}/{q.FineTuneEpochs}", fine.Steps, report => fine.RunEpoch(epoch, (done, _) => report(done, null), interrupt.Token));
                         Console.WriteLine($"fine-tune epoch {e}: loss {loss:0.0000}");
                     }
                 }
                 catch (OperationCanceledException)
                 {
-                    progress.Clear();
                     Console.Error.WriteLine("interrupted while fine-tuning; nothing written");
                     return 130;
                 }
@@ -229,7 +224,7 @@ internal static class TrainCommand
         TestResult? testResult = null;
         if (testFolder is not null)
         {
-            testResult = Evaluate(features, predict, folder.Classes.Count, testFolder, testLabels!, notSure, progress, Warn);
+            testResult = Evaluate(features, predict, folder.Classes.Count, testFolder, testLabels!, notSure, Warn);
         }
 
         if (testResult is { Pictures: 0 })
@@ -281,12 +276,11 @@ internal static class TrainCommand
     }
 
     /// <summary>Each test picture as the live view sees it, classified by the trained head.</summary>
-    private static TestResult Evaluate(IViewFeatures extractor, Predictor predict, int classes, ImageFolder test, int[] labels, float notSure, ProgressLine progress, Action<string> warn)
+    private static TestResult Evaluate(IViewFeatures extractor, Predictor predict, int classes, ImageFolder test, int[] labels, float notSure, Action<string> warn)
     {
         var plain = new ViewFeatures(extractor, AugmentPolicy.None, 0);
-        var features = plain.Compute(test.Samples, 1, (done, all) => progress.Show("test", done, all, string.Empty), warn)
+        var features = ConsoleProgress.Run("test", test.Samples.Count, report => plain.Compute(test.Samples, 1, (done, _) => report(done, null), warn))
             .OfType<LabeledFeatures>().Select(s => s with { Label = labels[s.Label] }).ToList();
-        progress.Clear();
         int right = 0, unsure = 0, confidentRight = 0;
         foreach (var s in features)
         {
@@ -326,16 +320,11 @@ internal static class TrainCommand
             : $"export check FAILED: ONNX Runtime and ConvLive differ on {Path.GetFileName(sample.Source)}: {mismatch}";
     }
 
-    private static void PrintConfusion(string what, int[,] m, IReadOnlyList<string> classes, double[] perClass)
-    {
-        var width = Math.Max(6, classes.Max(c => c.Length) + 1);
-        Console.WriteLine($"confusion ({what}; rows true, columns predicted) and accuracy per class:");
-        Console.WriteLine(new string(' ', width) + string.Concat(classes.Select(c => c.PadLeft(width))) + "right".PadLeft(9));
-        for (var i = 0; i < classes.Count; i++)
-        {
-            Console.WriteLine(classes[i].PadRight(width) + string.Concat(Enumerable.Range(0, classes.Count).Select(j => m[i, j].ToString(CultureInfo.InvariantCulture).PadLeft(width))) + HeadFiles.Percent(perClass[i]).PadLeft(9));
-        }
-    }
+    private static void PrintConfusion(string what, int[,] m, IReadOnlyList<string> classes, double[] perClass) =>
+        ConsoleProgress.Table(
+            $"confusion ({what}; rows true, columns predicted) and accuracy per class",
+            [string.Empty, .. classes, "right"],
+            classes.Select((c, i) => (IReadOnlyList<string>)[c, .. Enumerable.Range(0, classes.Count).Select(j => m[i, j].ToString(CultureInfo.InvariantCulture)), HeadFiles.Percent(perClass[i])]).ToList());
 
     private sealed record TestResult(int Pictures, int Right, double Accuracy, double NotSure, double ConfidentAccuracy, double[] PerClass, int[,] Confusion);
 
@@ -365,35 +354,6 @@ internal static class TrainCommand
         {
             e.Cancel = true;
             _source.Cancel();
-        }
-    }
-
-    /// <summary>A one-line progress bar on a terminal; nothing when the output is redirected (logs stay clean).</summary>
-    private sealed class ProgressLine
-    {
-        private readonly bool _live = !Console.IsOutputRedirected;
-        private bool _shown;
-
-        public void Show(string what, int done, int total, string detail)
-        {
-            if (!_live)
-            {
-                return;
-            }
-
-            const int bar = 30;
-            var filled = total == 0 ? bar : done * bar / total;
-            Console.Write($"\r{what} [{new string('#', filled)}{new string('.', bar - filled)}] {done}/{total} {detail}   ");
-            _shown = true;
-        }
-
-        public void Clear()
-        {
-            if (_shown)
-            {
-                Console.Write("\r" + new string(' ', Console.WindowWidth > 0 ? Console.WindowWidth - 1 : 100) + "\r");
-                _shown = false;
-            }
         }
     }
 }

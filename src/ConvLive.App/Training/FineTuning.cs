@@ -36,6 +36,9 @@ internal sealed class FineTuning : IDisposable
     /// <summary>Pictures trained on.</summary>
     public int Pictures => _pictures.Count;
 
+    /// <summary>Steps a pass takes.</summary>
+    public int Steps => ((_pictures.Count * _policy.Views) + Trainer.Batch - 1) / Trainer.Batch;
+
     /// <summary>Compiles the backbone for training from <paramref name="head"/> and decodes the training pictures.</summary>
     public static FineTuning Start(IBackend backend, ModelSource source, TrainLayers layers, DenseHead head, IReadOnlyList<LabeledFeatures> train, TrainingSettings settings, float backboneLearningRate, AugmentPolicy policy)
     {
