@@ -55,6 +55,32 @@ public sealed class LiveTrainingTests : IDisposable
     }
 
     [Fact]
+    public void FineTuningAfterTrainingGivesTheLiveNetworkAndTheExportTheTrainedConv5()
+    {
+        var proto = SeededAlexNet.Zoo(seed: 3, width: 0.25);
+        var model = SeededAlexNet.Save(proto, _folder.File("alexnet.onnx"));
+        var samples = _folder.File("samples");
+        ShapesDataset.Write(samples, perClass: 4, seed: 5);
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3),
+            "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--headless", "--frames", "60", "--samples", samples, "--train", "--fine-tune", "--stats", statsPath);
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        var lines = stats.RootElement.GetProperty("training").EnumerateArray().Select(e => e.GetString()).ToList();
+        var conv5 = proto.Graph.Node.Last(n => n.OpType == "Conv").Input[1];
+        Assert.Contains(lines, l => l == $"head + {conv5}, {proto.Graph.Node.Last(n => n.OpType == "Conv").Input[2]} fine-tuned (192 steps); the network shows them"); // 12 samples x 8 views x 2 epochs
+
+        // The export carries the trained conv5 (not the file's) and ONNX Runtime runs it.
+        var export = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(samples, "head.onnx")));
+        float[] Values(Onnx.ModelProto m, string name) => Engine.Onnx.OnnxTensors.ToHostValue(m.Graph.Initializer.Single(t => t.Name == name || t.Name == "net/" + name), name).Floats!;
+        Assert.NotEqual(Values(proto, conv5), Values(export, conv5));
+        using var session = new InferenceSession(Path.Combine(samples, "head.onnx"));
+        var input = new DenseTensor<float>(Enumerable.Repeat(0.5f, 3 * 224 * 224).ToArray(), [1, 3, 224, 224]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("image", input)]);
+        Assert.Equal(1.0, results[0].AsEnumerable<float>().Sum(), 4);
+    }
+
+    [Fact]
     public void TheSampleMapShowsEachClassInItsColourInAHeadlessScreenshot()
     {
         var model = SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 3, width: 0.25), _folder.File("alexnet.onnx"));
@@ -107,6 +133,8 @@ public sealed class LiveTrainingTests : IDisposable
 
                 XWindow.Xdotool("key", "--window", window, "t");
                 Thread.Sleep(4000);
+                XWindow.Xdotool("key", "--window", window, "g"); // fine-tune conv5 with the head
+                Thread.Sleep(4000);
                 XWindow.Xdotool("key", "--window", window, "v"); // the map of the samples
                 Thread.Sleep(1500);
                 XWindow.Xdotool("key", "--window", window, "q");
@@ -120,12 +148,12 @@ public sealed class LiveTrainingTests : IDisposable
         var lines = stats.RootElement.GetProperty("training").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Contains("1 mug: 3", lines);
         Assert.Contains("2 hand: 2", lines);
-        Assert.Contains(lines, l => l!.StartsWith("head: 2 classes", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(samples, "head.onnx")));
         Assert.True(stats.RootElement.GetProperty("answers").GetProperty("threshold").GetSingle() >= 0.5f, stats.RootElement.GetProperty("answers").ToString());
         var map = stats.RootElement.GetProperty("map");
         Assert.True(map.GetProperty("shown").GetBoolean(), map.ToString());
         Assert.Equal(5, map.GetProperty("points").GetInt32());
+        Assert.Contains(lines, l => l!.StartsWith("head + ", StringComparison.Ordinal) && l.Contains("fine-tuned", StringComparison.Ordinal));
     }
 
     [Fact]

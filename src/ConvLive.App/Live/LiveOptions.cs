@@ -62,4 +62,7 @@ internal sealed record LiveOptions(
 
     /// <summary>The map of the samples is shown from the start (<c>--map</c>; V toggles it).</summary>
     public bool ShowMap { get; init; }
+
+    /// <summary>After the head trains (<c>--train</c>), fine-tune the backbone's last convolution (<c>--fine-tune</c>; key G).</summary>
+    public bool FineTuneOnStart { get; init; }
 }

@@ -251,6 +251,11 @@ internal sealed class LiveSession : IDisposable
             if (options.TrainOnStart)
             {
                 training.Post(TrainingCommand.Train);
+                if (options.FineTuneOnStart)
+                {
+                    training.Post(TrainingCommand.FineTune);
+                }
+
             }
 
             return training;

@@ -15,7 +15,7 @@ internal sealed class HeadExporter(BackboneFiles? files, Action changed)
     public string State => _state;
 
     /// <summary>Starts writing <paramref name="head"/> to <paramref name="path"/>.</summary>
-    public void Start(string path, string featureValue, DenseHead head, string[] labels, float notSureBelow)
+    public void Start(string path, string featureValue, DenseHead head, string[] labels, float notSureBelow, IReadOnlyDictionary<string, float[]>? weights = null)
     {
         if (files is null)
         {
@@ -28,7 +28,7 @@ internal sealed class HeadExporter(BackboneFiles? files, Action changed)
         {
             try
             {
-                HeadTraining.Save(path, files, featureValue, head, labels, notSureBelow);
+                HeadTraining.Save(path, files, featureValue, head, labels, notSureBelow, weights: weights);
                 _state = $"saved {path}";
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Engine.Graph.ModelException)

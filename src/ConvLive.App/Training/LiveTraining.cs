@@ -42,6 +42,8 @@ internal sealed class LiveTraining : IDisposable
     private readonly ConcurrentQueue<TrainingCommand> _commands = new();
     private readonly float[] _probabilities;
     private ClassifierTraining? _training;
+    private LiveFineTuning? _fine;
+    private bool _fineAfterHead;
     private HeadTrainer? _head;
     private int[] _headClasses = [];
     private int[] _trainingClasses = [];
@@ -157,6 +159,17 @@ internal sealed class LiveTraining : IDisposable
             changed = true;
         }
 
+        if (_fine is not null)
+        {
+            var done = _fine.StepWithin(started, BudgetMs);
+            _state = string.Create(CultureInfo.InvariantCulture, $"fine-tuning {string.Join(", ", _fine.Trainable)}: step {_fine.Done}/{_fine.Total}  loss {_fine.Loss:0.000}  (Esc cancels)");
+            changed = true;
+            if (done)
+            {
+                FinishFineTuning();
+            }
+        }
+
         while (_training is not null && Stopwatch.GetElapsedTime(started).TotalMilliseconds < BudgetMs)
         {
             var epoch = _training.RunEpoch();
@@ -184,6 +197,7 @@ internal sealed class LiveTraining : IDisposable
         _model = model;
         _features = FeatureExtractor.Over(model);
         _training = null; // its buffers were on the failed device: not disposed through it
+        _fine = null;
         _head = null;
         _headVersion++;
         _pendingStart = false;
@@ -197,6 +211,7 @@ internal sealed class LiveTraining : IDisposable
         _samples.Store.Flush(TimeSpan.FromSeconds(10));
         _exporter.Wait(TimeSpan.FromSeconds(30));
         _training?.Dispose();
+        _fine?.Dispose();
         _head?.Dispose();
     }
 
@@ -218,6 +233,21 @@ internal sealed class LiveTraining : IDisposable
                 _state = "training: computing features of stored samples...";
                 _pendingStart = true;
                 _samples.Store.Flush(TimeSpan.FromSeconds(5)); // captured pictures on disk, for their views
+                return true;
+            case TrainingCommand.FineTune when _training is not null || _pendingStart:
+                _fineAfterHead = true; // G right after T: fine-tuning follows the head
+                return true;
+            case TrainingCommand.FineTune when _head is null:
+                _state = "G fine-tunes the backbone under a trained head: press T first";
+                return true;
+            case TrainingCommand.FineTune when _fine is null:
+                StartFineTuning();
+                return true;
+            case TrainingCommand.Cancel when _fine is not null:
+                _fineAfterHead = false;
+                _fine.Dispose();
+                _fine = null;
+                _state = "fine-tuning cancelled; the network keeps its weights";
                 return true;
             case TrainingCommand.Cancel when _training is not null || _pendingStart:
                 _training?.Dispose();
@@ -300,6 +330,42 @@ internal sealed class LiveTraining : IDisposable
         training.Dispose();
         _training = null;
         _exporter.Start(Path.Combine(_samples.Store.Root, "head.onnx"), _features.Cut.FeatureValue, trained, HeadLabels, _notSureBelow);
+        if (_fineAfterHead)
+        {
+            StartFineTuning();
+        }
+    }
+
+    private void StartFineTuning()
+    {
+        _fineAfterHead = false;
+        _samples.Store.Flush(TimeSpan.FromSeconds(5));
+        _fine = LiveFineTuning.Start(_backend, _model, _features.Cut, _head!.Snapshot(), _samples.Labelled(_headClasses, featuresNeeded: false), _policy.Enabled ? _policy : AugmentPolicy.None, epochs: 2);
+        _state = _fine is null ? "fine-tuning: no sample decodes" : $"fine-tuning {string.Join(", ", _fine.Trainable)} with the head...";
+    }
+
+    /// <summary>The live network takes the fine-tuned weights and the head trained with them; the samples' features
+    /// are computed again (they came from the old weights), and the head is exported with the backbone it needs.</summary>
+    private void FinishFineTuning()
+    {
+        var fine = _fine!;
+        _fine = null;
+        var (head, weights) = fine.Result();
+        var trained = string.Join(", ", fine.Trainable);
+        var steps = fine.Done;
+        fine.Dispose();
+        foreach (var (name, values) in weights)
+        {
+            _backend.SetParameter(_model.Tensor(name), values);
+        }
+
+        _head?.Dispose();
+        _head = new HeadTrainer(_backend, head, new TrainerOptions(1));
+        _headVersion++;
+        _samples.ForgetFeatures();
+        _featuresReady = false;
+        _state = string.Create(CultureInfo.InvariantCulture, $"head + {trained} fine-tuned ({steps} steps); the network shows them");
+        _exporter.Start(Path.Combine(_samples.Store.Root, "head.onnx"), _features.Cut.FeatureValue, head, HeadLabels!, _notSureBelow, weights);
     }
 
     private string[] _confusion = [];
@@ -320,7 +386,7 @@ internal sealed class LiveTraining : IDisposable
 
         lines.AddRange(_confusion.Length > 0 ? ["confusion (held out):", .. _confusion] : []);
         var (loss, accuracy) = _training is null ? _history : (_training.History.Select(e => e.Loss).ToArray(), _training.History.Select(e => e.HeldOutAccuracy).ToArray());
-        var busy = _training is not null || _pendingStart;
+        var busy = _training is not null || _pendingStart || _fine is not null;
         return new TrainingStatus(lines, loss, accuracy, busy, _head is not null && !busy);
     }
 

@@ -62,9 +62,25 @@ internal sealed class TrainingSamples
         return true;
     }
 
-    /// <summary>The samples of <paramref name="keys"/>, labelled by their position in it (features must be ready).</summary>
-    public List<LabeledFeatures> Labelled(int[] keys) =>
-        keys.SelectMany((k, label) => _samples[k].Select(s => new LabeledFeatures(s.Features!, label, s.Path, s.Views is { Length: > 0 } v ? v : null))).ToList();
+    /// <summary>The samples of <paramref name="keys"/>, labelled by their position in it (features must be ready
+    /// unless <paramref name="featuresNeeded"/> is false: then only paths and labels count).</summary>
+    public List<LabeledFeatures> Labelled(int[] keys, bool featuresNeeded = true) =>
+        keys.SelectMany((k, label) => _samples[k].Select(s => new LabeledFeatures(s.Features ?? (featuresNeeded ? throw new InvalidOperationException($"{s.Path} has no features yet") : []), label, s.Path, s.Views is { Length: > 0 } v ? v : null))).ToList();
+
+    /// <summary>Drops every sample's features and views (the backbone changed): they are computed again from the files.</summary>
+    public void ForgetFeatures()
+    {
+        foreach (var list in _samples)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                list[i] = list[i] with { Features = null, Views = null };
+            }
+        }
+
+        _work = null;
+        Version++;
+    }
 
     /// <summary>Computes features of samples loaded from disk until <paramref name="budgetMs"/> has passed since
     /// <paramref name="started"/>; a file that no longer decodes is dropped.</summary>

@@ -13,6 +13,9 @@ internal enum TrainingCommand
     /// <summary>Train a head on every sample.</summary>
     Train,
 
+    /// <summary>Fine-tune the backbone's last convolution with the trained head (key G).</summary>
+    FineTune,
+
     /// <summary>Stop a training run.</summary>
     Cancel,
 }

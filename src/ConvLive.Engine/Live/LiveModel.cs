@@ -340,6 +340,9 @@ public sealed class LiveModel : IDisposable
     /// <summary>The graph the network was compiled from.</summary>
     public ModelGraph Graph => _net.Graph;
 
+    /// <summary>The model's own preprocessing graph, or null.</summary>
+    public ModelGraph? PreprocessGraph => _input.Preprocess?.Graph;
+
     /// <summary>The shape of any value of the network.</summary>
     /// <param name="name">The value.</param>
     /// <returns>Its shape.</returns>

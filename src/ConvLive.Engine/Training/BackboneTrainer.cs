@@ -114,9 +114,11 @@ public sealed class BackboneTrainer : IViewFeatures, IDisposable
     /// <param name="options">The head's optimizer and batch size (the batch of views per step; one when the graph
     /// fixes its batch at one).</param>
     /// <param name="backboneLearningRate">The backbone's learning rate (a tenth of the head's, as a rule).</param>
+    /// <param name="cut">Where the backbone ends (the head's input), or null: before the first fully connected
+    /// layer when there is one (the head then holds them), else the network's output.</param>
     /// <returns>The trainer.</returns>
     /// <exception cref="ModelException">The network has no convolution to train, or a layer on the way has no backward.</exception>
-    public static BackboneTrainer Create(IBackend backend, ModelGraph graph, ModelGraph? preprocessGraph, InputSpec spec, TrainLayers layers, DenseHead head, TrainerOptions options, float backboneLearningRate)
+    public static BackboneTrainer Create(IBackend backend, ModelGraph graph, ModelGraph? preprocessGraph, InputSpec spec, TrainLayers layers, DenseHead head, TrainerOptions options, float backboneLearningRate, BackboneCut? cut = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(graph);
@@ -130,7 +132,7 @@ public sealed class BackboneTrainer : IViewFeatures, IDisposable
             shapes[graph.Nodes[i].Outputs[0]] = rows[i].Output.Length;
         }
 
-        var cut = BackboneCut.Find(graph, v => shapes.TryGetValue(v, out var n) ? n : throw new ModelException($"{graph.Source}: cannot size '{v}'"), trainFullyConnected: graph.Nodes.Any(n => n.OpType == "Gemm"));
+        cut ??= BackboneCut.Find(graph, v => shapes.TryGetValue(v, out var n) ? n : throw new ModelException($"{graph.Source}: cannot size '{v}'"), trainFullyConnected: graph.Nodes.Any(n => n.OpType == "Gemm"));
         var truncated = cut.Truncate(graph);
         var trainable = Parameters(truncated, layers);
         if (trainable.Count == 0)

@@ -16,6 +16,7 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         "Tab         next source                P  side panels",
         "1-9         capture into class k (hold: burst)",
         "Backspace   remove last sample         T  train a head       V  map of the samples",
+        "G           fine-tune the backbone's last convolution with the head (after T)",
         "E           why: gradient, guided, deconv, Grad-CAM of the top class, off",
         "U           explain the selected channel instead (backprop from a unit)",
         "            (after a click in the zoom: that one unit; a click moves it)",

@@ -6,7 +6,7 @@ using ConvLive.Render;
 namespace ConvLive.App.Live.ModelPanels;
 
 /// <summary>Capture and training: keys 1–9 capture into a class (held: a burst), Backspace removes the last sample,
-/// T trains a head, Esc cancels; under the zoomed channel, the sample counts and training state, the loss (blue) and
+/// T trains a head, G then fine-tunes the backbone's last convolution with it, Esc cancels; under the zoomed channel, the sample counts and training state, the loss (blue) and
 /// held-out accuracy (green) per epoch.</summary>
 internal sealed class TrainingPanel(ModelCanvas canvas, LiveTraining training)
 {
@@ -28,6 +28,9 @@ internal sealed class TrainingPanel(ModelCanvas canvas, LiveTraining training)
                 return true;
             case Key.T when !key.IsRepeat:
                 training.Post(TrainingCommand.Train);
+                return true;
+            case Key.G when !key.IsRepeat:
+                training.Post(TrainingCommand.FineTune);
                 return true;
             case Key.Escape when training.Status.Training:
                 training.Post(TrainingCommand.Cancel);
