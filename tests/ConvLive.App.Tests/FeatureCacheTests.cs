@@ -21,7 +21,7 @@ public sealed class FeatureCacheTests : IDisposable
         {
             for (var i = 0; i < 3; i++)
             {
-                cache.Add(pictures[i], Views(i));
+                cache.Add(pictures[i], Views(i), Stamp(pictures[i]));
             }
         }
 
@@ -62,7 +62,7 @@ public sealed class FeatureCacheTests : IDisposable
             path = cache.Path;
             foreach (var (p, i) in pictures.Select((p, i) => (p, i)))
             {
-                cache.Add(p, Views(i));
+                cache.Add(p, Views(i), Stamp(p));
             }
         }
 
@@ -89,7 +89,7 @@ public sealed class FeatureCacheTests : IDisposable
             Assert.Equal(expected, cache.Loaded);
             Assert.Single(_warnings);
             Assert.False(cache.TryGet(pictures[2], out _));
-            cache.Add(pictures[2], Views(2));
+            cache.Add(pictures[2], Views(2), Stamp(pictures[2]));
         }
 
         using (var again = Open("key"))
@@ -148,6 +148,8 @@ public sealed class FeatureCacheTests : IDisposable
         File.WriteAllBytes(path, [(byte)i, 1, 2, 3]);
         return path;
     }).ToList();
+
+    private static (long, long) Stamp(string path) => (new FileInfo(path).Length, new FileInfo(path).LastWriteTimeUtc.Ticks);
 
     private static float[][] Views(int seed) => Enumerable.Range(0, 3).Select(v => Enumerable.Range(0, 5).Select(k => (seed * 100) + (v * 10) + k + 0.5f).ToArray()).ToArray();
 

@@ -119,7 +119,8 @@ internal static class TrainCommand
         using var extractor = FeatureExtractor.Open(backend, source.Name, source.Graph, source.PreprocessGraph, source.Input, trainFc, batch: BatchFor(q.Augment.Views));
         static void Warn(string line) => Console.Error.WriteLine($"warning: {line}");
 
-        var cacheKey = FormattableString.Invariant($"{manifest.Name}|{manifest.File}|{extractor.Cut.FeatureValue}|{extractor.FeatureLength}|{q.Augment.Key()}|seed {q.Settings.Seed}");
+        var backboneFile = new FileInfo(source.File); // a replaced model file of the same name gives other features
+        var cacheKey = FormattableString.Invariant($"{manifest.Name}|{manifest.File}|{backboneFile.Length}|{backboneFile.LastWriteTimeUtc.Ticks}|{extractor.Cut.FeatureValue}|{extractor.FeatureLength}|{q.Augment.Key()}|seed {q.Settings.Seed}");
         using var cache = q.Cache ? FeatureCache.Open(q.Data, cacheKey, extractor.FeatureLength, q.Augment.Views, Warn) : null;
         var views = new ViewFeatures(extractor, q.Augment, q.Settings.Seed, cache);
         List<LabeledFeatures> samples;

@@ -17,7 +17,7 @@ namespace ConvLive.App.Training;
 internal sealed class FeatureCache : IDisposable
 {
     private const uint Magic = 0x43464C43; // "CLFC"
-    private const int Version = 1;
+    private const int Version = 2; // 2: views seeded by the picture's folder and name
     private readonly Dictionary<string, (long Size, long Ticks, float[][] Views)> _entries = new(StringComparer.Ordinal);
     private readonly string _root;
     private readonly int _length;
@@ -87,17 +87,19 @@ internal sealed class FeatureCache : IDisposable
     }
 
     /// <summary>Appends a picture's views (flushed to the file at once, so an interruption keeps it).</summary>
-    public void Add(string picture, float[][] views)
+    /// <param name="picture">The picture.</param>
+    /// <param name="views">Its views' features.</param>
+    /// <param name="stamp">Its size and modification time when it was read (an edit since makes the entry stale).</param>
+    public void Add(string picture, float[][] views, (long Size, long Ticks) stamp)
     {
-        var info = new FileInfo(picture);
         var name = Encoding.UTF8.GetBytes(Relative(picture));
         var payload = new byte[4 + name.Length + 8 + 8 + 4 + (views.Length * _length * 4)];
         var span = payload.AsSpan();
         BinaryPrimitives.WriteInt32LittleEndian(span, name.Length);
         name.CopyTo(span[4..]);
         var at = 4 + name.Length;
-        BinaryPrimitives.WriteInt64LittleEndian(span[at..], info.Length);
-        BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], info.LastWriteTimeUtc.Ticks);
+        BinaryPrimitives.WriteInt64LittleEndian(span[at..], stamp.Size);
+        BinaryPrimitives.WriteInt64LittleEndian(span[(at + 8)..], stamp.Ticks);
         BinaryPrimitives.WriteInt32LittleEndian(span[(at + 16)..], views.Length);
         at += 20;
         foreach (var v in views)

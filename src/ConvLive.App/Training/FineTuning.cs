@@ -48,6 +48,14 @@ internal sealed class FineTuning : IDisposable
         {
             if (ImageFile.DecodeBgr(s.Source, out var w, out var h) is { } bgr)
             {
+                // Held in memory for the run: a large photo is kept at twice the network's input on its shorter side.
+                var keep = 2 * source.Input.Size;
+                if (Math.Min(w, h) > keep)
+                {
+                    var scale = keep / (double)Math.Min(w, h);
+                    (bgr, w, h) = (ImageFile.ResizeBgr(bgr, w, h, (int)Math.Round(w * scale), (int)Math.Round(h * scale)), (int)Math.Round(w * scale), (int)Math.Round(h * scale));
+                }
+
                 run._pictures.Add((bgr, w, h, s.Label));
             }
         }

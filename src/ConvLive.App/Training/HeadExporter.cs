@@ -24,7 +24,7 @@ internal sealed class HeadExporter(BackboneFiles? files, Action changed)
         }
 
         _state = $"exporting {path}...";
-        _export = Task.Run(() =>
+        _export = _export.ContinueWith(_ => // one export at a time, in order: the newest is the one left on disk
         {
             try
             {
@@ -37,7 +37,7 @@ internal sealed class HeadExporter(BackboneFiles? files, Action changed)
             }
 
             changed();
-        });
+        }, TaskScheduler.Default);
     }
 
     /// <summary>Waits for an export in progress (at exit), at most <paramref name="timeout"/>.</summary>

@@ -53,9 +53,25 @@ internal sealed class LiveFineTuning : IDisposable
 
     /// <summary>Compiles a backbone copy up to the live head's cut and decodes the samples' pictures.</summary>
     /// <returns>The run, or null when no sample decodes.</returns>
-    public static LiveFineTuning? Start(IBackend backend, LiveModel model, BackboneCut cut, DenseHead head, IReadOnlyList<LabeledFeatures> samples, AugmentPolicy policy, int epochs)
+    /// <param name="backend">Where it trains; not owned.</param>
+    /// <param name="model">The live network (its graph and preprocessing; not changed here).</param>
+    /// <param name="cut">The live head's cut.</param>
+    /// <param name="head">The trained head to start from.</param>
+    /// <param name="samples">The samples' files and labels.</param>
+    /// <param name="policy">How views are drawn.</param>
+    /// <param name="epochs">Passes.</param>
+    /// <param name="tuned">Weights an earlier fine-tuning left (the start for this one), or null.</param>
+    public static LiveFineTuning? Start(IBackend backend, LiveModel model, BackboneCut cut, DenseHead head, IReadOnlyList<LabeledFeatures> samples, AugmentPolicy policy, int epochs, IReadOnlyDictionary<string, float[]>? tuned)
     {
         var trainer = BackboneTrainer.Create(backend, model.Graph, model.PreprocessGraph, model.Spec, TrainLayers.LastConv, head, new TrainerOptions(1, Engine.Ops.OptimizerKind.Adam, 1e-3f), 1e-4f, cut);
+        foreach (var name in trainer.Trainable)
+        {
+            if (tuned is not null && tuned.TryGetValue(name, out var values))
+            {
+                trainer.SetParameter(name, values);
+            }
+        }
+
         var run = new LiveFineTuning(trainer, policy, head.Classes, epochs);
         foreach (var s in samples)
         {

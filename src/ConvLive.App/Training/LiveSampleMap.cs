@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Diagnostics;
 using System.Globalization;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Training;
@@ -37,6 +38,8 @@ internal sealed class LiveSampleMap
     private SampleMap? _map;
     private int _fittedVersion = -1;
     private float[] _frame = [];
+    private long _fittedAt;
+    private static readonly TimeSpan RefitEvery = TimeSpan.FromSeconds(0.5);
 
     /// <summary>The map is drawn (render thread sets it; V toggles it).</summary>
     public bool Shown
@@ -62,9 +65,12 @@ internal sealed class LiveSampleMap
             return null;
         }
 
-        if (version != _fittedVersion)
+        // A refit passes over every sample's features: at most twice a second while samples change (a capture
+        // burst, features computed after loading or fine-tuning); the frame is placed with the last fit meanwhile.
+        if (version != _fittedVersion && (_map is null || Stopwatch.GetElapsedTime(_fittedAt) >= RefitEvery))
         {
             _fittedVersion = version;
+            _fittedAt = Stopwatch.GetTimestamp();
             Fit(samples, predict);
         }
 

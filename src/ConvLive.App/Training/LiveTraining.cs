@@ -44,6 +44,8 @@ internal sealed class LiveTraining : IDisposable
     private ClassifierTraining? _training;
     private LiveFineTuning? _fine;
     private bool _fineAfterHead;
+    private Dictionary<string, float[]>? _tuned; // backbone weights fine-tuned with G, by initializer name
+    private volatile bool _exportChanged;
     private HeadTrainer? _head;
     private int[] _headClasses = [];
     private int[] _trainingClasses = [];
@@ -60,7 +62,7 @@ internal sealed class LiveTraining : IDisposable
         _backend = backend;
         _model = model;
         _samples = new TrainingSamples(root, classes);
-        _exporter = new HeadExporter(files, () => _status = Publish());
+        _exporter = new HeadExporter(files, () => _exportChanged = true); // republished on the inference thread
         _features = FeatureExtractor.Over(model);
         _probabilities = new float[9];
         _status = Publish();
@@ -145,6 +147,12 @@ internal sealed class LiveTraining : IDisposable
             }
         }
 
+        if (_exportChanged)
+        {
+            _exportChanged = false;
+            changed = true;
+        }
+
         var started = Stopwatch.GetTimestamp(); // a timestamp, not a Stopwatch object: nothing allocated per frame
         if (!_featuresReady)
         {
@@ -196,6 +204,7 @@ internal sealed class LiveTraining : IDisposable
         _backend = backend;
         _model = model;
         _features = FeatureExtractor.Over(model);
+        ApplyTuned(); // the reopened network starts from the file's weights
         _training = null; // its buffers were on the failed device: not disposed through it
         _fine = null;
         _head = null;
@@ -221,6 +230,9 @@ internal sealed class LiveTraining : IDisposable
         {
             case TrainingCommand.RemoveLast:
                 return _samples.RemoveLast();
+            case TrainingCommand.Train when _fine is not null:
+                _state = "fine-tuning in progress: T after it ends (Esc cancels it)";
+                return true;
             case TrainingCommand.Train when _training is null:
                 var used = Enumerable.Range(0, 9).Where(k => _samples.Count(k) > 0).ToArray();
                 if (used.Length < 2 || used.Any(k => _samples.Count(k) < 2))
@@ -250,6 +262,7 @@ internal sealed class LiveTraining : IDisposable
                 _state = "fine-tuning cancelled; the network keeps its weights";
                 return true;
             case TrainingCommand.Cancel when _training is not null || _pendingStart:
+                _fineAfterHead = false;
                 _training?.Dispose();
                 _training = null;
                 _pendingStart = false;
@@ -329,7 +342,7 @@ internal sealed class LiveTraining : IDisposable
         _state = string.Create(CultureInfo.InvariantCulture, $"head: {HeadLabels.Length} classes, {training.TrainingRows} views trained on, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}, not sure below {_notSureBelow * 100:0}%");
         training.Dispose();
         _training = null;
-        _exporter.Start(Path.Combine(_samples.Store.Root, "head.onnx"), _features.Cut.FeatureValue, trained, HeadLabels, _notSureBelow);
+        _exporter.Start(Path.Combine(_samples.Store.Root, "head.onnx"), _features.Cut.FeatureValue, trained, HeadLabels, _notSureBelow, _tuned);
         if (_fineAfterHead)
         {
             StartFineTuning();
@@ -340,8 +353,15 @@ internal sealed class LiveTraining : IDisposable
     {
         _fineAfterHead = false;
         _samples.Store.Flush(TimeSpan.FromSeconds(5));
-        _fine = LiveFineTuning.Start(_backend, _model, _features.Cut, _head!.Snapshot(), _samples.Labelled(_headClasses, featuresNeeded: false), _policy.Enabled ? _policy : AugmentPolicy.None, epochs: 2);
-        _state = _fine is null ? "fine-tuning: no sample decodes" : $"fine-tuning {string.Join(", ", _fine.Trainable)} with the head...";
+        try
+        {
+            _fine = LiveFineTuning.Start(_backend, _model, _features.Cut, _head!.Snapshot(), _samples.Labelled(_headClasses, featuresNeeded: false), _policy.Enabled ? _policy : AugmentPolicy.None, epochs: 2, _tuned);
+            _state = _fine is null ? "fine-tuning: no sample decodes" : $"fine-tuning {string.Join(", ", _fine.Trainable)} with the head...";
+        }
+        catch (Engine.Graph.ModelException e)
+        {
+            _state = $"cannot fine-tune this network: {e.Message}";
+        }
     }
 
     /// <summary>The live network takes the fine-tuned weights and the head trained with them; the samples' features
@@ -354,18 +374,25 @@ internal sealed class LiveTraining : IDisposable
         var trained = string.Join(", ", fine.Trainable);
         var steps = fine.Done;
         fine.Dispose();
-        foreach (var (name, values) in weights)
-        {
-            _backend.SetParameter(_model.Tensor(name), values);
-        }
-
+        _tuned = weights;
+        ApplyTuned();
         _head?.Dispose();
         _head = new HeadTrainer(_backend, head, new TrainerOptions(1));
         _headVersion++;
+        _samples.Store.Flush(TimeSpan.FromSeconds(5)); // every capture on disk before its features are recomputed from it
         _samples.ForgetFeatures();
         _featuresReady = false;
         _state = string.Create(CultureInfo.InvariantCulture, $"head + {trained} fine-tuned ({steps} steps); the network shows them");
         _exporter.Start(Path.Combine(_samples.Store.Root, "head.onnx"), _features.Cut.FeatureValue, head, HeadLabels!, _notSureBelow, weights);
+    }
+
+    /// <summary>The fine-tuned weights into the live network (after fine-tuning, and on a network reopened after a device failure).</summary>
+    private void ApplyTuned()
+    {
+        foreach (var (name, values) in _tuned ?? [])
+        {
+            _backend.SetParameter(_model.Tensor(name), values);
+        }
     }
 
     private string[] _confusion = [];

@@ -14,10 +14,13 @@ namespace ConvLive.App.Training;
 internal sealed class ViewFeatures(IViewFeatures extractor, AugmentPolicy policy, int seed, FeatureCache? cache = null)
 {
     private IReadOnlyList<ImageSample> _samples = [];
+    private (long Size, long Ticks)[] _stamps = [];
+    private FeatureCache? _cache = cache;
 
     private readonly List<PictureView> _pending = [];
     private readonly List<(int Sample, int View)> _slots = [];
     private float[] _batch = [];
+    private Action<string>? _warn;
 
     /// <summary>Computes every picture's features (null where a picture does not decode).</summary>
     /// <param name="samples">The pictures.</param>
@@ -30,20 +33,24 @@ internal sealed class ViewFeatures(IViewFeatures extractor, AugmentPolicy policy
     {
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(warn);
+        _warn = warn;
         var length = extractor.FeatureLength;
         _batch = new float[extractor.Batch * length];
         _samples = samples;
+        _stamps = new (long, long)[samples.Count];
         var results = new float[samples.Count][][];
         for (var i = 0; i < samples.Count; i++)
         {
             cancel.ThrowIfCancellationRequested();
-            if (cache is not null && cache.TryGet(samples[i].Path, out var cached) && cached.Length == views)
+            if (_cache is not null && _cache.TryGet(samples[i].Path, out var cached) && cached.Length == views)
             {
                 results[i] = cached;
                 progress?.Invoke(i + 1, samples.Count);
                 continue;
             }
 
+            var stamp = new FileInfo(samples[i].Path); // before decoding: an edit during the run is not cached as current
+            _stamps[i] = stamp.Exists ? (stamp.Length, stamp.LastWriteTimeUtc.Ticks) : (-1, -1);
             var bgr = ImageFile.DecodeBgr(samples[i].Path, out var w, out var h);
             if (bgr is null || w < 8 || h < 8)
             {
@@ -52,7 +59,9 @@ internal sealed class ViewFeatures(IViewFeatures extractor, AugmentPolicy policy
             }
 
             results[i] = new float[views][];
-            var random = new Random(unchecked((seed * 1_000_003) + i)); // not HashCode: it differs between processes
+            // Seeded by the picture's class folder and name (not its place in the list, not HashCode, which differs
+            // between processes): the same picture gets the same views in every run, with or without the cache.
+            var random = new Random(unchecked((seed * 1_000_003) + StableHash(samples[i].Path)));
             var p = extractor.PreprocessFor(w, h);
             for (var v = 0; v < views; v++)
             {
@@ -85,13 +94,34 @@ internal sealed class ViewFeatures(IViewFeatures extractor, AugmentPolicy policy
         {
             var (sample, view) = _slots[k];
             _batch.AsSpan(k * length, length).CopyTo(results[sample][view]);
-            if (view == results[sample].Length - 1)
+            if (view == results[sample].Length - 1 && _cache is not null)
             {
-                cache?.Add(_samples[sample].Path, results[sample]); // the picture's last view: it is done
+                try
+                {
+                    _cache.Add(_samples[sample].Path, results[sample], _stamps[sample]); // the picture's last view: it is done
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _warn?.Invoke($"{_cache.Path}: cannot write there any more ({e.Message}); going on without the cache");
+                    _cache = null;
+                }
             }
         }
 
         _pending.Clear();
         _slots.Clear();
+    }
+
+    /// <summary>FNV-1a of the picture's class folder and file name.</summary>
+    private static int StableHash(string path)
+    {
+        var key = Path.GetFileName(Path.GetDirectoryName(path)) + "/" + Path.GetFileName(path);
+        var h = 2166136261u;
+        foreach (var c in key)
+        {
+            h = unchecked((h ^ c) * 16777619u);
+        }
+
+        return unchecked((int)h);
     }
 }

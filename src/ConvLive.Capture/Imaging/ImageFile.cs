@@ -50,6 +50,16 @@ public static class ImageFile
         return Packed(resized, 3);
     }
 
+    /// <summary>A BGR picture resampled to <paramref name="toWidth"/>×<paramref name="toHeight"/> by area averaging.</summary>
+    public static byte[] ResizeBgr(byte[] bgr, int width, int height, int toWidth, int toHeight)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        using var image = Mat.FromPixelData(height, width, MatType.CV_8UC3, bgr);
+        using var resized = new Mat();
+        Cv2.Resize(image, resized, new Size(toWidth, toHeight), 0, 0, InterpolationFlags.Area);
+        return Packed(resized, 3);
+    }
+
     private static byte[] Packed(Mat image, int channels)
     {
         int row = image.Width * channels, height = image.Height;

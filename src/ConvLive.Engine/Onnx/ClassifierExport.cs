@@ -80,6 +80,11 @@ public static class ClassifierExport
             current = CopyGraph(prep.Graph, g, "prep/", prepInput, current, prep.Graph.Output[0].Name);
         }
 
+        if (weights?.Keys.FirstOrDefault(k => backbone.Graph.Initializer.All(t => t.Name != k)) is { } stray)
+        {
+            throw new ModelException($"export: trained weight '{stray}' is not an initializer of {Path.GetFileName(backbonePath)}");
+        }
+
         current = CopyGraph(backbone.Graph, g, "net/", backboneInput, current, featureValue, weights);
 
         g.Node.Add(NodeOf("Flatten", "head/flatten", [current], "head/features", Int("axis", 1)));
