@@ -2,6 +2,7 @@
 
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using OpenCvSharp;
 using ConvLive.App.Live.ModelPanels;
 using ConvLive.App.Training;
@@ -35,6 +36,10 @@ public sealed class LiveTrainingTests : IDisposable
         Assert.Contains("1 circle: 6", lines);
         Assert.Contains(lines, l => l!.StartsWith("head: 3 classes", StringComparison.Ordinal) && l.Contains("not sure below", StringComparison.Ordinal));
         Assert.True(stats.RootElement.GetProperty("framesInferred").GetInt64() > 10);
+
+        // The confusion matrix with each class's share right beside it.
+        Assert.Contains("confusion (held out) and right per class:", lines);
+        Assert.Contains(lines, l => l!.StartsWith("circle", StringComparison.Ordinal) && l.EndsWith('%'));
 
         // Trained on augmented views (8 a sample), and every frame after it answered a class or "not sure".
         Assert.Contains(lines, l => l!.StartsWith("head: 3 classes, 120 views trained on", StringComparison.Ordinal)); // 15 training pictures x 8
@@ -78,6 +83,52 @@ public sealed class LiveTrainingTests : IDisposable
         var input = new DenseTensor<float>(Enumerable.Repeat(0.5f, 3 * 224 * 224).ToArray(), [1, 3, 224, 224]);
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("image", input)]);
         Assert.Equal(1.0, results[0].AsEnumerable<float>().Sum(), 4);
+    }
+
+    [Fact]
+    public void AHeadUnderItsThresholdSaysNotSureInTheWindow()
+    {
+        // A head trained by `train`, its threshold raised above any probability, so that every frame falls under it
+        // (the seeded network's head is too sure of itself for a real threshold to catch a frame).
+        var models = Directory.CreateDirectory(_folder.File("models")).FullName;
+        SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), Path.Combine(models, "tinyalex.onnx"));
+        File.WriteAllText(Path.Combine(models, "tinyalex.json"), """
+            { "name": "tinyalex", "file": "tinyalex.onnx",
+              "input": { "size": 224, "resize": 224, "channels": "BGR", "scale": 1.0, "mean": [103.939, 116.779, 123.68], "std": [1, 1, 1] } }
+            """);
+        var data = _folder.File("shapes");
+        ShapesDataset.Write(data, perClass: 4, seed: 3);
+        var head = _folder.File("strict.onnx");
+        var environment = new Dictionary<string, string> { ["CONVLIVE_MODELS"] = models };
+        var (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), environment, null, "train", "--data", data, "--backbone", "tinyalex", "--out", head, "--device", "cpu", "--epochs", "3", "--views", "2", "--no-cache");
+        Assert.True(code == 0, $"exit {code}\n{output}\n{errors}");
+        var json = File.ReadAllText(_folder.File("strict.json"));
+        File.WriteAllText(_folder.File("strict.json"), Regex.Replace(json, "\"notSureBelow\": [0-9.eE+-]+", "\"notSureBelow\": 1.5"));
+
+        var shot = _folder.File("notsure.png");
+        var statsPath = _folder.File("stats.json");
+        (code, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), environment, null,
+            "live", "--source", "synthetic", "--model", head, "--device", "cpu", "--headless", "--frames", "40", "--size", "1280x720", "--screenshot", shot, "--stats", statsPath, "--samples", _folder.File("none"));
+        Assert.True(code == 0, $"exit {code}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        var answers = stats.RootElement.GetProperty("answers");
+        Assert.Equal(1.5f, answers.GetProperty("threshold").GetSingle(), 4);
+        Assert.True(answers.GetProperty("notSure").GetInt32() > 0 && answers.GetProperty("classes").GetInt32() == 0, answers.ToString());
+
+        // The answer line in its "not sure" colour, left of the layers.
+        using var image = Cv2.ImRead(shot);
+        var (width, height) = (image.Width, image.Height);
+        var orange = 0;
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width / 4; x++)
+            {
+                var p = image.At<Vec3b>(y, x);
+                orange += p.Item2 >= 250 && Math.Abs(p.Item1 - 166) <= 4 && Math.Abs(p.Item0 - 51) <= 4 ? 1 : 0;
+            }
+        }
+
+        Assert.True(orange >= 20, $"{orange} pixels of the 'not sure' colour");
     }
 
     [Fact]

@@ -334,8 +334,9 @@ internal sealed class LiveTraining : IDisposable
         HeadLabels = _headClasses.Select(k => _samples.Store.Classes[k]).ToArray();
         var last = training.History[^1];
         var confusion = training.ConfusionMatrix();
+        var perClass = training.PerClassAccuracy(training.HeldOut);
         _confusion = Enumerable.Range(0, _headClasses.Length)
-            .Select(i => $"{HeadLabels[i],-10}" + string.Concat(Enumerable.Range(0, _headClasses.Length).Select(j => confusion[i, j].ToString(CultureInfo.InvariantCulture).PadLeft(4))))
+            .Select(i => $"{HeadLabels[i],-10}" + string.Concat(Enumerable.Range(0, _headClasses.Length).Select(j => confusion[i, j].ToString(CultureInfo.InvariantCulture).PadLeft(4))) + HeadFiles.Percent(perClass[i]).PadLeft(8))
             .ToArray();
         _history = (training.History.Select(e => e.Loss).ToArray(), training.History.Select(e => e.HeldOutAccuracy).ToArray());
         _notSureBelow = training.CalibrateNotSure();
@@ -411,7 +412,7 @@ internal sealed class LiveTraining : IDisposable
             lines.Add("save failed: " + failure);
         }
 
-        lines.AddRange(_confusion.Length > 0 ? ["confusion (held out):", .. _confusion] : []);
+        lines.AddRange(_confusion.Length > 0 ? ["confusion (held out) and right per class:", .. _confusion] : []);
         var (loss, accuracy) = _training is null ? _history : (_training.History.Select(e => e.Loss).ToArray(), _training.History.Select(e => e.HeldOutAccuracy).ToArray());
         var busy = _training is not null || _pendingStart || _fine is not null;
         return new TrainingStatus(lines, loss, accuracy, busy, _head is not null && !busy);
