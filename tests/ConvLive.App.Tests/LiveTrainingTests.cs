@@ -90,12 +90,7 @@ public sealed class LiveTrainingTests : IDisposable
     {
         // A head trained by `train`, its threshold raised above any probability, so that every frame falls under it
         // (the seeded network's head is too sure of itself for a real threshold to catch a frame).
-        var models = Directory.CreateDirectory(_folder.File("models")).FullName;
-        SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), Path.Combine(models, "tinyalex.onnx"));
-        File.WriteAllText(Path.Combine(models, "tinyalex.json"), """
-            { "name": "tinyalex", "file": "tinyalex.onnx",
-              "input": { "size": 224, "resize": 224, "channels": "BGR", "scale": 1.0, "mean": [103.939, 116.779, 123.68], "std": [1, 1, 1] } }
-            """);
+        var (models, _) = TinyAlexNet.Install(_folder.Path);
         var data = _folder.File("shapes");
         ShapesDataset.Write(data, perClass: 4, seed: 3);
         var head = _folder.File("strict.onnx");

@@ -82,12 +82,7 @@ public sealed partial class TrainCommandTests
     public void AnAlexNetBackboneIsCutAfterFc7OrWithTrainFcBeforeFc6AndTheExportAgrees(bool trainFc, string headLine)
     {
         using var temp = new TempFolder();
-        var models = Directory.CreateDirectory(Path.Combine(temp.Path, "models")).FullName;
-        SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), Path.Combine(models, "tinyalex.onnx"));
-        File.WriteAllText(Path.Combine(models, "tinyalex.json"), """
-            { "name": "tinyalex", "file": "tinyalex.onnx",
-              "input": { "size": 224, "resize": 224, "channels": "BGR", "scale": 1.0, "mean": [103.939, 116.779, 123.68], "std": [1, 1, 1] } }
-            """);
+        var (models, _) = TinyAlexNet.Install(temp.Path);
         var data = Path.Combine(temp.Path, "shapes");
         ShapesDataset.Write(data, perClass: 8, seed: 3);
         var head = Path.Combine(temp.Path, "tiny.onnx");
@@ -102,13 +97,7 @@ public sealed partial class TrainCommandTests
     public void AlexNetsConv5FineTunesAndTheExportHoldsItsNewWeightsAndAgreesWithOnnxRuntime()
     {
         using var temp = new TempFolder();
-        var models = Directory.CreateDirectory(Path.Combine(temp.Path, "models")).FullName;
-        var original = SeededAlexNet.Zoo(seed: 5, width: 0.25);
-        SeededAlexNet.Save(original, Path.Combine(models, "tinyalex.onnx"));
-        File.WriteAllText(Path.Combine(models, "tinyalex.json"), """
-            { "name": "tinyalex", "file": "tinyalex.onnx",
-              "input": { "size": 224, "resize": 224, "channels": "BGR", "scale": 1.0, "mean": [103.939, 116.779, 123.68], "std": [1, 1, 1] } }
-            """);
+        var (models, original) = TinyAlexNet.Install(temp.Path);
         var data = Path.Combine(temp.Path, "shapes");
         ShapesDataset.Write(data, perClass: 4, seed: 3);
         var head = Path.Combine(temp.Path, "tuned.onnx");
