@@ -40,11 +40,15 @@ public sealed class VideoFileSource : IFrameSource
 
         var fps = _capture.Fps;
         FramesPerSecond = fps is > 0 and < 1000 ? fps : 30;
-        Description = $"video:{path} ({_capture.FrameWidth}x{_capture.FrameHeight}, {FramesPerSecond:0.##} fps, {_capture.FrameCount} frames)";
+        FrameCount = Math.Max(0, _capture.FrameCount);
+        Description = $"video:{path} ({_capture.FrameWidth}x{_capture.FrameHeight}, {FramesPerSecond:0.##} fps, {FrameCount} frames)";
     }
 
     /// <inheritdoc/>
     public string Description { get; }
+
+    /// <summary>Frames the file says it has (container metadata: an estimate for some formats, 0 when unknown).</summary>
+    public int FrameCount { get; }
 
     /// <inheritdoc/>
     public double FramesPerSecond { get; }

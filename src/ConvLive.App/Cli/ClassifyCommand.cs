@@ -71,7 +71,13 @@ internal static class ClassifyCommand
             var resolved = ModelSource.Resolve(modelName, CommonOptions.Catalog());
             using var live = LiveModel.Open(backend, resolved.Name, resolved.Graph, resolved.PreprocessGraph, resolved.Input, resolved.Labels);
             var rows = new ClassifyRows(jsonl, frameSource is ImageSequenceSource, Math.Min(top, live.OutputLength), live.Labels, resolved.Manifest.NotSureBelow);
-            var count = Classify(frameSource, live, rows, limit, stop.Token, out var stalled);
+            // On a terminal a bar (frames of the video or folder, or an open-ended one for a camera) with the rate;
+            // in logs a line a second on standard error.
+            var total = limit > 0 ? limit : frameSource switch { ImageSequenceSource images => images.Files.Count, VideoFileSource video => video.FrameCount, _ => 0 };
+            string? stalled = null;
+            var count = ConsoleProgress.Interactive
+                ? ConsoleProgress.Run("classify", total, report => Classify(frameSource, live, rows, limit, report, out stalled, stop.Token))
+                : Classify(frameSource, live, rows, limit, null, out stalled, stop.Token);
             AtomicFile.Write(outputPath, s => s.Write(Encoding.UTF8.GetBytes(rows.Text)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"classified {count.Frames} frames of {frameSource.Description} with {live.Name} on {backend.Name} in {count.Seconds:0.0} s ({count.Frames / Math.Max(count.Seconds, 1e-9):0.0} frames a second){(count.Damaged > 0 ? $", {count.Damaged} damaged (see their rows)" : string.Empty)}{(stop.IsCancellationRequested ? ", stopped by Ctrl+C" : string.Empty)}{(stalled is null ? string.Empty : $", stopped: {stalled}")}{(frameSource.Ended && frameSource.LastProblem is { } end ? $", {end}" : string.Empty)} -> {outputPath}"));
@@ -88,7 +94,7 @@ internal static class ClassifyCommand
         }
     }
 
-    private static (int Frames, int Damaged, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, CancellationToken stop, out string? stalled)
+    private static (int Frames, int Damaged, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, Action<int, string?>? report, out string? stalled, CancellationToken stop)
     {
         stalled = null;
         var firstTicks = 0L;
@@ -100,7 +106,7 @@ internal static class ClassifyCommand
         var watch = Stopwatch.StartNew();
         var lastReport = 0.0;
         int frames = 0, damaged = 0, misses = 0;
-        var interactive = !Console.IsErrorRedirected;
+        var interactive = report is null && !Console.IsErrorRedirected;
         while (!stop.IsCancellationRequested && (limit == 0 || frames < limit))
         {
             if (!source.TryRead(frame))
@@ -134,7 +140,11 @@ internal static class ClassifyCommand
             live.RunAndRead(frame.Pixels, frame.Width, frame.Height, outputName, output);
             Classification.Top(output, topIndex, topP);
             rows.Add(frames++, Name(source, frame), topIndex, topP);
-            if (watch.Elapsed.TotalSeconds - lastReport >= 1)
+            if (report is not null)
+            {
+                report(frames, string.Create(CultureInfo.InvariantCulture, $"{frames / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):0.0} frames a second"));
+            }
+            else if (watch.Elapsed.TotalSeconds - lastReport >= 1)
             {
                 lastReport = watch.Elapsed.TotalSeconds;
                 var line = string.Create(CultureInfo.InvariantCulture, $"classify: {frames} frames, {frames / lastReport:0.0} a second");

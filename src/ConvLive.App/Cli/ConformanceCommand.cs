@@ -52,26 +52,31 @@ internal static class ConformanceCommand
         using (var backend = Backend.Create(device, CommonOptions.ComputeFromEnvironment(), line => Console.Error.WriteLine($"note: {line}")))
         {
             Console.WriteLine($"device: {backend.Name}");
-            int passed = 0, failed = 0, skipped = 0;
-            foreach (var folder in folders)
+            var tests = folders.SelectMany(ConformanceRunner.Tests)
+                .Where(t => filter is null || Path.GetFileName(t).Contains(filter, StringComparison.Ordinal)).ToList();
+
+            // On a terminal a bar while the cases run and a table of those that did not pass; in logs a line a case.
+            var interactive = ConsoleProgress.Interactive;
+            var results = ConsoleProgress.Run("conformance", tests.Count, report => tests.Select((test, i) =>
             {
-                foreach (var test in ConformanceRunner.Tests(folder))
+                var r = ConformanceRunner.Run(test, backend);
+                if (!interactive)
                 {
-                    if (filter is not null && !Path.GetFileName(test).Contains(filter, StringComparison.Ordinal))
-                    {
-                        continue;
-                    }
-
-                    var r = ConformanceRunner.Run(test, backend);
-                    switch (r.Outcome)
-                    {
-                        case Outcome.Passed: passed++; break;
-                        case Outcome.Failed: failed++; break;
-                        default: skipped++; break;
-                    }
-
                     Console.WriteLine(r.Outcome == Outcome.Passed ? $"PASS {r.Name}" : $"{(r.Outcome == Outcome.Failed ? "FAIL" : "SKIP")} {r.Name}: {r.Detail}");
                 }
+
+                report(i + 1, r.Name);
+                return r;
+            }).ToList());
+            int passed = results.Count(r => r.Outcome == Outcome.Passed), failed = results.Count(r => r.Outcome == Outcome.Failed);
+            var skipped = results.Count - passed - failed;
+            if (interactive && passed < results.Count)
+            {
+                ConsoleProgress.Table(
+                    "cases that did not pass",
+                    ["case", "outcome", "why"],
+                    results.Where(r => r.Outcome != Outcome.Passed).OrderBy(r => r.Outcome == Outcome.Failed ? 0 : 1)
+                        .Select(r => (IReadOnlyList<string>)[r.Name, r.Outcome == Outcome.Failed ? "FAIL" : "SKIP", r.Detail ?? string.Empty]).ToList());
             }
 
             Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");

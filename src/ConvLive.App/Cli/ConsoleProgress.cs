@@ -21,7 +21,7 @@ internal static class ConsoleProgress
     /// <summary>Runs <paramref name="work"/>, which reports (done, detail) as it goes, under a bar titled <paramref name="title"/>.</summary>
     /// <typeparam name="T">What the work returns.</typeparam>
     /// <param name="title">What is being done ("features", "epoch").</param>
-    /// <param name="total">Units of work.</param>
+    /// <param name="total">Units of work (0 or less: not known).</param>
     /// <param name="work">The work; it calls its argument with the units done and an optional detail.</param>
     /// <returns>What the work returned.</returns>
     public static T Run<T>(string title, int total, Func<Action<int, string?>, T> work)
@@ -37,6 +37,7 @@ internal static class ConsoleProgress
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, total));
+                    task.IsIndeterminate = total <= 0; // a camera: no end known
                     result = work((done, detail) =>
                     {
                         task.Value = done;
@@ -54,10 +55,11 @@ internal static class ConsoleProgress
         var next = PlainEvery;
         return work((done, detail) =>
         {
-            if (clock.Elapsed >= next && done < total)
+            if (clock.Elapsed >= next && (done < total || total <= 0))
             {
                 next = clock.Elapsed + PlainEvery;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {title}: {done}/{total}{(detail is null ? string.Empty : " " + detail)} ({clock.Elapsed.TotalSeconds:0} s)"));
+                var of = total > 0 ? string.Create(CultureInfo.InvariantCulture, $"/{total}") : string.Empty;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {title}: {done}{of}{(detail is null ? string.Empty : " " + detail)} ({clock.Elapsed.TotalSeconds:0} s)"));
             }
         });
     }
@@ -75,7 +77,9 @@ internal static class ConsoleProgress
             var table = new Table { Title = new TableTitle(Markup.Escape(title)), Border = TableBorder.Rounded };
             for (var c = 0; c < header.Count; c++)
             {
-                table.AddColumn(new TableColumn(Markup.Escape(header[c])) { Alignment = c == 0 ? Justify.Left : Justify.Right });
+                // Figures to the right, words to the left.
+                var numeric = c > 0 && rows.All(r => r[c] == "n/a" || r[c].All(ch => char.IsAsciiDigit(ch) || ch is '.' or ',' or '%' or '-' or '+'));
+                table.AddColumn(new TableColumn(Markup.Escape(header[c])) { Alignment = numeric ? Justify.Right : Justify.Left });
             }
 
             foreach (var row in rows)
