@@ -78,7 +78,7 @@ internal static class ConsoleProgress
             for (var c = 0; c < header.Count; c++)
             {
                 // Figures to the right, words to the left.
-                var numeric = c > 0 && rows.All(r => r[c] == "n/a" || r[c].All(ch => char.IsAsciiDigit(ch) || ch is '.' or ',' or '%' or '-' or '+'));
+                var numeric = c > 0 && rows.All(r => r[c] == "n/a" || r[c].All(ch => char.IsAsciiDigit(ch) || ch is '.' or ',' or '%' or '-' or '+' or 'x'));
                 table.AddColumn(new TableColumn(Markup.Escape(header[c])) { Alignment = numeric ? Justify.Right : Justify.Left });
             }
 

@@ -100,16 +100,32 @@ internal static class ModelBenchmark
         var c = CultureInfo.InvariantCulture;
         var ortIndex = engines.FindIndex(e => e.Name == "onnxruntime");
         var ortMedian = ortIndex >= 0 ? Median(times[ortIndex]) : double.NaN;
-        Console.WriteLine($"{"engine",-20} {"median ms",10} {"min",8} {"max",8} {"vs ORT",8} {"GFLOP/s",8} {"of peak",8}");
+        var interactive = ConsoleProgress.Interactive; // a Spectre.Console table on a terminal, the plain lines in logs
+        if (!interactive)
+        {
+            Console.WriteLine($"{"engine",-20} {"median ms",10} {"min",8} {"max",8} {"vs ORT",8} {"GFLOP/s",8} {"of peak",8}");
+        }
+
         var results = new List<BenchResult>();
+        var rows = new List<IReadOnlyList<string>>();
         for (var e = 0; e < engines.Count; e++)
         {
             var median = Median(times[e]);
             var ratio = median / ortMedian;
             var gflops = 2 * macs / (median * 1e6);
             var ratioText = double.IsFinite(ratio) ? string.Create(c, $"{ratio:0.00}x") : "-";
-            Console.WriteLine(string.Create(c, $"{engines[e].Name,-20} {median,10:0.00} {times[e].Min(),8:0.00} {times[e].Max(),8:0.00} {ratioText,8} {gflops,8:0.0} {gflops / peak,8:P0}"));
+            if (!interactive)
+            {
+                Console.WriteLine(string.Create(c, $"{engines[e].Name,-20} {median,10:0.00} {times[e].Min(),8:0.00} {times[e].Max(),8:0.00} {ratioText,8} {gflops,8:0.0} {gflops / peak,8:P0}"));
+            }
+
+            rows.Add([engines[e].Name, median.ToString("0.00", c), times[e].Min().ToString("0.00", c), times[e].Max().ToString("0.00", c), ratioText, gflops.ToString("0.0", c), string.Create(c, $"{gflops / peak * 100:0}%")]);
             results.Add(new BenchResult(engines[e].Name, median, times[e].Min(), times[e].Max(), double.IsFinite(ratio) ? ratio : null, gflops, gflops / peak));
+        }
+
+        if (interactive)
+        {
+            ConsoleProgress.Table("engines, batch 1", ["engine", "median ms", "min", "max", "vs ORT", "GFLOP/s", "of peak"], rows);
         }
 
         return results;
