@@ -14,6 +14,7 @@ namespace ConvLive.App.Tests;
 /// trained on), with augmentation on (the default) and off. Striped backgrounds, which look like the cross's bars,
 /// are not in this set: augmentation does not help there (see BENCHMARKS.md).
 /// </summary>
+[Collection(TrainingRunsGroup.Name)]
 public sealed partial class AugmentationTests(ITestOutputHelper log)
 {
     [SkippableFact]

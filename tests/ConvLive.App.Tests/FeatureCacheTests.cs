@@ -8,6 +8,7 @@ namespace ConvLive.App.Tests;
 
 /// <summary>The feature cache beside a data set: reuse, invalidation, damaged files never trusted, and a
 /// <c>train</c> interrupted with Ctrl+C resuming where it stopped.</summary>
+[Collection(TrainingRunsGroup.Name)]
 public sealed class FeatureCacheTests : IDisposable
 {
     private readonly TempFolder _folder = new();

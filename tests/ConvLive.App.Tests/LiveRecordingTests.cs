@@ -57,7 +57,7 @@ public sealed class LiveRecordingTests : IDisposable
         var work = Directory.CreateDirectory(_folder.File("work")).FullName;
         var (exit, output, errors) = ConvLiveProcess.RunIn(work, TimeSpan.FromMinutes(2), null, () =>
             {
-                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(60));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
                 Thread.Sleep(1500);
                 XWindow.Xdotool("key", "--window", window, "r");
                 Thread.Sleep(2500);

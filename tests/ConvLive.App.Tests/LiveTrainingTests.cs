@@ -169,7 +169,7 @@ public sealed class LiveTrainingTests : IDisposable
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), null, () =>
             {
-                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(90));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
                 Thread.Sleep(2500);
                 foreach (var key in CaptureKeys)
                 {

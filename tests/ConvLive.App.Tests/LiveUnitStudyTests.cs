@@ -78,7 +78,7 @@ public sealed class LiveUnitStudyTests : IDisposable
         var work = Directory.CreateDirectory(_folder.File("work")).FullName;
         var (exit, output, errors) = ConvLiveProcess.RunIn(work, TimeSpan.FromMinutes(3), null, () =>
             {
-                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(90));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
                 Thread.Sleep(2500);
                 XWindow.Xdotool("key", "--window", window, "w"); // what conv1_1 channel 4 wants
                 Thread.Sleep(3000);

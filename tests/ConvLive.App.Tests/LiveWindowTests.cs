@@ -35,7 +35,7 @@ public sealed class LiveWindowTests : IDisposable
         var errors = app.StandardError.ReadToEndAsync();
         try
         {
-            var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(60));
+            var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
             Thread.Sleep(1000);
             XWindow.Xdotool("key", "--window", window, "c");
             Thread.Sleep(300);
@@ -71,7 +71,7 @@ public sealed class LiveWindowTests : IDisposable
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), null, () =>
             {
-                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(90));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
                 Thread.Sleep(2500);
                 XWindow.Xdotool("key", "--window", window, "Right");  // conv1 -> norm1
                 XWindow.Xdotool("key", "--window", window, "Right");  // -> pool1
@@ -126,7 +126,7 @@ public sealed class LiveWindowTests : IDisposable
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), null, () =>
             {
-                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(60));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
                 Thread.Sleep(1000);
                 XWindow.Xdotool("key", "--window", window, "Tab");
                 Thread.Sleep(1500);
@@ -147,7 +147,7 @@ public sealed class LiveWindowTests : IDisposable
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), null, () =>
             {
-                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(60));
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
                 Thread.Sleep(1500);
                 foreach (var key in KernelKeys)
                 {

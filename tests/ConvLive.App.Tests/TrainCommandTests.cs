@@ -12,6 +12,7 @@ using ConvLive.Engine.Models;
 namespace ConvLive.App.Tests;
 
 /// <summary><c>convlive train</c> end to end on a generated picture set, and its export in ONNX Runtime and OpenCV DNN.</summary>
+[Collection(TrainingRunsGroup.Name)]
 public sealed partial class TrainCommandTests
 {
     [SkippableFact]

@@ -11,6 +11,14 @@ public sealed class XDisplayGroup
     public const string Name = "X display";
 }
 
+/// <summary>Tests that train through the backbone in a child process (seconds to a minute of both cores each) run one
+/// at a time, so that beside the window tests a 2-core machine is not asked for four backbones at once.</summary>
+[CollectionDefinition(Name)]
+public sealed class TrainingRunsGroup
+{
+    public const string Name = "training runs";
+}
+
 /// <summary>Finds the app's window under Xvfb and drives it with xdotool, as a user would.</summary>
 internal static class XWindow
 {
