@@ -149,7 +149,7 @@ internal sealed class TrainingSamples
                     }
 
                     var pixels = ImageFile.DecodeBgr(list[i].Path, out var w, out var h);
-                    _work = new ViewWork(list[i].Path, pixels, w, h, new Random(StableHash(list[i].Path)), pixels is null ? default : model.PreprocessFor(w, h), new float[pixels is null ? 0 : policy.Views - 1][]);
+                    _work = new ViewWork(list[i].Path, pixels, w, h, new Random(StableSeed.Of(list[i].Path)), pixels is null ? default : model.PreprocessFor(w, h), new float[pixels is null ? 0 : policy.Views - 1][]);
                 }
 
                 var work = _work;
@@ -182,17 +182,6 @@ internal sealed class TrainingSamples
 
     /// <summary>Views computed so far, over the samples of <paramref name="keys"/>.</summary>
     public int ViewCount(int[] keys) => keys.Sum(k => _samples[k].Sum(s => s.Views?.Length ?? 0));
-
-    private static int StableHash(string text)
-    {
-        var h = 17;
-        foreach (var c in text)
-        {
-            h = unchecked((h * 31) + c);
-        }
-
-        return h;
-    }
 
     /// <summary>One status line a key that has samples (and keys 1–3 always).</summary>
     public IEnumerable<string> CountLines()

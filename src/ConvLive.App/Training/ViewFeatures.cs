@@ -61,7 +61,7 @@ internal sealed class ViewFeatures(IViewFeatures extractor, AugmentPolicy policy
             results[i] = new float[views][];
             // Seeded by the picture's class folder and name (not its place in the list, not HashCode, which differs
             // between processes): the same picture gets the same views in every run, with or without the cache.
-            var random = new Random(unchecked((seed * 1_000_003) + StableHash(samples[i].Path)));
+            var random = new Random(unchecked((seed * 1_000_003) + StableSeed.Of(samples[i].Path)));
             var p = extractor.PreprocessFor(w, h);
             for (var v = 0; v < views; v++)
             {
@@ -110,18 +110,5 @@ internal sealed class ViewFeatures(IViewFeatures extractor, AugmentPolicy policy
 
         _pending.Clear();
         _slots.Clear();
-    }
-
-    /// <summary>FNV-1a of the picture's class folder and file name.</summary>
-    private static int StableHash(string path)
-    {
-        var key = Path.GetFileName(Path.GetDirectoryName(path)) + "/" + Path.GetFileName(path);
-        var h = 2166136261u;
-        foreach (var c in key)
-        {
-            h = unchecked((h ^ c) * 16777619u);
-        }
-
-        return unchecked((int)h);
     }
 }

@@ -131,7 +131,20 @@ internal sealed class NetworkInput : IDisposable
     }
 
     /// <summary>Sets the first graph's input to values already normalised as the manifest says.</summary>
-    public void SetValues(ReadOnlySpan<float> input) => _backend.Upload(_target, input);
+    /// <remarks>With a batch of several, <paramref name="input"/> may be one picture: it goes into the first item and
+    /// the others are zeros.</remarks>
+    public void SetValues(ReadOnlySpan<float> input)
+    {
+        if (input.Length == _target.Length || Batch == 1)
+        {
+            _backend.Upload(_target, input);
+            return;
+        }
+
+        var batch = new float[_target.Length]; // a check against an export, not the per-frame path
+        input.CopyTo(batch);
+        _backend.Upload(_target, batch);
+    }
 
     /// <summary>Runs the preprocessing graph (if any), hands its output to the network, and runs the network.</summary>
     public void Run()

@@ -267,9 +267,7 @@ public sealed class BackboneTrainer : IViewFeatures, IDisposable
     /// <inheritdoc/>
     public void ExtractPreprocessed(ReadOnlySpan<float> input, Span<float> features)
     {
-        var batch = new float[Batch * input.Length]; // the first item; the rest zeros
-        input.CopyTo(batch);
-        _input.SetValues(batch);
+        _input.SetValues(input); // the first item; the rest zeros
         _input.Run();
         _net.Read(Cut.FeatureValue, _features);
         _features.AsSpan(0, FeatureLength).CopyTo(features);

@@ -240,19 +240,14 @@ public sealed class FeatureExtractor : IViewFeatures, IDisposable
             throw new InvalidOperationException("an extractor over a live model reads pictures only");
         }
 
+        _input.SetValues(input);
+        _input.Run();
         if (Batch == 1)
         {
-            _input.SetValues(input);
-            _input.Run();
             _net.Read(Cut.FeatureValue, features);
             return;
         }
 
-        // The first item of the batch; the rest are zeros.
-        var batch = new float[Batch * input.Length];
-        input.CopyTo(batch);
-        _input.SetValues(batch);
-        _input.Run();
         _batchFeatures ??= new float[Batch * FeatureLength];
         _net.Read(Cut.FeatureValue, _batchFeatures);
         _batchFeatures.AsSpan(0, FeatureLength).CopyTo(features);
