@@ -1,18 +1,26 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using ConvLive.Engine.IO;
-using ConvLive.Render;
+using SkiaSharp;
 
 namespace ConvLive.App;
 
 /// <summary>The app's one PNG path: every picture it writes (screenshots, overlays, samples, charts, filter maps) is
-/// encoded by Render's PNG encoder and written through a temporary file and a rename, so a crash never leaves half a
-/// file. Pictures are read through Capture's <c>ImageFile</c>.</summary>
+/// encoded by SkiaSharp (the imaging library the app already draws charts and text with) and written through a
+/// temporary file and a rename, so a crash never leaves half a file. Pictures are read through Capture's
+/// <c>ImageFile</c>.</summary>
 internal static class Pictures
 {
     /// <summary>Writes width·height·4 RGBA bytes as a PNG.</summary>
-    public static void WritePng(string path, byte[] rgba, int width, int height) =>
-        AtomicFile.Write(path, stream => PngWriter.Encode(stream, rgba, width, height));
+    public static void WritePng(string path, byte[] rgba, int width, int height)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rgba.Length, width * height * 4, nameof(rgba));
+        using var image = SKImage.FromPixelCopy(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba)
+            ?? throw new InvalidOperationException($"SkiaSharp could not take a {width}x{height} picture for {path}");
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100)
+            ?? throw new InvalidOperationException($"SkiaSharp could not encode {path} as PNG");
+        AtomicFile.Write(path, png.SaveTo);
+    }
 
     /// <summary>Writes packed BGR bytes (a camera frame or sample) as a PNG.</summary>
     public static void WriteBgrPng(string path, ReadOnlySpan<byte> bgr, int width, int height)

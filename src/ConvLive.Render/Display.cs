@@ -134,20 +134,19 @@ public sealed partial class Display : IDisposable
     }
 
     /// <summary>Makes a font from a glyph atlas rendered once by the caller (8-bit coverage, 16 glyphs a row from
-    /// <paramref name="firstChar"/>).</summary>
+    /// <paramref name="firstChar"/>): the regular size and, optionally, a smaller one in the same atlas.</summary>
     /// <param name="coverage">Atlas pixels, width·height bytes.</param>
     /// <param name="width">Atlas width.</param>
     /// <param name="height">Atlas height.</param>
-    /// <param name="cellWidth">Glyph cell width.</param>
-    /// <param name="cellHeight">Glyph cell height (the line height).</param>
-    /// <param name="advances">Advance of each glyph, pixels.</param>
+    /// <param name="regular">Where the regular size's cells lie.</param>
+    /// <param name="small">Where the small size's cells lie, or null for one size.</param>
     /// <param name="firstChar">The first character in the atlas (usually ' ').</param>
     /// <returns>The font; the caller owns it.</returns>
-    public FontAtlas CreateFont(ReadOnlySpan<byte> coverage, int width, int height, int cellWidth, int cellHeight, int[] advances, char firstChar = ' ')
+    public FontAtlas CreateFont(ReadOnlySpan<byte> coverage, int width, int height, GlyphCells regular, GlyphCells? small = null, char firstChar = ' ')
     {
         var texture = CreateTexture(smooth: true);
         texture.UploadNow(coverage, width, height, PixelLayout.Grey8);
-        return new FontAtlas(texture, width, height, cellWidth, cellHeight, advances, firstChar);
+        return new FontAtlas(texture, width, height, regular, small, firstChar);
     }
 
     /// <summary>Makes a 256×1 colormap texture for <see cref="DrawMapped"/>.</summary>

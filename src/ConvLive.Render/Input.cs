@@ -47,6 +47,9 @@ public enum Key
     /// <summary>Letter K.</summary>
     K = 75,
 
+    /// <summary>Letter L.</summary>
+    L = 76,
+
     /// <summary>Letter M.</summary>
     M = 77,
 

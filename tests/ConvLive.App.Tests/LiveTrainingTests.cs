@@ -29,8 +29,25 @@ public sealed class LiveTrainingTests : IDisposable
         ShapesDataset.Write(samples, perClass: 6, seed: 5);
         var statsPath = _folder.File("stats.json");
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3),
-            "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--headless", "--frames", "240", "--samples", samples, "--train", "--stats", statsPath);
+            "live", "--source", "synthetic", "--model", model, "--device", "cpu", "--headless", "--frames", "240", "--samples", samples, "--train", "--stats", statsPath, "--screenshot", _folder.File("trained.png"));
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+
+        // After the run, its chart (ScottPlot's: a white figure with axes) covers the layer panel.
+        using (var shot = Cv2.ImRead(_folder.File("trained.png")))
+        {
+            var (white, all) = (0, 0);
+            for (var y = 120; y < 420; y += 2)
+            {
+                for (var x = 420; x < 940; x += 2, all++)
+                {
+                    var px = shot.At<Vec3b>(y, x);
+                    white += px.Item0 > 235 && px.Item1 > 235 && px.Item2 > 235 ? 1 : 0;
+                }
+            }
+
+            Assert.True(white > all / 2, $"the training chart is not over the layer panel: {white} of {all} pixels white");
+        }
+
         using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
         var lines = stats.RootElement.GetProperty("training").EnumerateArray().Select(e => e.GetString()).ToList();
         Assert.Contains("1 circle: 6", lines);

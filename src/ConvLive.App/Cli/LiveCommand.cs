@@ -40,7 +40,7 @@ internal static class LiveCommand
         augment.AcceptOnlyFromAmong("on", "off");
         var fineTune = new Option<bool>("--fine-tune") { Description = "After --train (or T), fine-tune the backbone's last convolution with the head, as G does." };
         var map = new Option<bool>("--map") { Description = "Show the map of the captured samples (PCA of their features, the frame among them) from the start; V toggles it." };
-        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, R record, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), X/N clear/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, G fine-tune the backbone with it, V map of the samples, Esc/Q quit.")
+        var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, R record, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), X/N clear/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, G fine-tune the backbone with it, V map of the samples, L the training chart, Esc/Q quit.")
         {
             source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants, record, augment, map, fineTune,
         };

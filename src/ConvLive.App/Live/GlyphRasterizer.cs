@@ -18,11 +18,33 @@ internal static class GlyphRasterizer
     /// <summary>What the atlas was made from ("DejaVu Sans", or why the Hershey font was used).</summary>
     public static string Face { get; private set; } = string.Empty;
 
-    public static FontAtlas Create(Display display, int cellHeight = 18)
+    /// <summary>The regular line height (titles, figures, the top five), pixels.</summary>
+    public const int RegularHeight = 18;
+
+    /// <summary>The small line height (captions, labels under thumbnails, the device and source lines), pixels.</summary>
+    public const int SmallHeight = 14;
+
+    /// <summary>Both sizes rasterised into one atlas, the small one under the regular one.</summary>
+    public static FontAtlas Create(Display display)
     {
-        var (coverage, width, height, cellWidth, advances) = TryTrueType(cellHeight, out var face) ?? HersheyGlyphs.Render(cellHeight);
+        var regular = TryTrueType(RegularHeight, out var face) ?? HersheyGlyphs.Render(RegularHeight);
+        var small = TryTrueType(SmallHeight, out _) ?? HersheyGlyphs.Render(SmallHeight);
         Face = face;
-        return display.CreateFont(coverage, width, height, cellWidth, cellHeight, advances);
+        int width = Math.Max(regular.Width, small.Width), height = regular.Height + small.Height;
+        var coverage = new byte[width * height];
+        Place(regular.Coverage, regular.Width, regular.Height, 0);
+        Place(small.Coverage, small.Width, small.Height, regular.Height);
+        return display.CreateFont(coverage, width, height,
+            new GlyphCells(0, regular.CellWidth, RegularHeight, regular.Advances),
+            new GlyphCells(regular.Height, small.CellWidth, SmallHeight, small.Advances));
+
+        void Place(byte[] block, int w, int h, int top)
+        {
+            for (var row = 0; row < h; row++)
+            {
+                block.AsSpan(row * w, w).CopyTo(coverage.AsSpan(((top + row) * width), w));
+            }
+        }
     }
 
     /// <summary>Glyphs 32–126 of a TrueType face in cells of <paramref name="cellHeight"/> pixels, 16 a row; null

@@ -125,15 +125,15 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
         }
 
         display.DrawTexture(_frame, _layout[0]);
-        display.DrawText(font, status.Source, _layout[0].X, _layout[0].Bottom + 4, Dim);
+        display.DrawText(font.Small, status.Source, _layout[0].X, _layout[0].Bottom + 4, Dim);
         if (result.MapWidth > 0)
         {
             display.DrawTexture(_map, _layout[1]);
-            display.DrawText(font, "feature map (warm +, cool -)", _layout[1].X, _layout[1].Bottom + 4, Dim);
+            display.DrawText(font.Small, "feature map (warm +, cool -)", _layout[1].X, _layout[1].Bottom + 4, Dim);
             if (panels == 3)
             {
                 display.DrawTexture(_diff, _layout[2]);
-                display.DrawText(font, "|shifted - unshifted|", _layout[2].X, _layout[2].Bottom + 4, Dim);
+                display.DrawText(font.Small, "|shifted - unshifted|", _layout[2].X, _layout[2].Bottom + 4, Dim);
             }
         }
 
@@ -202,8 +202,8 @@ internal sealed class KernelsView(Display display, FontAtlas font, KernelControl
                 break;
             }
 
-            display.DrawText(font, help, 12, y, Dim);
-            y += line;
+            display.DrawText(font.Small, help, 12, y, Dim);
+            y += font.Small.CellHeight + 2;
         }
     }
 

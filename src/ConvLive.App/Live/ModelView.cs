@@ -191,6 +191,7 @@ internal sealed class ModelView : ILiveView
     public void Dispose()
     {
         _studyPanel?.Dispose();
+        _training?.Dispose();
         _camera.Dispose();
         _canvas.Dispose();
     }

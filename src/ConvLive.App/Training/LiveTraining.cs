@@ -25,6 +25,9 @@ internal sealed class LiveTraining : IDisposable
     private const int Epochs = 40;
     private const double BudgetMs = 12;
 
+    /// <summary>The size of the chart shown in the window after a run (drawn on the training thread, once a run).</summary>
+    private const int ChartWidth = 640, ChartHeight = 360;
+
     /// <summary>The live trainer's augmentation: 8 views a sample (the picture and 7 random ones), so a T press on a
     /// few dozen samples starts training within seconds on two cores.</summary>
     public static readonly AugmentPolicy Views = new(Views: 8);
@@ -340,6 +343,7 @@ internal sealed class LiveTraining : IDisposable
             .ToArray();
         _history = (training.History.Select(e => e.Loss).ToArray(), training.History.Select(e => e.HeldOutAccuracy).ToArray());
         _notSureBelow = training.CalibrateNotSure();
+        _chart = LossChart.RenderRgba(training.History, $"head on {HeadLabels.Length} classes, {training.TrainingRows} views", ChartWidth, ChartHeight);
         _state = string.Create(CultureInfo.InvariantCulture, $"head: {HeadLabels.Length} classes, {training.TrainingRows} views trained on, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}, not sure below {_notSureBelow * 100:0}%");
         training.Dispose();
         _training = null;
@@ -398,6 +402,7 @@ internal sealed class LiveTraining : IDisposable
 
     private string[] _confusion = [];
     private (double[] Loss, double[] Accuracy) _history = ([], []);
+    private ChartPicture? _chart;
 
     private TrainingStatus Publish()
     {
@@ -415,7 +420,7 @@ internal sealed class LiveTraining : IDisposable
         lines.AddRange(_confusion.Length > 0 ? ["confusion (held out) and right per class:", .. _confusion] : []);
         var (loss, accuracy) = _training is null ? _history : (_training.History.Select(e => e.Loss).ToArray(), _training.History.Select(e => e.HeldOutAccuracy).ToArray());
         var busy = _training is not null || _pendingStart || _fine is not null;
-        return new TrainingStatus(lines, loss, accuracy, busy, _head is not null && !busy);
+        return new TrainingStatus(lines, loss, accuracy, busy, _head is not null && !busy, _chart);
     }
 
 }

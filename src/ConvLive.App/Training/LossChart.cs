@@ -28,7 +28,22 @@ internal static class LossChart
         AtomicFile.WriteAllBytes(path, Render(history, title, width, height));
 
     /// <summary>The chart as PNG bytes.</summary>
-    public static byte[] Render(IReadOnlyList<EpochResult> history, string title, int width = 800, int height = 450)
+    public static byte[] Render(IReadOnlyList<EpochResult> history, string title, int width = 800, int height = 450) =>
+        Plot(history, title).GetImageBytes(width, height, ImageFormat.Png);
+
+    /// <summary>The same chart as width·height·4 RGBA bytes, for a texture in the window.</summary>
+    public static ChartPicture RenderRgba(IReadOnlyList<EpochResult> history, string title, int width, int height)
+    {
+        var plot = Plot(history, title);
+        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width, height, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul));
+        plot.Render(surface.Canvas, width, height);
+        var rgba = new byte[width * height * 4];
+        using var pixels = surface.PeekPixels();
+        pixels.GetPixelSpan().CopyTo(rgba);
+        return new ChartPicture(rgba, width, height);
+    }
+
+    private static Plot Plot(IReadOnlyList<EpochResult> history, string title)
     {
         var plot = new Plot();
         UseFace(plot);
@@ -56,6 +71,12 @@ internal static class LossChart
         var finite = history.Select(e => e.Loss).Where(double.IsFinite).DefaultIfEmpty(1).Max();
         plot.Axes.SetLimitsY(0, Math.Max(1e-6, finite) * 1.05, plot.Axes.Left);
         plot.ShowLegend(Alignment.UpperRight);
-        return plot.GetImageBytes(width, height, ImageFormat.Png);
+        return plot;
     }
 }
+
+/// <summary>A chart drawn for the window: width·height·4 RGBA bytes.</summary>
+/// <param name="Rgba">The pixels, rows top down.</param>
+/// <param name="Width">Width, pixels.</param>
+/// <param name="Height">Height, pixels.</param>
+internal sealed record ChartPicture(byte[] Rgba, int Width, int Height);

@@ -26,7 +26,8 @@ internal enum TrainingCommand
 /// <param name="Accuracy">Held-out accuracy per epoch so far (NaN where none held out).</param>
 /// <param name="Training">A run is in progress (Esc cancels it).</param>
 /// <param name="HeadReady">A head has been trained and is classifying frames (and no run is pending).</param>
-internal sealed record TrainingStatus(IReadOnlyList<string> Lines, IReadOnlyList<double> Loss, IReadOnlyList<double> Accuracy, bool Training, bool HeadReady);
+/// <param name="Chart">The last run's loss and accuracy chart (the picture <c>train</c> writes), or null.</param>
+internal sealed record TrainingStatus(IReadOnlyList<string> Lines, IReadOnlyList<double> Loss, IReadOnlyList<double> Accuracy, bool Training, bool HeadReady, ChartPicture? Chart = null);
 
 /// <summary>Where an export's backbone comes from (null parts: no export).</summary>
 /// <param name="Manifest">The backbone's manifest.</param>

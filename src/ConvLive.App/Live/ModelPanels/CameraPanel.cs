@@ -31,7 +31,7 @@ internal sealed class CameraPanel(ModelCanvas canvas) : IDisposable
         var camera = cameraBox.Fit(Math.Max(result.Frame.Width, 1), Math.Max(result.Frame.Height, 1));
         canvas.Frame(camera);
         display.DrawTexture(_frame, camera);
-        display.DrawText(font, "camera", camera.X, camera.Y - line, ModelCanvas.Dim);
+        display.DrawText(font.Small, "camera", camera.X, camera.Y - font.Small.CellHeight - 2, ModelCanvas.Dim);
         var explained = _heatShown && explain is not null && explain != "none";
         if (explained && result.Frame.Width > 0)
         {

@@ -16,6 +16,7 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         "Tab         next source                P  side panels",
         "1-9         capture into class k (hold: burst)",
         "Backspace   remove last sample         T  train a head       V  map of the samples",
+        "L           the last training run's loss and accuracy chart: hide / show",
         "G           fine-tune the backbone's last convolution with the head (after T)",
         "E           why: gradient, guided, deconv, Grad-CAM of the top class, off",
         "U           explain the selected channel instead (backprop from a unit)",
@@ -36,7 +37,7 @@ internal sealed class HelpPanel(ModelCanvas canvas)
         var (display, font, line) = (canvas.Display, canvas.Font, canvas.Line);
         if (!Shown)
         {
-            display.DrawText(font, "H help", display.Width - font.Measure("H help") - ModelCanvas.Margin, display.Height - line, ModelCanvas.Dim);
+            display.DrawText(font.Small, "H help", display.Width - font.Small.Measure("H help") - ModelCanvas.Margin, display.Height - font.Small.CellHeight - 2, ModelCanvas.Dim);
             return;
         }
 

@@ -77,7 +77,7 @@ internal sealed class LayerPanel
             _canvas.Frame(_canvas.Zoom);
             var zoom = _canvas.Zoom.Fit(block.TileW, block.TileH);
             display.DrawMapped(_canvas.Atlas, _canvas.Lut, zoom, _canvas.TileUv(selected, _canvas.Channel).Uv);
-            display.DrawText(font, Colormaps.Names[_canvas.Colormap], _canvas.Zoom.X, _canvas.Zoom.Bottom + 2, ModelCanvas.Dim);
+            display.DrawText(font.Small, Colormaps.Names[_canvas.Colormap], _canvas.Zoom.X, _canvas.Zoom.Bottom + 2, ModelCanvas.Dim);
         }
 
         DrawReceptiveField();

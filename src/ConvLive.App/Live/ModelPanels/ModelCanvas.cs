@@ -29,6 +29,7 @@ internal sealed class ModelCanvas : IDisposable
         Luts = Colormaps.Names.Select(n => display.CreateLut(Colormaps.Table(n))).ToArray();
         Titles = model.Taps.Select(t => t.Title).ToArray();
         Thumbs = new RectF[model.Taps.Count];
+        ThumbLabels = new string[model.Taps.Count];
         Layer = Math.Min(1, model.Taps.Count - 1);
     }
 
@@ -76,6 +77,9 @@ internal sealed class ModelCanvas : IDisposable
 
     public RectF[] Thumbs { get; }
 
+    /// <summary>Each thumbnail's layer name, small, under it.</summary>
+    public string[] ThumbLabels { get; }
+
     public float ThumbTop { get; private set; }
 
     public TapInfo Selected => Model.Taps[Layer];
@@ -101,10 +105,25 @@ internal sealed class ModelCanvas : IDisposable
         var cols = (n + rows - 1) / rows;
         var cellW = width / cols;
         var cellH = (thumbsHeight - Margin) / rows;
+        var label = Font.Small.CellHeight;
         for (var i = 0; i < n; i++)
         {
-            Thumbs[i] = new RectF(x0 + ((i % cols) * cellW), h - thumbsHeight + ((i / cols) * cellH), cellW - 6, cellH - 6);
+            Thumbs[i] = new RectF(x0 + ((i % cols) * cellW), h - thumbsHeight + ((i / cols) * cellH), cellW - 6, cellH - 6 - label);
+            ThumbLabels[i] = ThumbLabel(Model.Taps[i].Label, cellW - 6);
         }
+    }
+
+    /// <summary>A layer's name under its thumbnail: as it is when it fits, else shortened (layer3.1.conv2 as
+    /// L3.1.c2, downsample as ds); made when the layout changes, never per frame.</summary>
+    private string ThumbLabel(string label, float room)
+    {
+        if (Font.Small.Measure(label) <= room)
+        {
+            return label;
+        }
+
+        return label.Replace("layer", "L", StringComparison.Ordinal).Replace("downsample", "ds", StringComparison.Ordinal)
+            .Replace("conv", "c", StringComparison.Ordinal).Replace("relu", "r", StringComparison.Ordinal);
     }
 
     public int ChannelCount(int layer) => Model.Taps[layer].IsVector ? 1 : Model.Taps[layer].Channels;

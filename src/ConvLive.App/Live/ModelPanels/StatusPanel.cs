@@ -12,11 +12,11 @@ internal sealed class StatusPanel(ModelCanvas canvas)
         var (display, font, line, m) = (canvas.Display, canvas.Font, canvas.Line, ModelCanvas.Margin);
         display.DrawTextClipped(font, status.Rates, m, y, ModelCanvas.Text, canvas.Left - (2 * m));
         display.DrawTextClipped(font, status.Latency, m, y + line, ModelCanvas.Text, canvas.Left - (2 * m));
-        display.DrawTextClipped(font, status.Device, m, y + (2 * line), ModelCanvas.Dim, canvas.Left - (2 * m));
-        display.DrawTextClipped(font, status.Source, m, y + (3 * line), ModelCanvas.Dim, canvas.Left - (2 * m));
+        display.DrawTextClipped(font.Small, status.Device, m, y + (2 * line), ModelCanvas.Dim, canvas.Left - (2 * m));
+        display.DrawTextClipped(font.Small, status.Source, m, y + (2 * line) + font.Small.CellHeight + 2, ModelCanvas.Dim, canvas.Left - (2 * m));
         if (status.Problem is { } problem)
         {
-            display.DrawTextClipped(font, problem, m, y + (4 * line), ModelCanvas.Highlight, canvas.Left - (2 * m));
+            display.DrawTextClipped(font, problem, m, y + (2 * line) + (2 * (font.Small.CellHeight + 2)), ModelCanvas.Highlight, canvas.Left - (2 * m));
         }
     }
 }

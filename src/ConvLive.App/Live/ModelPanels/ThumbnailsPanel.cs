@@ -15,6 +15,7 @@ internal sealed class ThumbnailsPanel(ModelCanvas canvas)
             var tap = canvas.Model.Taps[i];
             var rect = canvas.Thumbs[i];
             canvas.Frame(rect);
+            canvas.Display.DrawTextClipped(canvas.Font.Small, canvas.ThumbLabels[i], rect.X, rect.Bottom + 1, i == canvas.Layer ? ModelCanvas.Highlight : ModelCanvas.Dim, rect.Width);
             if (i == 0)
             {
                 canvas.DrawInput(rect.Fit(1, 1));
