@@ -64,6 +64,44 @@ internal static class ConsoleProgress
         });
     }
 
+    /// <summary>A download under a bar with bytes, speed and time left on a terminal (<paramref name="withBar"/> gets
+    /// the callback that moves it); in logs <paramref name="plain"/>, which writes its own lines.</summary>
+    /// <typeparam name="T">What the download returns.</typeparam>
+    /// <param name="title">The file's name.</param>
+    /// <param name="bytes">Its size when known.</param>
+    /// <param name="withBar">The download reporting (bytes so far, total when known).</param>
+    /// <param name="plain">The download without a bar.</param>
+    /// <returns>What the download returned.</returns>
+    public static async Task<T> DownloadAsync<T>(string title, long? bytes, Func<Action<long, long?>, Task<T>> withBar, Func<Task<T>> plain)
+    {
+        ArgumentNullException.ThrowIfNull(withBar);
+        ArgumentNullException.ThrowIfNull(plain);
+        if (!Interactive)
+        {
+            return await plain().ConfigureAwait(false);
+        }
+
+        return await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn { Culture = CultureInfo.InvariantCulture }, new TransferSpeedColumn { Culture = CultureInfo.InvariantCulture }, new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(1, bytes ?? 1));
+                task.IsIndeterminate = bytes is null;
+                var result = await withBar((have, total) =>
+                {
+                    if (total is > 0)
+                    {
+                        (task.MaxValue, task.IsIndeterminate) = (total.Value, false);
+                    }
+
+                    task.Value = have;
+                }).ConfigureAwait(false);
+                task.Value = task.MaxValue;
+                return result;
+            }).ConfigureAwait(false);
+    }
+
     /// <summary>A table: a Spectre.Console table on a terminal, else plain right-aligned columns.</summary>
     /// <param name="title">The caption.</param>
     /// <param name="header">Column headings (the first is the row names').</param>

@@ -145,7 +145,14 @@ internal static class ModelBenchmark
         var readable = Engine.Graph.LayerNames.For(first.Graph);
         var labels = first.Graph.Nodes.Where(n => n.Outputs.Count > 0 && readable.ContainsKey(n.Outputs[0]))
             .GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => readable[g.First().Outputs[0]], StringComparer.Ordinal);
-        Console.WriteLine($"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms):");
+        var title = $"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms)";
+        var interactive = ConsoleProgress.Interactive; // a Spectre.Console table on a terminal, the plain lines in logs
+        if (!interactive)
+        {
+            Console.WriteLine(title + ":");
+        }
+
+        var rows = new List<IReadOnlyList<string>>();
         foreach (var (node, op, ms) in profile)
         {
             var layer = new LayerTime(node, op, ms, ms / total) { Label = labels.GetValueOrDefault(node) };
@@ -153,8 +160,17 @@ internal static class ModelBenchmark
             if (ms / total >= 0.01)
             {
                 var shown = layer.Label is { } l ? $"{l} ({node})" : node;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {shown,-40} {op,-20} {ms,8:0.000} {ms / total,7:P1}"));
+                rows.Add([layer.Label ?? node, layer.Label is null ? string.Empty : node, op, ms.ToString("0.000", CultureInfo.InvariantCulture), (ms / total).ToString("P1", CultureInfo.InvariantCulture)]);
+                if (!interactive)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {shown,-40} {op,-20} {ms,8:0.000} {ms / total,7:P1}"));
+                }
             }
+        }
+
+        if (interactive)
+        {
+            ConsoleProgress.Table(title, ["layer", "ONNX node", "op", "median ms", "share"], rows);
         }
 
         return layers;

@@ -2,6 +2,7 @@
 
 using System.CommandLine;
 using System.Globalization;
+using Spectre.Console;
 using ConvLive.App.Models;
 using ConvLive.Engine.Models;
 
@@ -48,15 +49,41 @@ internal static class ModelsCommand
 
     internal static int List(ModelCatalog catalog)
     {
-        Console.WriteLine($"{"name",-22} {"present",-8} {"size",12}  description");
+        // A Spectre.Console table on a terminal; two plain lines a model in logs.
+        var interactive = ConsoleProgress.Interactive;
+        if (!interactive)
+        {
+            Console.WriteLine($"{"name",-22} {"present",-8} {"size",12}  description");
+        }
+
+        var rows = new List<IReadOnlyList<string>>();
         foreach (var m in catalog.Manifests)
         {
             var path = catalog.Locate(m.File);
             var size = m.Bytes is { } b ? string.Create(CultureInfo.InvariantCulture, $"{b / 1e6:0.0} MB") : "-";
-            Console.WriteLine($"{m.Name,-22} {(path is null ? "no" : "yes"),-8} {size,12}  {m.Description}");
-            Console.WriteLine(path is not null ? $"{string.Empty,-22} at {path}"
-                : m.IsDownloadable ? $"{string.Empty,-22} get it: ./convlive models get {m.Name}"
-                : $"{string.Empty,-22} put {m.File} in {catalog.Folders[^1]}");
+            var where = path is not null ? $"at {path}" : m.IsDownloadable ? $"get it: ./convlive models get {m.Name}" : $"put {m.File} in {catalog.Folders[^1]}";
+            rows.Add([m.Name, path is null ? "no" : "yes", size, m.Description, where]);
+            if (!interactive)
+            {
+                Console.WriteLine($"{m.Name,-22} {(path is null ? "no" : "yes"),-8} {size,12}  {m.Description}");
+                Console.WriteLine($"{string.Empty,-22} {where}");
+            }
+        }
+
+        if (interactive)
+        {
+            // One wide column for the name, what it is and where it is (a terminal is often 80 columns).
+            var table = new Table { Border = TableBorder.Rounded, Title = new TableTitle("models") };
+            table.AddColumn("model");
+            table.AddColumn(new TableColumn("present") { Alignment = Justify.Center });
+            table.AddColumn(new TableColumn("size") { Alignment = Justify.Right });
+            foreach (var r in rows)
+            {
+                var esc = Markup.Escape;
+                table.AddRow($"[bold]{esc(r[0])}[/]\n[grey]{esc(r[3])}[/]\n{esc(r[4])}", r[1] == "yes" ? "[green]yes[/]" : "[yellow]no[/]", esc(r[2]));
+            }
+
+            AnsiConsole.Write(table);
         }
 
         Console.WriteLine($"models folders: {string.Join(", ", catalog.Folders)}");
@@ -76,7 +103,9 @@ internal static class ModelsCommand
         using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(15) }) { Timeout = Timeout.InfiniteTimeSpan };
         try
         {
-            var path = await new ModelDownloader(http, Console.Error).GetAsync(manifest, target, cancel).ConfigureAwait(false);
+            var path = await ConsoleProgress.DownloadAsync(manifest.File, manifest.Bytes,
+                bytes => new ModelDownloader(http, Console.Error, bytes).GetAsync(manifest, target, cancel),
+                () => new ModelDownloader(http, Console.Error).GetAsync(manifest, target, cancel)).ConfigureAwait(false);
             Console.WriteLine($"{manifest.Name}: {path} (SHA-256 verified)");
             return 0;
         }

@@ -17,7 +17,7 @@ internal sealed class DownloadException(string message, Exception? inner = null)
 /// attempt resumes with an HTTP Range request), then checks size and SHA-256 and renames it into place. A
 /// checksum mismatch deletes the partial file.
 /// </summary>
-internal sealed class ModelDownloader(HttpClient http, TextWriter progress)
+internal sealed class ModelDownloader(HttpClient http, TextWriter progress, Action<long, long?>? bytes = null)
 {
     public async Task<string> GetAsync(ModelManifest manifest, string folder, CancellationToken cancel)
     {
@@ -107,12 +107,10 @@ internal sealed class ModelDownloader(HttpClient http, TextWriter progress)
             }
 
             Report(name, have, total, watch.Elapsed);
-            progress.WriteLine();
             return have;
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
-            progress.WriteLine();
             throw new DownloadException($"the connection dropped at {have / 1e6:0.0} MB; run the same command again to resume ({part} is kept)", e);
         }
     }
@@ -145,12 +143,26 @@ internal sealed class ModelDownloader(HttpClient http, TextWriter progress)
         }
     }
 
+    /// <summary>The bytes so far to the caller's bar when it gave one, else a plain line at most every 5 s (logs).</summary>
     private void Report(string name, long have, long? total, TimeSpan elapsed)
     {
+        if (bytes is not null)
+        {
+            bytes(have, total);
+            return;
+        }
+
+        if (elapsed - _lastLine < TimeSpan.FromSeconds(5) && (total is null || have < total))
+        {
+            return;
+        }
+
+        _lastLine = elapsed;
         var rate = have / Math.Max(elapsed.TotalSeconds, 1e-3) / 1e6;
-        var text = total is > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"\r{name}: [{new string('#', (int)(30 * have / total.Value)),-30}] {100.0 * have / total.Value,5:0.0}% {have / 1e6:0.0}/{total.Value / 1e6:0.0} MB {rate:0.0} MB/s")
-            : string.Create(CultureInfo.InvariantCulture, $"\r{name}: {have / 1e6:0.0} MB {rate:0.0} MB/s");
-        progress.Write(text);
+        progress.WriteLine(total is > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"  {name}: {have / 1e6:0.0}/{total.Value / 1e6:0.0} MB ({100.0 * have / total.Value:0}%), {rate:0.0} MB/s")
+            : string.Create(CultureInfo.InvariantCulture, $"  {name}: {have / 1e6:0.0} MB, {rate:0.0} MB/s"));
     }
+
+    private TimeSpan _lastLine = TimeSpan.FromSeconds(-10);
 }
