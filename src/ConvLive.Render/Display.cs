@@ -89,7 +89,7 @@ public sealed partial class Display : IDisposable
     /// <summary>Texture deletions waiting for the render thread, and this frame's upload budget.</summary>
     internal TextureQueue Textures { get; } = new();
 
-    /// <summary>Opens a real window with a GL 3.3 core context (GLFW; needs a display).</summary>
+    /// <summary>Opens a real window with a GL 3.3 core context: a Win32 window with WGL on Windows, GLFW elsewhere (needs a display).</summary>
     /// <param name="title">The title bar text.</param>
     /// <param name="width">Window width, pixels.</param>
     /// <param name="height">Window height, pixels.</param>
@@ -98,22 +98,29 @@ public sealed partial class Display : IDisposable
     /// <exception cref="RenderException">No display, no GLFW, or no GL 3.3; the message says what to do.</exception>
     public static Display CreateWindow(string title, int width, int height, bool vsync = true)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            return new Display(new Win32WindowHost(title, width, height, vsync, visible: true));
+        }
+
         try
         {
             return new Display(new GlfwWindowHost(title, width, height, vsync));
         }
         catch (DllNotFoundException e)
         {
-            throw new RenderException("GLFW 3 is not installed: apt-get install libglfw3 (on Windows put glfw3.dll beside convlive), or pass --headless.", e);
+            throw new RenderException("GLFW 3 is not installed: apt-get install libglfw3, or pass --headless.", e);
         }
     }
 
-    /// <summary>Opens a headless display: EGL surfaceless + an offscreen framebuffer (no X server needed).</summary>
+    /// <summary>Opens a headless display: EGL surfaceless + an offscreen framebuffer (no X server needed); on
+    /// Windows a hidden WGL window's context drawing into the same offscreen framebuffer.</summary>
     /// <param name="width">Framebuffer width, pixels.</param>
     /// <param name="height">Framebuffer height, pixels.</param>
     /// <returns>The display; the calling thread becomes its render thread.</returns>
     /// <exception cref="RenderException">No EGL or no Mesa driver; the message says what to install.</exception>
-    public static Display CreateHeadless(int width, int height) => new(new EglHeadlessHost(width, height));
+    public static Display CreateHeadless(int width, int height) =>
+        OperatingSystem.IsWindows() ? new(new Win32WindowHost("ConvLive (headless)", width, height, vsync: false, visible: false)) : new(new EglHeadlessHost(width, height));
 
     /// <summary>Asks the loop to stop; safe from any thread.</summary>
     public void RequestClose() => _closeRequested = true;
@@ -243,7 +250,7 @@ public sealed partial class Display : IDisposable
     public void EndFrame()
     {
         Thread.Ensure();
-        if (_host is EglHeadlessHost)
+        if (_host.IsOffscreen)
         {
             _gl.Flush();
             return;

@@ -57,6 +57,8 @@ internal sealed class EglHeadlessHost : IGlHost
 
     public string Kind => "headless (EGL surfaceless)";
 
+    public bool IsOffscreen => true;
+
     public int Width { get; }
 
     public int Height { get; }

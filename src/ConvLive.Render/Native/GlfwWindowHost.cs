@@ -48,6 +48,8 @@ internal sealed unsafe class GlfwWindowHost : IGlHost
 
     public string Kind => "window";
 
+    public bool IsOffscreen => false;
+
     public int Width { get; private set; }
 
     public int Height { get; private set; }

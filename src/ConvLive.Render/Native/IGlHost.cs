@@ -7,6 +7,9 @@ internal interface IGlHost : IDisposable
 {
     string Kind { get; }
 
+    /// <summary>True when nothing is shown (EGL surfaceless, a hidden window): the frame stays in the offscreen framebuffer.</summary>
+    bool IsOffscreen { get; }
+
     int Width { get; }
 
     int Height { get; }
