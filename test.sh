@@ -12,6 +12,15 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet build ConvLive.sln -c Release --nologo -v quiet -clp:"Summary;ErrorsOnly"
 
+mkdir -p "$root/.build"
+# The Windows build (self-contained win-x64, what a Windows user runs), tested under Wine by WindowsBuildTests.
+if win_exe=$(scripts/windows-build.sh 2>"$root/.build/windows-build.log" | tail -n 1) && [ -f "$win_exe" ]; then
+  export CONVLIVE_WINDOWS_BUILD="$win_exe"
+else
+  export CONVLIVE_WINDOWS_SKIP="the Windows build was not made: $(tail -n 3 "$root/.build/windows-build.log" | tr '\n' ' ')"
+  echo "note: $CONVLIVE_WINDOWS_SKIP" >&2
+fi
+
 results="$root/.build/test-results"
 rm -rf "$results"
 status=0
@@ -20,6 +29,10 @@ if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null 2>&1; then
   xvfb-run -a -s "-screen 0 1920x1080x24" "${run[@]}" || status=$?
 else
   "${run[@]}" || status=$?
+fi
+
+if [ -n "${CONVLIVE_WINDOWS_BUILD:-}" ]; then
+  (source scripts/wine-env.sh && wineserver -k >/dev/null 2>&1) || true
 fi
 
 passed=0 failed=0 skipped=0

@@ -10,6 +10,12 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            // The Windows console's code page (cp1252, cp437) would print "×" and "≤" as other characters.
+            Console.OutputEncoding = System.Text.Encoding.UTF8;
+        }
+
         var root = new RootCommand("ConvLive: a live CNN instrument. Watch a network see through your camera, layer by layer.")
         {
             LiveCommand.Create(),
@@ -27,6 +33,12 @@ internal static class Program
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("CONVLIVE_DEBUG") != "1" && Capture.OpenCvLibrary.IsMissing(e))
+        {
+            // A command that needed OpenCV (picture files, video, a camera) where its native library is absent.
+            Console.Error.WriteLine($"error: {(e as Capture.OpenCvMissingException)?.Message ?? Capture.OpenCvLibrary.Missing("this command") ?? e.Message}");
+            return 1;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("CONVLIVE_DEBUG") != "1")
         {

@@ -29,6 +29,11 @@ public static class FrameSources
         var colon = spec.IndexOf(':', StringComparison.Ordinal);
         var kind = (colon < 0 ? spec : spec[..colon]).Trim().ToUpperInvariant();
         var arg = colon < 0 ? string.Empty : spec[(colon + 1)..];
+        if (kind is "CAMERA" or "VIDEO" or "IMAGES" && OpenCvLibrary.Missing(spec) is { } missing)
+        {
+            throw new FrameSourceException(missing); // said once, before a source makes its first OpenCV object
+        }
+
         switch (kind)
         {
             case "SYNTHETIC":

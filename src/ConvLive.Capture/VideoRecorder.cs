@@ -43,6 +43,11 @@ public sealed class VideoRecorder : IDisposable
             ".avi" => [("MJPG", "Motion JPEG")],
             _ => throw new RecordingException($"--record {path}: give an .mp4 or .avi file"),
         };
+        if (OpenCvLibrary.Missing($"recording {path}") is { } missing)
+        {
+            throw new RecordingException(missing);
+        }
+
         var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         if (!Directory.Exists(folder))
         {

@@ -33,7 +33,7 @@ internal static class ConformanceCommand
         var missing = folders.Where(f => !Directory.Exists(f)).ToList();
         if (missing.Count > 0)
         {
-            Console.Error.WriteLine($"error: no test suite at {string.Join(", ", missing)}. Install Debian's libonnx-testdata (./test.sh does) or pass --suite DIR.");
+            Console.Error.WriteLine($"error: no test suite at {string.Join(", ", missing)}. {(OperatingSystem.IsWindows() ? "Pass --suite DIR: the node tests of ONNX's backend test data (onnx/backend/test/data/node in the onnx repository or its Python package)." : "Install Debian's libonnx-testdata (./test.sh does) or pass --suite DIR.")}");
             return 2;
         }
 

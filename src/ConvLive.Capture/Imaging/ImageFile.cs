@@ -18,6 +18,8 @@ public static class ImageFile
             throw new FrameSourceException($"{path}: no such file");
         }
 
+        OpenCvLibrary.Require($"reading the picture {path}");
+
         using var image = Cv2.ImRead(path, ImreadModes.Unchanged);
         using var frames = new MatFrames();
         var frame = new VideoFrame();
@@ -27,6 +29,7 @@ public static class ImageFile
     /// <summary>Decodes a picture to packed BGR bytes, or null when it is missing or not a picture.</summary>
     public static byte[]? DecodeBgr(string path, out int width, out int height)
     {
+        OpenCvLibrary.Require($"reading the picture {path}");
         using var image = File.Exists(path) ? Cv2.ImRead(path, ImreadModes.Color) : new Mat();
         (width, height) = (image.Width, image.Height);
         return image.Empty() ? null : Packed(image, 3);
@@ -35,6 +38,7 @@ public static class ImageFile
     /// <summary>Decodes a picture to 8-bit grey, or null when it is missing or not a picture.</summary>
     public static byte[]? DecodeGrey(string path, out int width, out int height)
     {
+        OpenCvLibrary.Require($"reading the picture {path}");
         using var image = File.Exists(path) ? Cv2.ImRead(path, ImreadModes.Grayscale) : new Mat();
         (width, height) = (image.Width, image.Height);
         return image.Empty() ? null : Packed(image, 1);

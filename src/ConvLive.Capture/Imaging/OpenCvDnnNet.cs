@@ -19,6 +19,12 @@ public sealed class OpenCvDnnNet : IDisposable
     /// <returns>The network, or null with the reason when OpenCV cannot import the file.</returns>
     public static OpenCvDnnNet? TryLoad(string modelPath, string inputName, int[] dims, float[] input, out string? why)
     {
+        if (OpenCvLibrary.Missing("OpenCV DNN") is { } missing)
+        {
+            why = missing;
+            return null;
+        }
+
         try
         {
             Cv2.SetNumThreads(Environment.ProcessorCount);

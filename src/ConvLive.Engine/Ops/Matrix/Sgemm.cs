@@ -15,7 +15,15 @@ internal static unsafe partial class Sgemm
 {
     private const int RowMajor = 101;
     private const int NoTrans = 111;
-    private static readonly bool BlasLoaded = TryLoadBlas();
+    private const string BlasLibrary = "openblas"; // resolved to the file found (see BlasNames)
+    private static nint _blas;
+
+    /// <summary>The names OpenBLAS goes by: Debian's libopenblas0-pthread; on Windows the DLL of OpenBLAS's release
+    /// zip (libopenblas.dll) or a conda/vcpkg build (openblas.dll), beside convlive.exe or on PATH.</summary>
+    private static readonly string[] BlasNames = OperatingSystem.IsWindows() ? ["libopenblas.dll", "openblas.dll"]
+        : OperatingSystem.IsMacOS() ? ["libopenblas.dylib", "libopenblas.0.dylib"] : ["libopenblas.so.0", "libopenblas.so"];
+
+    private static readonly bool BlasLoaded = TryLoadBlas(); // after BlasNames: static fields start in this order
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int, int, int, int, int, int), bool> Choices = new();
 
     /// <summary>True when OpenBLAS is installed and loaded.</summary>
@@ -111,13 +119,28 @@ internal static unsafe partial class Sgemm
         workers.For(bands, PackedGemm.Job.For(new GemmCall(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), panelsPerBand * PackedGemm.NR));
     }
 
+    /// <summary>The file OpenBLAS was loaded from, or null.</summary>
+    public static string? BlasFile { get; private set; }
+
     private static bool TryLoadBlas()
     {
         try
         {
-            return NativeLibrary.TryLoad("libopenblas.so.0", out _) && Probe();
+            foreach (var name in BlasNames)
+            {
+                if (NativeLibrary.TryLoad(name, typeof(Sgemm).Assembly, DllImportSearchPath.AssemblyDirectory | DllImportSearchPath.SafeDirectories | DllImportSearchPath.UseDllDirectoryForDependencies, out var handle)
+                    || NativeLibrary.TryLoad(name, out handle))
+                {
+                    _blas = handle;
+                    NativeLibrary.SetDllImportResolver(typeof(Sgemm).Assembly, (library, _, _) => library == BlasLibrary ? _blas : 0);
+                    BlasFile = name;
+                    return Probe();
+                }
+            }
+
+            return false;
         }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException or InvalidOperationException)
         {
             return false;
         }
@@ -133,7 +156,7 @@ internal static unsafe partial class Sgemm
         return result == 2f;
     }
 
-    [LibraryImport("libopenblas.so.0", EntryPoint = "openblas_set_num_threads")]
+    [LibraryImport(BlasLibrary, EntryPoint = "openblas_set_num_threads")]
     private static partial void OpenBlasSetNumThreads(int threads);
 
     /// <summary>OpenBLAS on bands, one per worker: bands of columns when C is wide, bands of rows when it is
@@ -196,6 +219,6 @@ internal static unsafe partial class Sgemm
         }
     }
 
-    [LibraryImport("libopenblas.so.0", EntryPoint = "cblas_sgemm")]
+    [LibraryImport(BlasLibrary, EntryPoint = "cblas_sgemm")]
     private static partial void CblasSgemm(int order, int transA, int transB, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
 }
