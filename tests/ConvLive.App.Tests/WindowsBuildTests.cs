@@ -105,6 +105,53 @@ public sealed class WindowsBuildTests : IDisposable
         Assert.True(light > 30 && grey > 30, $"no antialiased title text ({light} light, {grey} grey pixels)");
     }
 
+    [SkippableFact]
+    public void WithoutOpenCvAPictureFolderIsRefusedInOneLineNamingThePackage()
+    {
+        SkipWithoutWine();
+        Skip.If(File.Exists(Path.Combine(Path.GetDirectoryName(Exe)!, "OpenCvSharpExtern.dll")), "this Windows build has OpenCV's native library");
+        var pictures = _folder.File("pictures");
+        Directory.CreateDirectory(pictures);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "models", "resnet18", "ResNet18Onnx", "ResNet18.onnx"), Path.Combine(pictures, "not-a-picture.png"));
+        var (exit, output, errors) = Wine("classify", "--model", "resnet18-features", "--source", "images:" + WindowsPath(pictures), "--output", WindowsPath(_folder.File("out.csv")));
+
+        Assert.NotEqual(0, exit);
+        var line = Assert.Single(errors.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        Assert.Contains("OpenCvSharp4.runtime.win", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("TypeInitializationException", output + errors, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void KeysAndClicksReachTheAppThroughTheWin32Window()
+    {
+        SkipWithoutWine();
+        Skip.If(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")), "Wine's OpenGL needs an X display (./test.sh runs the tests under Xvfb)");
+        Skip.IfNot(File.Exists("/usr/bin/xdotool"), "xdotool is not installed (./test.sh installs it)");
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = Wine(() =>
+            {
+                var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
+                Thread.Sleep(3000);
+                XWindow.Xdotool("mousemove", "--window", window, "280", "440");
+                XWindow.Xdotool("click", "--window", window, "1"); // the first thumbnail: the network input
+                Thread.Sleep(1000);
+                XWindow.Xdotool("key", "--window", window, "Right"); // -> conv1
+                XWindow.Xdotool("key", "--window", window, "Right"); // -> maxpool
+                XWindow.Xdotool("key", "--window", window, "Up");    // channel 1
+                XWindow.Xdotool("key", "--window", window, "m");     // inferno
+                Thread.Sleep(1000);
+                XWindow.Xdotool("key", "--window", window, "Escape");
+            },
+            "live", "--source", "synthetic", "--model", "resnet18-features", "--device", "cpu", "--size", "960x540", "--stats", WindowsPath(statsPath));
+
+        Assert.True(exit == 0, $"wine exit {exit}\n{output}\n{errors}");
+        using var stats = System.Text.Json.JsonDocument.Parse(File.ReadAllText(statsPath));
+        var selection = stats.RootElement.GetProperty("selection");
+        Assert.Equal("maxpool", selection.GetProperty("label").GetString());
+        Assert.Equal(1, selection.GetProperty("channel").GetInt32());
+        Assert.Equal("inferno", selection.GetProperty("colormap").GetString());
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private static void SkipWithoutWine() =>
@@ -149,7 +196,10 @@ public sealed class WindowsBuildTests : IDisposable
     /// <summary>Runs convlive.exe under Wine with the settings of scripts/wine-env.sh. Its output goes to files, not
     /// pipes: a wineserver or Wine service started by the run inherits its output handles and outlives it, so a pipe
     /// would never reach its end; the run is over when the wine process exits.</summary>
-    private (int Exit, string Output, string Errors) Wine(params string[] args)
+    private (int Exit, string Output, string Errors) Wine(params string[] args) => Wine(null, args);
+
+    /// <inheritdoc cref="Wine(string[])"/>
+    private (int Exit, string Output, string Errors) Wine(Action? whileRunning, params string[] args)
     {
         var exe = Exe!;
         var (stdout, stderr) = (_folder.File($"wine-{++_runs}.out"), _folder.File($"wine-{_runs}.err"));
@@ -170,6 +220,7 @@ public sealed class WindowsBuildTests : IDisposable
         start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         start.Environment["WINEDEBUG"] = "-all";
         using var process = Process.Start(start)!;
+        whileRunning?.Invoke();
         if (!process.WaitForExit(Timeout))
         {
             process.Kill(entireProcessTree: true);
