@@ -131,9 +131,15 @@ public sealed class WindowsBuildTests : IDisposable
         var (exit, output, errors) = Wine(() =>
             {
                 var window = XWindow.WaitFor("ConvLive", TimeSpan.FromSeconds(180));
-                Thread.Sleep(3000);
-                XWindow.Xdotool("mousemove", "--window", window, "280", "440");
-                XWindow.Xdotool("click", "--window", window, "1"); // the first thumbnail: the network input
+                // The window shows before the network's first frame is laid out, and a click before that selects
+                // nothing; on a loaded machine that can take seconds. Clicking the same thumbnail again changes nothing.
+                for (var i = 0; i < 3; i++)
+                {
+                    Thread.Sleep(3000);
+                    XWindow.Xdotool("mousemove", "--window", window, "280", "440");
+                    XWindow.Xdotool("click", "--window", window, "1"); // the first thumbnail: the network input
+                }
+
                 Thread.Sleep(1000);
                 XWindow.Xdotool("key", "--window", window, "Right"); // -> conv1
                 XWindow.Xdotool("key", "--window", window, "Right"); // -> maxpool
