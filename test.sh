@@ -8,6 +8,7 @@ cd "$root"
 source scripts/deps.sh
 convlive_require_dotnet
 convlive_ensure_packages "${CONVLIVE_RUNTIME_PACKAGES[@]}" "${CONVLIVE_TEST_PACKAGES[@]}"
+(convlive_ensure_packages "${CONVLIVE_OPTIONAL_TEST_PACKAGES[@]}") || echo "note: ${CONVLIVE_OPTIONAL_TEST_PACKAGES[*]} could not be installed: the Windows build's tests will skip" >&2
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet build ConvLive.sln -c Release --nologo -v quiet -clp:"Summary;ErrorsOnly"

@@ -62,7 +62,8 @@ public sealed class WindowsBuildTests : IDisposable
         var (linuxExit, linuxOut, linuxErr) = ConvLiveProcess.Run(Timeout, "conformance", "--device", "cpu");
         Skip.If(linuxExit == 2 && linuxErr.Contains("no test suite", StringComparison.Ordinal), "Debian's libonnx-testdata is not installed (./test.sh installs it)");
         Assert.True(linuxExit == 0, $"linux exit {linuxExit}\n{linuxErr}");
-        var (exit, output, errors) = Wine("conformance", "--device", "cpu");
+        string[] suites = [.. Engine.Conformance.ConformanceRunner.DefaultSuites.Where(Directory.Exists).SelectMany(s => new[] { "--suite", WindowsPath(s) })];
+        var (exit, output, errors) = Wine(["conformance", "--device", "cpu", .. suites]);
         Assert.True(exit == 0, $"wine exit {exit}\n{output[^Math.Min(2000, output.Length)..]}\n{errors}");
         Assert.Equal(Summary(linuxOut), Summary(output)); // e.g. "199 passed, 0 failed, 815 skipped"
     }
@@ -226,11 +227,20 @@ public sealed class WindowsBuildTests : IDisposable
         start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         start.Environment["WINEDEBUG"] = "-all";
         using var process = Process.Start(start)!;
-        whileRunning?.Invoke();
-        if (!process.WaitForExit(Timeout))
+        try
         {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"wine convlive.exe {string.Join(' ', args)} did not finish within {Timeout.TotalMinutes} min: {File.ReadAllText(stderr)}");
+            whileRunning?.Invoke();
+            if (!process.WaitForExit(Timeout))
+            {
+                Assert.Fail($"wine convlive.exe {string.Join(' ', args)} did not finish within {Timeout.TotalMinutes} min: {File.ReadAllText(stderr)}");
+            }
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true); // a window left open would be found by the next test's search
+            }
         }
 
         return (process.ExitCode, File.ReadAllText(stdout), File.ReadAllText(stderr));

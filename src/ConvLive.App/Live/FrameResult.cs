@@ -75,6 +75,9 @@ internal sealed class ModelFrameResult : FrameResult
     /// <summary>The answer is "not sure" when the top probability is under this (0: always a class).</summary>
     public float NotSureBelow { get; set; }
 
+    /// <summary>The network's output held a NaN or an infinity on this frame (no classes, nothing kept from it).</summary>
+    public bool NonFinite { get; set; }
+
     /// <summary>Where the frame falls on the sample map (NaN when the map is hidden or empty).</summary>
     public float MapX { get; set; } = float.NaN;
 

@@ -66,6 +66,7 @@ internal static class LiveStatsCollector
             Answers = pipeline is ModelPipeline answers
                 ? (answers.Answers.Classes, answers.Answers.NotSure, answers.Training?.NotSureBelow is > 0 and var t2 ? t2 : answers.ModelNotSureBelow ?? 0f)
                 : default,
+            NonFinite = pipeline is ModelPipeline finite ? finite.NonFinite : default,
             Resources = render.Resources,
         };
     }

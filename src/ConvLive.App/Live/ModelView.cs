@@ -53,6 +53,7 @@ internal sealed class ModelView : ILiveView
         _training = training is null ? null : new TrainingPanel(_canvas, training);
         _map = training is null ? null : new SampleMapPanel(_canvas, training.Map, training.Classes);
         _help = new HelpPanel(_canvas);
+        Layout(display.Width, display.Height); // now, so a click before the first frame lands on what it will show
     }
 
     public int TappedLayers => _canvas.Model.Taps.Count - 1;

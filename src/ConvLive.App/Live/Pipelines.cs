@@ -131,6 +131,10 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
     /// <summary>Frames answered with a class and "not sure", under a threshold (inference thread; read once the loops stopped).</summary>
     public (int Classes, int NotSure) Answers { get; private set; }
 
+    /// <summary>Frames whose network output held a NaN or an infinity, and good frames since the last of them
+    /// (inference thread; read once the loops stopped).</summary>
+    public (int Frames, int GoodAfter) NonFinite { get; private set; }
+
     public FrameResult CreateResult() => new ModelFrameResult();
 
     public void Process(VideoFrame frame, FrameResult result)
@@ -139,6 +143,20 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         slot.Prepare(frame, Model.AtlasWidth * Model.AtlasHeight, Model.OutputLength);
         var times = Model.Run(slot.Frame.Pixels, slot.Frame.Width, slot.Frame.Height, slot.Atlas.AsSpan(0, Model.AtlasWidth * Model.AtlasHeight), slot.Output.AsSpan(0, Model.OutputLength));
         (slot.PreprocessMs, slot.ForwardMs, slot.PackMs) = (times.Preprocess, times.Forward, times.Pack);
+        slot.NonFinite = !IsFinite(slot.Output.AsSpan(0, Model.OutputLength));
+        if (slot.NonFinite)
+        {
+            // Nothing is learned, captured, explained or kept from a frame the network could not read (a top-9 or a
+            // sample of NaNs would poison what follows); the window says so, and the next good frame is whole again.
+            NonFinite = (NonFinite.Frames + 1, 0);
+            Array.Fill(slot.Top, -1);
+            Array.Clear(slot.TopProbabilities);
+            (slot.NetworkTop, slot.HeatWidth, slot.HeatHeight, slot.ExplainMs, slot.ClassNames, slot.NotSureBelow) = (-1, 0, 0, 0, null, 0f);
+            (slot.MapX, slot.MapY) = (float.NaN, float.NaN);
+            return;
+        }
+
+        NonFinite = NonFinite.Frames > 0 ? (NonFinite.Frames, NonFinite.GoodAfter + 1) : NonFinite;
         Classification.Top(slot.Output.AsSpan(0, Model.OutputLength), slot.Top, slot.TopProbabilities);
         ExplainTopClass(slot);
         slot.NetworkTop = slot.Top[0];
@@ -167,6 +185,19 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
     {
         _study?.Dispose();
         Model.Dispose();
+    }
+
+    private static bool IsFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The network's top class explained by the method switched on, as 8-bit heat in the slot (before a

@@ -25,7 +25,8 @@ internal sealed class LiveTraining : IDisposable
     private const int Epochs = 40;
     private const double BudgetMs = 12;
 
-    /// <summary>The size of the chart shown in the window after a run (drawn on the training thread, once a run).</summary>
+    /// <summary>The size of the chart shown in the window after a run (drawn on the inference thread when the run
+    /// ends, once a run: tens of milliseconds that the display, on its own thread, does not wait for).</summary>
     private const int ChartWidth = 640, ChartHeight = 360;
 
     /// <summary>The live trainer's augmentation: 8 views a sample (the picture and 7 random ones), so a T press on a
@@ -343,7 +344,7 @@ internal sealed class LiveTraining : IDisposable
             .ToArray();
         _history = (training.History.Select(e => e.Loss).ToArray(), training.History.Select(e => e.HeldOutAccuracy).ToArray());
         _notSureBelow = training.CalibrateNotSure();
-        _chart = LossChart.RenderRgba(training.History, $"head on {HeadLabels.Length} classes, {training.TrainingRows} views", ChartWidth, ChartHeight);
+        _chart = TryChart(training, HeadLabels.Length);
         _state = string.Create(CultureInfo.InvariantCulture, $"head: {HeadLabels.Length} classes, {training.TrainingRows} views trained on, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}, not sure below {_notSureBelow * 100:0}%");
         training.Dispose();
         _training = null;
@@ -351,6 +352,20 @@ internal sealed class LiveTraining : IDisposable
         if (_fineAfterHead)
         {
             StartFineTuning();
+        }
+    }
+
+    /// <summary>The run's chart, or null when it cannot be drawn (no Skia native library, say): a chart is never
+    /// worth the head that was just trained.</summary>
+    private static ChartPicture? TryChart(ClassifierTraining training, int classes)
+    {
+        try
+        {
+            return LossChart.RenderRgba(training.History, $"head on {classes} classes, {training.TrainingRows} views", ChartWidth, ChartHeight);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException or ArgumentException)
+        {
+            return null;
         }
     }
 

@@ -55,23 +55,38 @@ public static class OpenCvLibrary
     }
 
     private static string Message(string what) =>
-        $"{what} needs OpenCV's native library (OpenCvSharpExtern), which is not here: {Fix}. Without it, --source synthetic, the engine and the commands on .npy and ONNX files work.";
+        $"{what} needs OpenCV's native library (OpenCvSharpExtern), which did not load ({Problem.Value?.TrimEnd('.')}): {Fix}. Without it, --source synthetic, the engine and the commands on .npy and ONNX files work.";
 
     /// <summary>Loads the library the way OpenCvSharp's P/Invokes will (the app's deps.json, then the system's
     /// search), without touching OpenCvSharp's types: a failed type initialiser cannot be retried, and under Wine
-    /// asking OpenCvSharp a second time after a failed load never returned.</summary>
+    /// asking OpenCvSharp a second time after a failed load never returned. Returns the loader's reason, or null.</summary>
     private static string? Probe()
     {
         var assembly = typeof(Mat).Assembly;
+        string? why = null;
         foreach (var name in OperatingSystem.IsWindows() ? new[] { "OpenCvSharpExtern", "OpenCvSharpExtern.dll" } : ["OpenCvSharpExtern", "libOpenCvSharpExtern.so"])
         {
-            if (System.Runtime.InteropServices.NativeLibrary.TryLoad(name, assembly, null, out _))
+            try
             {
+                System.Runtime.InteropServices.NativeLibrary.Load(name, assembly, null);
                 return null;
+            }
+            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+            {
+                why ??= FirstLine(e.Message); // the loader's words: missing, or present with a dependency missing
             }
         }
 
-        return $"OpenCvSharpExtern was not found beside the app, in its runtimes folder or on the library path";
+        return why;
+    }
+
+    /// <summary>The loader's first sentence (Linux's goes on with advice and every path it tried), at most 200 characters.</summary>
+    private static string FirstLine(string message)
+    {
+        var line = message.Split('\n', 2)[0].Trim();
+        var end = line.IndexOf(". ", StringComparison.Ordinal);
+        line = end > 0 ? line[..end] : line;
+        return line.Length <= 200 ? line : line[..200] + "...";
     }
 }
 

@@ -10,9 +10,10 @@ namespace ConvLive.Render.Native;
 /// <remarks>Owns the window and GLFW's initialisation; callbacks queue events that <see cref="PollEvents"/> raises.</remarks>
 internal sealed unsafe class GlfwWindowHost : IGlHost
 {
+    private const int KeyEvent = 0, ClickEvent = 1, ResizeEvent = 2;
     private readonly nint _window;
     private readonly GCHandle _self;
-    private readonly ConcurrentQueue<object> _events = new();
+    private readonly ConcurrentQueue<(int Kind, KeyPress Key, MouseClick Click, int Width, int Height)> _events = new(); // structs: an event allocates nothing
     private bool _disposed;
 
     public GlfwWindowHost(string title, int width, int height, bool vsync)
@@ -65,18 +66,18 @@ internal sealed unsafe class GlfwWindowHost : IGlHost
         Glfw.PollEvents();
         while (_events.TryDequeue(out var e))
         {
-            switch (e)
+            switch (e.Kind)
             {
-                case KeyPress key:
-                    onKey(key);
+                case KeyEvent:
+                    onKey(e.Key);
                     break;
-                case MouseClick click:
-                    onClick(click);
+                case ClickEvent:
+                    onClick(e.Click);
                     break;
-                case (int w, int h):
-                    Width = w;
-                    Height = h;
-                    onResize(w, h);
+                default:
+                    Width = e.Width;
+                    Height = e.Height;
+                    onResize(e.Width, e.Height);
                     break;
             }
         }
@@ -111,7 +112,7 @@ internal sealed unsafe class GlfwWindowHost : IGlHost
         if (action is Glfw.Press or Glfw.Repeat && From(window) is { } host)
         {
             var named = Enum.IsDefined((Key)key) ? (Key)key : Key.Unknown;
-            host._events.Enqueue(new KeyPress(named, key, action == Glfw.Repeat));
+            host._events.Enqueue((KeyEvent, new KeyPress(named, key, action == Glfw.Repeat), default, 0, 0));
         }
     }
 
@@ -125,13 +126,13 @@ internal sealed unsafe class GlfwWindowHost : IGlHost
             Glfw.GetWindowSize(window, out var ww, out var wh);
             var sx = ww > 0 ? (float)host.Width / ww : 1f;
             var sy = wh > 0 ? (float)host.Height / wh : 1f;
-            host._events.Enqueue(new MouseClick((float)x * sx, (float)y * sy, button));
+            host._events.Enqueue((ClickEvent, default, new MouseClick((float)x * sx, (float)y * sy, button), 0, 0));
         }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void OnFramebufferSize(nint window, int width, int height)
     {
-        From(window)?._events.Enqueue((width, height));
+        From(window)?._events.Enqueue((ResizeEvent, default, default, width, height));
     }
 }

@@ -25,16 +25,17 @@ internal static unsafe partial class Win32
     [LibraryImport("kernel32.dll", EntryPoint = "GetModuleHandleW", StringMarshalling = StringMarshalling.Utf16)]
     public static partial nint GetModuleHandle(string? name);
 
-    [LibraryImport("kernel32.dll", EntryPoint = "GetLastError")]
-    public static partial uint GetLastError();
+    /// <summary>ERROR_CLASS_ALREADY_EXISTS: the window class is registered (by an earlier window of this process).</summary>
+    public const int ErrorClassAlreadyExists = 1410;
 
-    [LibraryImport("user32.dll", EntryPoint = "RegisterClassExW")]
+    /// <summary>The last error of the last P/Invoke marked SetLastError (the runtime keeps it; a GetLastError call
+    /// of our own could see one the runtime overwrote).</summary>
+    public static int LastError => Marshal.GetLastPInvokeError();
+
+    [LibraryImport("user32.dll", EntryPoint = "RegisterClassExW", SetLastError = true)]
     public static partial ushort RegisterClassEx(in WindowClass windowClass);
 
-    [LibraryImport("user32.dll", EntryPoint = "UnregisterClassW", StringMarshalling = StringMarshalling.Utf16)]
-    public static partial int UnregisterClass(string className, nint instance);
-
-    [LibraryImport("user32.dll", EntryPoint = "CreateWindowExW", StringMarshalling = StringMarshalling.Utf16)]
+    [LibraryImport("user32.dll", EntryPoint = "CreateWindowExW", SetLastError = true, StringMarshalling = StringMarshalling.Utf16)]
     public static partial nint CreateWindowEx(uint exStyle, string className, string title, uint style, int x, int y, int width, int height, nint parent, nint menu, nint instance, nint param);
 
     [LibraryImport("user32.dll", EntryPoint = "DestroyWindow")]
@@ -70,22 +71,22 @@ internal static unsafe partial class Win32
     [LibraryImport("user32.dll", EntryPoint = "ReleaseDC")]
     public static partial int ReleaseDC(nint window, nint dc);
 
-    [LibraryImport("gdi32.dll", EntryPoint = "ChoosePixelFormat")]
+    [LibraryImport("gdi32.dll", EntryPoint = "ChoosePixelFormat", SetLastError = true)]
     public static partial int ChoosePixelFormat(nint dc, in PixelFormat format);
 
-    [LibraryImport("gdi32.dll", EntryPoint = "SetPixelFormat")]
+    [LibraryImport("gdi32.dll", EntryPoint = "SetPixelFormat", SetLastError = true)]
     public static partial int SetPixelFormat(nint dc, int index, in PixelFormat format);
 
     [LibraryImport("gdi32.dll", EntryPoint = "SwapBuffers")]
     public static partial int SwapBuffers(nint dc);
 
-    [LibraryImport("opengl32.dll", EntryPoint = "wglCreateContext")]
+    [LibraryImport("opengl32.dll", EntryPoint = "wglCreateContext", SetLastError = true)]
     public static partial nint WglCreateContext(nint dc);
 
     [LibraryImport("opengl32.dll", EntryPoint = "wglDeleteContext")]
     public static partial int WglDeleteContext(nint context);
 
-    [LibraryImport("opengl32.dll", EntryPoint = "wglMakeCurrent")]
+    [LibraryImport("opengl32.dll", EntryPoint = "wglMakeCurrent", SetLastError = true)]
     public static partial int WglMakeCurrent(nint dc, nint context);
 
     [LibraryImport("opengl32.dll", EntryPoint = "wglGetProcAddress", StringMarshalling = StringMarshalling.Utf8)]

@@ -18,9 +18,10 @@ internal sealed unsafe class Win32WindowHost : IGlHost
     private static Win32WindowHost? _creating; // messages sent while CreateWindowExW runs, before the handle is known
 
     private static readonly Dictionary<nint, Win32WindowHost> Hosts = [];
-    private readonly Queue<object> _events = new();
+    private static readonly Lock Registration = new();
+    private static nint _className; // registered once per process, kept for its life (a class outlives its windows)
+    private readonly Queue<HostEvent> _events = new(); // structs: an input event allocates nothing
     private readonly nint _instance;
-    private readonly nint _className;
     private readonly nint _opengl32;
     private readonly nint _window;
     private readonly nint _dc;
@@ -32,22 +33,7 @@ internal sealed unsafe class Win32WindowHost : IGlHost
     {
         IsOffscreen = !visible;
         _instance = Win32.GetModuleHandle(null);
-        _className = Marshal.StringToHGlobalUni(ClassName);
-        var windowClass = new Win32.WindowClass
-        {
-            Size = (uint)sizeof(Win32.WindowClass),
-            Style = Win32.CsOwnDc | Win32.CsHRedraw | Win32.CsVRedraw,
-            WindowProc = (nint)(delegate* unmanaged<nint, uint, nint, nint, nint>)&WindowProc,
-            Instance = _instance,
-            Cursor = Win32.LoadCursor(0, Win32.IdcArrow),
-            ClassName = _className,
-        };
-        if (Win32.RegisterClassEx(windowClass) == 0)
-        {
-            Marshal.FreeHGlobal(_className);
-            throw new RenderException($"Windows could not register the window class (error {Win32.GetLastError()}).");
-        }
-
+        RegisterClassOnce(_instance);
         try
         {
             // The size asked for is the client area (the framebuffer); the frame and title bar come on top.
@@ -59,7 +45,7 @@ internal sealed unsafe class Win32WindowHost : IGlHost
             _creating = null;
             if (_window == 0)
             {
-                throw new RenderException($"Windows could not create a {width}x{height} window (error {Win32.GetLastError()}).");
+                throw new RenderException($"Windows could not create a {width}x{height} window (error {Win32.LastError}).");
             }
 
             lock (Hosts)
@@ -121,17 +107,17 @@ internal sealed unsafe class Win32WindowHost : IGlHost
 
         while (_events.TryDequeue(out var e))
         {
-            switch (e)
+            switch (e.Kind)
             {
-                case KeyPress key:
-                    onKey(key);
+                case HostEventKind.Key:
+                    onKey(e.Key);
                     break;
-                case MouseClick click:
-                    onClick(click);
+                case HostEventKind.Click:
+                    onClick(e.Click);
                     break;
-                case (int w, int h):
-                    (Width, Height) = (w, h);
-                    onResize(w, h);
+                case HostEventKind.Resize:
+                    (Width, Height) = (e.Width, e.Height);
+                    onResize(e.Width, e.Height);
                     break;
             }
         }
@@ -176,8 +162,6 @@ internal sealed unsafe class Win32WindowHost : IGlHost
             _ = Win32.DestroyWindow(_window);
         }
 
-        _ = Win32.UnregisterClass(ClassName, _instance);
-        Marshal.FreeHGlobal(_className);
         if (_opengl32 != 0)
         {
             NativeLibrary.Free(_opengl32);
@@ -201,13 +185,19 @@ internal sealed unsafe class Win32WindowHost : IGlHost
         var index = Win32.ChoosePixelFormat(dc, format);
         if (index == 0 || Win32.SetPixelFormat(dc, index, format) == 0)
         {
-            throw new RenderException($"Windows found no OpenGL pixel format (error {Win32.GetLastError()}). Install your graphics card's driver.");
+            throw new RenderException($"Windows found no OpenGL pixel format (error {Win32.LastError}). Install your graphics card's driver.");
         }
 
         var legacy = Win32.WglCreateContext(dc);
         if (legacy == 0 || Win32.WglMakeCurrent(dc, legacy) == 0)
         {
-            throw new RenderException($"Windows could not make an OpenGL context (error {Win32.GetLastError()}). Install your graphics card's driver.");
+            var error = Win32.LastError;
+            if (legacy != 0)
+            {
+                _ = Win32.WglDeleteContext(legacy);
+            }
+
+            throw new RenderException($"Windows could not make an OpenGL context (error {error}). Install your graphics card's driver.");
         }
 
         var create = Win32.WglGetProcAddress("wglCreateContextAttribsARB");
@@ -228,7 +218,13 @@ internal sealed unsafe class Win32WindowHost : IGlHost
         _ = Win32.WglDeleteContext(legacy);
         if (context == 0 || Win32.WglMakeCurrent(dc, context) == 0)
         {
-            throw new RenderException($"the OpenGL driver could not make a 3.3 core context (error {Win32.GetLastError()}). Update your graphics card's driver.");
+            var error = Win32.LastError;
+            if (context != 0)
+            {
+                _ = Win32.WglDeleteContext(context);
+            }
+
+            throw new RenderException($"the OpenGL driver could not make a 3.3 core context (error {error}). Update your graphics card's driver.");
         }
 
         return context;
@@ -259,18 +255,18 @@ internal sealed unsafe class Win32WindowHost : IGlHost
                 int w = (int)(lParam & 0xFFFF), h = (int)((lParam >> 16) & 0xFFFF);
                 if (w > 0 && h > 0)
                 {
-                    host._events.Enqueue((w, h));
+                    host._events.Enqueue(new HostEvent(HostEventKind.Resize, default, default, w, h));
                 }
 
                 return 0;
             case Win32.WmKeyDown or Win32.WmSysKeyDown:
                 var code = KeyCode((int)wParam);
                 var repeat = (lParam & (1 << 30)) != 0; // the key was already down: auto-repeat
-                host._events.Enqueue(new KeyPress(Enum.IsDefined((Key)code) ? (Key)code : Key.Unknown, code, repeat));
+                host._events.Enqueue(new HostEvent(HostEventKind.Key, new KeyPress(Enum.IsDefined((Key)code) ? (Key)code : Key.Unknown, code, repeat), default, 0, 0));
                 return message == Win32.WmSysKeyDown ? Win32.DefWindowProc(window, message, wParam, lParam) : 0;
             case Win32.WmLeftButtonDown or Win32.WmRightButtonDown or Win32.WmMiddleButtonDown:
                 float x = (short)(lParam & 0xFFFF), y = (short)((lParam >> 16) & 0xFFFF);
-                host._events.Enqueue(new MouseClick(x, y, message == Win32.WmLeftButtonDown ? 0 : message == Win32.WmRightButtonDown ? 1 : 2));
+                host._events.Enqueue(new HostEvent(HostEventKind.Click, default, new MouseClick(x, y, message == Win32.WmLeftButtonDown ? 0 : message == Win32.WmRightButtonDown ? 1 : 2), 0, 0));
                 return 0;
             default:
                 return Win32.DefWindowProc(window, message, wParam, lParam);
@@ -295,4 +291,44 @@ internal sealed unsafe class Win32WindowHost : IGlHost
         >= 0x30 and <= 0x39 or >= 0x41 and <= 0x5A => vk,
         _ => 0x10000 + vk,
     };
+
+    /// <summary>Registers the window class the first time a window is made in this process.</summary>
+    private static void RegisterClassOnce(nint instance)
+    {
+        lock (Registration)
+        {
+            if (_className != 0)
+            {
+                return;
+            }
+
+            var name = Marshal.StringToHGlobalUni(ClassName);
+            var windowClass = new Win32.WindowClass
+            {
+                Size = (uint)sizeof(Win32.WindowClass),
+                Style = Win32.CsOwnDc | Win32.CsHRedraw | Win32.CsVRedraw,
+                WindowProc = (nint)(delegate* unmanaged<nint, uint, nint, nint, nint>)&WindowProc,
+                Instance = instance,
+                Cursor = Win32.LoadCursor(0, Win32.IdcArrow),
+                ClassName = name,
+            };
+            if (Win32.RegisterClassEx(windowClass) == 0 && Win32.LastError is var error && error != Win32.ErrorClassAlreadyExists)
+            {
+                Marshal.FreeHGlobal(name);
+                throw new RenderException($"Windows could not register the window class (error {error}).");
+            }
+
+            _className = name;
+        }
+    }
+
+    private enum HostEventKind
+    {
+        Key,
+        Click,
+        Resize,
+    }
+
+    /// <summary>One window event, queued by the window procedure and raised by <see cref="PollEvents"/>.</summary>
+    private readonly record struct HostEvent(HostEventKind Kind, KeyPress Key, MouseClick Click, int Width, int Height);
 }

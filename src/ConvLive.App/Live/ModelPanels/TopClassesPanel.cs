@@ -12,6 +12,8 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
 {
     private static readonly Colour BarColour = new(0.2f, 0.45f, 0.8f, 0.6f);
     private static readonly Colour NotSureColour = new(1f, 0.65f, 0.2f, 1f);
+    private const string NonFiniteLine = "no answer: the network gave NaN/Inf";
+    private const string NonFiniteHint = "on this frame; nothing is kept from it";
     private readonly string[] _text = ["", "", "", "", ""];
     private readonly int[] _shown = [-2, -2, -2, -2, -2];
     private readonly float[] _probabilityShown = new float[5];
@@ -25,6 +27,13 @@ internal sealed class TopClassesPanel(ModelCanvas canvas)
     public float Draw(ModelFrameResult result, float y)
     {
         var (display, font, line, m) = (canvas.Display, canvas.Font, canvas.Line, ModelCanvas.Margin);
+        if (result.NonFinite)
+        {
+            display.DrawTextClipped(font, NonFiniteLine, m, y, NotSureColour, canvas.Left - (2 * m));
+            display.DrawTextClipped(font.Small, NonFiniteHint, m, y + line, ModelCanvas.Dim, canvas.Left - (2 * m));
+            return y + (line * 2);
+        }
+
         if ((result.ClassNames ?? canvas.Model.Labels) is not { } labels)
         {
             display.DrawText(font, "features only: no classifier head", m, y, ModelCanvas.Dim);
