@@ -33,8 +33,10 @@ public sealed class VideoRecorder : IDisposable
     /// <param name="height">Frame height.</param>
     /// <param name="framesPerSecond">The rate the video plays at (the display's).</param>
     /// <exception cref="RecordingException">The extension is not .mp4/.avi, or no codec opens the file there.</exception>
-    public VideoRecorder(string path, int width, int height, double framesPerSecond)
+    /// <param name="maxBytes">The file size at which writing stops (<see cref="Error"/> says so; the file stays whole).</param>
+    public VideoRecorder(string path, int width, int height, double framesPerSecond, long maxBytes = long.MaxValue)
     {
+        _maxBytes = maxBytes;
         ArgumentNullException.ThrowIfNull(path);
         var extension = System.IO.Path.GetExtension(path).ToLowerInvariant();
         (string FourCc, string Name)[] codecs = extension switch
@@ -105,6 +107,7 @@ public sealed class VideoRecorder : IDisposable
     /// <summary>Why writing stopped, or null.</summary>
     public string? Error { get => Volatile.Read(ref _error); private set => Volatile.Write(ref _error, value); }
 
+    private readonly long _maxBytes;
     private long _written;
     private long _dropped;
     private string? _error;
@@ -216,7 +219,11 @@ public sealed class VideoRecorder : IDisposable
                 if (haveFrame && Error is null)
                 {
                     _writer.Write(_bgr);
-                    Interlocked.Increment(ref _written);
+                    if (Interlocked.Increment(ref _written) % 15 == 0 && _maxBytes < long.MaxValue && new FileInfo(Path).Length >= _maxBytes)
+                    {
+                        // The encoder's buffered bytes are still to come, so stop a little early rather than late.
+                        Error = $"recording reached its size limit of {_maxBytes / (1024.0 * 1024.0):0.##} MB (--record-max-mb) and stopped; the {Written} frames written are kept in {Path}. R starts a new one";
+                    }
                 }
             }
             catch (Exception e) when (e is OpenCVException or OpenCvSharpException)

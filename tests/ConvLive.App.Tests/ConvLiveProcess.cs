@@ -39,7 +39,24 @@ internal static class ConvLiveProcess
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        whileRunning?.Invoke();
+        try
+        {
+            whileRunning?.Invoke();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Say what the app was doing: had it exited (and why), or was it still running?
+            var exited = process.HasExited;
+            if (!exited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            process.WaitForExit();
+            var tail = (string text) => text.Length > 3000 ? text[^3000..] : text;
+            throw new Xunit.Sdk.XunitException($"{e.Message}\nconvlive {(exited ? $"had exited with {process.ExitCode}" : "was still running (killed)")}; its output:\n{tail(output.GetAwaiter().GetResult())}\n{tail(errors.GetAwaiter().GetResult())}");
+        }
+
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);

@@ -45,6 +45,29 @@ public sealed class LiveRecordingTests : IDisposable
         Assert.Contains(probe.Split('\n'), l => l is "codec_name=h264" or "codec_name=mpeg4");
     }
 
+    [SkippableFact]
+    public void ARecordingThatReachesItsSizeLimitStopsPlaysAndTheRunGoesOn()
+    {
+        var video = _folder.File("limited.mp4");
+        var statsPath = _folder.File("stats.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3),
+            "live", "--source", "synthetic", "--model", Model(), "--device", "cpu", "--headless", "--frames", "240", "--size", "640x360",
+            "--record", video, "--record-max-mb", "0.25", "--stats", statsPath, "--samples", _folder.File("samples"));
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        using var stats = JsonDocument.Parse(File.ReadAllText(statsPath));
+        Assert.True(stats.RootElement.GetProperty("framesRendered").GetInt64() >= 240, "the run stopped with the recording");
+        var recording = stats.RootElement.GetProperty("recording");
+        Assert.Contains("size limit of 0.25 MB", recording.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var written = recording.GetProperty("frames").GetInt64();
+        Assert.InRange(written, 1, 239); // stopped before the run ended
+        // The file stops near the limit: the encoder's and muxer's buffered bytes land after the check.
+        Assert.InRange(new FileInfo(video).Length, 1, 4 * 256 * 1024);
+        var (frames, _, _) = ReadBack(video);
+        Assert.Equal(written, frames); // the part written is a whole video
+        Assert.DoesNotContain(Directory.GetFiles(_folder.Path), f => f.Contains(".tmp-", StringComparison.Ordinal));
+    }
+
     /// <summary>Runs a program (ffprobe is installed by ./test.sh with Debian's ffmpeg) and returns its exit code and output.</summary>
     private static (int Exit, string Output, string Errors) Run(string program, params string[] args)
     {

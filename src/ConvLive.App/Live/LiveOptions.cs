@@ -57,6 +57,9 @@ internal sealed record LiveOptions(
     /// <summary>Record the window to this .mp4/.avi from the start (<c>--record</c>; key R starts and stops), or null.</summary>
     public string? Record { get; init; }
 
+    /// <summary>The size at which a recording stops, bytes (<c>--record-max-mb</c>).</summary>
+    public long RecordMaxBytes { get; init; } = 4000L * 1024 * 1024;
+
     /// <summary>The live trainer trains on augmented views of each sample too (<c>--augment</c>).</summary>
     public bool Augment { get; init; } = true;
 

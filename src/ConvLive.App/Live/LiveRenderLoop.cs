@@ -64,7 +64,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
     {
         var rate = options.MaxFps > 0 ? options.MaxFps : options.Headless ? HeadlessFps : WindowFpsCap;
         var pacer = new FramePacer(rate);
-        _recording = new Recording(display, options.Record, Math.Min(rate, 60), log);
+        _recording = new Recording(display, options.Record, Math.Min(rate, 60), log, options.RecordMaxBytes);
         if (options.Record is not null)
         {
             _recording.Toggle();

@@ -15,7 +15,7 @@ namespace ConvLive.App.Live;
 /// cannot start or fails is said in the window and the app goes on; stopping (R, Esc, closing) finalises the file
 /// off the render thread, and the app waits for it before it exits. Render thread only.
 /// </summary>
-internal sealed class Recording(Display display, string? path, double framesPerSecond, TextWriter log) : IDisposable
+internal sealed class Recording(Display display, string? path, double framesPerSecond, TextWriter log, long maxBytes = long.MaxValue) : IDisposable
 {
     private static readonly Colour Red = new(0.9f, 0.15f, 0.1f);
     private VideoRecorder? _recorder;
@@ -55,7 +55,7 @@ internal sealed class Recording(Display display, string? path, double framesPerS
         {
             // Written under a temporary name (swept at the next start if the app dies) and renamed when finished,
             // so the real name only ever holds a whole video.
-            _recorder = new VideoRecorder(Engine.IO.AtomicFile.TemporaryKeepingExtension(target), display.Width, display.Height, framesPerSecond);
+            _recorder = new VideoRecorder(Engine.IO.AtomicFile.TemporaryKeepingExtension(target), display.Width, display.Height, framesPerSecond, maxBytes);
             _target = target;
             (_startTicks, _queued) = (System.Diagnostics.Stopwatch.GetTimestamp(), 0);
             Message = string.Create(CultureInfo.InvariantCulture, $"recording {display.Width}x{display.Height} at {framesPerSecond:0.#} fps ({_recorder.Codec}) to {target}; R stops");
