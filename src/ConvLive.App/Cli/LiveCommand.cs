@@ -34,6 +34,7 @@ internal static class LiveCommand
         var explain = new Option<string?>("--explain") { Description = "Show why the network says its top class, over the network input, from the start: gradient, guided, deconv or gradcam (key E cycles)." };
         explain.AcceptOnlyFromAmong([.. Engine.Explain.ExplainMethods.Names]);
         var select = new Option<string?>("--select") { Description = "Select this layer (and channel) from the start, VALUE[:CHANNEL], e.g. conv2_1:5: its top-9 from the stream is gathered from the first frame." };
+        var trainEvery = new Option<double>("--train-every") { Description = "Train a head on the stored samples every this many seconds (a soak run; 0: only on T or --train).", DefaultValueFactory = _ => 0 };
         var recordMax = new Option<double>("--record-max-mb") { Description = "Stop a recording when its file reaches this size in MB (the part written is kept and plays; R starts a new one). Default 4000, under FAT32's 4 GiB file limit.", DefaultValueFactory = _ => 4000 };
         var record = new Option<string?>("--record") { Description = "Record the window from the start to this .mp4 (H.264 where the codec exists, else MPEG-4 part 2) or .avi (MJPG), one frame per presented frame; R stops and starts again." };
         var wants = new Option<string?>("--wants") { Description = "Draw what a unit wants from the start (activation maximisation; key W): VALUE:CHANNEL, VALUE:CHANNEL@COLUMN,ROW or class:K." };
@@ -43,7 +44,7 @@ internal static class LiveCommand
         var map = new Option<bool>("--map") { Description = "Show the map of the captured samples (PCA of their features, the frame among them) from the start; V toggles it." };
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, R record, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), X/N clear/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, G fine-tune the backbone with it, V map of the samples, L the training chart, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants, record, recordMax, augment, map, fineTune,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants, record, recordMax, trainEvery, augment, map, fineTune,
         };
         command.SetAction(result =>
         {
@@ -98,6 +99,7 @@ internal static class LiveCommand
                 Select = selected ?? (wanted?.Unit is { } u ? u with { Position = null } : null),
                 Wants = wanted,
                 Record = result.GetValue(record),
+                TrainEvery = Math.Max(0, result.GetValue(trainEvery)),
                 RecordMaxBytes = (long)(Math.Max(0.01, result.GetValue(recordMax)) * 1024 * 1024),
                 Augment = result.GetValue(augment) != "off",
                 ShowMap = result.GetValue(map),

@@ -57,6 +57,9 @@ internal sealed record LiveOptions(
     /// <summary>Record the window to this .mp4/.avi from the start (<c>--record</c>; key R starts and stops), or null.</summary>
     public string? Record { get; init; }
 
+    /// <summary>Seconds between training runs started on the stored samples (<c>--train-every</c>; 0: none).</summary>
+    public double TrainEvery { get; init; }
+
     /// <summary>The size at which a recording stops, bytes (<c>--record-max-mb</c>).</summary>
     public long RecordMaxBytes { get; init; } = 4000L * 1024 * 1024;
 

@@ -36,6 +36,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
     private long _framesSinceFirstResult = -1;
     private long _warmFrame;
     private long _framesComposed;
+    private long _nextTrain = Stopwatch.GetTimestamp();
 
     /// <summary>Runs until the display closes, the frame or time budget is spent, or no result comes in time.</summary>
     public RenderResult Run()
@@ -91,6 +92,16 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
 
             var current = state.Results.ReadSlot;
             var t0 = Stopwatch.GetTimestamp();
+
+            if (options.TrainEvery > 0 && t0 >= _nextTrain)
+            {
+                // A soak's periodic training: one run at a time (a run still going is left to finish).
+                _nextTrain = t0 + (long)(options.TrainEvery * Stopwatch.Frequency);
+                if (state.Pipeline is ModelPipeline { Training: { Busy: false } periodic })
+                {
+                    periodic.Post(Training.TrainingCommand.Train);
+                }
+            }
 
             // With --train, a scripted run also waits for the head, so its stats report the trained result.
             var trainingDone = !options.TrainOnStart || state.Pipeline is not ModelPipeline { Training: { } t } || !t.Busy;

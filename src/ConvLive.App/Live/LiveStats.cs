@@ -88,6 +88,9 @@ internal sealed class LiveStats
     /// <summary>Capture and training state as the window shows it (one entry a line), empty without training.</summary>
     public IReadOnlyList<string> Training { get; init; } = [];
 
+    /// <summary>Training runs started and finished, heads exported and exports failed.</summary>
+    public (int Started, int Finished, int Exported, int ExportFailed) TrainingRuns { get; init; }
+
     public (string Layer, string Label, int Channel, string Colormap)? Selection { get; init; }
 
     /// <summary>Managed bytes the render thread allocated per frame after warm-up (the hot path should not allocate).</summary>
@@ -162,6 +165,12 @@ internal sealed class LiveStats
                 json.WriteEndObject();
             }
 
+            json.WriteStartObject("trainingRuns");
+            json.WriteNumber("started", TrainingRuns.Started);
+            json.WriteNumber("finished", TrainingRuns.Finished);
+            json.WriteNumber("exported", TrainingRuns.Exported);
+            json.WriteNumber("exportFailed", TrainingRuns.ExportFailed);
+            json.WriteEndObject();
             json.WriteStartObject("nonFinite");
             json.WriteNumber("frames", NonFinite.Frames);
             json.WriteNumber("goodAfter", NonFinite.GoodAfter);

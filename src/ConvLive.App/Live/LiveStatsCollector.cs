@@ -67,6 +67,7 @@ internal static class LiveStatsCollector
                 ? (answers.Answers.Classes, answers.Answers.NotSure, answers.Training?.NotSureBelow is > 0 and var t2 ? t2 : answers.ModelNotSureBelow ?? 0f)
                 : default,
             NonFinite = pipeline is ModelPipeline finite ? finite.NonFinite : default,
+            TrainingRuns = pipeline is ModelPipeline { Training: { } runs } ? (runs.Runs.Started, runs.Runs.Finished, runs.Exports.Saved, runs.Exports.Failed) : default,
             Resources = render.Resources,
         };
     }

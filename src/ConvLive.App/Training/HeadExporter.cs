@@ -11,6 +11,12 @@ internal sealed class HeadExporter(BackboneFiles? files, Action changed)
     private volatile string _state = string.Empty;
     private Task _export = Task.CompletedTask;
 
+    private int _saved;
+    private int _failed;
+
+    /// <summary>Heads written, and exports that failed.</summary>
+    public (int Saved, int Failed) Counts => (Volatile.Read(ref _saved), Volatile.Read(ref _failed));
+
     /// <summary>What the last export did, or empty.</summary>
     public string State => _state;
 
@@ -30,10 +36,12 @@ internal sealed class HeadExporter(BackboneFiles? files, Action changed)
             {
                 HeadTraining.Save(path, files, featureValue, head, labels, notSureBelow, weights: weights);
                 _state = $"saved {path}";
+                Interlocked.Increment(ref _saved);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or Engine.Graph.ModelException)
             {
                 _state = $"export failed: {e.Message}";
+                Interlocked.Increment(ref _failed);
             }
 
             changed();

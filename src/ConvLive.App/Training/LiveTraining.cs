@@ -301,8 +301,18 @@ internal sealed class LiveTraining : IDisposable
         return missing == 0;
     }
 
+    /// <summary>Training runs started, finished (a head in use) and cancelled or failed; any thread.</summary>
+    public (int Started, int Finished) Runs => (Volatile.Read(ref _runsStarted), Volatile.Read(ref _runsFinished));
+
+    /// <summary>Heads written to disk and exports that failed.</summary>
+    public (int Saved, int Failed) Exports => _exporter.Counts;
+
+    private int _runsStarted;
+    private int _runsFinished;
+
     private void StartTraining()
     {
+        Interlocked.Increment(ref _runsStarted);
         var samples = _samples.Labelled(_trainingClasses);
         (_training, _) = HeadTraining.Start(_backend, _features.Cut, samples, _trainingClasses.Length, hidden: 0, new TrainingSettings(new TrainerOptions(32, OptimizerKind.Adam, 1e-3f, 1e-4f)));
         _pendingStart = false;
@@ -344,6 +354,7 @@ internal sealed class LiveTraining : IDisposable
             .ToArray();
         _history = (training.History.Select(e => e.Loss).ToArray(), training.History.Select(e => e.HeldOutAccuracy).ToArray());
         _notSureBelow = training.CalibrateNotSure();
+        Interlocked.Increment(ref _runsFinished);
         _chart = TryChart(training, HeadLabels.Length);
         _state = string.Create(CultureInfo.InvariantCulture, $"head: {HeadLabels.Length} classes, {training.TrainingRows} views trained on, held-out {HeadFiles.Percent(last.HeldOutAccuracy)}, not sure below {_notSureBelow * 100:0}%");
         training.Dispose();
