@@ -32,11 +32,26 @@ else
   "${run[@]}" || status=$?
 fi
 
+# The soak's short version (scripts/soak.sh: everything at once), alone after the tests so nothing else loads the
+# machine under it; counted as one test.
+soak_passed=0 soak_failed=0
+if command -v ffprobe >/dev/null 2>&1; then
+  if SOAK_OUT="$root/.build/soak-ci" CONVLIVE_DLL="$root/src/ConvLive.App/bin/Release/net10.0/convlive.dll" \
+      scripts/soak.sh 60 20 5 >"$root/.build/soak-ci.log" 2>&1; then
+    soak_passed=1
+    echo "soak (60 s): passed"
+  else
+    soak_failed=1
+    echo "soak (60 s): FAILED"
+  fi
+  sed 's/^/  /' "$root/.build/soak-ci.log" | tail -n 16
+fi
+
 if [ -n "${CONVLIVE_WINDOWS_BUILD:-}" ]; then
   (source scripts/wine-env.sh && wineserver -k >/dev/null 2>&1) || true
 fi
 
-passed=0 failed=0 skipped=0
+passed=$soak_passed failed=$soak_failed skipped=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)

@@ -221,12 +221,13 @@ public sealed class VideoRecorder : IDisposable
                     _writer.Write(_bgr);
                     if (Interlocked.Increment(ref _written) % 15 == 0 && _maxBytes < long.MaxValue && new FileInfo(Path).Length >= _maxBytes)
                     {
-                        // The encoder's buffered bytes are still to come, so stop a little early rather than late.
+                        // Checked every 15 frames on what reached the file: the encoder's and muxer's buffered bytes
+                        // and the MP4 index come after, so the file ends somewhat over the limit (4000 MB leaves 96).
                         Error = $"recording reached its size limit of {_maxBytes / (1024.0 * 1024.0):0.##} MB (--record-max-mb) and stopped; the {Written} frames written are kept in {Path}. R starts a new one";
                     }
                 }
             }
-            catch (Exception e) when (e is OpenCVException or OpenCvSharpException)
+            catch (Exception e) when (e is OpenCVException or OpenCvSharpException or IOException or UnauthorizedAccessException)
             {
                 Error = $"recording to {Path} stopped: {e.Message}";
             }

@@ -43,7 +43,7 @@ internal static class ConvLiveProcess
         {
             whileRunning?.Invoke();
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException and not Xunit.SkipException)
         {
             // Say what the app was doing: had it exited (and why), or was it still running?
             var exited = process.HasExited;
@@ -54,7 +54,7 @@ internal static class ConvLiveProcess
 
             process.WaitForExit();
             var tail = (string text) => text.Length > 3000 ? text[^3000..] : text;
-            throw new Xunit.Sdk.XunitException($"{e.Message}\nconvlive {(exited ? $"had exited with {process.ExitCode}" : "was still running (killed)")}; its output:\n{tail(output.GetAwaiter().GetResult())}\n{tail(errors.GetAwaiter().GetResult())}");
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n{e.StackTrace}\nconvlive {(exited ? $"had exited with {process.ExitCode}" : "was still running (killed)")}; its output:\n{tail(output.GetAwaiter().GetResult())}\n{tail(errors.GetAwaiter().GetResult())}");
         }
 
         if (!process.WaitForExit(timeout))

@@ -35,7 +35,7 @@ internal static class LiveCommand
         explain.AcceptOnlyFromAmong([.. Engine.Explain.ExplainMethods.Names]);
         var select = new Option<string?>("--select") { Description = "Select this layer (and channel) from the start, VALUE[:CHANNEL], e.g. conv2_1:5: its top-9 from the stream is gathered from the first frame." };
         var trainEvery = new Option<double>("--train-every") { Description = "Train a head on the stored samples every this many seconds (a soak run; 0: only on T or --train).", DefaultValueFactory = _ => 0 };
-        var recordMax = new Option<double>("--record-max-mb") { Description = "Stop a recording when its file reaches this size in MB (the part written is kept and plays; R starts a new one). Default 4000, under FAT32's 4 GiB file limit.", DefaultValueFactory = _ => 4000 };
+        var recordMax = new Option<double>("--record-max-mb") { Description = "Stop a recording when its file reaches this size in MB (the part written is kept and plays; R starts a new one). Default 4000, under FAT32's 4 GiB file limit; 0: no limit.", DefaultValueFactory = _ => 4000 };
         var record = new Option<string?>("--record") { Description = "Record the window from the start to this .mp4 (H.264 where the codec exists, else MPEG-4 part 2) or .avi (MJPG), one frame per presented frame; R stops and starts again." };
         var wants = new Option<string?>("--wants") { Description = "Draw what a unit wants from the start (activation maximisation; key W): VALUE:CHANNEL, VALUE:CHANNEL@COLUMN,ROW or class:K." };
         var augment = new Option<string>("--augment") { DefaultValueFactory = _ => "on", Description = "on: T also trains on 8 random views of each captured picture (crops, mirror, rotation, colour, blur); off: the pictures as they are." };
@@ -100,7 +100,7 @@ internal static class LiveCommand
                 Wants = wanted,
                 Record = result.GetValue(record),
                 TrainEvery = Math.Max(0, result.GetValue(trainEvery)),
-                RecordMaxBytes = (long)(Math.Max(0.01, result.GetValue(recordMax)) * 1024 * 1024),
+                RecordMaxBytes = result.GetValue(recordMax) is var max && max > 0 ? (long)(max * 1024 * 1024) : long.MaxValue, // 0: no limit
                 Augment = result.GetValue(augment) != "off",
                 ShowMap = result.GetValue(map),
                 FineTuneOnStart = result.GetValue(fineTune),

@@ -93,18 +93,16 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
             var current = state.Results.ReadSlot;
             var t0 = Stopwatch.GetTimestamp();
 
-            if (options.TrainEvery > 0 && t0 >= _nextTrain)
+            if (options.TrainEvery > 0 && t0 >= _nextTrain && state.Pipeline is ModelPipeline { Training: { Busy: false } periodic })
             {
-                // A soak's periodic training: one run at a time (a run still going is left to finish).
+                // A soak's periodic training: one run at a time; one still going delays the next, never skips it.
                 _nextTrain = t0 + (long)(options.TrainEvery * Stopwatch.Frequency);
-                if (state.Pipeline is ModelPipeline { Training: { Busy: false } periodic })
-                {
-                    periodic.Post(Training.TrainingCommand.Train);
-                }
+                periodic.Post(Training.TrainingCommand.Train);
             }
 
             // With --train, a scripted run also waits for the head, so its stats report the trained result.
             var trainingDone = !options.TrainOnStart || state.Pipeline is not ModelPipeline { Training: { } t } || !t.Busy;
+            trainingDone &= !options.ShowMap || state.Pipeline is not ModelPipeline { Training: { } m } || m.FeaturesReady; // and --map for every sample
             var timeUp = options.Duration > 0 && Stopwatch.GetElapsedTime(started).TotalSeconds >= options.Duration;
             var last = ((options.Frames > 0 && rendered + 1 >= options.Frames) || timeUp) && shownAny && !uploadPending && trainingDone;
 

@@ -79,8 +79,9 @@ internal sealed class LiveStats
     /// threshold last used (0: none).</summary>
     public (int Classes, int NotSure, float Threshold) Answers { get; init; }
 
-    /// <summary>Frames whose network output held NaN or Inf, and good frames after the last of them.</summary>
-    public (int Frames, int GoodAfter) NonFinite { get; init; }
+    /// <summary>Frames whose network output held NaN or Inf, good frames after the last of them, and how many times a
+    /// good frame followed a bad one.</summary>
+    public (int Frames, int GoodAfter, int Recovered) NonFinite { get; init; }
 
     /// <summary>The sample map: shown, samples on it, of those the head gets wrong; null without a trainer.</summary>
     public (bool Shown, int Points, int Wrong)? Map { get; init; }
@@ -174,6 +175,7 @@ internal sealed class LiveStats
             json.WriteStartObject("nonFinite");
             json.WriteNumber("frames", NonFinite.Frames);
             json.WriteNumber("goodAfter", NonFinite.GoodAfter);
+            json.WriteNumber("recovered", NonFinite.Recovered);
             json.WriteEndObject();
             json.WriteStartObject("answers");
             json.WriteNumber("classes", Answers.Classes);

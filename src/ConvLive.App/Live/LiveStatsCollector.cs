@@ -66,7 +66,7 @@ internal static class LiveStatsCollector
             Answers = pipeline is ModelPipeline answers
                 ? (answers.Answers.Classes, answers.Answers.NotSure, answers.Training?.NotSureBelow is > 0 and var t2 ? t2 : answers.ModelNotSureBelow ?? 0f)
                 : default,
-            NonFinite = pipeline is ModelPipeline finite ? finite.NonFinite : default,
+            NonFinite = pipeline is ModelPipeline finite ? (finite.NonFinite.Frames, finite.NonFinite.GoodAfter, finite.NonFinite.Recovered) : default,
             TrainingRuns = pipeline is ModelPipeline { Training: { } runs } ? (runs.Runs.Started, runs.Runs.Finished, runs.Exports.Saved, runs.Exports.Failed) : default,
             Resources = render.Resources,
         };

@@ -133,7 +133,7 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
 
     /// <summary>Frames whose network output held a NaN or an infinity, and good frames since the last of them
     /// (inference thread; read once the loops stopped).</summary>
-    public (int Frames, int GoodAfter) NonFinite { get; private set; }
+    public (int Frames, int GoodAfter, int Recovered, bool LastBad) NonFinite { get; private set; }
 
     public FrameResult CreateResult() => new ModelFrameResult();
 
@@ -148,15 +148,17 @@ internal sealed class ModelPipeline(LiveModel model, LiveTraining? training, Exp
         {
             // Nothing is learned, captured, explained or kept from a frame the network could not read (a top-9 or a
             // sample of NaNs would poison what follows); the window says so, and the next good frame is whole again.
-            NonFinite = (NonFinite.Frames + 1, 0);
+            NonFinite = (NonFinite.Frames + 1, 0, NonFinite.Recovered, true);
             Array.Fill(slot.Top, -1);
             Array.Clear(slot.TopProbabilities);
             (slot.NetworkTop, slot.HeatWidth, slot.HeatHeight, slot.ExplainMs, slot.ClassNames, slot.NotSureBelow) = (-1, 0, 0, 0, null, 0f);
-            (slot.MapX, slot.MapY) = (float.NaN, float.NaN);
+            (slot.MapX, slot.MapY, slot.GridSide, slot.GridCount) = (float.NaN, float.NaN, 0, 0);
+            Training?.AfterUnusableFrame(); // keys, T, Esc and a run in progress go on; captures wait for a good frame
+            _study?.AfterFrame(slot); // saves and the ascent of what a unit wants need no frame
             return;
         }
 
-        NonFinite = NonFinite.Frames > 0 ? (NonFinite.Frames, NonFinite.GoodAfter + 1) : NonFinite;
+        NonFinite = NonFinite.Frames > 0 ? (NonFinite.Frames, NonFinite.GoodAfter + 1, NonFinite.Recovered + (NonFinite.LastBad ? 1 : 0), false) : NonFinite;
         Classification.Top(slot.Output.AsSpan(0, Model.OutputLength), slot.Top, slot.TopProbabilities);
         ExplainTopClass(slot);
         slot.NetworkTop = slot.Top[0];

@@ -109,6 +109,25 @@ internal sealed class LiveTraining : IDisposable
     /// <summary>Render thread: key k (0-based) captured the current frame.</summary>
     public void Capture(int k) => _captures.Enqueue(k);
 
+    /// <summary>Every stored sample has its features (the map can show them all); any thread.</summary>
+    public bool FeaturesReady => Volatile.Read(ref _featuresReady);
+
+    private readonly bool[] _waiting = new bool[10];
+
+    /// <summary>While frames are unusable, a class's captures asked for are kept as one (taken from the next good frame).</summary>
+    private void TrimCaptures()
+    {
+        Array.Clear(_waiting);
+        for (var n = _captures.Count; n > 0 && _captures.TryDequeue(out var k); n--)
+        {
+            if (k >= 0 && k < _waiting.Length && !_waiting[k])
+            {
+                _waiting[k] = true;
+                _captures.Enqueue(k);
+            }
+        }
+    }
+
     /// <summary>Render thread: a command.</summary>
     public void Post(TrainingCommand command)
     {
@@ -126,10 +145,23 @@ internal sealed class LiveTraining : IDisposable
     /// <summary>Inference thread, after the frame ran: captures, the head's prediction, then (within a time budget)
     /// features of stored samples and training epochs.</summary>
     /// <returns>True when the head wrote class probabilities into <paramref name="top"/>.</returns>
-    public bool AfterFrame(ReadOnlySpan<byte> bgr, int width, int height, int[] top, float[] probabilities)
+    public bool AfterFrame(ReadOnlySpan<byte> bgr, int width, int height, int[] top, float[] probabilities) =>
+        AfterFrame(bgr, width, height, top, probabilities, usable: true);
+
+    /// <summary>Inference thread, after a frame the network could not read (NaN or Inf out): commands and the
+    /// training or fine-tuning in progress go on; captures asked for wait for the next good frame (at most one
+    /// each, so a held key does not pile up a burst of one picture), and nothing is predicted or mapped.</summary>
+    public void AfterUnusableFrame() => AfterFrame([], 0, 0, [], [], usable: false);
+
+    private bool AfterFrame(ReadOnlySpan<byte> bgr, int width, int height, int[] top, float[] probabilities, bool usable)
     {
         var changed = false;
-        while (_captures.TryDequeue(out var k))
+        if (!usable)
+        {
+            TrimCaptures();
+        }
+
+        while (usable && _captures.TryDequeue(out var k))
         {
             var features = new float[_features.FeatureLength];
             _backend.Download(features, _model.Tensor(_features.Cut.FeatureValue));
@@ -137,10 +169,10 @@ internal sealed class LiveTraining : IDisposable
             changed = true;
         }
 
-        var predicted = _head is not null && Predict(top, probabilities);
+        var predicted = usable && _head is not null && Predict(top, probabilities);
 
         // The map reads the frame's features before stored samples run through the same network below.
-        MapPoint = Map.Update(_samples, (_samples.Version * 397) + _headVersion, _head is null ? null : _predictKey, _backend, _model.Tensor(_features.Cut.FeatureValue));
+        MapPoint = !usable ? null : Map.Update(_samples, (_samples.Version * 397) + _headVersion, _head is null ? null : _predictKey, _backend, _model.Tensor(_features.Cut.FeatureValue));
         while (_commands.TryDequeue(out var c))
         {
             changed |= Handle(c);

@@ -83,8 +83,11 @@ public static class OpenCvLibrary
     /// <summary>The loader's first sentence (Linux's goes on with advice and every path it tried), at most 200 characters.</summary>
     private static string FirstLine(string message)
     {
-        var line = message.Split('\n', 2)[0].Trim();
-        var end = line.IndexOf(". ", StringComparison.Ordinal);
+        // Linux lists each path it tried with the loader's reason ("...so: cannot open shared object file"); that
+        // line says more than the first sentence, which is always the same.
+        var lines = message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var line = lines.FirstOrDefault(l => l.Contains(".so: ", StringComparison.Ordinal)) ?? (lines.Length > 0 ? lines[0] : message);
+        var end = line.Contains(".so: ", StringComparison.Ordinal) ? -1 : line.IndexOf(". ", StringComparison.Ordinal);
         line = end > 0 ? line[..end] : line;
         return line.Length <= 200 ? line : line[..200] + "...";
     }

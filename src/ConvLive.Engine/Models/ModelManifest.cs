@@ -116,15 +116,52 @@ public sealed record ModelManifest
     /// <exception cref="InvalidDataException">Not valid manifest JSON; the message names the file.</exception>
     public static ModelManifest Read(string path)
     {
+        ModelManifest manifest;
         try
         {
-            return JsonSerializer.Deserialize<ModelManifest>(System.IO.File.ReadAllText(path), Options)
+            manifest = JsonSerializer.Deserialize<ModelManifest>(System.IO.File.ReadAllText(path), Options)
                 ?? throw new InvalidDataException($"{path}: empty manifest");
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not a valid model manifest ({e.Message})", e);
         }
+
+        return manifest.Check(path);
+    }
+
+    /// <summary>Refuses what JSON allows but a model cannot use (a value the preprocessing would index past, divide
+    /// by or allocate from), naming the field, so a damaged file fails here in one line and never later mid-frame.</summary>
+    private ModelManifest Check(string path)
+    {
+        string? problem = null;
+        var input = Input;
+        if (string.IsNullOrWhiteSpace(Name) || string.IsNullOrWhiteSpace(File))
+        {
+            problem = "\"name\" and \"file\" must be given";
+        }
+        else if (input is null)
+        {
+            problem = "\"input\" must be an object";
+        }
+        else if (input.Size is < 1 or > 4096 || input.Resize is < 1 or > 8192)
+        {
+            problem = $"input size {input.Size} and resize {input.Resize} must be 1..4096 and 1..8192";
+        }
+        else if (input.Mean is not { Length: 3 } || input.Std is not { Length: 3 } || input.Mean.Any(m => !float.IsFinite(m)) || input.Std.Any(d => !float.IsFinite(d) || d == 0))
+        {
+            problem = "input mean and std need 3 finite numbers each, std none zero";
+        }
+        else if (!float.IsFinite(input.Scale) || input.Channels is null || !(input.Channels.Equals("RGB", StringComparison.OrdinalIgnoreCase) || input.Channels.Equals("BGR", StringComparison.OrdinalIgnoreCase)))
+        {
+            problem = "input scale must be a finite number and channels RGB or BGR";
+        }
+        else if (NotSureBelow is { } t && !(t >= 0 && t <= 1))
+        {
+            problem = $"notSureBelow {t} must be in [0, 1]";
+        }
+
+        return problem is null ? this : throw new InvalidDataException($"{path}: not a usable model manifest: {problem}");
     }
 
     /// <summary>Writes the manifest atomically (what <c>train</c> leaves beside an exported model, so

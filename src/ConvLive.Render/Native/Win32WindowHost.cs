@@ -214,11 +214,12 @@ internal sealed unsafe class Win32WindowHost : IGlHost
             Win32.WglContextProfileMask, Win32.WglContextCoreProfileBit, Win32.WglContextFlags, Win32.WglContextForwardCompatibleBit, 0,
         };
         var context = ((delegate* unmanaged<nint, nint, int*, nint>)create)(dc, 0, attributes);
+        var createError = Marshal.GetLastSystemError(); // read now: the calls below set their own
         _ = Win32.WglMakeCurrent(0, 0);
         _ = Win32.WglDeleteContext(legacy);
         if (context == 0 || Win32.WglMakeCurrent(dc, context) == 0)
         {
-            var error = Win32.LastError;
+            var error = context == 0 ? createError : Win32.LastError;
             if (context != 0)
             {
                 _ = Win32.WglDeleteContext(context);
