@@ -40,6 +40,12 @@ internal static class Program
             Console.Error.WriteLine($"error: {(e as Capture.OpenCvMissingException)?.Message ?? Capture.OpenCvLibrary.Missing("this command") ?? e.Message}");
             return 1;
         }
+        catch (InvalidDataException e) when (Environment.GetEnvironmentVariable("CONVLIVE_DEBUG") != "1")
+        {
+            // A file the user gave that is not what it claims (a damaged manifest, say): its own words name it.
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
         catch (Exception e) when (Environment.GetEnvironmentVariable("CONVLIVE_DEBUG") != "1")
         {
             // Commands report the failures they expect in their own words; this is the net for the rest.

@@ -156,9 +156,9 @@ public sealed record ModelManifest
         {
             problem = "input scale must be a finite number and channels RGB or BGR";
         }
-        else if (NotSureBelow is { } t && !(t >= 0 && t <= 1))
+        else if (NotSureBelow is { } t && !(t >= 0 && float.IsFinite(t)))
         {
-            problem = $"notSureBelow {t} must be in [0, 1]";
+            problem = $"notSureBelow {t} must be a number from 0 (above 1: never sure)";
         }
 
         return problem is null ? this : throw new InvalidDataException($"{path}: not a usable model manifest: {problem}");
