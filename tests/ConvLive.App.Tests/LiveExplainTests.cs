@@ -56,11 +56,8 @@ public sealed class LiveExplainTests : IDisposable
     public void AViewTheModelCannotGiveIsSwitchedOffAndTheRunGoesOn()
     {
         // Flatten + Gemm: no convolution, so no Grad-CAM.
-        var model = new Onnx.ModelProto { IrVersion = 7, Graph = new Onnx.GraphProto { Name = "mlp" } };
-        model.OpsetImport.Add(new Onnx.OperatorSetIdProto { Domain = string.Empty, Version = 13 });
+        var model = TinyOnnx.Model("mlp", TinyOnnx.Value("x", 1, 3, 224, 224), TinyOnnx.Value("y", 1, 10));
         var g = model.Graph;
-        g.Input.Add(Value("x", 1, 3, 224, 224));
-        g.Output.Add(Value("y", 1, 10));
         var w = new Onnx.TensorProto { Name = "w", DataType = 1 };
         w.Dims.AddRange([10L, 3 * 224 * 224]);
         w.FloatData.AddRange(Enumerable.Range(0, 10 * 3 * 224 * 224).Select(i => (float)Math.Sin(i) * 0.01f));
@@ -87,11 +84,4 @@ public sealed class LiveExplainTests : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
-
-    private static Onnx.ValueInfoProto Value(string name, params long[] dims)
-    {
-        var tensor = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = new Onnx.TensorShapeProto() };
-        tensor.Shape.Dim.AddRange(dims.Select(d => new Onnx.TensorShapeProto.Types.Dimension { DimValue = d }));
-        return new Onnx.ValueInfoProto { Name = name, Type = new Onnx.TypeProto { TensorType = tensor } };
-    }
 }

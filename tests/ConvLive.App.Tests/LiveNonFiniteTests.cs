@@ -47,44 +47,19 @@ public sealed class LiveNonFiniteTests : IDisposable
 
     private static Onnx.ModelProto RatioModel()
     {
-        var model = new Onnx.ModelProto { IrVersion = 7, Graph = new Onnx.GraphProto { Name = "ratio" } };
-        model.OpsetImport.Add(new Onnx.OperatorSetIdProto { Domain = string.Empty, Version = 13 });
+        var model = TinyOnnx.Model("ratio", TinyOnnx.Value("x", 1, 3, 64, 64), TinyOnnx.Value("y", 1, 4));
         var g = model.Graph;
-        g.Input.Add(Value("x", 1, 3, 64, 64));
-        g.Output.Add(Value("y", 1, 4));
         var w = new Onnx.TensorProto { Name = "w", DataType = 1 };
         w.Dims.AddRange([4L, 3, 3, 3]);
         w.FloatData.AddRange(Enumerable.Repeat(0.1f, 4 * 3 * 3 * 3));
         g.Initializer.Add(w);
         g.Node.AddRange([
-            Node("Conv", "conv", ["x", "w"], "c", ("kernel_shape", [3, 3])),
-            Node("Relu", "relu", ["c"], "r"),
-            Node("GlobalAveragePool", "gap", ["r"], "p"),
-            Node("Flatten", "flatten", ["p"], "m"),
-            Node("Div", "ratio", ["m", "m"], "y"),
+            TinyOnnx.Node("Conv", "conv", ["x", "w"], "c", ("kernel_shape", [3, 3])),
+            TinyOnnx.Node("Relu", "relu", ["c"], "r"),
+            TinyOnnx.Node("GlobalAveragePool", "gap", ["r"], "p"),
+            TinyOnnx.Node("Flatten", "flatten", ["p"], "m"),
+            TinyOnnx.Node("Div", "ratio", ["m", "m"], "y"),
         ]);
         return model;
-    }
-
-    private static Onnx.NodeProto Node(string op, string name, string[] inputs, string output, params (string Name, long[] Ints)[] attributes)
-    {
-        var node = new Onnx.NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        foreach (var (attribute, ints) in attributes)
-        {
-            var a = new Onnx.AttributeProto { Name = attribute, Type = Onnx.AttributeProto.Types.AttributeType.Ints };
-            a.Ints.AddRange(ints);
-            node.Attribute.Add(a);
-        }
-
-        return node;
-    }
-
-    private static Onnx.ValueInfoProto Value(string name, params long[] dims)
-    {
-        var tensor = new Onnx.TypeProto.Types.Tensor { ElemType = 1, Shape = new Onnx.TensorShapeProto() };
-        tensor.Shape.Dim.AddRange(dims.Select(d => new Onnx.TensorShapeProto.Types.Dimension { DimValue = d }));
-        return new Onnx.ValueInfoProto { Name = name, Type = new Onnx.TypeProto { TensorType = tensor } };
     }
 }

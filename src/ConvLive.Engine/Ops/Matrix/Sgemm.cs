@@ -119,9 +119,6 @@ internal static unsafe partial class Sgemm
         workers.For(bands, PackedGemm.Job.For(new GemmCall(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), panelsPerBand * PackedGemm.NR));
     }
 
-    /// <summary>The file OpenBLAS was loaded from, or null.</summary>
-    public static string? BlasFile { get; private set; }
-
     private static bool TryLoadBlas()
     {
         try
@@ -133,7 +130,6 @@ internal static unsafe partial class Sgemm
                 {
                     _blas = handle;
                     NativeLibrary.SetDllImportResolver(typeof(Sgemm).Assembly, (library, _, _) => library == BlasLibrary ? _blas : 0);
-                    BlasFile = name;
                     return Probe();
                 }
             }
