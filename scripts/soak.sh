@@ -32,7 +32,7 @@ PY
 
 echo "soak: ${seconds} s, a training run every ${train_every} s, resources every ${sample} s, in $out"
 cl live --model alexnet-torchvision --source synthetic --device cpu --headless --size 1280x720 \
-  --duration "$seconds" --sample-every "$sample" --train-every "$train_every" --samples "$out/samples" \
+  --duration "$seconds" --sample-every "$sample" --sample-gc --train-every "$train_every" --samples "$out/samples" \
   --explain gradcam --select conv5:0 --record "$out/soak.mp4" --stats "$out/stats.json" >"$out/log.txt" 2>&1 \
   || { tail -n 20 "$out/log.txt"; echo "soak: convlive failed" >&2; exit 1; }
 tail -n 3 "$out/log.txt"
@@ -52,8 +52,9 @@ last = res[-1]
 print(f"{'seconds':>8} {'RSS MB':>8} {'heap MB':>8} {'GL obj':>7} {'dev buf':>8} {'dev MB':>7} {'frames':>8}")
 for r in [res[0], warm] + res[len(res) // 2: len(res) // 2 + 1] + [last]:
     print(f"{r['seconds']:8.0f} {mb(r['workingSetBytes']):8.1f} {mb(r['managedHeapBytes']):8.1f} {r['glObjects']:7d} {r['deviceBuffers']:8d} {mb(r['deviceBytes']):7.1f} {r['framesRendered']:8d}")
-# Flat: after warm-up the run is cut in two halves; the second's resident peak and managed-heap floor (what survives
-# collections) may not rise over the first's by more than a little (a leak grows through both).
+# Flat: after warm-up the run is cut in two halves; the second's resident peak and managed-heap floor may not rise
+# over the first's by more than a little (a leak grows through both). --sample-gc makes each heap figure what is live
+# after a full collection: without it a short run once read an exported model's dead arrays (144 MB) as growth.
 after = res[res.index(warm):]
 first, second = after[: len(after) // 2] or after, after[len(after) // 2:] or after
 rss = lambda part: max(mb(r["workingSetBytes"]) for r in part)

@@ -29,6 +29,7 @@ internal static class LiveCommand
         var train = new Option<bool>("--train") { Description = "Train a head on the stored samples as soon as the app starts (T does it any time)." };
         var duration = new Option<double>("--duration") { Description = "Stop after this many seconds (a soak run); 0: no limit." };
         var sampleEvery = new Option<double>("--sample-every") { Description = "Seconds between resource samples written to --stats (managed heap, resident memory, GL objects, device buffers).", DefaultValueFactory = _ => 10 };
+        var sampleGc = new Option<bool>("--sample-gc") { Description = "Collect garbage before each resource sample, so the managed heap figure is what is live (a leak check; a short pause each sample)." };
         var kernel = new Option<string[]>("--kernel") { Description = "A custom kernel for the kernels view (--model none): a text file of K lines of K numbers, K odd; repeatable.", AllowMultipleArgumentsPerToken = false };
         var fcWeights = CommonOptions.FcWeights();
         var explain = new Option<string?>("--explain") { Description = "Show why the network says its top class, over the network input, from the start: gradient, guided, deconv or gradcam (key E cycles)." };
@@ -44,7 +45,7 @@ internal static class LiveCommand
         var map = new Option<bool>("--map") { Description = "Show the map of the captured samples (PCA of their features, the frame among them) from the start; V toggles it." };
         var command = new Command("live", "Run the camera through a network and show every layer live. Keys: H help, Left/Right layer, click a channel, M colormap, F freeze, S screenshot, R record, Tab source, E explanation view, U explain the selected channel (or the unit clicked in the zoom), X/N clear/save the layer's top-9, W what the unit wants, I save it, 1-9 capture a class, Backspace undo, T train a head, G fine-tune the backbone with it, V map of the samples, L the training chart, Esc/Q quit.")
         {
-            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, kernel, fcWeights, explain, select, wants, record, recordMax, trainEvery, augment, map, fineTune,
+            source, model, device, headless, frames, screenshot, stats, size, maxFps, samples, classes, train, duration, sampleEvery, sampleGc, kernel, fcWeights, explain, select, wants, record, recordMax, trainEvery, augment, map, fineTune,
         };
         command.SetAction(result =>
         {
@@ -104,6 +105,7 @@ internal static class LiveCommand
                 Augment = result.GetValue(augment) != "off",
                 ShowMap = result.GetValue(map),
                 FineTuneOnStart = result.GetValue(fineTune),
+                SampleCollects = result.GetValue(sampleGc),
             };
             return Run(options);
         });

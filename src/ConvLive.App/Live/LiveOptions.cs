@@ -63,6 +63,9 @@ internal sealed record LiveOptions(
     /// <summary>The size at which a recording stops, bytes (<c>--record-max-mb</c>).</summary>
     public long RecordMaxBytes { get; init; } = 4000L * 1024 * 1024;
 
+    /// <summary>Each resource sample collects garbage first, so its heap figure is what is live (<c>--sample-gc</c>; a pause each time).</summary>
+    public bool SampleCollects { get; init; }
+
     /// <summary>The live trainer trains on augmented views of each sample too (<c>--augment</c>).</summary>
     public bool Augment { get; init; } = true;
 

@@ -41,7 +41,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
     /// <summary>Runs until the display closes, the frame or time budget is spent, or no result comes in time.</summary>
     public RenderResult Run()
     {
-        _resources = new ResourceSampler(TimeSpan.FromSeconds(options.SampleEvery));
+        _resources = new ResourceSampler(TimeSpan.FromSeconds(options.SampleEvery), options.SampleCollects);
         _resources.Start();
         display.KeyPressed += OnKey;
         display.Clicked += OnClick;
