@@ -1,6 +1,8 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Diagnostics;
 using System.Globalization;
+using ConvLive.Capture;
 using System.Text.Json;
 using ConvLive.Engine.Models;
 using ConvLive.Tests;
@@ -115,6 +117,34 @@ public sealed class ClassifyCommandTests : IDisposable
         Assert.Equal(11, File.ReadAllLines(output).Length);
     }
 
+    [Fact]
+    public void ACameraThatVanishesGetsARowSayingSoItsFramesGoOnWhenItComesBackAndTheFileStaysWhole()
+    {
+        // No camera here: a real video's frames through OpenCV behind a stand-in for the camera, which stops giving
+        // frames as CameraSource does when unplugged (no frame, its message) — for a second, then for good.
+        var output = _folder.File("camera.csv");
+        var model = Model();
+        var video = new VideoFileSource(Video(30), loop: true);
+        var exit = Cli.ClassifyCommand.Run(model, () => new VanishingCamera(video), output, 2, 0, 1.5, Engine.Devices.DeviceKind.Cpu);
+
+        Assert.Equal(0, exit);
+        var rows = File.ReadAllLines(output);
+        Assert.Equal("frame,time_s,answer,label1,p1,label2,p2,error", rows[0]);
+        var cells = rows.Skip(1).Select(r => r.Split(',')).ToList();
+        Assert.All(cells, c => Assert.Equal(8, c.Length));
+        Assert.Equal(Enumerable.Range(0, cells.Count), cells.Select(c => int.Parse(c[0], CultureInfo.InvariantCulture)));
+        var lost = Enumerable.Range(0, cells.Count).Where(i => cells[i][7].Length > 0).ToList();
+        Assert.True(lost.Count == 2, $"{lost.Count} rows say the camera was lost, expected 2 (one per loss):\n{string.Join('\n', rows)}");
+        Assert.All(lost, i => Assert.Equal(VanishingCamera.Problem, cells[i][7]));
+        Assert.Equal(VanishingCamera.FramesBetween, lost[0]);                      // the frames before the first loss
+        Assert.Equal(VanishingCamera.FramesBetween, lost[1] - lost[0] - 1);        // it came back and went on
+        Assert.Equal(cells.Count - 1, lost[1]);                                    // the second loss ended the run
+        var time = cells.Select(c => double.Parse(c[1], CultureInfo.InvariantCulture)).ToList();
+        Assert.True(time.Zip(time.Skip(1)).All(t => t.Second >= t.First), "times run forward: " + string.Join(' ', time));
+        Assert.True(time[lost[0] + 1] - time[lost[0] - 1] >= 0.9, $"the gap: {time[lost[0] - 1]} s, then {time[lost[0] + 1]} s");
+        Assert.All(cells.Where(c => c[7].Length == 0), c => Assert.InRange(double.Parse(c[4], CultureInfo.InvariantCulture), 0, 1));
+    }
+
     [Theory]
     [InlineData("out.txt", "video", "give a .csv or .jsonl file")]
     [InlineData("out.csv", "missing", "no such file")]
@@ -128,6 +158,48 @@ public sealed class ClassifyCommandTests : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
+
+    /// <summary>A camera that gives <see cref="FramesBetween"/> frames (a real video's, paced at ~60 a second), then
+    /// none for a second, then as many again, then none for good: what CameraSource reports when unplugged.</summary>
+    private sealed class VanishingCamera(VideoFileSource video) : IFrameSource
+    {
+        public const int FramesBetween = 20;
+        public const string Problem = "camera:9 delivers no frames (unplugged?); retrying every second";
+        private int _given;
+        private long _lostAt;
+
+        public string Description => "camera:9 (a video behind a stand-in that vanishes)";
+
+        public double FramesPerSecond => 30;
+
+        public bool PacesItself => true;
+
+        public string? LastProblem { get; private set; }
+
+        public bool TryRead(VideoFrame frame)
+        {
+            if (_given == FramesBetween && (_lostAt == 0 || Stopwatch.GetElapsedTime(_lostAt).TotalSeconds < 1) || _given >= 2 * FramesBetween)
+            {
+                _lostAt = _lostAt == 0 ? Stopwatch.GetTimestamp() : _lostAt;
+                LastProblem = Problem;
+                Thread.Sleep(5);
+                return false;
+            }
+
+            Thread.Sleep(15);
+            if (!video.TryRead(frame))
+            {
+                return false;
+            }
+
+            _given++;
+            LastProblem = null;
+            frame.CapturedTicks = Stopwatch.GetTimestamp();
+            return true;
+        }
+
+        public void Dispose() => video.Dispose();
+    }
 
     private string Model() => SeededAlexNet.Save(SeededAlexNet.Zoo(seed: 5, width: 0.25), _folder.File("small.onnx"));
 

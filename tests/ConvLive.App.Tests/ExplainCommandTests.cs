@@ -1,6 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using ConvLive.Engine.IO;
+using Google.Protobuf;
 using ConvLive.Engine.Models;
 using ConvLive.Engine.Tensors;
 using ConvLive.Tests;
@@ -128,6 +129,7 @@ public sealed class ExplainCommandTests : IDisposable
     [InlineData("inf", "element 5 is +infinity; a network input must be finite")]
     [InlineData("shape", "is 1x3x100x50; ")]
     [InlineData("truncated", "(truncated?)")]
+    [InlineData("dtype", "dtype '<i2' is not supported; use float32")]
     public void ABadNpyInputIsOneLineNamingTheFileAndTheProblem(string kind, string message)
     {
         var (model, good) = SmallAlexNet();
@@ -145,6 +147,14 @@ public sealed class ExplainCommandTests : IDisposable
             case "shape":
                 NpyFile.Write(input, new TensorShape(1, 3, 100, 50), new float[3 * 100 * 50]);
                 break;
+            case "dtype":
+                NpyFile.Write(input, new TensorShape(1, 3, 224, 112), new float[3 * 224 * 112]); // as many bytes as 1x3x224x224 int16
+                var bytes = File.ReadAllBytes(input);
+                var at = System.Text.Encoding.ASCII.GetString(bytes).IndexOf("<f4", StringComparison.Ordinal);
+                bytes[at + 1] = (byte)'i';
+                bytes[at + 2] = (byte)'2';
+                File.WriteAllBytes(input, bytes);
+                break;
             default:
                 File.WriteAllBytes(input, File.ReadAllBytes(good).AsSpan(0, 1000).ToArray());
                 break;
@@ -155,6 +165,46 @@ public sealed class ExplainCommandTests : IDisposable
         Assert.True(exit == 2, $"exit {exit}\n{text}\n{errors}");
         Assert.Contains(message, errors, StringComparison.Ordinal);
         Assert.Contains(Path.GetFileName(input), errors, StringComparison.Ordinal);
+        Assert.Single(errors.Trim().Split('\n'));
+        Assert.False(File.Exists(_folder.File("out.npy")));
+    }
+
+    [Fact]
+    public void AnOpWithoutAGradientOnTheWayIsOneLineNamingTheNode()
+    {
+        // BatchNormalization whose running mean is computed from the input: the engine has no gradient for a
+        // running statistic, and the input's gradient would need one.
+        var model = TinyOnnx.Model("bn-stats", TinyOnnx.Value("x", 1, 3, 16, 16), TinyOnnx.Value("logits", 1, 3));
+        var g = model.Graph;
+        var shape = new Onnx.TensorProto { Name = "c", DataType = 7 };
+        shape.Dims.Add(1);
+        shape.Int64Data.Add(3);
+        g.Initializer.Add(shape);
+        foreach (var (name, value) in new[] { ("scale", 1f), ("bias", 0f), ("var", 1f) })
+        {
+            var t = new Onnx.TensorProto { Name = name, DataType = 1 };
+            t.Dims.Add(3);
+            t.FloatData.AddRange([value, value, value]);
+            g.Initializer.Add(t);
+        }
+
+        g.Node.AddRange([
+            TinyOnnx.Node("GlobalAveragePool", "mean_pool", ["x"], "pooled"),
+            TinyOnnx.Node("Reshape", "mean_reshape", ["pooled", "c"], "mean"),
+            TinyOnnx.Node("BatchNormalization", "bn_with_live_mean", ["x", "scale", "bias", "mean", "var"], "y"),
+            TinyOnnx.Node("GlobalAveragePool", "head_pool", ["y"], "y_pooled"),
+            TinyOnnx.Node("Flatten", "head_flatten", ["y_pooled"], "logits"),
+        ]);
+        var path = _folder.File("bn-stats.onnx");
+        Engine.IO.AtomicFile.Write(path, s => model.WriteTo(s));
+        var input = _folder.File("x.npy");
+        NpyFile.Write(input, new TensorShape(1, 3, 16, 16), Enumerable.Range(0, 3 * 16 * 16).Select(i => (float)Math.Sin(i)).ToArray());
+
+        var (exit, text, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "explain", "--model", path, "--input", input, "--class", "1", "--method", "gradient", "--output", _folder.File("out.npy"), "--device", "cpu");
+
+        Assert.True(exit == 2, $"exit {exit}\n{text}\n{errors}");
+        Assert.Contains("node 'bn_with_live_mean' (BatchNormalization) has no gradient with respect to its input 3 ('mean')", errors, StringComparison.Ordinal);
+        Assert.Contains("bn-stats.onnx", errors, StringComparison.Ordinal);
         Assert.Single(errors.Trim().Split('\n'));
         Assert.False(File.Exists(_folder.File("out.npy")));
     }

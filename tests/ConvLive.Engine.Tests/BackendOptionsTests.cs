@@ -23,6 +23,18 @@ public sealed class BackendOptionsTests(DeviceFixture devices)
         Assert.Equal(devices.Get(DeviceKind.Cpu, out _)!.Workers!.Size, backend.Options.Threads);
     }
 
+    [Fact]
+    public void TheConvolutionTilesAreTheWidestHereUnless256BitsAreAskedFor()
+    {
+        var device = devices.Get(DeviceKind.Cpu, out _)!;
+        using var widest = Backend.Create(device, BackendOptions.Default);
+        using var narrow = Backend.Create(device, new BackendOptions { VectorBits = 256 });
+
+        Assert.Contains(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "conv tiles: 512-bit" : "conv tiles: 256-bit", widest.Name, StringComparison.Ordinal);
+        Assert.Contains("conv tiles: 256-bit", narrow.Name, StringComparison.Ordinal);
+        Assert.False(narrow.Options.WideTiles);
+    }
+
     [SkippableFact]
     public void AnIlgpuDeviceSaysOnceWhichOptionsItCannotHonour()
     {

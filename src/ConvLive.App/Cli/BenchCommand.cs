@@ -49,8 +49,14 @@ internal static class BenchCommand
                     + "Each is timed as its own engine and compared with the first.",
                 DefaultValueFactory = _ => "on",
             };
+            var vectorBits = new Option<string>("--vector-bits")
+            {
+                Description = "Widest vectors of the cpu device's convolution tiles, comma-separated: 512 (where AVX-512 is accelerated), 256 (AVX2). "
+                    + "Each is timed as its own engine; default: the widest here.",
+                DefaultValueFactory = _ => string.Empty,
+            };
             var backward = new Option<bool>("--backward") { Description = "Time the forward alone against forward + the input gradient of the top class score (explain's cost), per device, and each backward step." };
-            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse, backward };
+            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse, vectorBits, backward };
             command.SetAction(r =>
             {
                 if (r.GetValue(model) is not { } path)
@@ -74,12 +80,13 @@ internal static class BenchCommand
 
                 if (!TryParseList(r.GetValue(fcWeights)!, "--fc-weights", "fp32, bf16 or int8", WeightPrecisions.TryParse, WeightPrecision.Float32, out var precisions) ||
                     !TryParseList(r.GetValue(conv)!, "--conv", "auto, direct or winograd", ConvAlgorithms.TryParse, ConvAlgorithm.Auto, out var algorithms) ||
-                    !TryParseList(r.GetValue(fuse)!, "--fuse", "on or off", ParseOnOff, true, out var fusions))
+                    !TryParseList(r.GetValue(fuse)!, "--fuse", "on or off", ParseOnOff, true, out var fusions) ||
+                    !TryParseList(r.GetValue(vectorBits)!, "--vector-bits", "512 or 256", ParseBits, 0, out var widths))
                 {
                     return 2;
                 }
 
-                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png), precisions, algorithms, fusions);
+                return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png), precisions, algorithms, fusions, widths);
             });
             return command;
         }
@@ -117,6 +124,12 @@ internal static class BenchCommand
         return true;
     }
 
+    private static bool ParseBits(string text, out int bits)
+    {
+        bits = text == "512" ? 512 : text == "256" ? 256 : 0;
+        return bits != 0;
+    }
+
     private static bool ParseOnOff(string text, out bool on)
     {
         on = text == "on";
@@ -130,7 +143,7 @@ internal static class BenchCommand
         Console.WriteLine($"machine: {Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}; measuring the FMA peak...");
         var peak = FmaPeak.Measure(workers.Size);
         var peakOne = FmaPeak.Measure(1);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak: {peak:0.0} GFLOP/s on {workers.Size} threads ({peakOne:0.0} on one)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak: {peak:0.0} GFLOP/s on {workers.Size} threads ({peakOne:0.0} on one){FmaPeakText.Narrower(workers.Size, peak)}"));
         Console.WriteLine($"{"implementation",-32} {"M",6} {"N",6} {"K",6} {"median ms",10} {"min",8} {"max",8} {"GFLOP/s",8} {"of peak",8}");
         var timings = new List<GemmTiming>();
         foreach (var mode in new[] { "tuned", "blas", "managed" })

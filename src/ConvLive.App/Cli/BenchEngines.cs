@@ -11,14 +11,18 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace ConvLive.App.Cli;
 
 /// <summary>An engine being timed: a name, one forward, what to dispose, and (for ConvLive) its compiled model.</summary>
-internal sealed record BenchEngine(string Name, Action Forward, IDisposable Owner, CompiledModel? Model = null);
+internal sealed record BenchEngine(string Name, Action Forward, IDisposable Owner, CompiledModel? Model = null)
+{
+    /// <summary>The ILGPU backend the engine runs on, whose launch and synchronisation counters bench reads; else null.</summary>
+    public Engine.Backends.Ilgpu.IlgpuBackend? Ilgpu { get; init; }
+}
 
 /// <summary>The engines one <c>bench</c> run alternates: ConvLive on each device (one per fusion, convolution
 /// algorithm and weight precision asked for) and the peers (ONNX Runtime, OpenCV DNN).</summary>
 internal static class BenchEngines
 {
     /// <summary>ConvLive on each device; false (said on standard error) when a device does not open.</summary>
-    public static bool AddConvLive(List<BenchEngine> engines, ModelGraph graph, GraphValue input, int[] dims, float[] x, IReadOnlyList<DeviceKind> devices, IReadOnlyList<WeightPrecision> precisions, IReadOnlyList<ConvAlgorithm> algorithms, IReadOnlyList<bool> fusions)
+    public static bool AddConvLive(List<BenchEngine> engines, ModelGraph graph, GraphValue input, int[] dims, float[] x, IReadOnlyList<DeviceKind> devices, IReadOnlyList<WeightPrecision> precisions, IReadOnlyList<ConvAlgorithm> algorithms, IReadOnlyList<bool> fusions, IReadOnlyList<int> vectorBits)
     {
         var compute = CommonOptions.ComputeFromEnvironment();
         var asked = precisions.Any(p => p != WeightPrecision.Float32) || algorithms.Any(a => a != ConvAlgorithm.Auto)
@@ -41,15 +45,16 @@ internal static class BenchEngines
             var variants = (from fuse in fusions.Distinct()
                             from algorithm in kind == DeviceKind.Cpu ? algorithms.Distinct() : [ConvAlgorithm.Auto]
                             from precision in kind == DeviceKind.Cpu ? precisions.Distinct() : [WeightPrecision.Float32]
-                            select (fuse, algorithm, precision)).ToList();
+                            from bits in kind == DeviceKind.Cpu ? vectorBits.Distinct() : [0]
+                            select (fuse, algorithm, precision, bits)).ToList();
             for (var i = 0; i < variants.Count; i++)
             {
                 // Each variant gets its own device, backend and model, so their packed weights never mix.
-                var (fuse, algorithm, precision) = variants[i];
+                var (fuse, algorithm, precision, bits) = variants[i];
                 var engineDevice = i == 0 ? device : ComputeDevice.Open(kind, null, compute.Threads);
 
                 // On an ILGPU device the cpu-only options asked for are reported once, by the first variant's backend.
-                var options = engineDevice.IsIlgpu ? asked : compute with { FullyConnectedWeights = precision, ConvAlgorithm = algorithm };
+                var options = engineDevice.IsIlgpu ? asked : compute with { FullyConnectedWeights = precision, ConvAlgorithm = algorithm, VectorBits = bits == 0 ? compute.VectorBits : bits };
                 var backend = Backend.Create(engineDevice, options, i == 0 ? Note : null);
 
                 // Inference-time fusion (BatchNormalization folded into Conv, Relu in its epilogue), as ONNX Runtime's
@@ -60,12 +65,13 @@ internal static class BenchEngines
                 var name = $"convlive/{device.Kind.ToName()}"
                     + (algorithm == ConvAlgorithm.Auto ? string.Empty : $" conv-{algorithm.ToName()}")
                     + (precision == WeightPrecision.Float32 ? string.Empty : $" fc-{precision.ToName()}")
-                    + (fuse ? string.Empty : " unfused");
+                    + (fuse ? string.Empty : " unfused")
+                    + (bits == 0 ? string.Empty : $" {bits}-bit");
                 engines.Add(new BenchEngine(name, () =>
                 {
                     model.Run();
                     model.Read(graph.Outputs[0].Name, output);
-                }, new Owned(model, backend, engineDevice), model));
+                }, new Owned(model, backend, engineDevice), model) { Ilgpu = backend as Engine.Backends.Ilgpu.IlgpuBackend });
             }
         }
 

@@ -21,20 +21,26 @@ internal static class ClassifyCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A classifier: alexnet, a manifest name or an .onnx file.", Required = true };
-        var source = new Option<string>("--source") { Description = "video:FILE (each frame once), images:DIR (each picture once, in name order) or camera:N (until --frames or Ctrl+C).", Required = true };
+        var source = new Option<string>("--source") { Description = "video:FILE (each frame once), images:DIR (each picture once, in name order), or camera:N (until --frames or Ctrl+C).", Required = true };
         var output = new Option<string>("--output") { Description = "OUT.csv or OUT.jsonl: one row per frame.", Required = true };
         var top = new Option<int>("--top") { Description = "How many classes per row.", DefaultValueFactory = _ => 5 };
         var frames = new Option<int>("--frames") { Description = "Stop after this many frames (0: the whole source; a camera needs it or Ctrl+C)." };
+        var lostAfter = new Option<double>("--lost-after") { Description = "A camera that gives no frame for this many seconds ends the run (its loss has a row when it starts; the rows so far are written).", DefaultValueFactory = _ => 30 };
         var device = CommonOptions.Device();
         var command = new Command("classify", "Classify each frame of a video or each picture of a folder (or a camera's frames) once; write the top K per frame to CSV or JSON lines.")
         {
-            model, source, output, top, frames, device,
+            model, source, output, top, frames, lostAfter, device,
         };
-        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(source)!, r.GetValue(output)!, r.GetValue(top), Math.Max(0, r.GetValue(frames)), CommonOptions.ParseDevice(r.GetValue(device)!)));
+        command.SetAction(r => Run(r.GetValue(model)!, r.GetValue(source)!, r.GetValue(output)!, r.GetValue(top), Math.Max(0, r.GetValue(frames)), Math.Max(0.1, r.GetValue(lostAfter)), CommonOptions.ParseDevice(r.GetValue(device)!)));
         return command;
     }
 
-    private static int Run(string modelName, string sourceSpec, string outputPath, int top, int limit, DeviceKind kind)
+    private static int Run(string modelName, string sourceSpec, string outputPath, int top, int limit, double lostAfter, DeviceKind kind) =>
+        Run(modelName, () => FrameSources.Open(sourceSpec, loop: false), outputPath, top, limit, lostAfter, kind);
+
+    /// <summary>Classifies the source <paramref name="open"/> gives (owned here) into <paramref name="outputPath"/>;
+    /// the exit code: 0, or 2 after one line on standard error.</summary>
+    internal static int Run(string modelName, Func<IFrameSource> open, string outputPath, int top, int limit, double lostAfter, DeviceKind kind)
     {
         var jsonl = outputPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase);
         if (!jsonl && !outputPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
@@ -59,10 +65,10 @@ internal static class ClassifyCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            using var frameSource = FrameSources.Open(sourceSpec, loop: false);
+            using var frameSource = open();
             if (frameSource is CameraSource or SyntheticSource && limit == 0)
             {
-                Console.Error.WriteLine($"note: {sourceSpec} never ends; stop it with Ctrl+C or give --frames N");
+                Console.Error.WriteLine($"note: {frameSource.Description} never ends; stop it with Ctrl+C or give --frames N");
             }
 
             var (device, backend) = CommonOptions.OpenBackend(kind);
@@ -76,8 +82,8 @@ internal static class ClassifyCommand
             var total = limit > 0 ? limit : frameSource switch { ImageSequenceSource images => images.Files.Count, VideoFileSource video => video.FrameCount, _ => 0 };
             string? stalled = null;
             var count = ConsoleProgress.Interactive
-                ? ConsoleProgress.Run("classify", total, report => Classify(frameSource, live, rows, limit, report, out stalled, stop.Token))
-                : Classify(frameSource, live, rows, limit, null, out stalled, stop.Token);
+                ? ConsoleProgress.Run("classify", total, report => Classify(frameSource, live, rows, limit, lostAfter, report, out stalled, stop.Token))
+                : Classify(frameSource, live, rows, limit, lostAfter, null, out stalled, stop.Token);
             AtomicFile.Write(outputPath, s => s.Write(Encoding.UTF8.GetBytes(rows.Text)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"classified {count.Frames} frames of {frameSource.Description} with {live.Name} on {backend.Name} in {count.Seconds:0.0} s ({count.Frames / Math.Max(count.Seconds, 1e-9):0.0} frames a second){(count.Damaged > 0 ? $", {count.Damaged} damaged (see their rows)" : string.Empty)}{(stop.IsCancellationRequested ? ", stopped by Ctrl+C" : string.Empty)}{(stalled is null ? string.Empty : $", stopped: {stalled}")}{(frameSource.Ended && frameSource.LastProblem is { } end ? $", {end}" : string.Empty)} -> {outputPath}"));
@@ -94,7 +100,10 @@ internal static class ClassifyCommand
         }
     }
 
-    private static (int Frames, int Damaged, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, Action<int, string?>? report, out string? stalled, CancellationToken stop)
+    /// <summary>Classifies until the source ends, <paramref name="limit"/> rows, Ctrl+C, or a camera lost for
+    /// <paramref name="lostAfter"/> seconds. A loss gets one row (its error says so) when it starts; frames that come
+    /// back go on in the same file.</summary>
+    private static (int Frames, int Damaged, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, double lostAfter, Action<int, string?>? report, out string? stalled, CancellationToken stop)
     {
         stalled = null;
         var firstTicks = 0L;
@@ -105,7 +114,8 @@ internal static class ClassifyCommand
         var outputName = live.Graph.Outputs[0].Name;
         var watch = Stopwatch.StartNew();
         var lastReport = 0.0;
-        int frames = 0, damaged = 0, misses = 0;
+        int frames = 0, damaged = 0;
+        var lostSince = 0L; // when a camera's frames stopped coming; 0 while they come
         var interactive = report is null && !Console.IsErrorRedirected;
         while (!stop.IsCancellationRequested && (limit == 0 || frames < limit))
         {
@@ -116,25 +126,36 @@ internal static class ClassifyCommand
                     break;
                 }
 
-                if (source.LastProblem is { } problem && source is not CameraSource)
+                if (source.LastProblem is { } problem && !source.PacesItself) // a file's damaged frame or picture
                 {
                     rows.Damaged(frames++, Name(source, frame), problem);
                     damaged++;
                     continue;
                 }
 
-                if (++misses > 100)
+                // A camera between frames, or one that went away: after a short wait its loss gets a row, and the
+                // run waits for it to come back (the source reopens it) until --lost-after.
+                var now = Stopwatch.GetTimestamp();
+                lostSince = lostSince == 0 ? now : lostSince;
+                var lost = Stopwatch.GetElapsedTime(lostSince, now).TotalSeconds;
+                if (lost >= LostRowAfterSeconds && source.LastProblem is { } why && !rows.LostRowWritten)
                 {
-                    // A camera that went away: what was classified is still written.
-                    stalled = $"no frame from {source.Description} for a second ({source.LastProblem ?? "no reason given"})";
+                    rows.Lost(frames++, SecondsSince(firstTicks, lostSince), why);
+                    damaged++;
+                }
+
+                if (lost >= lostAfter)
+                {
+                    stalled = string.Create(CultureInfo.InvariantCulture, $"no frame from {source.Description} for {lostAfter:0.#} s ({source.LastProblem ?? "no reason given"})");
                     break;
                 }
 
-                Thread.Sleep(10); // a camera between frames
+                Thread.Sleep(10);
                 continue;
             }
 
-            misses = 0;
+            lostSince = 0;
+            rows.LostRowWritten = false;
             firstTicks = firstTicks == 0 ? frame.CapturedTicks : firstTicks;
             frame.CapturedTicks -= firstTicks - 1; // a camera's time counts from its first frame (1 tick, not 0: "none")
             live.RunAndRead(frame.Pixels, frame.Width, frame.Height, outputName, output);
@@ -159,6 +180,13 @@ internal static class ClassifyCommand
 
         return (frames, damaged, watch.Elapsed.TotalSeconds);
     }
+
+    /// <summary>A camera that gives nothing for this long is lost (a row says so); a slow camera's gap between frames is shorter.</summary>
+    private const double LostRowAfterSeconds = 0.5;
+
+    /// <summary>Seconds from a camera's first frame to <paramref name="ticks"/>, as its rows' time column counts.</summary>
+    private static string SecondsSince(long firstTicks, long ticks) =>
+        (firstTicks == 0 ? 0 : Stopwatch.GetElapsedTime(firstTicks, ticks).TotalSeconds).ToString("0.###", CultureInfo.InvariantCulture);
 
     /// <summary>What the row names the frame by: the picture's file name, or the time in the video, seconds.</summary>
     private static string Name(IFrameSource source, VideoFrame frame) => source switch
@@ -241,6 +269,16 @@ internal sealed class ClassifyRows
         _text.Append(',', 2 * Top);
         _text.Append(CultureInfo.InvariantCulture, $",{Csv(problem)}\n");
     }
+
+    /// <summary>A row for a camera that stopped giving frames at <paramref name="seconds"/>; set until frames come again.</summary>
+    public void Lost(int frame, string seconds, string problem)
+    {
+        Damaged(frame, seconds, problem);
+        LostRowWritten = true;
+    }
+
+    /// <summary>The current loss already has its row.</summary>
+    public bool LostRowWritten { get; set; }
 
     private string Answer(ReadOnlySpan<int> top, ReadOnlySpan<float> p) => p[0] < _notSureBelow ? NotSure : Label(top[0]);
 

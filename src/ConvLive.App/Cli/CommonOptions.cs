@@ -48,6 +48,7 @@ internal static class CommonOptions
     {
         Threads = int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_THREADS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 0,
         Blas = Environment.GetEnvironmentVariable("CONVLIVE_NO_BLAS") == "1" ? BlasUse.Off : BlasUse.Auto,
+        VectorBits = int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_VECTOR_BITS"), NumberStyles.None, CultureInfo.InvariantCulture, out var bits) ? bits : 0,
     };
 
     /// <summary><c>CONVLIVE_FAULT_AFTER_FRAMES=N</c>: tests make the accelerator fail at inference frame N (0: never).</summary>

@@ -10,13 +10,11 @@ using ConvLive.Engine.Onnx;
 
 namespace ConvLive.App.Cli;
 
-/// <summary>
-/// <c>convlive bench model</c>: batch-1 forwards of one model by each engine in the same process, alternating
-/// engines run by run after a warm-up, so every engine sees the same machine state. Medians, min, max, ratio to
-/// ONNX Runtime, GFLOP/s and a per-layer breakdown for ConvLive.
-/// </summary>
 /// <summary>One engine's figures.</summary>
 internal sealed record BenchResult(string Engine, double MedianMs, double MinMs, double MaxMs, double? RatioToOnnxRuntime, double Gflops, double ShareOfPeak);
+
+/// <summary>One forward's kernel launches and host waits on an ILGPU engine.</summary>
+internal sealed record HostCost(string Engine, long Launches, long HostSyncs);
 
 /// <summary>One ConvLive node's median time and share of the per-layer sum.</summary>
 internal sealed record LayerTime(string Node, string Op, double MedianMs, double Share)
@@ -28,11 +26,16 @@ internal sealed record LayerTime(string Node, string Op, double MedianMs, double
     public string Shown => Label ?? Node;
 }
 
+/// <summary>
+/// <c>convlive bench model</c>: batch-1 forwards of one model by each engine in the same process, alternating
+/// engines run by run after a warm-up, so every engine sees the same machine state. Medians, min, max, ratio to
+/// ONNX Runtime, GFLOP/s and a per-layer breakdown for ConvLive.
+/// </summary>
 internal static class ModelBenchmark
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath, IReadOnlyList<WeightPrecision> precisions, IReadOnlyList<ConvAlgorithm> algorithms, IReadOnlyList<bool> fusions)
+    public static int Run(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyCollection<string> peers, int runs, string? jsonPath, string? pngPath, IReadOnlyList<WeightPrecision> precisions, IReadOnlyList<ConvAlgorithm> algorithms, IReadOnlyList<bool> fusions, IReadOnlyList<int> vectorBits)
     {
         if (precisions.Any(p => p != WeightPrecision.Float32) && !precisions.Contains(WeightPrecision.Float32))
         {
@@ -55,10 +58,11 @@ internal static class ModelBenchmark
 
         // Measured before any engine exists: a peer's thread pool (OpenCV's) can still be spinning after its runs.
         var peak = FmaPeak.Measure(Environment.ProcessorCount);
+        var narrower = FmaPeakText.Narrower(Environment.ProcessorCount, peak);
         var engines = new List<BenchEngine>();
         try
         {
-            if (!BenchEngines.AddConvLive(engines, graph, input, dims, x, devices, precisions, algorithms, fusions))
+            if (!BenchEngines.AddConvLive(engines, graph, input, dims, x, devices, precisions, algorithms, fusions, vectorBits))
             {
                 return 2;
             }
@@ -66,14 +70,15 @@ internal static class ModelBenchmark
             BenchEngines.AddPeers(engines, peers, modelPath, input, dims, x);
             var times = BenchEngines.TimeAlternating(engines, runs);
             Console.WriteLine($"model: {modelPath} ({macs / 1e9:0.000} G multiply-adds), machine: {Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}; {runs} alternating runs after 5 warm-up");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak measured now: {peak:0.0} GFLOP/s on {Environment.ProcessorCount} threads"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak measured now: {peak:0.0} GFLOP/s on {Environment.ProcessorCount} threads{narrower}"));
             var results = Report(engines, times, macs, peak);
+            var hostCosts = HostCosts(engines);
             var layers = ProfileLayers(engines, runs);
             var agreements = BenchAgreement.Measure(engines, graph, input.Name, dims);
             var machine = $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak measured";
             if (jsonPath is not null)
             {
-                var doc = new { machine, model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), runs, multiplyAdds = macs, results, layers, agreements };
+                var doc = new { machine, model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), runs, multiplyAdds = macs, results, hostCosts, layers, agreements };
                 Engine.IO.AtomicFile.WriteAllBytes(jsonPath, JsonSerializer.SerializeToUtf8Bytes(doc, Indented));
             }
 
@@ -92,6 +97,23 @@ internal static class ModelBenchmark
                 engine.Owner.Dispose();
             }
         }
+    }
+
+    /// <summary>Kernel launches and host synchronisations of one forward (its output read included) on each ILGPU
+    /// engine, printed: a forward should wait for its device only where its result is read.</summary>
+    private static List<HostCost> HostCosts(List<BenchEngine> engines)
+    {
+        var costs = new List<HostCost>();
+        foreach (var engine in engines.Where(e => e.Ilgpu is not null))
+        {
+            var (launches, syncs) = (engine.Ilgpu!.Launches, engine.Ilgpu.HostSyncs);
+            engine.Forward();
+            var cost = new HostCost(engine.Name, engine.Ilgpu.Launches - launches, engine.Ilgpu.HostSyncs - syncs);
+            costs.Add(cost);
+            Console.WriteLine($"{engine.Name}: {cost.Launches} kernel launches and {cost.HostSyncs} host synchronisations a forward (the output's read included)");
+        }
+
+        return costs;
     }
 
     /// <summary>Prints each engine's median, min, max, ratio to ONNX Runtime, GFLOP/s and share of peak.</summary>

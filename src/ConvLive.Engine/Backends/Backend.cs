@@ -20,6 +20,11 @@ public static class Backend
         options ??= BackendOptions.Default;
         if (!device.IsIlgpu)
         {
+            if (options.VectorBits >= 512 && !Cpu.ConvTile.WideAvailable)
+            {
+                report?.Invoke($"512-bit vectors are not accelerated on this CPU ({ComputeDevice.CpuSimdName()}): the convolutions use 256-bit tiles");
+            }
+
             return new CpuBackend(device, options);
         }
 

@@ -36,4 +36,12 @@ public sealed record BackendOptions
 
     /// <summary>Whether the cpu backend uses OpenBLAS.</summary>
     public BlasUse Blas { get; init; } = BlasUse.Auto;
+
+    /// <summary>The widest vectors the cpu backend's convolution tiles use: 0 for the widest accelerated here (512
+    /// bits where AVX-512 is), 256 for the AVX2 tiles on any machine (<c>CONVLIVE_VECTOR_BITS=256</c>; tests
+    /// and comparisons).</summary>
+    public int VectorBits { get; init; }
+
+    /// <summary>Whether the cpu backend runs its 512-bit convolution tiles.</summary>
+    public bool WideTiles => VectorBits is 0 or >= 512 && Cpu.ConvTile.WideAvailable;
 }

@@ -17,30 +17,36 @@ public static class FmaPeak
     /// <summary>Measures the peak of <paramref name="threads"/> threads, in GFLOP/s (an FMA counts as 2 FLOP).</summary>
     /// <param name="threads">Threads to run at once.</param>
     /// <returns>The best of three runs.</returns>
-    public static double Measure(int threads)
+    public static double Measure(int threads) => Measure(threads, WidestBits);
+
+    /// <summary>The widest vector .NET accelerates here, in bits (512, 256 or 128).</summary>
+    public static int WidestBits => Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+
+    /// <summary>
+    /// Measures the peak with <paramref name="bits"/>-wide vectors (512 or 256; at most <see cref="WidestBits"/>).
+    /// Where 512-bit FMAs run on full-width units the 512-bit peak is twice the 256-bit one; where they are split in
+    /// two 256-bit halves (or one 512-bit unit) it is the same: which kernels pay depends on it.
+    /// </summary>
+    public static double Measure(int threads, int bits)
     {
+        var wide = bits >= 512 && Vector512.IsHardwareAccelerated;
+        var lanes = wide ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
         var best = 0.0;
         for (var run = 0; run < 3; run++)
         {
             var sink = new float[threads];
             var start = Stopwatch.GetTimestamp();
-            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() => sink[t] = Chains(Iterations))).ToList();
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() => sink[t] = wide ? Chains512(Iterations) : Chains256(Iterations))).ToList();
             workers.ForEach(w => w.Start());
             workers.ForEach(w => w.Join());
             var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            var flops = 2.0 * Iterations * 12 * Lanes * threads;
+            var flops = 2.0 * Iterations * 12 * lanes * threads;
             best = Math.Max(best, flops / seconds / 1e9);
             GC.KeepAlive(sink);
         }
 
         return best;
     }
-
-    private static int Lanes => Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 4;
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Chains(int iterations) =>
-        Vector512.IsHardwareAccelerated ? Chains512(iterations) : Chains256(iterations);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static float Chains256(int iterations)

@@ -14,8 +14,8 @@ public sealed partial class CpuBackend : IBackend
 {
     private readonly ComputeDevice _device;
     private readonly CpuWorkers _workers;
-    private readonly WindowConv _window = new();
-    private readonly WinogradConv _winograd = new();
+    private readonly WindowConv _window;
+    private readonly WinogradConv _winograd;
     private readonly CompactGemv _gemv = new();
     private readonly DirectConvJob _direct = new();
     private readonly PoolJob _pool = new();
@@ -35,10 +35,12 @@ public sealed partial class CpuBackend : IBackend
         _device = device;
         _workers = device.Workers ?? throw new ArgumentException($"{device.Name} is not the CPU backend", nameof(device));
         Options = options with { Threads = _workers.Size };
+        _window = new WindowConv(options.WideTiles);
+        _winograd = new WinogradConv(options.WideTiles);
     }
 
     /// <inheritdoc/>
-    public string Name => $"{_device.Name}, GEMM: {Sgemm.Describe(Options.Blas)}";
+    public string Name => $"{_device.Name}, GEMM: {Sgemm.Describe(Options.Blas)}, conv tiles: {(Options.WideTiles ? 512 : 256)}-bit";
 
     /// <inheritdoc/>
     public BackendOptions Options { get; }

@@ -41,8 +41,8 @@ public sealed partial class IlgpuBackend
 
     private void LoadTrainingKernels()
     {
-        _crossEntropy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuTrainingKernels.SoftmaxCrossEntropy);
-        _optimizer = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerArgs, int>(IlgpuTrainingKernels.OptimizerStep);
+        _crossEntropy = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(IlgpuTrainingKernels.SoftmaxCrossEntropy));
+        _optimizer = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerArgs, int>(IlgpuTrainingKernels.OptimizerStep));
         LoadConvBackward();
         LoadPoolBackward();
         LoadNormaliseBackward();

@@ -74,7 +74,7 @@ public sealed partial class IlgpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void Synchronize() => _stream.Synchronize();
+    public void Synchronize() => Sync();
 
     /// <inheritdoc/>
     public void Upload(DeviceTensor destination, ReadOnlySpan<float> source)
@@ -89,7 +89,7 @@ public sealed partial class IlgpuBackend : IBackend
         {
             // Copy only once the stream's earlier kernels are done with the buffer, whatever ordering the
             // accelerator's copies have (uploads are a few a frame; the wait costs little).
-            _stream.Synchronize();
+            Sync();
 
             // The span overload pins it for the whole copy. (The `ref T` overload used before wraps the bare address,
             // which ILGPU documents as "of a pinned buffer": a garbage collection moving the managed array mid-copy
@@ -111,7 +111,7 @@ public sealed partial class IlgpuBackend : IBackend
         if (destination.Length > 0)
         {
             // Copy only once the kernels that write it are done, whatever ordering the accelerator's copies have.
-            _stream.Synchronize();
+            Sync();
 
             s.View.CopyToCPU(_stream, destination); // pinned for the copy (see Upload); waits for it
         }
@@ -125,7 +125,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         if (source.Length > 0)
         {
-            _stream.Synchronize(); // as in Upload: earlier kernels may still read the buffer
+            Sync(); // as in Upload: earlier kernels may still read the buffer
             CastBytes(destination).Buffer.View.SubView(0, source.Length).CopyFromCPU(_stream, source); // pinned, as in Upload
         }
     }
@@ -135,7 +135,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         if (destination.Length > 0)
         {
-            _stream.Synchronize(); // as in Download: the kernels that write it come first
+            Sync(); // as in Download: the kernels that write it come first
             CastBytes(source).Buffer.View.SubView(0, destination.Length).CopyToCPU(_stream, destination); // pinned, as in Download
         }
     }
@@ -155,7 +155,7 @@ public sealed partial class IlgpuBackend : IBackend
     {
         if (_scratch is null || _scratch.Length < length)
         {
-            _stream.Synchronize();
+            Sync();
             _scratch?.Dispose();
             _scratch = _accelerator.Allocate1D<float>(Math.Max(1, length));
         }

@@ -33,7 +33,7 @@ public sealed partial class IlgpuBackend
 
     private void LoadActivation()
     {
-        _activation = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, int>(ActivationKernels.Activation);
-        _activationBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(ActivationKernels.ActivationBackward);
+        _activation = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, float, int>(ActivationKernels.Activation));
+        _activationBackward = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int>(ActivationKernels.ActivationBackward));
     }
 }

@@ -50,7 +50,7 @@ public sealed partial class IlgpuBackend
 
     private void LoadConv()
     {
-        _im2col = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, Im2ColArgs, int, int>(ConvKernels.Im2Col);
-        _directConv = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(ConvKernels.DirectConv);
+        _im2col = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, Im2ColArgs, int, int>(ConvKernels.Im2Col));
+        _directConv = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(ConvKernels.DirectConv));
     }
 }

@@ -36,9 +36,9 @@ public sealed partial class IlgpuBackend
 
     private void LoadConvBackward()
     {
-        _convBackwardData = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(ConvKernels.BackwardData);
-        _convBackwardFilter = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int, int>(ConvKernels.BackwardFilter);
-        _convBackwardBias = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(ConvKernels.BackwardBias);
+        _convBackwardData = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(ConvKernels.BackwardData));
+        _convBackwardFilter = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int, int>(ConvKernels.BackwardFilter));
+        _convBackwardBias = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(ConvKernels.BackwardBias));
     }
 }
 

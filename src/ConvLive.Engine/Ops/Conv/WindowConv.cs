@@ -1,7 +1,5 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
@@ -9,9 +7,9 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// <summary>
 /// Convolution as a GEMM that reads its input in place: no im2col. The input is copied once into a zero-padded
 /// buffer; output position p then reads tap k at <c>xpad[base(p) + offset(k)]</c>, where base(p) = oy·S·Wp + ox·S
-/// and offset(k) = c·Hp·Wp + ky·D·Wp + kx·D, for any stride, dilation and padding. A 6×16 register tile (6
-/// output positions × 16 output channels, 12 AVX accumulators) broadcasts one input value per position and
-/// multiplies it by 16 weights of that tap, loaded from weights packed once per model as 16-channel panels
+/// and offset(k) = c·Hp·Wp + ky·D·Wp + kx·D, for any stride, dilation and padding. A register tile
+/// (<see cref="ConvTile"/>: 6 or 8 output positions × 16 output channels) broadcasts one input value per position
+/// and multiplies it by 16 weights of that tap, loaded from weights packed once per model as 16-channel panels
 /// [tap][16]: a panel's block of 256 taps (16 KB) stays in L1 while every position streams past it.
 /// </summary>
 /// <remarks>
@@ -19,15 +17,15 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// position-major buffer, then writes them to y with the bias. Nothing is allocated per call once the scratch
 /// has grown; weights of constant tensors are packed once and kept on the tensor.
 /// </remarks>
-internal sealed unsafe class WindowConv : IWorkItem
+/// <param name="wide">Use the 512-bit register tile (<see cref="ConvTile.WideAvailable"/> must hold).</param>
+internal sealed unsafe class WindowConv(bool wide) : IWorkItem
 {
-    /// <summary>Output channels per panel: two 8-float vectors.</summary>
-    public const int NR = 16;
-
-    /// <summary>Output positions per register tile.</summary>
-    public const int MR = 6;
+    /// <summary>Output channels per panel.</summary>
+    public const int NR = ConvTile.NR;
 
     private const int KC = 256;
+
+    private readonly bool _wide = wide && ConvTile.WideAvailable;
 
     private float[] _xpad = [];
     private float[] _acc = [];
@@ -51,7 +49,7 @@ internal sealed unsafe class WindowConv : IWorkItem
         var win = p.Window;
         int cg = p.GroupInputs, mg = p.GroupOutputs, taps = EvenTaps(cg * win.KernelH * win.KernelW);
         int hp = p.H + win.PadTop + win.PadBottom, wp = p.W + win.PadLeft + win.PadRight;
-        int positions = p.OutH * p.OutW, padded = (positions + MR - 1) / MR * MR, panels = (mg + NR - 1) / NR;
+        int positions = p.OutH * p.OutW, rows = ConvTile.Rows(_wide), padded = (positions + rows - 1) / rows * rows, panels = (mg + NR - 1) / NR;
 
         _w = PackedWeights(w, p.Groups, mg, cg * win.KernelH * win.KernelW);
         _b = b;
@@ -107,7 +105,7 @@ internal sealed unsafe class WindowConv : IWorkItem
     /// <summary>One 16-channel panel of the current group: all positions, all taps, then the copy-out with bias.</summary>
     public void Run(int panel)
     {
-        int taps = _taps, padded = _paddedPositions;
+        int taps = _taps, padded = _paddedPositions, rows = ConvTile.Rows(_wide);
         fixed (float* wAll = _w, xAll = _xpad, accAll = _acc, y = _y)
         fixed (int* offsets = _offsets, bases = _bases)
         {
@@ -118,17 +116,9 @@ internal sealed unsafe class WindowConv : IWorkItem
             {
                 var kc = Math.Min(KC, taps - pc);
                 var accumulate = pc > 0;
-                for (var i = 0; i < padded; i += MR)
+                for (var i = 0; i < padded; i += rows)
                 {
-                    var bi = bases + i;
-                    if (_positions - i <= FourRows.Count)
-                    {
-                        Tile<FourRows>(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, acc + (i * NR), accumulate);
-                    }
-                    else
-                    {
-                        Tile<SixRows>(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc + (i * NR), accumulate);
-                    }
+                    ConvTile.Block(_wide, kc, w + (pc * NR), offsets + pc, x, bases + i, _positions - i, acc + (i * NR), accumulate);
                 }
             }
 
@@ -153,121 +143,6 @@ internal sealed unsafe class WindowConv : IWorkItem
                 {
                     row[q] = MathF.Max(acc[(q * NR) + j] + bias, floor); // NaN stays NaN
                 }
-            }
-        }
-    }
-
-    /// <summary>
-    /// acc[r][0..16) (+)= Σ_p x_r[offsets[p]]·w[p][0..16) for the tile's rows r (6, or 4 for a short last block:
-    /// rows 4 and 5 and their pointers are then ignored; the JIT drops their code for <see cref="FourRows"/>).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile<TRows>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
-        where TRows : struct, ITileRows
-    {
-        var six = TRows.Count == 6;
-        if (!Vector256.IsHardwareAccelerated)
-        {
-            ReadOnlySpan<nint> rows = [(nint)x0, (nint)x1, (nint)x2, (nint)x3, (nint)x4, (nint)x5];
-            ScalarTile(kc, w, offsets, rows[..TRows.Count], acc, accumulate);
-            return;
-        }
-
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        // Two taps an iteration (kc is even): half the loop overhead, about 5% on the AlexNet convolutions.
-        for (var p = 0; p < kc; p += 2, w += 2 * NR)
-        {
-            var o = offsets[p];
-            var b0 = Vector256.Load(w);
-            var b1 = Vector256.Load(w + 8);
-            var a = Vector256.Create(x0[o]);
-            c00 = Vector256.FusedMultiplyAdd(a, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
-            a = Vector256.Create(x1[o]);
-            c10 = Vector256.FusedMultiplyAdd(a, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
-            a = Vector256.Create(x2[o]);
-            c20 = Vector256.FusedMultiplyAdd(a, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
-            a = Vector256.Create(x3[o]);
-            c30 = Vector256.FusedMultiplyAdd(a, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
-            if (six)
-            {
-                a = Vector256.Create(x4[o]);
-                c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
-                c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
-                a = Vector256.Create(x5[o]);
-                c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
-                c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
-            }
-
-            o = offsets[p + 1];
-            b0 = Vector256.Load(w + 16);
-            b1 = Vector256.Load(w + 24);
-            a = Vector256.Create(x0[o]);
-            c00 = Vector256.FusedMultiplyAdd(a, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
-            a = Vector256.Create(x1[o]);
-            c10 = Vector256.FusedMultiplyAdd(a, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
-            a = Vector256.Create(x2[o]);
-            c20 = Vector256.FusedMultiplyAdd(a, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
-            a = Vector256.Create(x3[o]);
-            c30 = Vector256.FusedMultiplyAdd(a, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
-            if (six)
-            {
-                a = Vector256.Create(x4[o]);
-                c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
-                c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
-                a = Vector256.Create(x5[o]);
-                c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
-                c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
-            }
-
-        }
-
-        Store(acc, c00, c01, accumulate);
-        Store(acc + NR, c10, c11, accumulate);
-        Store(acc + (2 * NR), c20, c21, accumulate);
-        Store(acc + (3 * NR), c30, c31, accumulate);
-        if (six)
-        {
-            Store(acc + (4 * NR), c40, c41, accumulate);
-            Store(acc + (5 * NR), c50, c51, accumulate);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* row, Vector256<float> lo, Vector256<float> hi, bool accumulate)
-    {
-        if (accumulate)
-        {
-            lo += Vector256.Load(row);
-            hi += Vector256.Load(row + 8);
-        }
-
-        lo.Store(row);
-        hi.Store(row + 8);
-    }
-
-    private static void ScalarTile(int kc, float* w, int* offsets, ReadOnlySpan<nint> xs, float* acc, bool accumulate)
-    {
-        for (var r = 0; r < xs.Length; r++)
-        {
-            var x = (float*)xs[r];
-            for (var j = 0; j < NR; j++)
-            {
-                var sum = 0f;
-                for (var p = 0; p < kc; p++)
-                {
-                    sum += x[offsets[p]] * w[(p * NR) + j];
-                }
-
-                acc[(r * NR) + j] = accumulate ? acc[(r * NR) + j] + sum : sum;
             }
         }
     }
@@ -351,23 +226,4 @@ internal sealed unsafe class WindowConv : IWorkItem
             }
         }
     }
-}
-
-/// <summary>How many rows (output positions) a <see cref="WindowConv.Tile{TRows}"/> call computes.</summary>
-internal interface ITileRows
-{
-    /// <summary>6 or 4.</summary>
-    static abstract int Count { get; }
-}
-
-/// <summary>The full 6×16 tile.</summary>
-internal readonly struct SixRows : ITileRows
-{
-    public static int Count => 6;
-}
-
-/// <summary>A 4×16 tile for a block's last 1–4 positions (a third less work than a padded 6×16).</summary>
-internal readonly struct FourRows : ITileRows
-{
-    public static int Count => 4;
 }

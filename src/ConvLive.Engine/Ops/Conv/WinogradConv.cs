@@ -29,8 +29,12 @@ internal sealed unsafe class WinogradConv
 
     /// <summary>The output tile edge of both algorithms.</summary>
     private const int Tile = 4;
-    private const int NR = WindowConv.NR;
-    private const int MR = WindowConv.MR;
+    private const int NR = ConvTile.NR;
+
+    /// <summary>Rows of the 256-bit tile: what <see cref="Pays"/> counts padding in.</summary>
+    private const int MR = 6;
+
+    private readonly bool _wide;
     private const int KC = 256;
 
     private readonly RepackJob _repack;
@@ -43,7 +47,7 @@ internal sealed unsafe class WinogradConv
     private float[] _acc = [];     // [ξ][panel][tile][16]
     private float[] _bias = [];    // [panel·16], zero past M
     private int[] _offsets = [];   // 0..c8-1
-    private int[] _bases = [];     // tile·c8, the last tile repeated to a multiple of MR
+    private int[] _bases = [];     // tile·c8, the last tile repeated to a multiple of the tile's rows
     private float[] _packScratch = [];
 
     // One call's geometry, set by Run before the loops.
@@ -55,8 +59,10 @@ internal sealed unsafe class WinogradConv
     private WinogradMatrices.Set _set = WinogradMatrices.For(3);
     private int _cg, _mg, _group; // channels per group, and the group the passes work on
 
-    public WinogradConv()
+    /// <param name="wide">Use the 512-bit register tile for the GEMMs (where <see cref="ConvTile.WideAvailable"/>).</param>
+    public WinogradConv(bool wide)
     {
+        _wide = wide && ConvTile.WideAvailable;
         _repack = new RepackJob(this);
         _input = new InputJob(this);
         _gemm = new GemmJob(this);
@@ -115,7 +121,7 @@ internal sealed unsafe class WinogradConv
         _tilesH = (p.OutH + Tile - 1) / Tile;
         _tilesW = (p.OutW + Tile - 1) / Tile;
         _tiles = p.N * _tilesH * _tilesW;
-        _paddedTiles = (int)RoundUp(_tiles, MR);
+        _paddedTiles = (int)RoundUp(_tiles, ConvTile.Rows(_wide));
         _hp = (Tile * _tilesH) + _alpha - Tile;
         _wp = (Tile * _tilesW) + _alpha - Tile;
         _x = x;
@@ -313,7 +319,7 @@ internal sealed unsafe class WinogradConv
     {
         public void Run(int item)
         {
-            int xi = item / o._panels, panel = item % o._panels, c8 = o._c8, padded = o._paddedTiles;
+            int xi = item / o._panels, panel = item % o._panels, c8 = o._c8, padded = o._paddedTiles, rows = ConvTile.Rows(o._wide);
             fixed (float* wAll = o._w, vAll = o._v, accAll = o._acc)
             fixed (int* offsets = o._offsets, bases = o._bases)
             {
@@ -323,17 +329,9 @@ internal sealed unsafe class WinogradConv
                 for (var pc = 0; pc < c8; pc += KC)
                 {
                     var kc = Math.Min(KC, c8 - pc);
-                    for (var i = 0; i < padded; i += MR)
+                    for (var i = 0; i < padded; i += rows)
                     {
-                        var bi = bases + i;
-                        if (o._tiles - i <= FourRows.Count)
-                        {
-                            WindowConv.Tile<FourRows>(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, acc + (i * NR), pc > 0);
-                        }
-                        else
-                        {
-                            WindowConv.Tile<SixRows>(kc, w + (pc * NR), offsets + pc, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc + (i * NR), pc > 0);
-                        }
+                        ConvTile.Block(o._wide, kc, w + (pc * NR), offsets + pc, x, bases + i, o._tiles - i, acc + (i * NR), pc > 0);
                     }
                 }
             }

@@ -24,6 +24,6 @@ public sealed partial class IlgpuBackend
 
     private void LoadBinary()
     {
-        _binary = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastArgs, int>(BinaryKernels.Binary);
+        _binary = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastArgs, int>(BinaryKernels.Binary));
     }
 }

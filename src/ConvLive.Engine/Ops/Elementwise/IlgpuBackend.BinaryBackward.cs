@@ -22,7 +22,7 @@ public sealed partial class IlgpuBackend
     }
 
     private void LoadBinaryBackward() =>
-        _binaryBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastArgs, BinaryGradArgs, int>(BinaryKernels.Backward);
+        _binaryBackward = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BroadcastArgs, BinaryGradArgs, int>(BinaryKernels.Backward));
 }
 
 /// <summary>Which operand a binary op's backward differentiates, and a factor on the result.</summary>

@@ -74,6 +74,6 @@ public sealed partial class IlgpuBackend
 
     private void LoadMatrix()
     {
-        _gemm = _accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(MatrixKernels.Gemm);
+        _gemm = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(MatrixKernels.Gemm));
     }
 }

@@ -27,7 +27,7 @@ public sealed partial class IlgpuBackend
 
     private void LoadNormalise()
     {
-        _batchNorm = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, int>(NormaliseKernels.BatchNorm);
-        _lrn = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, float, float, float, int>(NormaliseKernels.Lrn);
+        _batchNorm = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, int>(NormaliseKernels.BatchNorm));
+        _lrn = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, float, float, float, int>(NormaliseKernels.Lrn));
     }
 }

@@ -37,9 +37,9 @@ public sealed partial class IlgpuBackend
 
     private void LoadNormaliseBackward()
     {
-        _lrnBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LrnArgs, int>(NormaliseKernels.LrnBackward);
-        _batchNormBackwardData = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, int>(NormaliseKernels.BatchNormBackwardData);
-        _batchNormBackwardParams = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs, int>(NormaliseKernels.BatchNormBackwardParams);
+        _lrnBackward = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, LrnArgs, int>(NormaliseKernels.LrnBackward));
+        _batchNormBackwardData = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, int>(NormaliseKernels.BatchNormBackwardData));
+        _batchNormBackwardParams = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormArgs, int>(NormaliseKernels.BatchNormBackwardParams));
     }
 }
 

@@ -23,6 +23,6 @@ public sealed partial class IlgpuBackend
 
     private void LoadPool()
     {
-        _pool = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolArgs, int>(PoolKernels.Pool);
+        _pool = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, PoolArgs, int>(PoolKernels.Pool));
     }
 }

@@ -20,7 +20,7 @@ public sealed partial class IlgpuBackend
     }
 
     private void LoadPoolBackward() =>
-        _poolBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PoolArgs, int>(PoolKernels.Backward);
+        _poolBackward = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, PoolArgs, int>(PoolKernels.Backward));
 }
 
 /// <summary>Pooling's backward kernel.</summary>

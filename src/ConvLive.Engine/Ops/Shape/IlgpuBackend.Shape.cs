@@ -35,7 +35,7 @@ public sealed partial class IlgpuBackend
 
     private void LoadShape()
     {
-        _copy = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int>(ShapeKernels.CopyBlocks);
-        _transpose = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, BroadcastArgs, int>(ShapeKernels.Transpose);
+        _copy = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int, int, int>(ShapeKernels.CopyBlocks));
+        _transpose = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, BroadcastArgs, int>(ShapeKernels.Transpose));
     }
 }

@@ -22,6 +22,6 @@ public sealed partial class IlgpuBackend
 
     private void LoadSoftmax()
     {
-        _softmax = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(SoftmaxKernels.Softmax);
+        _softmax = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int, int>(SoftmaxKernels.Softmax));
     }
 }

@@ -20,7 +20,7 @@ public sealed partial class IlgpuBackend
     }
 
     private void LoadSoftmaxBackward() =>
-        _softmaxBackward = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SoftmaxArgs, int>(SoftmaxKernels.Backward);
+        _softmaxBackward = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, SoftmaxArgs, int>(SoftmaxKernels.Backward));
 }
 
 /// <summary>Softmax's view (Outer, Axis, Inner) and form for a kernel.</summary>

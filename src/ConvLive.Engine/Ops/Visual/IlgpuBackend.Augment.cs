@@ -31,7 +31,7 @@ public sealed partial class IlgpuBackend
     }
 
     private void LoadAugment() =>
-        _augment = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, AugmentArgs, int, int>(VisualKernels.Augment);
+        _augment = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, AugmentArgs, int, int>(VisualKernels.Augment));
 }
 
 /// <summary>The augmentation kernel.</summary>

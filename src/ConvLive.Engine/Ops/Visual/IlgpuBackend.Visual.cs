@@ -27,7 +27,7 @@ public sealed partial class IlgpuBackend
 
     private void LoadVisual()
     {
-        _preprocess = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, int>(VisualKernels.Preprocess);
-        _pack = _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<byte>, PackArgs>(VisualKernels.PackTiles);
+        _preprocess = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<byte>, ArrayView<float>, PreprocessArgs, int>(VisualKernels.Preprocess));
+        _pack = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<byte>, PackArgs>(VisualKernels.PackTiles));
     }
 }

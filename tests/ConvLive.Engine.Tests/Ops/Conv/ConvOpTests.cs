@@ -13,7 +13,7 @@ public sealed class ConvOpTests(DeviceFixture devices)
     public static TheoryData<string, int> Cases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
+        foreach (var device in new[] { "cpu", "cpu-256", "ilgpu-cpu", "cuda" })
         {
             // Seeds 0-15: one or two outputs per group (the direct path on the CPU); 16-31: 5 to 40 (the GEMM path).
             for (var seed = 0; seed < 32; seed++)
@@ -29,7 +29,8 @@ public sealed class ConvOpTests(DeviceFixture devices)
     [MemberData(nameof(Cases))]
     public void ConvMatchesTheNaiveReference(string device, int seed)
     {
-        using var h = BackendHarness.Open(devices, device);
+        // cpu-256: the cpu backend with its 256-bit (AVX2) register tiles forced, where it would take 512-bit ones.
+        using var h = device == "cpu-256" ? BackendHarness.Open(devices, "cpu", new Backends.BackendOptions { VectorBits = 256 }) : BackendHarness.Open(devices, device);
         var p = RandomConv(seed) with { Relu = seed % 4 == 1 }; // a fused Relu on a quarter of the cases
         var win = p.Window;
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, seed);

@@ -143,9 +143,19 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         public int GetHashCode(double obj) => 0;
     }
 
+    /// <summary>Both register tiles, the widest here (512-bit where AVX-512 is) and the 256-bit one forced: each
+    /// against the reference, and bit for bit the same (every output sums its taps in one order in both).</summary>
     private void Check(ConvParams p, int seed, ConvAlgorithm algorithm)
     {
-        using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvAlgorithm = algorithm });
+        var widest = Check(p, seed, algorithm, 0);
+        var narrow = Check(p, seed, algorithm, 256);
+        var differ = Enumerable.Range(0, widest.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(widest[i]) != BitConverter.SingleToInt32Bits(narrow[i]), -1);
+        Assert.True(differ < 0, $"512- and 256-bit tiles differ at {differ}: {(differ < 0 ? 0 : widest[differ])} vs {(differ < 0 ? 0 : narrow[differ])}");
+    }
+
+    private float[] Check(ConvParams p, int seed, ConvAlgorithm algorithm, int vectorBits)
+    {
+        using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvAlgorithm = algorithm, VectorBits = vectorBits });
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, seed);
         int k = p.Window.KernelH, taps = p.GroupInputs * k * k;
         var w = BackendHarness.Random(p.M * taps, seed + 100);
@@ -155,7 +165,9 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         // Outputs here spread as √(taps)/3 (uniform ±1 inputs and weights); Winograd over 6×6 patches in fp32 errs by
         // ~1e-5 of that spread (its transforms scale by up to 8 and 5), direct convolution by ~1e-7.
         var atol = 3e-4 * Math.Sqrt(taps) / 3;
-        Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), atol, 1e-4, $"{algorithm} {p}");
+        var result = h.Download(y);
+        Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), result, atol, 1e-4, $"{algorithm} {h.Backend.Name} {p}");
+        return result;
     }
 
     private static ConvParams Conv3x3(int n, int c, int h, int w, int m, int pt, int pl, int pb, int pr) => Conv(n, c, h, w, m, 3, 1, pt, pl, pb, pr);

@@ -1,0 +1,261 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ConvLive.Engine.Backends.Cpu;
+
+/// <summary>
+/// The register tile <see cref="WindowConv"/> and <see cref="WinogradConv"/> share: acc[r][0..16) (+)= Σ_p
+/// x_r[offsets[p]]·w[p][0..16) over a block of output rows r (positions or Winograd tiles), with weights packed as
+/// 16-channel panels [tap][16]. Two shapes, chosen when the backend is created (<see cref="BackendOptions.VectorBits"/>):
+/// 6 rows × two 256-bit vectors (12 accumulators, AVX2), or 8 rows × one 512-bit vector (8 accumulators: the chains
+/// two full-width 512-bit FMA units with a 4-cycle latency need). Both sum every output's taps in one order, so
+/// they give the same bits.
+/// </summary>
+internal static unsafe class ConvTile
+{
+    /// <summary>Output channels per panel.</summary>
+    public const int NR = 16;
+
+    /// <summary>Rows a block computes: positions are padded to a multiple of this.</summary>
+    public static int Rows(bool wide) => wide ? EightRows.Count : SixRows.Count;
+
+    /// <summary>Whether the 512-bit tile can run here.</summary>
+    public static bool WideAvailable => Vector512.IsHardwareAccelerated;
+
+    /// <summary>One block of <see cref="Rows"/> rows starting at <paramref name="rowBases"/> (each row's base offset
+    /// into <paramref name="x"/>); <paramref name="remaining"/> rows are real, the rest repeat the last.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Block(bool wide, int kc, float* w, int* offsets, float* x, int* rowBases, int remaining, float* acc, bool accumulate)
+    {
+        var bi = rowBases;
+        if (wide)
+        {
+            if (remaining <= FourRows.Count)
+            {
+                Tile512<FourRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, null, null, acc, accumulate);
+            }
+            else
+            {
+                Tile512<EightRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], x + bi[6], x + bi[7], acc, accumulate);
+            }
+        }
+        else if (remaining <= FourRows.Count)
+        {
+            Tile256<FourRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, acc, accumulate);
+        }
+        else
+        {
+            Tile256<SixRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// The 512-bit tile: 8 rows (or 4 for a short last block), one 16-float vector of weights a tap, one accumulator
+    /// a row. Each output sums its taps in the same order as <see cref="Tile256{TRows}"/>, so both tiles give the same
+    /// bits: a model's outputs do not depend on the CPU's vector width.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Tile512<TRows>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* x6, float* x7, float* acc, bool accumulate)
+        where TRows : struct, ITileRows
+    {
+        var eight = TRows.Count == 8;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (var p = 0; p < kc; p += 2, w += 2 * NR)
+        {
+            var o = offsets[p];
+            var b = Vector512.Load(w);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[o]), b, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[o]), b, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[o]), b, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[o]), b, c3);
+            if (eight)
+            {
+                c4 = Vector512.FusedMultiplyAdd(Vector512.Create(x4[o]), b, c4);
+                c5 = Vector512.FusedMultiplyAdd(Vector512.Create(x5[o]), b, c5);
+                c6 = Vector512.FusedMultiplyAdd(Vector512.Create(x6[o]), b, c6);
+                c7 = Vector512.FusedMultiplyAdd(Vector512.Create(x7[o]), b, c7);
+            }
+
+            o = offsets[p + 1];
+            b = Vector512.Load(w + NR);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[o]), b, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(x1[o]), b, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(x2[o]), b, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(x3[o]), b, c3);
+            if (eight)
+            {
+                c4 = Vector512.FusedMultiplyAdd(Vector512.Create(x4[o]), b, c4);
+                c5 = Vector512.FusedMultiplyAdd(Vector512.Create(x5[o]), b, c5);
+                c6 = Vector512.FusedMultiplyAdd(Vector512.Create(x6[o]), b, c6);
+                c7 = Vector512.FusedMultiplyAdd(Vector512.Create(x7[o]), b, c7);
+            }
+        }
+
+        Store512(acc, c0, accumulate);
+        Store512(acc + NR, c1, accumulate);
+        Store512(acc + (2 * NR), c2, accumulate);
+        Store512(acc + (3 * NR), c3, accumulate);
+        if (eight)
+        {
+            Store512(acc + (4 * NR), c4, accumulate);
+            Store512(acc + (5 * NR), c5, accumulate);
+            Store512(acc + (6 * NR), c6, accumulate);
+            Store512(acc + (7 * NR), c7, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* row, Vector512<float> sum, bool accumulate)
+    {
+        if (accumulate)
+        {
+            sum += Vector512.Load(row);
+        }
+
+        sum.Store(row);
+    }
+
+    /// <summary>
+    /// acc[r][0..16) (+)= Σ_p x_r[offsets[p]]·w[p][0..16) for the tile's rows r (6, or 4 for a short last block:
+    /// rows 4 and 5 and their pointers are then ignored; the JIT drops their code for <see cref="FourRows"/>), two
+    /// 256-bit accumulators a row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Tile256<TRows>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
+        where TRows : struct, ITileRows
+    {
+        var six = TRows.Count == 6;
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            ReadOnlySpan<nint> rows = [(nint)x0, (nint)x1, (nint)x2, (nint)x3, (nint)x4, (nint)x5];
+            ScalarTile(kc, w, offsets, rows[..TRows.Count], acc, accumulate);
+            return;
+        }
+
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        // Two taps an iteration (kc is even): half the loop overhead, about 5% on the AlexNet convolutions.
+        for (var p = 0; p < kc; p += 2, w += 2 * NR)
+        {
+            var o = offsets[p];
+            var b0 = Vector256.Load(w);
+            var b1 = Vector256.Load(w + 8);
+            var a = Vector256.Create(x0[o]);
+            c00 = Vector256.FusedMultiplyAdd(a, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
+            a = Vector256.Create(x1[o]);
+            c10 = Vector256.FusedMultiplyAdd(a, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
+            a = Vector256.Create(x2[o]);
+            c20 = Vector256.FusedMultiplyAdd(a, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
+            a = Vector256.Create(x3[o]);
+            c30 = Vector256.FusedMultiplyAdd(a, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
+            if (six)
+            {
+                a = Vector256.Create(x4[o]);
+                c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
+                a = Vector256.Create(x5[o]);
+                c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
+            }
+
+            o = offsets[p + 1];
+            b0 = Vector256.Load(w + 16);
+            b1 = Vector256.Load(w + 24);
+            a = Vector256.Create(x0[o]);
+            c00 = Vector256.FusedMultiplyAdd(a, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
+            a = Vector256.Create(x1[o]);
+            c10 = Vector256.FusedMultiplyAdd(a, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
+            a = Vector256.Create(x2[o]);
+            c20 = Vector256.FusedMultiplyAdd(a, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
+            a = Vector256.Create(x3[o]);
+            c30 = Vector256.FusedMultiplyAdd(a, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
+            if (six)
+            {
+                a = Vector256.Create(x4[o]);
+                c40 = Vector256.FusedMultiplyAdd(a, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a, b1, c41);
+                a = Vector256.Create(x5[o]);
+                c50 = Vector256.FusedMultiplyAdd(a, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a, b1, c51);
+            }
+
+        }
+
+        Store(acc, c00, c01, accumulate);
+        Store(acc + NR, c10, c11, accumulate);
+        Store(acc + (2 * NR), c20, c21, accumulate);
+        Store(acc + (3 * NR), c30, c31, accumulate);
+        if (six)
+        {
+            Store(acc + (4 * NR), c40, c41, accumulate);
+            Store(acc + (5 * NR), c50, c51, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* row, Vector256<float> lo, Vector256<float> hi, bool accumulate)
+    {
+        if (accumulate)
+        {
+            lo += Vector256.Load(row);
+            hi += Vector256.Load(row + 8);
+        }
+
+        lo.Store(row);
+        hi.Store(row + 8);
+    }
+
+    private static void ScalarTile(int kc, float* w, int* offsets, ReadOnlySpan<nint> xs, float* acc, bool accumulate)
+    {
+        for (var r = 0; r < xs.Length; r++)
+        {
+            var x = (float*)xs[r];
+            for (var j = 0; j < NR; j++)
+            {
+                var sum = 0f;
+                for (var p = 0; p < kc; p++)
+                {
+                    sum += x[offsets[p]] * w[(p * NR) + j];
+                }
+
+                acc[(r * NR) + j] = accumulate ? acc[(r * NR) + j] + sum : sum;
+            }
+        }
+    }
+
+}
+
+/// <summary>How many rows (output positions) a <see cref="ConvTile"/> call computes.</summary>
+internal interface ITileRows
+{
+    /// <summary>8, 6 or 4.</summary>
+    static abstract int Count { get; }
+}
+
+/// <summary>The full 512-bit tile: 8 rows × 16 channels.</summary>
+internal readonly struct EightRows : ITileRows
+{
+    public static int Count => 8;
+}
+
+/// <summary>The full 256-bit tile: 6 rows × 16 channels.</summary>
+internal readonly struct SixRows : ITileRows
+{
+    public static int Count => 6;
+}
+
+/// <summary>A 4-row tile for a block's last 1–4 rows (less work than a padded full tile).</summary>
+internal readonly struct FourRows : ITileRows
+{
+    public static int Count => 4;
+}

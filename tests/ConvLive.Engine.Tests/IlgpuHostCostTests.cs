@@ -1,0 +1,44 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using ConvLive.Engine.Backends.Ilgpu;
+using ConvLive.Engine.Graph;
+using ConvLive.Engine.Models;
+using ConvLive.Engine.Onnx;
+using ConvLive.Tests;
+
+namespace ConvLive.Engine.Tests;
+
+/// <summary>What a forward costs the host on an ILGPU device: its kernels go on the stream and nothing waits for
+/// them until the output is read (the counters <c>bench</c> prints per forward).</summary>
+[Collection(DevicesDefinition.Name)]
+public sealed class IlgpuHostCostTests(DeviceFixture devices) : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [SkippableFact]
+    public void AForwardLaunchesItsKernelsAndTheHostWaitsOnlyToReadTheOutput()
+    {
+        using var h = BackendHarness.Open(devices, "ilgpu-cpu");
+        var proto = SeededAlexNet.Torchvision(seed: 42, 115, 0.0625);
+        var graph = OnnxLoader.Load(SeededAlexNet.Save(proto, _folder.File("alexnet.onnx")));
+        using var model = CompiledModel.Compile(graph, h.Backend);
+        model.SetInput(graph.Inputs[0].Name, BackendHarness.Random(3 * 115 * 115, 3));
+        model.Run(); // warm
+        var backend = (IlgpuBackend)h.Backend;
+        var output = new float[1000];
+        model.Read(graph.Outputs[0].Name, output);
+
+        var (launches, syncs) = (backend.Launches, backend.HostSyncs);
+        model.Run();
+        var (runLaunches, runSyncs) = (backend.Launches - launches, backend.HostSyncs - syncs);
+        model.Read(graph.Outputs[0].Name, output);
+
+        // Every node that computes launches at least one kernel (Conv two: im2col and the GEMM); none waits.
+        var computing = graph.Nodes.Count(n => n.OpType is "Conv" or "Relu" or "MaxPool" or "Gemm");
+        Assert.InRange(runLaunches, computing, 4 * graph.Nodes.Count);
+        Assert.Equal(0, runSyncs);
+        Assert.Equal(1, backend.HostSyncs - syncs); // the read
+    }
+
+    public void Dispose() => _folder.Dispose();
+}
