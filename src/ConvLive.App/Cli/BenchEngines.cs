@@ -15,6 +15,9 @@ internal sealed record BenchEngine(string Name, Action Forward, IDisposable Owne
 {
     /// <summary>The ILGPU backend the engine runs on, whose launch and synchronisation counters bench reads; else null.</summary>
     public Engine.Backends.Ilgpu.IlgpuBackend? Ilgpu { get; init; }
+
+    /// <summary>The cpu backend the engine runs on, whose timed convolution choices bench prints; else null.</summary>
+    public Engine.Backends.Cpu.CpuBackend? Cpu { get; init; }
 }
 
 /// <summary>The engines one <c>bench</c> run alternates: ConvLive on each device (one per fusion, convolution
@@ -71,7 +74,7 @@ internal static class BenchEngines
                 {
                     model.Run();
                     model.Read(graph.Outputs[0].Name, output);
-                }, new Owned(model, backend, engineDevice), model) { Ilgpu = backend as Engine.Backends.Ilgpu.IlgpuBackend });
+                }, new Owned(model, backend, engineDevice), model) { Ilgpu = backend as Engine.Backends.Ilgpu.IlgpuBackend, Cpu = backend as Engine.Backends.Cpu.CpuBackend });
             }
         }
 

@@ -49,7 +49,14 @@ internal static class CommonOptions
         Threads = int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_THREADS"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 0,
         Blas = Environment.GetEnvironmentVariable("CONVLIVE_NO_BLAS") == "1" ? BlasUse.Off : BlasUse.Auto,
         VectorBits = int.TryParse(Environment.GetEnvironmentVariable("CONVLIVE_VECTOR_BITS"), NumberStyles.None, CultureInfo.InvariantCulture, out var bits) ? bits : 0,
+        ConvChoicesFile = ConvChoicesFile(),
     };
+
+    /// <summary>Where the cpu backend keeps the convolution algorithms it timed: <c>CONVLIVE_CONV_CHOICES</c> when set,
+    /// else <c>conv-choices.json</c> beside the user's models folder.</summary>
+    public static string ConvChoicesFile() =>
+        Environment.GetEnvironmentVariable("CONVLIVE_CONV_CHOICES") is { Length: > 0 } file ? file
+            : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(UserModelsFolder())) ?? ".", "conv-choices.json");
 
     /// <summary><c>CONVLIVE_FAULT_AFTER_FRAMES=N</c>: tests make the accelerator fail at inference frame N (0: never).</summary>
     /// <returns>N, or 0.</returns>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Benchmarks;
 using ConvLive.Engine.Devices;
+using ConvLive.Engine.Backends.Cpu;
 using ConvLive.Engine.Graph;
 using ConvLive.Engine.Onnx;
 
@@ -74,11 +75,12 @@ internal static class ModelBenchmark
             var results = Report(engines, times, macs, peak);
             var hostCosts = HostCosts(engines);
             var layers = ProfileLayers(engines, runs);
+            var convChoices = PrintConvChoices(engines);
             var agreements = BenchAgreement.Measure(engines, graph, input.Name, dims);
             var machine = $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak measured";
             if (jsonPath is not null)
             {
-                var doc = new { machine, model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), runs, multiplyAdds = macs, results, hostCosts, layers, agreements };
+                var doc = new { machine, model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), runs, multiplyAdds = macs, results, hostCosts, convChoices, layers, agreements };
                 Engine.IO.AtomicFile.WriteAllBytes(jsonPath, JsonSerializer.SerializeToUtf8Bytes(doc, Indented));
             }
 
@@ -97,6 +99,24 @@ internal static class ModelBenchmark
                 engine.Owner.Dispose();
             }
         }
+    }
+
+    /// <summary>Each cpu engine's convolution algorithms chosen by timing on this machine (or found kept), printed.</summary>
+    private static List<ConvChoice> PrintConvChoices(List<BenchEngine> engines)
+    {
+        var all = new List<ConvChoice>();
+        foreach (var engine in engines.Where(e => e.Cpu is { ConvChoices.Count: > 0 }))
+        {
+            Console.WriteLine($"{engine.Name}: convolution algorithms timed on this machine (kept in {engine.Cpu!.Options.ConvChoicesFile ?? "memory"}):");
+            foreach (var c in engine.Cpu.ConvChoices)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {c.Geometry,-52} {c.Algorithm,-9} winograd {c.WinogradMs,7:0.000} ms, direct {c.DirectMs,7:0.000} ms"));
+            }
+
+            all.AddRange(engine.Cpu.ConvChoices);
+        }
+
+        return all;
     }
 
     /// <summary>Kernel launches and host synchronisations of one forward (its output read included) on each ILGPU

@@ -42,6 +42,10 @@ public sealed record BackendOptions
     /// and comparisons).</summary>
     public int VectorBits { get; init; }
 
+    /// <summary>Where the cpu backend keeps the convolution algorithms it chose by timing (<see cref="ConvAlgorithm.Auto"/>),
+    /// so later runs on this machine choose the same; null: chosen again by every backend.</summary>
+    public string? ConvChoicesFile { get; init; }
+
     /// <summary>Whether the cpu backend runs its 512-bit convolution tiles.</summary>
     public bool WideTiles => VectorBits is 0 or >= 512 && Cpu.ConvTile.WideAvailable;
 }

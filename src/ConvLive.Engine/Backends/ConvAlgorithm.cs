@@ -5,8 +5,9 @@ namespace ConvLive.Engine.Backends;
 /// <summary>Which algorithm a backend's convolutions use where it has a choice.</summary>
 public enum ConvAlgorithm
 {
-    /// <summary>The fastest the backend knows for the geometry (CPU: Winograd F(4×4, 3×3) for 3×3 stride-1
-    /// convolutions with at least 16 channels in and out, else the direct GEMM).</summary>
+    /// <summary>The fastest for the geometry on this machine (CPU: where Winograd may pay — 3×3 or 5×5 stride 1,
+    /// at least 16 channels in and out — it and the direct GEMM are timed at first use and the faster is kept, see
+    /// <see cref="BackendOptions.ConvChoicesFile"/>; else the direct GEMM).</summary>
     Auto,
 
     /// <summary>Direct: every multiply-add of the definition, summed in one order (bit-for-bit repeatable across

@@ -16,6 +16,7 @@ public sealed partial class CpuBackend : IBackend
     private readonly CpuWorkers _workers;
     private readonly WindowConv _window;
     private readonly WinogradConv _winograd;
+    private readonly ConvChoices _convChoices;
     private readonly CompactGemv _gemv = new();
     private readonly DirectConvJob _direct = new();
     private readonly PoolJob _pool = new();
@@ -36,6 +37,7 @@ public sealed partial class CpuBackend : IBackend
         _workers = device.Workers ?? throw new ArgumentException($"{device.Name} is not the CPU backend", nameof(device));
         Options = options with { Threads = _workers.Size };
         _window = new WindowConv(options.WideTiles);
+        _convChoices = new ConvChoices(options.ConvChoicesFile, _workers.Size);
         _winograd = new WinogradConv(options.WideTiles);
     }
 
@@ -44,6 +46,9 @@ public sealed partial class CpuBackend : IBackend
 
     /// <inheritdoc/>
     public BackendOptions Options { get; }
+
+    /// <summary>The convolution algorithms <see cref="ConvAlgorithm.Auto"/> chose by timing (or found kept), in the order met.</summary>
+    public IReadOnlyList<ConvChoice> ConvChoices => _convChoices.Made;
 
     /// <summary>Which algorithm convolutions use (<see cref="ConvAlgorithm.Auto"/> by default).</summary>
     public ConvAlgorithm ConvAlgorithm => Options.ConvAlgorithm;

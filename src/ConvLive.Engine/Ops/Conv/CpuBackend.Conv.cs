@@ -4,7 +4,8 @@ using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
 
-/// <summary>Convolution: direct for few outputs per group, Winograd F(4×4, 3×3) for wide 3×3 stride-1 layers, else
+/// <summary>Convolution: direct for few outputs per group, Winograd F(4×4, 3×3) or F(4×4, 5×5) for wide stride-1 layers
+/// where it was timed faster on this machine (<see cref="ConvChoices"/>), else
 /// <see cref="WindowConv"/> (GEMM on the padded input, no im2col).</summary>
 public sealed partial class CpuBackend
 {
@@ -24,7 +25,7 @@ public sealed partial class CpuBackend
             return;
         }
 
-        if (ConvAlgorithm == ConvAlgorithm.Winograd ? WinogradConv.Supports(p) : ConvAlgorithm == ConvAlgorithm.Auto && WinogradConv.Pays(p))
+        if (ConvAlgorithm == ConvAlgorithm.Winograd ? WinogradConv.Supports(p) : ConvAlgorithm == ConvAlgorithm.Auto && WinogradConv.Pays(p) && ChooseWinograd(yd, xd, w, bd, p))
         {
             // 3×3 stride 1: 36 multiply-adds per 4×4 output tile and channel pair instead of 144.
             _winograd.Run(yd, xd, Cast(w), bd, p, _workers);
@@ -34,6 +35,13 @@ public sealed partial class CpuBackend
         // Everything else: a GEMM that reads the padded input in place (no im2col), weights packed once.
         _window.Run(yd, xd, Cast(w), bd, p, _workers);
     }
+
+    /// <summary>Whether <see cref="ConvAlgorithm.Auto"/> runs Winograd on <paramref name="p"/>: as timed here (the first
+    /// time, both run into y before the choice is made; the caller then runs the chosen one).</summary>
+    private bool ChooseWinograd(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
+        _convChoices.TryGet(p, out var winograd)
+            ? winograd
+            : _convChoices.Time(p, () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers), () => _window.Run(yd, xd, Cast(w), bd, p, _workers));
 
     private const int DirectConvMaxOutputs = 4;
     private const int DirectConvMaxTaps = 256;

@@ -52,8 +52,8 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         // Sums of hundreds of products: the transforms' rounding must stay within a few ulps of the largest partial
         // sums, which the reference comparison below bounds (atol grows with √(k²C), the spread of such sums).
         var p = Conv(n, c, h, w, m, k, groups, k / 2, k / 2, k / 2, k / 2);
-        Assert.True(WinogradConv.Pays(p), "auto takes Winograd here");
-        Check(p, c + m, ConvAlgorithm.Auto);
+        Assert.True(WinogradConv.Pays(p), "auto times Winograd here");
+        Check(p, c + m, ConvAlgorithm.Winograd);
     }
 
     [Fact]
@@ -81,6 +81,45 @@ public sealed class WinogradConvTests(DeviceFixture devices)
             packed = wt.Derived;
             Numerics.AssertClose(ReferenceOps.Conv(x, w, null, p), h.Download(y), 1e-4, 1e-4, $"weights of seed {seed}");
         }
+    }
+
+    [Fact]
+    public void AutoTimesBothAlgorithmsOnceKeepsTheChoiceInItsFileAndALaterBackendReadsIt()
+    {
+        using var folder = new TempFolder();
+        var file = folder.File("conv-choices.json");
+        var p = Conv3x3(1, 32, 14, 14, 32, 1, 1, 1, 1);
+        var x = BackendHarness.Random(p.N * p.C * p.H * p.W, 1);
+        var w = BackendHarness.Random(p.M * p.C * 9, 2);
+        var expected = ReferenceOps.Conv(x, w, null, p);
+        (ConvChoice Choice, int Count) Run()
+        {
+            using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvChoicesFile = file });
+            var y = h.Empty(p.OutputShape);
+            var (xt, wt) = (h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.C, 3, 3));
+            h.Backend.Conv(y, xt, wt, null, p);
+            h.Backend.Conv(y, xt, wt, null, p); // met again: not timed again
+            Numerics.AssertClose(expected, h.Download(y), 1e-3, 1e-4, "the chosen algorithm's output");
+            var made = ((CpuBackend)h.Backend).ConvChoices;
+            return (made[0], made.Count);
+        }
+
+        var (first, count) = Run();
+        Assert.Equal(1, count);
+        Assert.True(first.WinogradMs > 0 && first.DirectMs > 0, $"{first}");
+        Assert.Equal(first.WinogradMs < first.DirectMs, first.Winograd);
+        Assert.Contains("1x32x14x14>32 g1 k3x3 s1x1 p1,1,1,1 d1x1", first.Geometry, StringComparison.Ordinal);
+
+        // A later backend reads the file instead of timing: the other algorithm written there is what it runs.
+        var flipped = first with { Winograd = !first.Winograd, WinogradMs = 1, DirectMs = 2 };
+        File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(new[] { flipped }));
+        Assert.Equal(flipped, Run().Choice);
+
+        // A damaged file is timed again and rewritten.
+        File.WriteAllText(file, "{ not json");
+        var again = Run().Choice;
+        Assert.NotEqual(1, again.WinogradMs);
+        Assert.Single(System.Text.Json.JsonSerializer.Deserialize<ConvChoice[]>(File.ReadAllText(file))!);
     }
 
     [Fact]

@@ -1,0 +1,161 @@
+// Copyright (c) ConvLive authors. Licensed under the MIT licence.
+
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ConvLive.Engine.IO;
+using ConvLive.Engine.Ops;
+
+namespace ConvLive.Engine.Backends.Cpu;
+
+/// <summary>One convolution geometry's algorithm, chosen by timing both on this machine.</summary>
+/// <param name="Geometry">The geometry and thread count, as the cache file keys it.</param>
+/// <param name="Winograd">Whether Winograd was faster (else the direct GEMM).</param>
+/// <param name="WinogradMs">Its best time of three, ms.</param>
+/// <param name="DirectMs">The direct GEMM's best time of three, ms.</param>
+public sealed record ConvChoice(string Geometry, bool Winograd, double WinogradMs, double DirectMs)
+{
+    /// <summary>The chosen algorithm's name.</summary>
+    public string Algorithm => Winograd ? "winograd" : "direct";
+}
+
+/// <summary>
+/// Which algorithm each convolution geometry that both can compute (3×3 or 5×5, stride 1, ≥ 16 channels in and out)
+/// runs on this machine: timed the first time the geometry is met (three runs of each after a warm-up) and kept —
+/// in memory, and in a cache file when one is given, so later runs on the machine choose the same and give the
+/// same bits (Winograd and direct differ by ~1e-5). Rules tuned on one machine choose wrongly on another: with
+/// full-width 512-bit FMA units, a 14×14 or 7×7 layer's Winograd weights (4× the direct ones) cost more to stream
+/// than the multiplies they save.
+/// </summary>
+/// <remarks>Not thread safe: one backend, one thread. A cache file that cannot be read or written is ignored.</remarks>
+internal sealed class ConvChoices(string? file, int threads)
+{
+    private readonly Dictionary<string, ConvChoice> _choices = Load(file);
+    private readonly Dictionary<ConvParams, bool> _known = [];
+    private readonly List<ConvChoice> _made = [];
+
+    /// <summary>The choices this backend used, in the order first met.</summary>
+    public IReadOnlyList<ConvChoice> Made => _made;
+
+    /// <summary>The choice for <paramref name="p"/> when one is known (from this run or the file); nothing allocated
+    /// once it has been asked for.</summary>
+    /// <param name="p">The geometry.</param>
+    /// <param name="winograd">True for Winograd.</param>
+    /// <returns>False when the geometry has not been timed yet.</returns>
+    public bool TryGet(ConvParams p, out bool winograd)
+    {
+        p = p with { Relu = false };
+        if (_known.TryGetValue(p, out winograd))
+        {
+            return true;
+        }
+
+        if (_choices.TryGetValue(Key(p, threads), out var saved))
+        {
+            Use(p, saved);
+            winograd = saved.Winograd;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Times both algorithms on <paramref name="p"/> (three runs each after a warm-up) and keeps the faster.</summary>
+    /// <param name="p">The geometry.</param>
+    /// <param name="winograd">Runs Winograd once.</param>
+    /// <param name="direct">Runs the direct GEMM once.</param>
+    /// <returns>True for Winograd.</returns>
+    public bool Time(ConvParams p, Action winograd, Action direct)
+    {
+        p = p with { Relu = false };
+        var key = Key(p, threads);
+        var (w, d) = (Best(winograd), Best(direct));
+        var choice = Save(new ConvChoice(key, w < d, w, d));
+        _choices[key] = choice;
+        Use(p, choice);
+        return choice.Winograd;
+    }
+
+    private void Use(ConvParams p, ConvChoice choice)
+    {
+        _known[p] = choice.Winograd;
+        _made.Add(choice);
+    }
+
+    private static double Best(Action run)
+    {
+        run(); // packs or transforms the weights
+        var best = double.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            run();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
+        return best;
+    }
+
+    /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2</c>.</summary>
+    internal static string Key(ConvParams p, int threads)
+    {
+        var w = p.Window;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{p.N}x{p.C}x{p.H}x{p.W}>{p.M} g{p.Groups} k{w.KernelH}x{w.KernelW} s{w.StrideH}x{w.StrideW} p{w.PadTop},{w.PadLeft},{w.PadBottom},{w.PadRight} d{w.DilationH}x{w.DilationW} t{threads}");
+    }
+
+    private static Dictionary<string, ConvChoice> Load(string? file)
+    {
+        var choices = new Dictionary<string, ConvChoice>(StringComparer.Ordinal);
+        try
+        {
+            if (file is not null && File.Exists(file))
+            {
+                foreach (var c in JsonSerializer.Deserialize<List<ConvChoice>>(File.ReadAllBytes(file)) ?? [])
+                {
+                    if (c.Geometry is { Length: > 0 })
+                    {
+                        choices[c.Geometry] = c;
+                    }
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            // A damaged or unreadable cache: time again (and rewrite it).
+        }
+
+        return choices;
+    }
+
+    /// <summary>Adds <paramref name="choice"/> to the file, keeping what other processes wrote since it was read;
+    /// returns the choice that stands (another process's, made first, wins: every run then agrees).</summary>
+    private ConvChoice Save(ConvChoice choice)
+    {
+        if (file is null)
+        {
+            return choice;
+        }
+
+        try
+        {
+            var all = Load(file);
+            if (!all.TryAdd(choice.Geometry, choice))
+            {
+                return all[choice.Geometry];
+            }
+
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            AtomicFile.WriteAllBytes(file, JsonSerializer.SerializeToUtf8Bytes(all.Values.OrderBy(c => c.Geometry, StringComparer.Ordinal).ToList(), Indented));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not kept for the next run; this run still uses it.
+        }
+
+        return choice;
+    }
+
+    // Geometries read as written ("1x64x56x56>64 …"), not with '>' escaped.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+}
