@@ -91,21 +91,42 @@ public sealed class BenchCommandTests : IDisposable
     {
         var model = SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
         var json = _folder.File("bench.json");
+        var choices = new Dictionary<string, string> { ["CONVLIVE_CONV_CHOICES"] = _folder.File("conv-choices.json") };
 
-        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), "bench", "--model", model, "--runs", "5", "--peers", "none", "--conv", "auto,direct", "--fuse", "on,off", "--json", json);
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), choices, null, "bench", "--model", model, "--runs", "5", "--peers", "none", "--conv", "winograd,direct", "--fuse", "on,off", "--json", json);
 
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var engines = doc.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("engine").GetString()!).ToArray();
-        Assert.Equal(["convlive/cpu", "convlive/cpu conv-direct", "convlive/cpu unfused", "convlive/cpu conv-direct unfused"], engines);
+        Assert.Equal(["convlive/cpu conv-winograd", "convlive/cpu conv-direct", "convlive/cpu conv-winograd unfused", "convlive/cpu conv-direct unfused"], engines);
         var diffs = doc.RootElement.GetProperty("agreements").EnumerateArray().ToDictionary(
             a => a.GetProperty("engine").GetString()!, a => (Diff: a.GetProperty("maxAbsDiff").GetDouble(), Max: a.GetProperty("maxAbsOutput").GetDouble()));
 
         // Direct and Winograd convolutions round differently, by far less than the outputs' size; a Relu fused into
         // the convolution's epilogue is the same arithmetic as one run after it: bit for bit equal.
         Assert.InRange(diffs["convlive/cpu conv-direct"].Diff, 1e-12, 1e-4 * diffs["convlive/cpu conv-direct"].Max);
-        Assert.Equal(0, diffs["convlive/cpu unfused"].Diff);
+        Assert.Equal(0, diffs["convlive/cpu conv-winograd unfused"].Diff);
         Assert.InRange(diffs["convlive/cpu conv-direct unfused"].Diff, 1e-12, 1e-4 * diffs["convlive/cpu conv-direct unfused"].Max);
+    }
+
+    [Fact]
+    public void AutoTimesTheConvolutionsWinogradCanComputeAndBenchPrintsWhatItChose()
+    {
+        var model = SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
+        var json = _folder.File("bench.json");
+        var file = _folder.File("conv-choices.json");
+
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), new Dictionary<string, string> { ["CONVLIVE_CONV_CHOICES"] = file }, null, "bench", "--model", model, "--runs", "5", "--peers", "none", "--json", json);
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        Assert.Contains($"convolution algorithms timed on this machine (kept in {file})", output, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var made = doc.RootElement.GetProperty("convChoices").EnumerateArray().ToList();
+        Assert.NotEmpty(made); // conv2 (5×5) to conv5 (3×3) are stride 1 with at least 16 channels in and out
+        Assert.All(made, c => Assert.Contains(" k", c.GetProperty("geometry").GetString(), StringComparison.Ordinal));
+        Assert.All(made, c => Assert.Equal(c.GetProperty("winogradMs").GetDouble() < c.GetProperty("directMs").GetDouble(), c.GetProperty("winograd").GetBoolean()));
+        Assert.Equal(made.Count, System.Text.Json.JsonSerializer.Deserialize<Engine.Backends.Cpu.ConvChoice[]>(File.ReadAllText(file))!.Length);
+        Assert.Contains("memory read bandwidth measured now", output, StringComparison.Ordinal);
     }
 
     [Fact]

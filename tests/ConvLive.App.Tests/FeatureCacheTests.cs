@@ -167,9 +167,11 @@ public sealed class FeatureCacheTests : IDisposable
     [SkippableFact]
     public void TrainInterruptedByCtrlCResumesFromTheCache()
     {
+        // 12 views a picture: the features take ~25 s on 2 cores, a wide window for the Ctrl+C even when a loaded CI
+        // machine starves this test's thread (a CI run once saw 4 views' 8 s pass before the signal went out).
         var data = _folder.File("shapes");
         ShapesDataset.Write(data, perClass: 20, seed: 21);
-        string[] args = ["train", "--data", data, "--backbone", "resnet18-features", "--out", _folder.File("h.onnx"), "--device", "cpu", "--views", "4", "--epochs", "5"];
+        string[] args = ["train", "--data", data, "--backbone", "resnet18-features", "--out", _folder.File("h.onnx"), "--device", "cpu", "--views", "12", "--epochs", "5"];
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "convlive.dll"));
         foreach (var a in args)

@@ -11,7 +11,7 @@ namespace ConvLive.Engine.Tests;
 /// <summary>What a forward costs the host on an ILGPU device: its kernels go on the stream and nothing waits for
 /// them until the output is read (the counters <c>bench</c> prints per forward).</summary>
 [Collection(DevicesDefinition.Name)]
-public sealed class IlgpuHostCostTests(DeviceFixture devices) : IDisposable
+public sealed class IlgpuHostCostTests(DeviceFixture devices, Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
     private readonly TempFolder _folder = new();
 
@@ -32,6 +32,8 @@ public sealed class IlgpuHostCostTests(DeviceFixture devices) : IDisposable
         model.Run();
         var (runLaunches, runSyncs) = (backend.Launches - launches, backend.HostSyncs - syncs);
         model.Read(graph.Outputs[0].Name, output);
+
+        log.WriteLine($"AlexNet (torchvision layout, {graph.Nodes.Count} nodes) on ilgpu-cpu: {runLaunches} kernel launches and {runSyncs} host waits a forward; reading the output waited {backend.HostSyncs - syncs - runSyncs} time(s)");
 
         // Every node that computes launches at least one kernel (Conv two: im2col and the GEMM); none waits.
         var computing = graph.Nodes.Count(n => n.OpType is "Conv" or "Relu" or "MaxPool" or "Gemm");

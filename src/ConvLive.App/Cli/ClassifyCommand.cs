@@ -86,7 +86,7 @@ internal static class ClassifyCommand
                 : Classify(frameSource, live, rows, limit, lostAfter, null, out stalled, stop.Token);
             AtomicFile.Write(outputPath, s => s.Write(Encoding.UTF8.GetBytes(rows.Text)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"classified {count.Frames} frames of {frameSource.Description} with {live.Name} on {backend.Name} in {count.Seconds:0.0} s ({count.Frames / Math.Max(count.Seconds, 1e-9):0.0} frames a second){(count.Damaged > 0 ? $", {count.Damaged} damaged (see their rows)" : string.Empty)}{(stop.IsCancellationRequested ? ", stopped by Ctrl+C" : string.Empty)}{(stalled is null ? string.Empty : $", stopped: {stalled}")}{(frameSource.Ended && frameSource.LastProblem is { } end ? $", {end}" : string.Empty)} -> {outputPath}"));
+                $"classified {count.Frames} frames of {frameSource.Description} with {live.Name} on {backend.Name} in {count.Seconds:0.0} s ({count.Frames / Math.Max(count.Seconds, 1e-9):0.0} frames a second){(count.Damaged > 0 ? $", {count.Damaged} damaged (see their rows)" : string.Empty)}{(count.Losses > 0 ? $", the camera gave no frames {count.Losses} times (see their rows)" : string.Empty)}{(stop.IsCancellationRequested ? ", stopped by Ctrl+C" : string.Empty)}{(stalled is null ? string.Empty : $", stopped: {stalled}")}{(frameSource.Ended && frameSource.LastProblem is { } end ? $", {end}" : string.Empty)} -> {outputPath}"));
             return 0;
         }
         catch (Exception e) when (e is ModelException or FrameSourceException or DeviceUnavailableException or IOException or UnauthorizedAccessException)
@@ -103,7 +103,7 @@ internal static class ClassifyCommand
     /// <summary>Classifies until the source ends, <paramref name="limit"/> rows, Ctrl+C, or a camera lost for
     /// <paramref name="lostAfter"/> seconds. A loss gets one row (its error says so) when it starts; frames that come
     /// back go on in the same file.</summary>
-    private static (int Frames, int Damaged, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, double lostAfter, Action<int, string?>? report, out string? stalled, CancellationToken stop)
+    private static (int Frames, int Damaged, int Losses, double Seconds) Classify(IFrameSource source, LiveModel live, ClassifyRows rows, int limit, double lostAfter, Action<int, string?>? report, out string? stalled, CancellationToken stop)
     {
         stalled = null;
         var firstTicks = 0L;
@@ -114,7 +114,7 @@ internal static class ClassifyCommand
         var outputName = live.Graph.Outputs[0].Name;
         var watch = Stopwatch.StartNew();
         var lastReport = 0.0;
-        int frames = 0, damaged = 0;
+        int frames = 0, damaged = 0, losses = 0; // a row's index counts both frames and losses
         var lostSince = 0L; // when a camera's frames stopped coming; 0 while they come
         var interactive = report is null && !Console.IsErrorRedirected;
         while (!stop.IsCancellationRequested && (limit == 0 || frames < limit))
@@ -128,7 +128,8 @@ internal static class ClassifyCommand
 
                 if (source.LastProblem is { } problem && !source.PacesItself) // a file's damaged frame or picture
                 {
-                    rows.Damaged(frames++, Name(source, frame), problem);
+                    rows.Damaged(frames + losses, Name(source, frame), problem);
+                    frames++;
                     damaged++;
                     continue;
                 }
@@ -138,10 +139,10 @@ internal static class ClassifyCommand
                 var now = Stopwatch.GetTimestamp();
                 lostSince = lostSince == 0 ? now : lostSince;
                 var lost = Stopwatch.GetElapsedTime(lostSince, now).TotalSeconds;
-                if (lost >= LostRowAfterSeconds && source.LastProblem is { } why && !rows.LostRowWritten)
+                if (lost >= Math.Min(LostRowAfterSeconds, lostAfter) && source.LastProblem is { } why && !rows.LostRowWritten)
                 {
-                    rows.Lost(frames++, SecondsSince(firstTicks, lostSince), why);
-                    damaged++;
+                    rows.Lost(frames + losses, SecondsSince(firstTicks, lostSince), why);
+                    losses++;
                 }
 
                 if (lost >= lostAfter)
@@ -160,7 +161,8 @@ internal static class ClassifyCommand
             frame.CapturedTicks -= firstTicks - 1; // a camera's time counts from its first frame (1 tick, not 0: "none")
             live.RunAndRead(frame.Pixels, frame.Width, frame.Height, outputName, output);
             Classification.Top(output, topIndex, topP);
-            rows.Add(frames++, Name(source, frame), topIndex, topP);
+            rows.Add(frames + losses, Name(source, frame), topIndex, topP);
+            frames++;
             if (report is not null)
             {
                 report(frames, string.Create(CultureInfo.InvariantCulture, $"{frames / Math.Max(watch.Elapsed.TotalSeconds, 1e-9):0.0} frames a second"));
@@ -178,7 +180,7 @@ internal static class ClassifyCommand
             Console.Error.WriteLine();
         }
 
-        return (frames, damaged, watch.Elapsed.TotalSeconds);
+        return (frames, damaged, losses, watch.Elapsed.TotalSeconds);
     }
 
     /// <summary>A camera that gives nothing for this long is lost (a row says so); a slow camera's gap between frames is shorter.</summary>

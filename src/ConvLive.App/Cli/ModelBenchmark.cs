@@ -60,6 +60,9 @@ internal static class ModelBenchmark
         // Measured before any engine exists: a peer's thread pool (OpenCV's) can still be spinning after its runs.
         var peak = FmaPeak.Measure(Environment.ProcessorCount);
         var narrower = FmaPeakText.Narrower(Environment.ProcessorCount, peak);
+        var bandwidth = Engine.Benchmarks.MemoryBandwidth.Measure(Environment.ProcessorCount);
+        var fcBytes = graph.Nodes.Where(n => n.OpType is "Gemm" or "MatMul" && n.Inputs.Count > 1 && graph.Initializers.ContainsKey(n.Inputs[1]))
+            .Sum(n => 4L * graph.Initializers[n.Inputs[1]].Shape.Length);
         var engines = new List<BenchEngine>();
         try
         {
@@ -72,12 +75,13 @@ internal static class ModelBenchmark
             var times = BenchEngines.TimeAlternating(engines, runs);
             Console.WriteLine($"model: {modelPath} ({macs / 1e9:0.000} G multiply-adds), machine: {Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}; {runs} alternating runs after 5 warm-up");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 FMA peak measured now: {peak:0.0} GFLOP/s on {Environment.ProcessorCount} threads{narrower}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"memory read bandwidth measured now: {bandwidth:0.0} GB/s on {Environment.ProcessorCount} threads{(fcBytes > 0 ? $"; the fully connected weights, {fcBytes / 1e6:0.0} MB in fp32, take {fcBytes / bandwidth / 1e6:0.00} ms a forward at that rate" : string.Empty)}"));
             var results = Report(engines, times, macs, peak);
             var hostCosts = HostCosts(engines);
             var layers = ProfileLayers(engines, runs);
             var convChoices = PrintConvChoices(engines);
             var agreements = BenchAgreement.Measure(engines, graph, input.Name, dims);
-            var machine = $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak measured";
+            var machine = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak, {bandwidth:0.0} GB/s memory read bandwidth measured");
             if (jsonPath is not null)
             {
                 var doc = new { machine, model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), runs, multiplyAdds = macs, results, hostCosts, convChoices, layers, agreements };

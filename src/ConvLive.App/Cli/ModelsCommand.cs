@@ -23,21 +23,30 @@ internal static class ModelsCommand
         layout.AcceptOnlyFromAmong("alexnet-zoo", "alexnet-tv");
         var output = new Option<string>("--out") { Description = "The .onnx file to write.", Required = true };
         var seed = new Option<int>("--seed") { Description = "Seed of the random weights.", DefaultValueFactory = _ => 1 };
+        var width = new Option<double>("--width") { Description = "Channels as a share of AlexNet's, e.g. 0.125 for a small copy that runs quickly on ILGPU's CPU simulator (1: the real shapes).", DefaultValueFactory = _ => 1.0 };
         var seeded = new Command("seeded", "Write a full-size AlexNet with seeded random weights (same shapes, cost and names as the real one) for benchmarks where the pretrained weights are not at hand.")
         {
-            layout, output, seed,
+            layout, output, seed, width,
         };
-        seeded.SetAction(r => WriteSeeded(r.GetValue(layout)!, r.GetValue(output)!, r.GetValue(seed)));
+        seeded.SetAction(r => WriteSeeded(r.GetValue(layout)!, r.GetValue(output)!, r.GetValue(seed), r.GetValue(width)));
         return new Command("models", "List and download models.") { list, get, seeded };
     }
 
-    private static int WriteSeeded(string layout, string path, int seed)
+    private static int WriteSeeded(string layout, string path, int seed, double width)
     {
+        if (width is not (> 0 and <= 1))
+        {
+            Console.Error.WriteLine($"error: --width {width}: give a share of AlexNet's channels above 0 and at most 1, e.g. 0.125");
+            return 2;
+        }
+
         try
         {
-            var model = layout == "alexnet-zoo" ? SeededAlexNet.Zoo(seed) : SeededAlexNet.Torchvision(seed);
+            var model = layout == "alexnet-zoo" ? SeededAlexNet.Zoo(seed, width: width) : SeededAlexNet.Torchvision(seed, width: width);
             SeededAlexNet.Save(model, path);
-            Console.WriteLine($"{path}: {layout}, seeded weights (seed {seed}); its classes mean nothing, its speed is AlexNet's");
+            Console.WriteLine(width == 1
+                ? $"{path}: {layout}, seeded weights (seed {seed}); its classes mean nothing, its speed is AlexNet's"
+                : $"{path}: {layout} at {width:0.###} of AlexNet's channels, seeded weights (seed {seed}); its classes mean nothing");
             return 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

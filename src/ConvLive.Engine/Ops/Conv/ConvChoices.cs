@@ -27,9 +27,16 @@ public sealed record ConvChoice(string Geometry, bool Winograd, double WinogradM
 /// full-width 512-bit FMA units, a 14×14 or 7×7 layer's Winograd weights (4× the direct ones) cost more to stream
 /// than the multiplies they save.
 /// </summary>
-/// <remarks>Not thread safe: one backend, one thread. A cache file that cannot be read or written is ignored.</remarks>
+/// <remarks>
+/// Choices are shared by every backend of the process (two engines of one <c>bench</c> never differ), and keyed by
+/// geometry and threads, not by the tiles' vector width: both widths give the same bits, so a machine keeps one
+/// choice whichever it runs (the Windows build under Wine, which sees AVX2 only, reads the Linux build's). One
+/// backend per thread; a cache file that cannot be read or written is ignored.
+/// </remarks>
 internal sealed class ConvChoices(string? file, int threads)
 {
+    private static readonly object Lock = new();
+    private static readonly Dictionary<string, ConvChoice> Process = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConvChoice> _choices = Load(file);
     private readonly Dictionary<ConvParams, bool> _known = [];
     private readonly List<ConvChoice> _made = [];
@@ -50,14 +57,34 @@ internal sealed class ConvChoices(string? file, int threads)
             return true;
         }
 
-        if (_choices.TryGetValue(Key(p, threads), out var saved))
+        // The file this backend was given first (what earlier runs chose), then what this process chose.
+        var key = Key(p, threads);
+        if (!_choices.TryGetValue(key, out var saved))
         {
-            Use(p, saved);
-            winograd = saved.Winograd;
-            return true;
+            lock (Lock)
+            {
+                if (Process.TryGetValue(key, out saved))
+                {
+                    _choices[key] = Save(saved);
+                }
+            }
+        }
+        else
+        {
+            lock (Lock)
+            {
+                Process.TryAdd(key, saved);
+            }
         }
 
-        return false;
+        if (saved is null)
+        {
+            return false;
+        }
+
+        Use(p, saved);
+        winograd = saved.Winograd;
+        return true;
     }
 
     /// <summary>Times both algorithms on <paramref name="p"/> (three runs each after a warm-up) and keeps the faster.</summary>
@@ -70,7 +97,13 @@ internal sealed class ConvChoices(string? file, int threads)
         p = p with { Relu = false };
         var key = Key(p, threads);
         var (w, d) = (Best(winograd), Best(direct));
-        var choice = Save(new ConvChoice(key, w < d, w, d));
+        ConvChoice choice;
+        lock (Lock)
+        {
+            choice = Process.TryGetValue(key, out var other) ? other : Save(new ConvChoice(key, w < d, w, d)); // first in the process stands
+            Process[key] = choice;
+        }
+
         _choices[key] = choice;
         Use(p, choice);
         return choice.Winograd;
@@ -113,7 +146,7 @@ internal sealed class ConvChoices(string? file, int threads)
             {
                 foreach (var c in JsonSerializer.Deserialize<List<ConvChoice>>(File.ReadAllBytes(file)) ?? [])
                 {
-                    if (c.Geometry is { Length: > 0 })
+                    if (c?.Geometry is { Length: > 0 })
                     {
                         choices[c.Geometry] = c;
                     }

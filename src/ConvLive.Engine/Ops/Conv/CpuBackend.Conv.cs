@@ -39,9 +39,11 @@ public sealed partial class CpuBackend
     /// <summary>Whether <see cref="ConvAlgorithm.Auto"/> runs Winograd on <paramref name="p"/>: as timed here (the first
     /// time, both run into y before the choice is made; the caller then runs the chosen one).</summary>
     private bool ChooseWinograd(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
-        _convChoices.TryGet(p, out var winograd)
-            ? winograd
-            : _convChoices.Time(p, () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers), () => _window.Run(yd, xd, Cast(w), bd, p, _workers));
+        _convChoices.TryGet(p, out var winograd) ? winograd : TimeBoth(yd, xd, w, bd, p);
+
+    /// <summary>The first time only (the closures are made here, not on every call).</summary>
+    private bool TimeBoth(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
+        _convChoices.Time(p, () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers), () => _window.Run(yd, xd, Cast(w), bd, p, _workers));
 
     private const int DirectConvMaxOutputs = 4;
     private const int DirectConvMaxTaps = 256;

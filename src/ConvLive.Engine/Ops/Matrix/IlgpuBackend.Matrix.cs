@@ -8,10 +8,13 @@ using ILGPU;
 
 namespace ConvLive.Engine.Backends.Ilgpu;
 
-/// <summary>Gemm and MatMul on an ILGPU device through the shared-memory tiled GEMM.</summary>
+/// <summary>Gemm and MatMul on an ILGPU device: the shared-memory tiled GEMM, and matrix-vector kernels for batch-1
+/// products (M = 1: a warp per output where B's rows are contiguous, a thread per output where its columns are).</summary>
 public sealed partial class IlgpuBackend
 {
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemm = null!;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemvRows = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int> _gemvColumns = null!;
 
     /// <inheritdoc/>
     public void Gemm(DeviceTensor y, DeviceTensor a, DeviceTensor b, DeviceTensor? c, GemmParams p)
@@ -66,14 +69,33 @@ public sealed partial class IlgpuBackend
             return;
         }
 
+        var biasView = bias.IsValid ? bias : c;
+        if (g.M == 1 && g.B0 == 1 && g.K > 1)
+        {
+            // A warp per output, as many warps per group as the device allows (up to 256 threads).
+            var warp = _accelerator.WarpSize;
+            var threads = Math.Max(warp, Math.Min(256, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
+            var perGroup = threads / warp;
+            _gemvRows(_stream, new KernelConfig((g.N + perGroup - 1) / perGroup, threads), a, b, c, biasView, g);
+            return;
+        }
+
+        if (g.M == 1)
+        {
+            _gemvColumns(_stream, Launch(g.N), a, b, c, biasView, g, Launch(g.N));
+            return;
+        }
+
         var t = _tile;
         var grid = new Index2D((g.N + t - 1) / t, (g.M + t - 1) / t);
         var config = new KernelConfig(grid, new Index2D(t, t), SharedMemoryConfig.RequestDynamic<float>(2 * t * t));
-        _gemm(_stream, config, a, b, c, bias.IsValid ? bias : c, g with { Tile = t });
+        _gemm(_stream, config, a, b, c, biasView, g with { Tile = t });
     }
 
     private void LoadMatrix()
     {
         _gemm = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(MatrixKernels.Gemm));
+        _gemvRows = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(MatrixKernels.GemvRows));
+        _gemvColumns = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>(MatrixKernels.GemvColumns));
     }
 }

@@ -53,6 +53,48 @@ public sealed class MatrixOpTests(DeviceFixture devices)
         Numerics.AssertClose(ReferenceOps.Gemm(a, b, c, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
     }
 
+    public static TheoryData<string, int, int, bool, int> BatchOneCases()
+    {
+        var data = new TheoryData<string, int, int, bool, int>();
+        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
+        {
+            foreach (var (n, k) in new[] { (1, 1), (5, 3), (33, 64), (100, 300), (7, 1000) })
+            {
+                data.Add(device, n, k, true, (n + k) % 5);   // weights as a fully connected layer keeps them (N×K): a warp per output
+                data.Add(device, n, k, false, (n * k) % 5);  // K×N: a thread per output
+            }
+        }
+
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(BatchOneCases))]
+    public void ABatchOneProductMatchesTheNaiveReference(string device, int n, int k, bool transB, int biasLayout)
+    {
+        // M = 1 (a fully connected layer on one picture): the ILGPU backend's matrix-vector kernels, K not a multiple
+        // of the warp, N not a multiple of a group's warps, every bias layout, alpha and beta.
+        using var h = BackendHarness.Open(devices, device);
+        var bias = (BiasLayout)biasLayout;
+        var p = new GemmParams(1, n, k, false, transB, 0.75f, 1.25f, bias);
+        var a = BackendHarness.Random(k, n);
+        var b = BackendHarness.Random(k * n, k);
+        float[]? c = bias switch
+        {
+            BiasLayout.Scalar => BackendHarness.Random(1, 3),
+            BiasLayout.Row => BackendHarness.Random(n, 3),
+            BiasLayout.Column => BackendHarness.Random(1, 3),
+            BiasLayout.Full => BackendHarness.Random(n, 3),
+            _ => null,
+        };
+        var cDims = bias switch { BiasLayout.Row => new[] { n }, BiasLayout.Column => [1, 1], BiasLayout.Full => [1, n], _ => [1] };
+        var y = h.Empty(new(1, n));
+
+        h.Backend.Gemm(y, h.Upload(a, [1, k]), h.Upload(b, transB ? [n, k] : [k, n]), c is null ? null : h.Upload(c, cDims), p);
+
+        Numerics.AssertClose(ReferenceOps.Gemm(a, b, c, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
+    }
+
     [Theory]
     [InlineData(1, 1, 1)]
     [InlineData(6, 16, 256)]
