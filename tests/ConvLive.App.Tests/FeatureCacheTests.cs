@@ -172,7 +172,11 @@ public sealed class FeatureCacheTests : IDisposable
         var data = _folder.File("shapes");
         ShapesDataset.Write(data, perClass: 20, seed: 21);
         string[] args = ["train", "--data", data, "--backbone", "resnet18-features", "--out", _folder.File("h.onnx"), "--device", "cpu", "--views", "12", "--epochs", "5"];
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Through `env --default-signal=INT`: a test run started in the background by a non-interactive shell inherits
+        // SIGINT ignored, and an ignored signal stays ignored in every child; Ctrl+C must reach convlive's handler.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "convlive.dll"));
         foreach (var a in args)
         {
