@@ -129,12 +129,16 @@ internal sealed class ConvChoices(string? file, int threads)
         return best;
     }
 
-    /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2</c>.</summary>
+    /// <summary>The version of the kernels timed: raised whenever a tile or transform changes, so a file timed with
+    /// older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
+    internal const int KernelsVersion = 2;
+
+    /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)
     {
         var w = p.Window;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{p.N}x{p.C}x{p.H}x{p.W}>{p.M} g{p.Groups} k{w.KernelH}x{w.KernelW} s{w.StrideH}x{w.StrideW} p{w.PadTop},{w.PadLeft},{w.PadBottom},{w.PadRight} d{w.DilationH}x{w.DilationW} t{threads}");
+            $"{p.N}x{p.C}x{p.H}x{p.W}>{p.M} g{p.Groups} k{w.KernelH}x{w.KernelW} s{w.StrideH}x{w.StrideW} p{w.PadTop},{w.PadLeft},{w.PadBottom},{w.PadRight} d{w.DilationH}x{w.DilationW} t{threads} v{KernelsVersion}");
     }
 
     private static Dictionary<string, ConvChoice> Load(string? file)

@@ -20,7 +20,7 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// <param name="wide">Use the 512-bit register tile (<see cref="ConvTile.WideAvailable"/> must hold).</param>
 internal sealed unsafe class WindowConv(bool wide) : IWorkItem
 {
-    /// <summary>Output channels per panel.</summary>
+    /// <summary>Output channels per panel of the 16-channel tiles.</summary>
     public const int NR = ConvTile.NR;
 
     private const int KC = 256;
@@ -38,10 +38,12 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     private float[] _y = [];
     private float[]? _b;
     private int _wOffset, _yOffset, _xOffset, _taps, _positions, _paddedPositions, _groupOutputs, _biasOffset;
+    private int _nr = NR, _rows = 6; // this call's panel width and tile rows
+    private bool _wide32;
     private bool _relu;
 
     /// <summary>Weights packed for one convolution geometry, kept on a constant weight tensor.</summary>
-    private sealed record Packed(float[] Data, int Groups, int GroupOutputs, int Taps);
+    private sealed record Packed(float[] Data, int Groups, int GroupOutputs, int Taps, int Nr);
 
     /// <summary>y = conv(x, w) + b for every image of the batch.</summary>
     public void Run(float[] y, float[] x, CpuTensor w, float[]? b, ConvParams p, CpuWorkers workers)
@@ -49,9 +51,13 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         var win = p.Window;
         int cg = p.GroupInputs, mg = p.GroupOutputs, taps = EvenTaps(cg * win.KernelH * win.KernelW);
         int hp = p.H + win.PadTop + win.PadBottom, wp = p.W + win.PadLeft + win.PadRight;
-        int positions = p.OutH * p.OutW, rows = ConvTile.Rows(_wide), padded = (positions + rows - 1) / rows * rows, panels = (mg + NR - 1) / NR;
+        // More than 16 outputs a group on 512-bit vectors: 32-channel panels and the 6×32 tile (12 accumulators).
+        _wide32 = _wide && mg > NR;
+        _nr = _wide32 ? ConvTile.NR32 : NR;
+        _rows = _wide32 ? 6 : ConvTile.Rows(_wide);
+        int nr = _nr, positions = p.OutH * p.OutW, rows = _rows, padded = (positions + rows - 1) / rows * rows, panels = (mg + nr - 1) / nr;
 
-        _w = PackedWeights(w, p.Groups, mg, cg * win.KernelH * win.KernelW);
+        _w = PackedWeights(w, p.Groups, mg, cg * win.KernelH * win.KernelW, nr);
         _b = b;
         _taps = taps;
         _positions = positions;
@@ -59,7 +65,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         _groupOutputs = mg;
         _relu = p.Relu;
         ScratchArrays.Grow(ref _xpad, (long)p.C * hp * wp);
-        ScratchArrays.Grow(ref _acc, (long)panels * padded * NR);
+        ScratchArrays.Grow(ref _acc, (long)panels * padded * nr);
         ScratchArrays.Grow(ref _offsets, taps);
         ScratchArrays.Grow(ref _bases, padded);
         _y = y;
@@ -91,7 +97,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
             for (var g = 0; g < p.Groups; g++)
             {
                 _xOffset = g * cg * hp * wp;
-                _wOffset = g * panels * taps * NR;
+                _wOffset = g * panels * taps * nr;
                 _yOffset = ((n * p.M) + (g * mg)) * positions;
                 _biasOffset = g * mg;
                 workers.For(panels, this);
@@ -105,12 +111,12 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     /// <summary>One 16-channel panel of the current group: all positions, all taps, then the copy-out with bias.</summary>
     public void Run(int panel)
     {
-        int taps = _taps, padded = _paddedPositions, rows = ConvTile.Rows(_wide);
+        int taps = _taps, padded = _paddedPositions, rows = _rows, nr = _nr;
         fixed (float* wAll = _w, xAll = _xpad, accAll = _acc, y = _y)
         fixed (int* offsets = _offsets, bases = _bases)
         {
-            var w = wAll + _wOffset + ((long)panel * taps * NR);
-            var acc = accAll + ((long)panel * padded * NR);
+            var w = wAll + _wOffset + ((long)panel * taps * nr);
+            var acc = accAll + ((long)panel * padded * nr);
             var x = xAll + _xOffset;
             for (var pc = 0; pc < taps; pc += KC)
             {
@@ -118,7 +124,14 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
                 var accumulate = pc > 0;
                 for (var i = 0; i < padded; i += rows)
                 {
-                    ConvTile.Block(_wide, kc, w + (pc * NR), offsets + pc, x, bases + i, _positions - i, acc + (i * NR), accumulate);
+                    if (_wide32)
+                    {
+                        ConvTile.Block32(kc, w + (pc * nr), offsets + pc, x, bases + i, _positions - i, acc + (i * nr), accumulate);
+                    }
+                    else
+                    {
+                        ConvTile.Block(_wide, kc, w + (pc * nr), offsets + pc, x, bases + i, _positions - i, acc + (i * nr), accumulate);
+                    }
                 }
             }
 
@@ -129,7 +142,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     /// <summary>acc (position-major, 16 channels a row) to y (channel-major) with the bias.</summary>
     private void CopyOut(int panel, float* acc, float* y)
     {
-        int m0 = panel * NR, channels = Math.Min(NR, _groupOutputs - m0), positions = _positions;
+        int nr = _nr, m0 = panel * nr, channels = Math.Min(nr, _groupOutputs - m0), positions = _positions;
         var floor = _relu ? 0f : float.NegativeInfinity; // a fused Relu, or nothing
         const int Block = 64;
         for (var p0 = 0; p0 < positions; p0 += Block)
@@ -141,7 +154,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
                 var row = y + _yOffset + ((long)(m0 + j) * positions);
                 for (var q = p0; q < p1; q++)
                 {
-                    row[q] = MathF.Max(acc[(q * NR) + j] + bias, floor); // NaN stays NaN
+                    row[q] = MathF.Max(acc[(q * nr) + j] + bias, floor); // NaN stays NaN
                 }
             }
         }
@@ -151,16 +164,16 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
 
     /// <summary>Packs w (M, C/G, KH, KW) as [group][panel][tap][16], zero past the group's last channel and past
     /// the last tap (an odd count is padded to even).</summary>
-    private float[] PackedWeights(CpuTensor w, int groups, int mg, int taps)
+    private float[] PackedWeights(CpuTensor w, int groups, int mg, int taps, int nr)
     {
-        if (w.IsConstant && w.Derived is Packed cached && cached.Groups == groups && cached.GroupOutputs == mg && cached.Taps == taps)
+        if (w.IsConstant && w.Derived is Packed cached && cached.Groups == groups && cached.GroupOutputs == mg && cached.Taps == taps && cached.Nr == nr)
         {
             return cached.Data;
         }
 
-        var panels = (mg + NR - 1) / NR;
+        var panels = (mg + nr - 1) / nr;
         var even = EvenTaps(taps);
-        var length = (long)groups * panels * even * NR;
+        var length = (long)groups * panels * even * nr;
         var packed = ScratchArrays.ForPacking(w, ref _packScratch, length);
 
         var source = w.Data;
@@ -168,14 +181,14 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         {
             for (var panel = 0; panel < panels; panel++)
             {
-                var dst = ((long)(g * panels) + panel) * even * NR;
-                for (var j = 0; j < NR; j++)
+                var dst = ((long)(g * panels) + panel) * even * nr;
+                for (var j = 0; j < nr; j++)
                 {
-                    var m = (panel * NR) + j;
+                    var m = (panel * nr) + j;
                     var src = ((long)(g * mg) + m) * taps;
                     for (var k = 0; k < even; k++)
                     {
-                        packed[dst + (k * NR) + j] = m < mg && k < taps ? source[src + k] : 0f;
+                        packed[dst + (k * nr) + j] = m < mg && k < taps ? source[src + k] : 0f;
                     }
                 }
             }
@@ -183,7 +196,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
 
         if (w.IsConstant)
         {
-            w.Derived = new Packed(packed, groups, mg, taps);
+            w.Derived = new Packed(packed, groups, mg, taps, nr);
         }
 
         return packed;
