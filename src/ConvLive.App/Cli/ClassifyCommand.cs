@@ -116,6 +116,7 @@ internal static class ClassifyCommand
         var lastReport = 0.0;
         int frames = 0, damaged = 0, losses = 0; // a row's index counts both frames and losses
         var lostSince = 0L; // when a camera's frames stopped coming; 0 while they come
+        var lossHasRow = false; // the current loss already has its row
         var interactive = report is null && !Console.IsErrorRedirected;
         while (!stop.IsCancellationRequested && (limit == 0 || frames < limit))
         {
@@ -139,9 +140,10 @@ internal static class ClassifyCommand
                 var now = Stopwatch.GetTimestamp();
                 lostSince = lostSince == 0 ? now : lostSince;
                 var lost = Stopwatch.GetElapsedTime(lostSince, now).TotalSeconds;
-                if (lost >= Math.Min(LostRowAfterSeconds, lostAfter) && source.LastProblem is { } why && !rows.LostRowWritten)
+                if (lost >= Math.Min(LostRowAfterSeconds, lostAfter) && source.LastProblem is { } why && !lossHasRow)
                 {
-                    rows.Lost(frames + losses, SecondsSince(firstTicks, lostSince), why);
+                    rows.Damaged(frames + losses, SecondsSince(firstTicks, lostSince), why);
+                    lossHasRow = true;
                     losses++;
                 }
 
@@ -156,7 +158,7 @@ internal static class ClassifyCommand
             }
 
             lostSince = 0;
-            rows.LostRowWritten = false;
+            lossHasRow = false;
             firstTicks = firstTicks == 0 ? frame.CapturedTicks : firstTicks;
             frame.CapturedTicks -= firstTicks - 1; // a camera's time counts from its first frame (1 tick, not 0: "none")
             live.RunAndRead(frame.Pixels, frame.Width, frame.Height, outputName, output);
@@ -271,16 +273,6 @@ internal sealed class ClassifyRows
         _text.Append(',', 2 * Top);
         _text.Append(CultureInfo.InvariantCulture, $",{Csv(problem)}\n");
     }
-
-    /// <summary>A row for a camera that stopped giving frames at <paramref name="seconds"/>; set until frames come again.</summary>
-    public void Lost(int frame, string seconds, string problem)
-    {
-        Damaged(frame, seconds, problem);
-        LostRowWritten = true;
-    }
-
-    /// <summary>The current loss already has its row.</summary>
-    public bool LostRowWritten { get; set; }
 
     private string Answer(ReadOnlySpan<int> top, ReadOnlySpan<float> p) => p[0] < _notSureBelow ? NotSure : Label(top[0]);
 

@@ -6,12 +6,13 @@ using System.Runtime.Intrinsics;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
-/// The register tile <see cref="WindowConv"/> and <see cref="WinogradConv"/> share: acc[r][0..16) (+)= Σ_p
-/// x_r[offsets[p]]·w[p][0..16) over a block of output rows r (positions or Winograd tiles), with weights packed as
-/// 16-channel panels [tap][16]. Two shapes, chosen when the backend is created (<see cref="BackendOptions.VectorBits"/>):
-/// 6 rows × two 256-bit vectors (12 accumulators, AVX2), or 8 rows × one 512-bit vector (8 accumulators: the chains
-/// two full-width 512-bit FMA units with a 4-cycle latency need). Both sum every output's taps in one order, so
-/// they give the same bits.
+/// The register tiles <see cref="WindowConv"/> and <see cref="WinogradConv"/> share: acc[r][0..NR) (+)= Σ_p
+/// x_r[offsets[p]]·w[p][0..NR) over a block of output rows r (positions or Winograd tiles), with weights packed as
+/// NR-channel panels [tap][NR]. Three shapes, the vector width chosen when the backend is created
+/// (<see cref="BackendOptions.VectorBits"/>): 6 rows × two 256-bit vectors over 16-channel panels (12 accumulators,
+/// AVX2); 8 rows × one 512-bit vector over 16-channel panels (8 accumulators; Winograd's GEMMs and narrow layers);
+/// 6 rows × two 512-bit vectors over 32-channel panels (12 accumulators; direct layers with more than 16 outputs a
+/// group). All sum every output's taps in one order, so they give the same bits.
 /// </summary>
 internal static unsafe class ConvTile
 {
