@@ -30,8 +30,15 @@ internal sealed class BackendHarness(IBackend backend) : IDisposable
         return data;
     }
 
+    /// <summary>Opens a backend on <paramref name="deviceName"/>: a device kind, or <c>ilgpu-warp32</c> (ILGPU's
+    /// simulator shaped like a GPU: the kernels with the tiles and warps they get on CUDA).</summary>
     public static BackendHarness Open(DeviceFixture devices, string deviceName, BackendOptions? options = null)
     {
+        if (deviceName == "ilgpu-warp32")
+        {
+            return new BackendHarness(Engine.Backends.Backend.Create(devices.Warp32, options));
+        }
+
         Assert.True(DeviceKinds.TryParse(deviceName, out var kind));
         var device = devices.Get(kind, out var why);
         Skip.If(device is null, $"{deviceName} is not available here: {why}");

@@ -10,6 +10,20 @@ public sealed class DeviceFixture : IDisposable
     private readonly Dictionary<DeviceKind, ComputeDevice?> _devices = [];
     private readonly Dictionary<DeviceKind, string> _why = [];
     private readonly Lock _gate = new();
+    private ComputeDevice? _warp32;
+
+    /// <summary>ILGPU's CPU simulator shaped like a GPU (32-thread warps, 256 threads a group), so the ILGPU kernels
+    /// run here with the tiles, warps and shuffles they get on CUDA. Opened on first use.</summary>
+    public ComputeDevice Warp32
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _warp32 ??= ComputeDevice.OpenIlgpuCpu(threadsPerWarp: 32, warpsPerGroup: 8);
+            }
+        }
+    }
 
     /// <summary>The device, or null (with the reason in <paramref name="why"/>) when this machine lacks it.</summary>
     public ComputeDevice? Get(DeviceKind kind, out string why)
@@ -38,6 +52,7 @@ public sealed class DeviceFixture : IDisposable
 
     public void Dispose()
     {
+        _warp32?.Dispose();
         foreach (var device in _devices.Values)
         {
             device?.Dispose();

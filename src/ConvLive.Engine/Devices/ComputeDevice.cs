@@ -129,15 +129,22 @@ public sealed class ComputeDevice : IDisposable
     private static ComputeDevice OpenCpu(int threads) =>
         new(DeviceKind.Cpu, $"cpu ({CpuSimdName()}, {CpuThreads(threads)} threads)", null, null, threads);
 
-    private static ComputeDevice OpenIlgpuCpu()
+    // One simulated multiprocessor per core, so the simulator at least uses the whole machine.
+    private static ComputeDevice OpenIlgpuCpu() => OpenIlgpuCpu(threadsPerWarp: 4, warpsPerGroup: 4);
+
+    /// <summary>ILGPU's CPU simulator shaped as asked, e.g. like a GPU (32 threads a warp, 8 warps a group: the
+    /// kernels then launch with the tiles and warps they get on CUDA); one simulated multiprocessor per core.</summary>
+    /// <param name="threadsPerWarp">Threads of a simulated warp.</param>
+    /// <param name="warpsPerGroup">Warps of a simulated multiprocessor, so threads a group can have at most.</param>
+    /// <returns>The opened device; the caller owns it.</returns>
+    internal static ComputeDevice OpenIlgpuCpu(int threadsPerWarp, int warpsPerGroup)
     {
-        // One simulated multiprocessor per core, so the simulator at least uses the whole machine.
-        var simulated = new CPUDevice(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4, numMultiprocessors: Environment.ProcessorCount);
+        var simulated = new CPUDevice(threadsPerWarp, warpsPerGroup, numMultiprocessors: Environment.ProcessorCount);
         var context = Context.Create(b => b.CPU(simulated).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         try
         {
             var accelerator = context.CreateCPUAccelerator(0);
-            return new ComputeDevice(DeviceKind.IlgpuCpu, $"ilgpu-cpu ({accelerator.NumMultiprocessors} simulated multiprocessors)", context, accelerator);
+            return new ComputeDevice(DeviceKind.IlgpuCpu, $"ilgpu-cpu ({accelerator.NumMultiprocessors} simulated multiprocessors, {accelerator.MaxNumThreadsPerGroup} threads a group)", context, accelerator);
         }
         catch
         {

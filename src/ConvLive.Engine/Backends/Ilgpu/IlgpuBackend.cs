@@ -11,9 +11,9 @@ namespace ConvLive.Engine.Backends.Ilgpu;
 /// <summary>
 /// The op set on an ILGPU accelerator (CUDA, OpenCL or ILGPU's CPU simulator). Every kernel is loaded once, in
 /// the constructor; launches go on the device's stream; nothing returns to the host between ops.
-/// Convolution is im2col into device scratch followed by the shared-memory tiled GEMM.
+/// Convolution is an implicit GEMM (the register-blocked GEMM reading its input as im2col columns): no scratch buffer.
 /// </summary>
-/// <remarks>Owns its scratch buffer; does not own the device. One thread.</remarks>
+/// <remarks>Owns nothing on the device (not the device either). One thread.</remarks>
 public sealed partial class IlgpuBackend : IBackend
 {
     private readonly ComputeDevice _device;
@@ -21,7 +21,6 @@ public sealed partial class IlgpuBackend : IBackend
     private readonly AcceleratorStream _stream;
     private readonly int _threads;
     private readonly int _tile;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
 
     /// <summary>Loads every kernel on <paramref name="device"/>.</summary>
     /// <param name="device">An ILGPU device; not owned.</param>
@@ -141,7 +140,10 @@ public sealed partial class IlgpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _scratch?.Dispose();
+    public void Dispose()
+    {
+        // Nothing of its own on the device: tensors are disposed by their owners, the device by its own.
+    }
 
     private static IlgpuBytes CastBytes(DeviceBytes b) =>
         b as IlgpuBytes ?? throw new ArgumentException($"a {b?.GetType().Name ?? "null"} buffer was handed to the ILGPU backend");
@@ -150,16 +152,4 @@ public sealed partial class IlgpuBackend : IBackend
         t as IlgpuTensor ?? throw new ArgumentException($"a {t?.GetType().Name ?? "null"} tensor was handed to the ILGPU backend");
 
     private int Launch(int work) => Math.Max(1, Math.Min(work, _threads));
-
-    private ArrayView<float> Scratch(long length)
-    {
-        if (_scratch is null || _scratch.Length < length)
-        {
-            Sync();
-            _scratch?.Dispose();
-            _scratch = _accelerator.Allocate1D<float>(Math.Max(1, length));
-        }
-
-        return _scratch.View;
-    }
 }

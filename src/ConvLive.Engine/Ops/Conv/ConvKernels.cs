@@ -5,34 +5,13 @@ using ILGPU;
 
 namespace ConvLive.Engine.Backends.Ilgpu;
 
-internal readonly record struct Im2ColArgs(int C, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int XOffset);
-
 internal readonly record struct DirectConvArgs(int C, int H, int W, int M, int CG, int MG, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int HasBias, int Relu = 0);
 
-/// <summary>Convolution kernels: im2col for the tiled GEMM, and a direct kernel for few-output layers.</summary>
+/// <summary>Convolution kernels: a direct kernel for few-output layers (the others run as an implicit GEMM, <see cref="ConvColumns"/>).</summary>
 internal static partial class ConvKernels
 {
-    /// <summary>Unfolds one group of one image into columns (C·KH·KW, OH·OW); zeros where padded.</summary>
-    public static void Im2Col(Index1D i, ArrayView<float> x, ArrayView<float> columns, Im2ColArgs p, int total, int stride)
-    {
-        var spatial = p.OH * p.OW;
-        for (var e = (int)i; e < total; e += stride)
-        {
-            var row = e / spatial;
-            var s = e - (row * spatial);
-            var oy = s / p.OW;
-            var ox = s - (oy * p.OW);
-            var j = row % p.KW;
-            var ki = (row / p.KW) % p.KH;
-            var c = row / (p.KW * p.KH);
-            var iy = (oy * p.SH) - p.PT + (ki * p.DH);
-            var ix = (ox * p.SW) - p.PL + (j * p.DW);
-            columns[e] = iy >= 0 && iy < p.H && ix >= 0 && ix < p.W ? x[p.XOffset + (((c * p.H) + iy) * p.W) + ix] : 0f;
-        }
-    }
-
     /// <summary>Direct convolution, one output per thread (few outputs per group, small kernels: the lecture's
-    /// single-channel filters and depthwise layers, where im2col + GEMM would be mostly overhead).</summary>
+    /// single-channel filters and depthwise layers, where a GEMM's 64×64 blocks would be mostly idle).</summary>
     public static void DirectConv(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y, DirectConvArgs p, int stride)
     {
         for (var e = (int)i; e < y.IntLength; e += stride)

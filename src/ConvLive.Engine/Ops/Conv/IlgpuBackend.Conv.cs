@@ -8,10 +8,11 @@ using ILGPU;
 
 namespace ConvLive.Engine.Backends.Ilgpu;
 
-/// <summary>Convolution on an ILGPU device: direct for few-output layers, else im2col into scratch and the tiled GEMM.</summary>
+/// <summary>Convolution on an ILGPU device: direct for few-output layers, else an implicit GEMM (the register-blocked
+/// GEMM reading the input as im2col columns in its loads: no column buffer, one launch).</summary>
 public sealed partial class IlgpuBackend
 {
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, Im2ColArgs, int, int> _im2col = null!;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, ConvColumns> _convGemm = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int> _directConv = null!;
 
     /// <summary>Direct convolution (no im2col) when a group has at most this many outputs…</summary>
@@ -33,24 +34,16 @@ public sealed partial class IlgpuBackend
             return;
         }
 
-        var columns = Scratch((long)kk * spatial);
-        for (var n = 0; n < p.N; n++)
-        {
-            for (var g = 0; g < p.Groups; g++)
-            {
-                var args = new Im2ColArgs(cg, p.H, p.W, win.KernelH, win.KernelW, win.StrideH, win.StrideW, win.PadTop, win.PadLeft, win.DilationH, win.DilationW, p.OutH, p.OutW, ((n * p.C) + (g * cg)) * p.H * p.W);
-                var total = kk * spatial;
-                _im2col(_stream, Launch(total), xv, columns, args, total, Launch(total));
-                // Bias and a fused Relu in the GEMM's store: the output is written once.
-                LaunchGemm(wv, columns, yv, new GemmArgs(mg, spatial, kk, kk, 1, spatial, 1, 1f, 0f, g * mg * kk, 0, ((n * p.M) + (g * mg)) * spatial, spatial,
-                    RowBias: b is null ? 0 : 1, BiasOffset: g * mg, Relu: p.Relu ? 1 : 0), b is null ? default : Cast(b).View);
-            }
-        }
+        // Implicit GEMM: the input read as im2col columns inside the blocked GEMM's loads (no column buffer), every
+        // image and group in one launch (grid Z), bias and a fused Relu in the store: the output is written once.
+        var columns = new ConvColumns(p.C, p.H, p.W, p.M, p.Groups, cg, mg, win.KernelH, win.KernelW, win.StrideH, win.StrideW, win.PadTop, win.PadLeft, win.DilationH, win.DilationW, p.OutW, spatial);
+        var args = new GemmArgs(mg, spatial, kk, kk, 1, 0, 0, 1f, 0f, 0, 0, 0, spatial, RowBias: b is null ? 0 : 1, Relu: p.Relu ? 1 : 0);
+        LaunchBlockedGemm(_convGemm, wv, xv, yv, args, columns, p.N * p.Groups, b is null ? default : Cast(b).View);
     }
 
     private void LoadConv()
     {
-        _im2col = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, Im2ColArgs, int, int>(ConvKernels.Im2Col));
+        _convGemm = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, ConvColumns>(MatrixKernels.BlockedGemm));
         _directConv = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int>(ConvKernels.DirectConv));
     }
 }

@@ -5,8 +5,8 @@ using ILGPU;
 namespace ConvLive.Engine.Backends.Ilgpu;
 
 /// <summary>
-/// Batch-1 products (M = 1: a fully connected layer on one picture), where the tiled GEMM keeps one thread in
-/// sixteen busy. Each output is one dot product of length K; which kernel depends on how B lies in memory.
+/// Batch-1 products (M = 1: a fully connected layer on one picture), where the blocked GEMM would fill one of its
+/// 64 rows. Each output is one dot product of length K; which kernel depends on how B lies in memory.
 /// </summary>
 internal static partial class MatrixKernels
 {

@@ -4,7 +4,7 @@ using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Ilgpu;
 
-/// <summary>MatMul's backward on an ILGPU device: the tiled GEMM with transposing strides, one product per batch,
+/// <summary>MatMul's backward on an ILGPU device: the register-blocked GEMM with transposing strides, one product per batch,
 /// added (beta 1) where a broadcast operand's batch was already written.</summary>
 public sealed partial class IlgpuBackend
 {

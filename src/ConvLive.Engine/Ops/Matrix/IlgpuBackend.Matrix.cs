@@ -8,11 +8,11 @@ using ILGPU;
 
 namespace ConvLive.Engine.Backends.Ilgpu;
 
-/// <summary>Gemm and MatMul on an ILGPU device: the shared-memory tiled GEMM, and matrix-vector kernels for batch-1
+/// <summary>Gemm and MatMul on an ILGPU device: the register-blocked GEMM, and matrix-vector kernels for batch-1
 /// products (M = 1: a warp per output where B's rows are contiguous, a thread per output where its columns are).</summary>
 public sealed partial class IlgpuBackend
 {
-    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemm = null!;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, StridedColumns> _gemm = null!;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemvRows = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int> _gemvColumns = null!;
 
@@ -86,15 +86,30 @@ public sealed partial class IlgpuBackend
             return;
         }
 
+        LaunchBlockedGemm(_gemm, a, b, c, g, new StridedColumns(g.BOffset, g.B0, g.B1), 1, biasView);
+    }
+
+    /// <summary>The register-blocked GEMM over <paramref name="batch"/> products (grid Z), <see cref="GemmArgs.Tile"/>
+    /// threads a side (16 on GPUs, fewer where a group allows fewer threads), (4·Tile)² outputs a group.</summary>
+    private void LaunchBlockedGemm<TColumns>(Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, TColumns> kernel,
+        ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g, TColumns columns, int batch, ArrayView<float> bias)
+        where TColumns : struct, IColumnSource
+    {
+        if (g.M == 0 || g.N == 0 || batch == 0)
+        {
+            return;
+        }
+
         var t = _tile;
-        var grid = new Index2D((g.N + t - 1) / t, (g.M + t - 1) / t);
-        var config = new KernelConfig(grid, new Index2D(t, t), SharedMemoryConfig.RequestDynamic<float>(2 * t * t));
-        _gemm(_stream, config, a, b, c, biasView, g with { Tile = t });
+        var block = MatrixKernels.RegisterTile * t;
+        var grid = new Index3D((g.N + block - 1) / block, (g.M + block - 1) / block, batch);
+        var config = new KernelConfig(grid, new Index3D(t, t, 1), SharedMemoryConfig.RequestDynamic<float>(2 * t * block));
+        kernel(_stream, config, a, b, c, bias.IsValid ? bias : c, g with { Tile = t }, columns);
     }
 
     private void LoadMatrix()
     {
-        _gemm = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(MatrixKernels.Gemm));
+        _gemm = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, StridedColumns>(MatrixKernels.BlockedGemm));
         _gemvRows = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(MatrixKernels.GemvRows));
         _gemvColumns = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>(MatrixKernels.GemvColumns));
     }

@@ -13,7 +13,7 @@ public sealed class ConvOpTests(DeviceFixture devices)
     public static TheoryData<string, int> Cases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var device in new[] { "cpu", "cpu-256", "ilgpu-cpu", "cuda" })
+        foreach (var device in new[] { "cpu", "cpu-256", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
         {
             // Seeds 0-15: one or two outputs per group (the direct path on the CPU); 16-31: 5 to 40 (the GEMM path).
             for (var seed = 0; seed < 32; seed++)
@@ -41,6 +41,52 @@ public sealed class ConvOpTests(DeviceFixture devices)
         h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.GroupInputs, win.KernelH, win.KernelW), b is null ? null : h.Upload(b, p.M), p);
 
         Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
+    }
+
+    public static TheoryData<string, int> LargeCases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var device in new[] { "cpu", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
+        {
+            for (var geometry = 0; geometry < 3; geometry++)
+            {
+                data.Add(device, geometry);
+            }
+        }
+
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(LargeCases))]
+    public void ALargerConvMatchesTheNaiveReference(string device, int geometry)
+    {
+        // Larger than the random cases: on ILGPU's implicit GEMM these span several 64×64 blocks, partial blocks and
+        // many 16-deep slabs of taps on a GPU-shaped device (16×16 blocks, 4-deep slabs on the plain simulator).
+        using var h = BackendHarness.Open(devices, device);
+        var p = geometry switch
+        {
+            0 => Geometry(n: 2, c: 6, hw: 13, m: 70, groups: 2, k: 3, stride: 1, pad: 1, dilation: 1),   // two images, two groups
+            1 => Geometry(n: 1, c: 40, hw: 9, m: 130, groups: 1, k: 3, stride: 1, pad: 1, dilation: 1),  // 360 taps, three row blocks
+            _ => Geometry(n: 1, c: 3, hw: 31, m: 24, groups: 1, k: 11, stride: 4, pad: 2, dilation: 1),  // AlexNet conv1's window
+        } with { Relu = geometry != 1 };
+        var win = p.Window;
+        var x = BackendHarness.Random(p.N * p.C * p.H * p.W, geometry);
+        var w = BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, geometry + 100, 0.2f);
+        var b = BackendHarness.Random(p.M, geometry + 200);
+        var y = h.Empty(p.OutputShape);
+
+        h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.GroupInputs, win.KernelH, win.KernelW), h.Upload(b, p.M), p);
+
+        Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
+    }
+
+    private static ConvParams Geometry(int n, int c, int hw, int m, int groups, int k, int stride, int pad, int dilation)
+    {
+        int pt = pad, pb = pad, pl = pad, pr = pad;
+        var outH = Window2D.Resolve("NOTSET", hw, k, stride, dilation, ref pt, ref pb);
+        var outW = Window2D.Resolve("NOTSET", hw, k, stride, dilation, ref pl, ref pr);
+        return new ConvParams(n, c, hw, hw, m, groups, new Window2D(k, k, stride, stride, pt, pl, pb, pr, dilation, dilation), outH, outW);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class MatrixOpTests(DeviceFixture devices)
     public static TheoryData<string, int> Cases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
+        foreach (var device in new[] { "cpu", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
         {
             for (var seed = 0; seed < 12; seed++)
             {
@@ -56,7 +56,7 @@ public sealed class MatrixOpTests(DeviceFixture devices)
     public static TheoryData<string, int, int, bool, int> BatchOneCases()
     {
         var data = new TheoryData<string, int, int, bool, int>();
-        foreach (var device in new[] { "cpu", "ilgpu-cpu", "cuda" })
+        foreach (var device in new[] { "cpu", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
         {
             foreach (var (n, k) in new[] { (1, 1), (5, 3), (33, 64), (100, 300), (7, 1000) })
             {
