@@ -130,6 +130,32 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void RetimeForgetsTheKeptChoicesAndTimesEachLayerAgain()
+    {
+        var model = SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, width: 0.125), _folder.File("small.onnx"));
+        var file = _folder.File("conv-choices.json");
+        var env = new Dictionary<string, string> { ["CONVLIVE_CONV_CHOICES"] = file };
+        Assert.Equal(0, ConvLiveProcess.Run(TimeSpan.FromMinutes(3), env, null, "bench", "--model", model, "--runs", "5", "--peers", "none").ExitCode);
+
+        // Mark every kept choice with impossible times: a run that reads the file prints them, --retime does not.
+        var kept = System.Text.Json.JsonSerializer.Deserialize<Engine.Backends.Cpu.ConvChoice[]>(File.ReadAllText(file))!;
+        Assert.NotEmpty(kept);
+        File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(kept.Select(c => c with { WinogradMs = 9999, DirectMs = 9998, Winograd = false }).ToArray()));
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), env, null, "bench", "--model", model, "--runs", "5", "--peers", "none");
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        Assert.Contains("9999.000 ms", output, StringComparison.Ordinal);
+
+        (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(3), env, null, "bench", "--model", model, "--runs", "5", "--peers", "none", "--retime");
+
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
+        Assert.Contains("convolution algorithms forgotten", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("9999.000 ms", output, StringComparison.Ordinal);
+        var timed = System.Text.Json.JsonSerializer.Deserialize<Engine.Backends.Cpu.ConvChoice[]>(File.ReadAllText(file))!;
+        Assert.Equal(kept.Length, timed.Length);
+        Assert.All(timed, c => Assert.True(c.DirectMs < 9998, $"{c.Geometry} kept its old times"));
+    }
+
+    [Fact]
     public void AnUnknownConvolutionAlgorithmIsRefused()
     {
         var (exit, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "bench", "--model", "x.onnx", "--conv", "fft");

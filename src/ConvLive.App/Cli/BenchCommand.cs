@@ -56,7 +56,8 @@ internal static class BenchCommand
                 DefaultValueFactory = _ => string.Empty,
             };
             var backward = new Option<bool>("--backward") { Description = "Time the forward alone against forward + the input gradient of the top class score (explain's cost), per device, and each backward step." };
-            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse, vectorBits, backward };
+            var retime = new Option<bool>("--retime") { Description = $"Forget the convolution algorithms timed before (in {CommonOptions.ConvChoicesFile()}) and time each layer again, e.g. after the machine or its load changed." };
+            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse, vectorBits, backward, retime };
             command.SetAction(r =>
             {
                 if (r.GetValue(model) is not { } path)
@@ -84,6 +85,12 @@ internal static class BenchCommand
                     !TryParseList(r.GetValue(vectorBits)!, "--vector-bits", "512 or 256", ParseBits, 0, out var widths))
                 {
                     return 2;
+                }
+
+                if (r.GetValue(retime))
+                {
+                    Engine.Backends.Cpu.CpuBackend.ForgetConvChoices(CommonOptions.ConvChoicesFile());
+                    Console.WriteLine($"convolution algorithms forgotten ({CommonOptions.ConvChoicesFile()}): each is timed again");
                 }
 
                 return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png), precisions, algorithms, fusions, widths);

@@ -50,6 +50,11 @@ public sealed partial class CpuBackend : IBackend
     /// <summary>The convolution algorithms <see cref="ConvAlgorithm.Auto"/> chose by timing (or found kept), in the order met.</summary>
     public IReadOnlyList<ConvChoice> ConvChoices => _convChoices.Made;
 
+    /// <summary>Forgets the convolution algorithms timed so far, in this process and in <paramref name="file"/>, so
+    /// backends made afterwards time each geometry again.</summary>
+    /// <param name="file">The choices file (<see cref="BackendOptions.ConvChoicesFile"/>), or null.</param>
+    public static void ForgetConvChoices(string? file) => ConvLive.Engine.Backends.Cpu.ConvChoices.Forget(file);
+
     /// <summary>Which algorithm convolutions use (<see cref="ConvAlgorithm.Auto"/> by default).</summary>
     public ConvAlgorithm ConvAlgorithm => Options.ConvAlgorithm;
 

@@ -109,6 +109,21 @@ internal sealed class ConvChoices(string? file, int threads)
         return choice.Winograd;
     }
 
+    /// <summary>Forgets every choice: this process's, and <paramref name="file"/>'s (emptied, atomically), so each
+    /// geometry is timed again at its next use (<c>bench --retime</c>, after the machine or its load changed).</summary>
+    /// <param name="file">The cache file, or null.</param>
+    public static void Forget(string? file)
+    {
+        lock (Lock)
+        {
+            Process.Clear();
+            if (file is not null && File.Exists(file))
+            {
+                AtomicFile.WriteAllBytes(file, "[]\n"u8.ToArray());
+            }
+        }
+    }
+
     private void Use(ConvParams p, ConvChoice choice)
     {
         _known[p] = choice.Winograd;
