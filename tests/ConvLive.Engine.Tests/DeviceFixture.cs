@@ -13,14 +13,15 @@ public sealed class DeviceFixture : IDisposable
     private ComputeDevice? _warp32;
 
     /// <summary>ILGPU's CPU simulator shaped like a GPU (32-thread warps, 256 threads a group), so the ILGPU kernels
-    /// run here with the tiles, warps and shuffles they get on CUDA. Opened on first use.</summary>
+    /// run here with the tiles, warps and shuffles they get on CUDA. Two simulated multiprocessors (each is 256 OS
+    /// threads), whatever the core count. Opened on first use.</summary>
     public ComputeDevice Warp32
     {
         get
         {
             lock (_gate)
             {
-                return _warp32 ??= ComputeDevice.OpenIlgpuCpu(threadsPerWarp: 32, warpsPerGroup: 8);
+                return _warp32 ??= ComputeDevice.OpenIlgpuCpu(threadsPerWarp: 32, warpsPerGroup: 8, multiprocessors: 2);
             }
         }
     }

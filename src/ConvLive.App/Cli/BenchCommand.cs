@@ -74,6 +74,12 @@ internal static class BenchCommand
                 }
 
                 var kinds = (r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"]).Select(CommonOptions.ParseDevice).ToList();
+                if (r.GetValue(retime))
+                {
+                    Engine.Backends.Cpu.CpuBackend.ForgetConvChoices(CommonOptions.ConvChoicesFile());
+                    Console.WriteLine($"convolution algorithms forgotten ({CommonOptions.ConvChoicesFile()}): each is timed again");
+                }
+
                 if (r.GetValue(backward))
                 {
                     return BackwardBenchmark.Run(path, kinds, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson));
@@ -85,12 +91,6 @@ internal static class BenchCommand
                     !TryParseList(r.GetValue(vectorBits)!, "--vector-bits", "512 or 256", ParseBits, 0, out var widths))
                 {
                     return 2;
-                }
-
-                if (r.GetValue(retime))
-                {
-                    Engine.Backends.Cpu.CpuBackend.ForgetConvChoices(CommonOptions.ConvChoicesFile());
-                    Console.WriteLine($"convolution algorithms forgotten ({CommonOptions.ConvChoicesFile()}): each is timed again");
                 }
 
                 return ModelBenchmark.Run(path, kinds, peerList, Math.Max(5, r.GetValue(modelRuns)), r.GetValue(modelJson), r.GetValue(png), precisions, algorithms, fusions, widths);

@@ -133,13 +133,15 @@ public sealed class ComputeDevice : IDisposable
     private static ComputeDevice OpenIlgpuCpu() => OpenIlgpuCpu(threadsPerWarp: 4, warpsPerGroup: 4);
 
     /// <summary>ILGPU's CPU simulator shaped as asked, e.g. like a GPU (32 threads a warp, 8 warps a group: the
-    /// kernels then launch with the tiles and warps they get on CUDA); one simulated multiprocessor per core.</summary>
+    /// kernels then launch with the tiles and warps they get on CUDA). Each simulated multiprocessor runs a thread per
+    /// thread of a group.</summary>
     /// <param name="threadsPerWarp">Threads of a simulated warp.</param>
     /// <param name="warpsPerGroup">Warps of a simulated multiprocessor, so threads a group can have at most.</param>
+    /// <param name="multiprocessors">Simulated multiprocessors; 0 for one per core.</param>
     /// <returns>The opened device; the caller owns it.</returns>
-    internal static ComputeDevice OpenIlgpuCpu(int threadsPerWarp, int warpsPerGroup)
+    internal static ComputeDevice OpenIlgpuCpu(int threadsPerWarp, int warpsPerGroup, int multiprocessors = 0)
     {
-        var simulated = new CPUDevice(threadsPerWarp, warpsPerGroup, numMultiprocessors: Environment.ProcessorCount);
+        var simulated = new CPUDevice(threadsPerWarp, warpsPerGroup, multiprocessors > 0 ? multiprocessors : Environment.ProcessorCount);
         var context = Context.Create(b => b.CPU(simulated).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         try
         {

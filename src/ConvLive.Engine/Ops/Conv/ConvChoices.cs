@@ -117,9 +117,17 @@ internal sealed class ConvChoices(string? file, int threads)
         lock (Lock)
         {
             Process.Clear();
-            if (file is not null && File.Exists(file))
+            try
             {
-                AtomicFile.WriteAllBytes(file, "[]\n"u8.ToArray());
+                if (file is not null && File.Exists(file))
+                {
+                    AtomicFile.WriteAllBytes(file, "[]\n"u8.ToArray());
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // As elsewhere, a cache that cannot be written is ignored: this process times again all the same
+                // (its next choices may then not be saved either).
             }
         }
     }

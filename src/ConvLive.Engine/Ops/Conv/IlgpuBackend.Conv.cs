@@ -15,11 +15,9 @@ public sealed partial class IlgpuBackend
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, ConvColumns> _convGemm = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DirectConvArgs, int> _directConv = null!;
 
-    /// <summary>Direct convolution (no im2col) when a group has at most this many outputs…</summary>
+    /// <summary>Direct convolution, a thread per output, when a group has at most this many outputs (the blocked
+    /// GEMM's 64-row blocks would be mostly idle).</summary>
     private const int DirectConvMaxOutputs = 4;
-
-    /// <summary>…and each output at most this many taps (C/G·KH·KW).</summary>
-    private const int DirectConvMaxTaps = 256;
 
     /// <inheritdoc/>
     public void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p)
@@ -27,7 +25,7 @@ public sealed partial class IlgpuBackend
         ArrayView<float> yv = Cast(y).View, xv = Cast(x).View, wv = Cast(w).View;
         var win = p.Window;
         int cg = p.GroupInputs, mg = p.GroupOutputs, kk = cg * win.KernelH * win.KernelW, spatial = p.OutH * p.OutW;
-        if (mg <= DirectConvMaxOutputs && kk <= DirectConvMaxTaps)
+        if (mg <= DirectConvMaxOutputs)
         {
             var direct = new DirectConvArgs(p.C, p.H, p.W, p.M, cg, mg, win.KernelH, win.KernelW, win.StrideH, win.StrideW, win.PadTop, win.PadLeft, win.DilationH, win.DilationW, p.OutH, p.OutW, b is null ? 0 : 1, p.Relu ? 1 : 0);
             _directConv(_stream, Launch(y.Length), xv, wv, b is null ? wv : Cast(b).View, yv, direct, Launch(y.Length));

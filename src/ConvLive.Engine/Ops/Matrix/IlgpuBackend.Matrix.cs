@@ -102,9 +102,14 @@ public sealed partial class IlgpuBackend
 
         var t = _tile;
         var block = MatrixKernels.RegisterTile * t;
-        var grid = new Index3D((g.N + block - 1) / block, (g.M + block - 1) / block, batch);
-        var config = new KernelConfig(grid, new Index3D(t, t, 1), SharedMemoryConfig.RequestDynamic<float>(2 * t * block));
-        kernel(_stream, config, a, b, c, bias.IsValid ? bias : c, g with { Tile = t }, columns);
+        var shared = SharedMemoryConfig.RequestDynamic<float>((t * (block + 1)) + (t * block));
+        var biasView = bias.IsValid ? bias : c;
+        var most = Math.Max(1, _accelerator.MaxGridSize.Z); // 65535 on CUDA: a larger batch goes in chunks
+        for (var z0 = 0; z0 < batch; z0 += most)
+        {
+            var grid = new Index3D((g.N + block - 1) / block, (g.M + block - 1) / block, Math.Min(most, batch - z0));
+            kernel(_stream, new KernelConfig(grid, new Index3D(t, t, 1), shared), a, b, c, biasView, g with { Tile = t, ZBase = z0 }, columns);
+        }
     }
 
     private void LoadMatrix()

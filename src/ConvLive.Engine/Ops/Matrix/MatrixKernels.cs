@@ -6,8 +6,8 @@ namespace ConvLive.Engine.Backends.Ilgpu;
 
 /// <summary>GEMM geometry and its epilogue: with RowBias, bias[BiasOffset + row] is added to each row of C; with
 /// Relu, C = max(0, ·) after it (a convolution's bias and fused Relu, in the GEMM's own store). Tile: threads along
-/// each side of a group of the blocked GEMM.</summary>
-internal readonly record struct GemmArgs(int M, int N, int K, int A0, int A1, int B0, int B1, float Alpha, float Beta, int AOffset, int BOffset, int COffset, int Ldc, int Tile = 0, int RowBias = 0, int BiasOffset = 0, int Relu = 0);
+/// each side of a group of the blocked GEMM; ZBase: the batch index of grid Z's 0 (a batch launched in chunks).</summary>
+internal readonly record struct GemmArgs(int M, int N, int K, int A0, int A1, int B0, int B1, float Alpha, float Beta, int AOffset, int BOffset, int COffset, int Ldc, int Tile = 0, int RowBias = 0, int BiasOffset = 0, int Relu = 0, int ZBase = 0);
 
 /// <summary>Four floats, one per column a thread owns in its row of the register tile.</summary>
 internal readonly record struct Quad(float X, float Y, float Z, float W)
@@ -25,8 +25,10 @@ internal static partial class MatrixKernels
     /// <summary>
     /// C = alpha·A·B + beta·C (+ row bias, Relu) for a batch of products (grid Z), each thread computing a 4×4 tile
     /// of C in registers: a group of Tile×Tile threads owns a (4·Tile)² block (64×64 with 16×16 threads on a GPU),
-    /// stages Tile-deep slabs of A and B in shared memory (each thread loads 4 of each per slab, consecutive threads
-    /// consecutive addresses), then does 16 multiply-adds per 8 shared loads. A thread's rows and columns are Tile
+    /// stages Tile-deep slabs of A and B in shared memory (each thread loads 4 of each per slab; consecutive threads
+    /// read consecutive addresses of a row of A when A1 = 1 and of B's columns when they are contiguous), then does 16
+    /// multiply-adds per 8 shared loads. A's slab rows are padded by one word, so its transposing stores do not all
+    /// fall in one shared-memory bank. A thread's rows and columns are Tile
     /// apart, so a warp reads consecutive shared words of B and stores consecutive words of C. B comes from
     /// <typeparamref name="TColumns"/>: a matrix, or a convolution's input with the im2col index computed in the
     /// load (no column buffer, one launch for every image and group).
@@ -37,10 +39,11 @@ internal static partial class MatrixKernels
         var t = g.Tile;
         var block = RegisterTile * t;
         var slab = t * block;
+        var strideA = block + 1;
         var shared = SharedMemory.GetDynamic<float>();
-        var tileA = shared.SubView(0, slab);      // [k][row]
-        var tileB = shared.SubView(slab, slab);   // [k][column]
-        int tx = Group.IdxX, ty = Group.IdxY, z = Grid.IdxZ;
+        var tileA = shared.SubView(0, t * strideA);       // [k][row], rows padded
+        var tileB = shared.SubView(t * strideA, slab);     // [k][column]
+        int tx = Group.IdxX, ty = Group.IdxY, z = g.ZBase + Grid.IdxZ;
         int row0 = Grid.IdxY * block, col0 = Grid.IdxX * block;
         var aOffset = g.AOffset + columns.AOffset(z);
         var lid = (ty * t) + tx;
@@ -52,7 +55,7 @@ internal static partial class MatrixKernels
             {
                 // A: k fastest (a row of A is contiguous in k for weights); B: the column fastest.
                 int ka = k0 + (e % t), row = row0 + (e / t);
-                tileA[((e % t) * block) + (e / t)] = row < g.M && ka < g.K ? a[aOffset + (row * g.A0) + (ka * g.A1)] : 0f;
+                tileA[((e % t) * strideA) + (e / t)] = row < g.M && ka < g.K ? a[aOffset + (row * g.A0) + (ka * g.A1)] : 0f;
                 int kb = k0 + (e / block), col = col0 + (e % block);
                 var index = kb < g.K && col < g.N ? columns.Index(z, kb, col) : -1;
                 tileB[e] = index >= 0 ? b[index] : 0f;
@@ -61,12 +64,12 @@ internal static partial class MatrixKernels
             Group.Barrier();
             for (var k = 0; k < t; k++)
             {
-                var bk = k * block;
+                int bk = k * block, ak = k * strideA;
                 var q = new Quad(tileB[bk + tx], tileB[bk + tx + t], tileB[bk + tx + (2 * t)], tileB[bk + tx + (3 * t)]);
-                r0 = r0.Fma(tileA[bk + ty], q);
-                r1 = r1.Fma(tileA[bk + ty + t], q);
-                r2 = r2.Fma(tileA[bk + ty + (2 * t)], q);
-                r3 = r3.Fma(tileA[bk + ty + (3 * t)], q);
+                r0 = r0.Fma(tileA[ak + ty], q);
+                r1 = r1.Fma(tileA[ak + ty + t], q);
+                r2 = r2.Fma(tileA[ak + ty + (2 * t)], q);
+                r3 = r3.Fma(tileA[ak + ty + (3 * t)], q);
             }
 
             Group.Barrier();

@@ -53,6 +53,39 @@ public sealed class MatrixOpTests(DeviceFixture devices)
         Numerics.AssertClose(ReferenceOps.Gemm(a, b, c, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
     }
 
+    public static TheoryData<string, bool, bool> LargeCases()
+    {
+        var data = new TheoryData<string, bool, bool>();
+        foreach (var device in new[] { "cpu", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
+        {
+            foreach (var (transA, transB) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                data.Add(device, transA, transB);
+            }
+        }
+
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(LargeCases))]
+    public void ALargerGemmMatchesTheNaiveReference(string device, bool transA, bool transB)
+    {
+        // 130×70×50: several 64×64 blocks of the ILGPU blocked GEMM on a GPU-shaped device, partial in both directions,
+        // four 16-deep slabs, each transpose, alpha and beta with a full C.
+        using var h = BackendHarness.Open(devices, device);
+        const int m = 130, n = 70, k = 50;
+        var p = new GemmParams(m, n, k, transA, transB, 0.75f, 1.5f, BiasLayout.Full);
+        var a = BackendHarness.Random(m * k, 1);
+        var b = BackendHarness.Random(k * n, 2);
+        var c = BackendHarness.Random(m * n, 3);
+        var y = h.Empty(new(m, n));
+
+        h.Backend.Gemm(y, h.Upload(a, transA ? [k, m] : [m, k]), h.Upload(b, transB ? [n, k] : [k, n]), h.Upload(c, m, n), p);
+
+        Numerics.AssertClose(ReferenceOps.Gemm(a, b, c, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
+    }
+
     public static TheoryData<string, int, int, bool, int> BatchOneCases()
     {
         var data = new TheoryData<string, int, int, bool, int>();
