@@ -8,12 +8,13 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// Convolution as a GEMM that reads its input in place: no im2col. The input is copied once into a zero-padded
 /// buffer; output position p then reads tap k at <c>xpad[base(p) + offset(k)]</c>, where base(p) = oy·S·Wp + ox·S
 /// and offset(k) = c·Hp·Wp + ky·D·Wp + kx·D, for any stride, dilation and padding. A register tile
-/// (<see cref="ConvTile"/>: 6 or 8 output positions × 16 output channels) broadcasts one input value per position
-/// and multiplies it by 16 weights of that tap, loaded from weights packed once per model as 16-channel panels
-/// [tap][16]: a panel's block of 256 taps (16 KB) stays in L1 while every position streams past it.
+/// (<see cref="ConvTile"/>: 6 or 8 output positions × NR output channels, NR = 16, or 32 with 512-bit vectors where a
+/// group has more than 16 outputs) broadcasts one input value per position and multiplies it by the NR weights of
+/// that tap, loaded from weights packed once per model as NR-channel panels [tap][NR]: a panel's block of 256 taps
+/// (16 or 32 KB) stays in L1 while every position streams past it.
 /// </summary>
 /// <remarks>
-/// A work item is one 16-channel panel of one group: it accumulates the panel's outputs for all positions in a
+/// A work item is one NR-channel panel of one group: it accumulates the panel's outputs for all positions in a
 /// position-major buffer, then writes them to y with the bias. Nothing is allocated per call once the scratch
 /// has grown; weights of constant tensors are packed once and kept on the tensor.
 /// </remarks>
@@ -108,7 +109,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         _b = null;
     }
 
-    /// <summary>One 16-channel panel of the current group: all positions, all taps, then the copy-out with bias.</summary>
+    /// <summary>One NR-channel panel of the current group: all positions, all taps, then the copy-out with bias.</summary>
     public void Run(int panel)
     {
         int taps = _taps, padded = _paddedPositions, rows = _rows, nr = _nr;
@@ -139,7 +140,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         }
     }
 
-    /// <summary>acc (position-major, 16 channels a row) to y (channel-major) with the bias.</summary>
+    /// <summary>acc (position-major, NR channels a row) to y (channel-major) with the bias.</summary>
     private void CopyOut(int panel, float* acc, float* y)
     {
         int nr = _nr, m0 = panel * nr, channels = Math.Min(nr, _groupOutputs - m0), positions = _positions;
@@ -162,7 +163,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
 
     private static int EvenTaps(int taps) => taps + (taps & 1);
 
-    /// <summary>Packs w (M, C/G, KH, KW) as [group][panel][tap][16], zero past the group's last channel and past
+    /// <summary>Packs w (M, C/G, KH, KW) as [group][panel][tap][nr], zero past the group's last channel and past
     /// the last tap (an odd count is padded to even).</summary>
     private float[] PackedWeights(CpuTensor w, int groups, int mg, int taps, int nr)
     {

@@ -86,7 +86,7 @@ public sealed partial class IlgpuBackend
             return;
         }
 
-        LaunchBlockedGemm(_gemm, a, b, c, g, new StridedColumns(g.BOffset, g.B0, g.B1), 1, biasView);
+        LaunchBlockedGemm(_gemm, a, b, c, g, new StridedColumns(g.BOffset, g.B0, g.B1), 1, bias);
     }
 
     /// <summary>The register-blocked GEMM over <paramref name="batch"/> products (grid Z), <see cref="GemmArgs.Tile"/>
