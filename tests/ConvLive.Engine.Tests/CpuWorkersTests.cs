@@ -11,16 +11,24 @@ public sealed class CpuWorkersTests
     [InlineData(2, 1)]
     [InlineData(3, 7)]
     [InlineData(4, 1000)]
-    public void EveryIndexRunsExactlyOnceLoopAfterLoop(int threads, int count)
+    public async Task EveryIndexRunsExactlyOnceLoopAfterLoop(int threads, int count)
     {
         using var workers = new CpuWorkers(threads);
         var hits = new int[count];
         Action<int> body = i => Interlocked.Increment(ref hits[i]);
-        for (var loop = 1; loop <= 200; loop++)
+
+        // On a thread of its own, so a worker left asleep through a loop fails the test instead of hanging the run.
+        var loops = Task.Run(() =>
         {
-            workers.For(count, body);
-            Assert.All(hits, h => Assert.Equal(loop, h));
-        }
+            for (var loop = 1; loop <= 200; loop++)
+            {
+                workers.For(count, body);
+                Assert.All(hits, h => Assert.Equal(loop, h));
+            }
+        });
+        var finished = await Task.WhenAny(loops, Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.True(finished == loops, "the loops stalled: a worker slept through a loop it was woken for");
+        await loops; // its assertion failures, if any
     }
 
     [SkippableFact]
@@ -54,5 +62,61 @@ public sealed class CpuWorkersTests
         var sum = 0;
         workers.For(8, i => Interlocked.Add(ref sum, i));
         Assert.Equal(28, sum);
+    }
+
+    [Fact]
+    public void LoopsFarApartWakeTheSleepingWorkers()
+    {
+        // Pauses longer than the workers' spin put them to sleep between loops; each loop must still wake them
+        // (the two items wait for each other, so a worker left asleep fails the loop instead of running it alone).
+        using var workers = new CpuWorkers(2);
+        for (var loop = 0; loop < 20; loop++)
+        {
+            Thread.Sleep(loop % 2 == 0 ? 5 : 0);
+            using var both = new CountdownEvent(2);
+            var met = 0;
+            workers.For(2, _ =>
+            {
+                both.Signal();
+                if (both.Wait(TimeSpan.FromSeconds(10)))
+                {
+                    Interlocked.Increment(ref met);
+                }
+            });
+            Assert.Equal(2, met);
+        }
+    }
+
+    [SkippableFact]
+    public void IdleWorkersSleepInsteadOfSpinning()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "reads the worker's CPU time from /proc");
+        using var workers = new CpuWorkers(2);
+        var caller = Environment.CurrentManagedThreadId;
+        var workerId = 0;
+        using var both = new CountdownEvent(2);
+        workers.For(2, _ =>
+        {
+            both.Signal();
+            Assert.True(both.Wait(TimeSpan.FromSeconds(10)), "the two items never ran together");
+            if (Environment.CurrentManagedThreadId != caller)
+            {
+                workerId = ThreadNice.NativeThreadId();
+            }
+        });
+
+        Thread.Sleep(50); // past the spin: the worker should be blocked now
+        var before = CpuTicks(workerId);
+        Thread.Sleep(400);
+        var used = CpuTicks(workerId) - before;
+        Assert.True(used <= 5, $"the idle worker used {used} clock ticks of CPU in 400 ms (a spinning one uses ~40)");
+    }
+
+    /// <summary>utime + stime of one thread of this process, in clock ticks (/proc/self/task/TID/stat fields 14, 15).</summary>
+    private static long CpuTicks(int tid)
+    {
+        var stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

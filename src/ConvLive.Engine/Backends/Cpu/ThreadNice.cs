@@ -54,6 +54,9 @@ public static partial class ThreadNice
         }
     }
 
+    /// <summary>The calling thread's kernel id (Linux), as /proc/self/task names it.</summary>
+    internal static int NativeThreadId() => GetThreadId();
+
     [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
     private static partial int SetPriority(int which, int who, int priority);
 
