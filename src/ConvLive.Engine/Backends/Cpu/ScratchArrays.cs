@@ -30,4 +30,17 @@ internal static class ScratchArrays
         Array.Clear(scratch, 0, (int)length);
         return scratch;
     }
+
+    /// <summary><see cref="ForPacking(CpuTensor, ref float[], long)"/> for packings the register tiles read: 64-byte aligned.</summary>
+    public static AlignedFloats ForPacking(CpuTensor weights, ref AlignedFloats scratch, long length)
+    {
+        if (weights.IsConstant)
+        {
+            return new AlignedFloats(length);
+        }
+
+        AlignedFloats.Grow(ref scratch, length);
+        scratch.Span[..(int)length].Clear();
+        return scratch;
+    }
 }

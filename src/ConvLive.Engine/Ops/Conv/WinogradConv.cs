@@ -42,18 +42,18 @@ internal sealed unsafe class WinogradConv
     private readonly GemmJob _gemm;
     private readonly OutputJob _output;
 
-    private float[] _planes = [];  // [n][channel block][hp][wp][8]
-    private float[] _v = [];       // [ξ][tile][c8]
-    private float[] _acc = [];     // [ξ][panel][tile][16]
+    private AlignedFloats _planes = AlignedFloats.Empty;  // [n][channel block][hp][wp][8]
+    private AlignedFloats _v = AlignedFloats.Empty;       // [ξ][tile][c8]
+    private AlignedFloats _acc = AlignedFloats.Empty;     // [ξ][panel][tile][16]
     private float[] _bias = [];    // [panel·16], zero past M
     private int[] _offsets = [];   // 0..c8-1
     private int[] _bases = [];     // tile·c8, the last tile repeated to a multiple of the tile's rows
-    private float[] _packScratch = [];
+    private AlignedFloats _packScratch = AlignedFloats.Empty;
 
     // One call's geometry, set by Run before the loops.
     private float[] _x = [];
     private float[] _y = [];
-    private float[] _w = [];
+    private AlignedFloats _w = AlignedFloats.Empty;
     private ConvParams _p;
     private int _c8, _blocks, _panels, _tilesH, _tilesW, _tiles, _paddedTiles, _hp, _wp, _alpha, _points;
     private WinogradMatrices.Set _set = WinogradMatrices.For(3);
@@ -70,7 +70,7 @@ internal sealed unsafe class WinogradConv
     }
 
     /// <summary>Weights transformed for one geometry, kept on a constant weight tensor.</summary>
-    private sealed record Packed(float[] Data, int Groups, int M, int C, int Kernel);
+    private sealed record Packed(AlignedFloats Data, int Groups, int M, int C, int Kernel);
 
     /// <summary>Whether the geometry is one this class computes: a 3×3 or 5×5 kernel, stride 1, no dilation.</summary>
     public static bool Supports(ConvParams p)
@@ -128,9 +128,9 @@ internal sealed unsafe class WinogradConv
         _y = y;
         _w = TransformedWeights(w, p.Groups, _mg, _cg, kernel);
 
-        ScratchArrays.Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
-        ScratchArrays.Grow(ref _v, (long)_points * _paddedTiles * _c8);
-        ScratchArrays.Grow(ref _acc, (long)_points * _panels * _paddedTiles * NR);
+        AlignedFloats.Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
+        AlignedFloats.Grow(ref _v, (long)_points * _paddedTiles * _c8);
+        AlignedFloats.Grow(ref _acc, (long)_points * _panels * _paddedTiles * NR);
         ScratchArrays.Grow(ref _bias, (long)p.Groups * _panels * NR);
         ScratchArrays.Grow(ref _bases, _paddedTiles);
         Array.Clear(_bias);
@@ -164,7 +164,7 @@ internal sealed unsafe class WinogradConv
 
     /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c) of every group, packed as [group][ξ][panel][c8][16], zero past
     /// the group's M and C.</summary>
-    private float[] TransformedWeights(CpuTensor w, int groups, int m, int c, int kernel)
+    private AlignedFloats TransformedWeights(CpuTensor w, int groups, int m, int c, int kernel)
     {
         if (w.IsConstant && w.Derived is Packed cached && cached.Groups == groups && cached.M == m && cached.C == c && cached.Kernel == kernel)
         {
@@ -190,7 +190,7 @@ internal sealed unsafe class WinogradConv
                     int panel = o / NR, j = o % NR;
                     for (var xi = 0; xi < points; xi++)
                     {
-                        packed[(g * groupLength) + (((((long)(xi * panels) + panel) * c8) + ci) * NR) + j] = (float)u[xi];
+                        packed.Pointer[(g * groupLength) + (((((long)(xi * panels) + panel) * c8) + ci) * NR) + j] = (float)u[xi];
                     }
                 }
             }
@@ -211,7 +211,7 @@ internal sealed unsafe class WinogradConv
         {
             var p = o._p;
             int n = item / o._blocks, cb = item % o._blocks, hp = o._hp, wp = o._wp;
-            var plane = o._planes.AsSpan(item * hp * wp * 8, hp * wp * 8);
+            var plane = new Span<float>(o._planes.Pointer + ((long)item * hp * wp * 8), hp * wp * 8);
             plane.Clear();
             var lanes = Math.Min(8, o._cg - (cb * 8));
             var first = ((n * p.C) + (o._group * o._cg) + (cb * 8)) * p.H * p.W;
@@ -279,7 +279,7 @@ internal sealed unsafe class WinogradConv
             int wp = o._wp, c8 = o._c8;
             var stride = (long)o._paddedTiles * c8; // between ξ planes of V
             Span<Vector256<float>> t = stackalloc Vector256<float>[Patch * Patch];
-            fixed (float* planes = o._planes, v = o._v)
+            float* planes = o._planes.Pointer, v = o._v.Pointer;
             {
                 var plane = planes + ((long)((n * o._blocks) + cb) * o._hp * wp * 8);
                 for (var tx = 0; tx < o._tilesW; tx++)
@@ -320,7 +320,7 @@ internal sealed unsafe class WinogradConv
         public void Run(int item)
         {
             int xi = item / o._panels, panel = item % o._panels, c8 = o._c8, padded = o._paddedTiles, rows = ConvTile.Rows(o._wide);
-            fixed (float* wAll = o._w, vAll = o._v, accAll = o._acc)
+            float* wAll = o._w.Pointer, vAll = o._v.Pointer, accAll = o._acc.Pointer;
             fixed (int* offsets = o._offsets, bases = o._bases)
             {
                 var w = wAll + ((((((long)o._group * o._points) + xi) * o._panels) + panel) * c8 * NR);
@@ -349,7 +349,8 @@ internal sealed unsafe class WinogradConv
             var stride = (long)o._panels * o._paddedTiles * NR; // between ξ planes of the sums
             Span<Vector256<float>> s = stackalloc Vector256<float>[Tile * Patch];
             var result = stackalloc float[Tile * Tile * NR]; // [position][channel]
-            fixed (float* accAll = o._acc, biasAll = o._bias, y = o._y)
+            var accAll = o._acc.Pointer;
+            fixed (float* biasAll = o._bias, y = o._y)
             {
                 for (var tx = 0; tx < o._tilesW; tx++)
                 {
