@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Numerics.Tensors;
 using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
@@ -25,8 +26,7 @@ public sealed partial class CpuBackend
 
         public void Run(int plane)
         {
-            var w = _p.Window;
-            if (_p.Kind == PoolKind.Max && w.DilationH == 1 && w.DilationW == 1 && _p.W <= MaxRowForSeparable)
+            if (IsSeparableMax(_p))
             {
                 MaxPlaneSeparable(_y.AsSpan(plane * _p.OutH * _p.OutW, _p.OutH * _p.OutW), _x.AsSpan(plane * _p.H * _p.W, _p.H * _p.W), _p);
             }
@@ -37,17 +37,40 @@ public sealed partial class CpuBackend
         }
     }
 
-    private const int MaxRowForSeparable = 2048;
+    // Rows this long at most take the vector path: its two row buffers live on the stack (32 KB at most).
+    private const int MaxRowForSeparable = 4096;
+
+    private static bool IsSeparableMax(PoolParams p)
+    {
+        var w = p.Window;
+        return p.Kind == PoolKind.Max && w.DilationH == 1 && w.DilationW == 1 && w.PadLeft < w.KernelW && p.W <= MaxRowForSeparable
+            && ((long)(p.OutW - 1) * w.StrideW) + w.KernelW <= MaxRowForSeparable;
+    }
 
     /// <summary>
-    /// Max pooling in two passes per output row: the window's rows reduced to one row with vector maxima, then
-    /// each output the maximum of its columns of that row. Windows clipped to the input (padding never wins);
-    /// NaN propagates as in the reference (Vector256.Max and MathF.Max are IEEE maximum).
+    /// Max pooling in vector passes per output row: the window's rows reduced to one row (vector maxima), laid
+    /// into a row padded with −∞ on both sides; its sliding maximum over the window's width at every column
+    /// (KernelW − 1 vector maxima); then every StrideW-th of those is an output. Padding never wins over a real
+    /// value (−∞), and a window wholly in padding gives −∞, as in the reference; NaN propagates as there
+    /// (TensorPrimitives.Max is the IEEE maximum that returns NaN, like MathF.Max).
     /// </summary>
     private static void MaxPlaneSeparable(Span<float> y, ReadOnlySpan<float> x, PoolParams p)
     {
         var w = p.Window;
-        Span<float> rowMax = stackalloc float[p.W];
+
+        // padded[i] is column i − PadLeft of the reduced row; the windows cover padded[0, span).
+        var span = ((p.OutW - 1) * w.StrideW) + w.KernelW;
+        var slides = span - w.KernelW + 1;
+        var copyEnd = Math.Min(p.W, span - w.PadLeft); // columns past the last window are never read
+        Span<float> padded = stackalloc float[span];
+        Span<float> sliding = stackalloc float[slides];
+        padded[..Math.Min(w.PadLeft, span)].Fill(float.NegativeInfinity);
+        if (w.PadLeft + copyEnd < span)
+        {
+            padded[(w.PadLeft + copyEnd)..].Fill(float.NegativeInfinity);
+        }
+
+        var rowMax = padded.Slice(w.PadLeft, Math.Max(copyEnd, 0));
         for (var oy = 0; oy < p.OutH; oy++)
         {
             var iy0 = Math.Max(0, (oy * w.StrideH) - w.PadTop);
@@ -59,23 +82,27 @@ public sealed partial class CpuBackend
                 continue;
             }
 
-            x.Slice(iy0 * p.W, p.W).CopyTo(rowMax);
+            x.Slice(iy0 * p.W, rowMax.Length).CopyTo(rowMax);
             for (var iy = iy0 + 1; iy < iy1; iy++)
             {
-                System.Numerics.Tensors.TensorPrimitives.Max(rowMax, x.Slice(iy * p.W, p.W), rowMax);
+                TensorPrimitives.Max(rowMax, x.Slice(iy * p.W, rowMax.Length), rowMax);
             }
 
-            for (var ox = 0; ox < p.OutW; ox++)
+            padded[..slides].CopyTo(sliding);
+            for (var j = 1; j < w.KernelW; j++)
             {
-                var ix0 = Math.Max(0, (ox * w.StrideW) - w.PadLeft);
-                var ix1 = Math.Min(p.W, (ox * w.StrideW) - w.PadLeft + w.KernelW);
-                var max = float.NegativeInfinity;
-                for (var ix = ix0; ix < ix1; ix++)
-                {
-                    max = MathF.Max(max, rowMax[ix]);
-                }
+                TensorPrimitives.Max(sliding, padded.Slice(j, slides), sliding);
+            }
 
-                output[ox] = max;
+            if (w.StrideW == 1)
+            {
+                sliding.CopyTo(output);
+                continue;
+            }
+
+            for (int ox = 0, i = 0; ox < output.Length; ox++, i += w.StrideW)
+            {
+                output[ox] = sliding[i];
             }
         }
     }

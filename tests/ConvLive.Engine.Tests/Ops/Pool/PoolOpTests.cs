@@ -53,4 +53,45 @@ public sealed class PoolOpTests(DeviceFixture devices)
 
         Numerics.AssertClose(ReferenceOps.Pool(x, p), h.Download(y), 1e-6, 1e-5, $"{device} {p}");
     }
+
+    /// <summary>
+    /// The CPU's vector max pooling (rows reduced, then a sliding maximum picked at the stride) on shapes the
+    /// random cases above rarely reach: ResNet's 3×3 stride-2 pad-1 stem pool, wide windows, strides past the
+    /// window, padding on one side, ceil mode, all-negative inputs (padding must not win) and NaN.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(112, 112, 3, 3, 2, 2, 1, 1, 1, 1, false, 0)]
+    [InlineData(55, 55, 3, 3, 2, 2, 0, 0, 0, 0, false, 1)]
+    [InlineData(13, 17, 3, 3, 2, 2, 0, 0, 0, 0, true, 2)]
+    [InlineData(9, 40, 2, 5, 1, 1, 1, 2, 0, 2, false, 3)]
+    [InlineData(7, 23, 4, 4, 3, 5, 1, 3, 2, 0, true, 4)]
+    [InlineData(1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, 5)]
+    [InlineData(6, 33, 3, 7, 2, 1, 2, 6, 2, 6, false, 6)]
+    [InlineData(5, 4000, 2, 3, 2, 1, 0, 1, 0, 1, true, 7)]
+    public void CpuVectorMaxPoolingMatchesTheNaiveReference(int height, int width, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, bool ceil, int seed)
+    {
+        using var h = BackendHarness.Open(devices, "cpu");
+        const int n = 1, c = 3;
+        var outH = Window2D.Resolve("NOTSET", height, kh, sh, 1, ref pt, ref pb, ceil);
+        var outW = Window2D.Resolve("NOTSET", width, kw, sw, 1, ref pl, ref pr, ceil);
+        var p = new PoolParams(PoolKind.Max, n, c, height, width, new Window2D(kh, kw, sh, sw, pt, pl, pb, pr, 1, 1), outH, outW, false);
+        var x = BackendHarness.Random(n * c * height * width, seed);
+        if (seed % 2 == 0)
+        {
+            for (var i = 0; i < x.Length; i++)
+            {
+                x[i] = -1f - Math.Abs(x[i]); // every value below zero: a padded zero or an unfilled slot would win
+            }
+        }
+
+        if (seed % 3 == 1)
+        {
+            x[(seed * 7919) % x.Length] = float.NaN;
+        }
+
+        var y = h.Empty(p.OutputShape);
+        h.Backend.Pool(y, h.Upload(x, n, c, height, width), p);
+
+        Numerics.AssertClose(ReferenceOps.Pool(x, p), h.Download(y), 0, 0, p.ToString());
+    }
 }
