@@ -16,6 +16,9 @@ public sealed partial class CpuBackend : IBackend
     private readonly CpuWorkers _workers;
     private readonly WindowConv _window;
     private readonly WinogradConv _winograd;
+
+    /// <summary>The Winograd convolution, for tests that force its passes.</summary>
+    internal WinogradConv Winograd => _winograd;
     private readonly ConvChoices _convChoices;
     private readonly CompactGemv _gemv = new();
     private readonly DirectConvJob _direct = new();

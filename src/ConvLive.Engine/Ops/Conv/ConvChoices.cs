@@ -154,7 +154,7 @@ internal sealed class ConvChoices(string? file, int threads)
 
     /// <summary>The version of the kernels timed: raised whenever a tile or transform changes, so a file timed with
     /// older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
-    internal const int KernelsVersion = 2;
+    internal const int KernelsVersion = 3;
 
     /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)

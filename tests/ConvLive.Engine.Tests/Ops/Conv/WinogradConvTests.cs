@@ -193,19 +193,30 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         public int GetHashCode(double obj) => 0;
     }
 
-    /// <summary>Both register tiles, the widest here (512-bit where AVX-512 is) and the 256-bit one forced: each
-    /// against the reference, and bit for bit the same (every output sums its taps in one order in both).</summary>
+    /// <summary>Both register tiles, the widest here (512-bit where AVX-512 is) and the 256-bit one forced, and for
+    /// Winograd both its fused pass and its four passes forced: each against the reference, and bit for bit the
+    /// same (every output sums its taps in one order in all of them).</summary>
     private void Check(ConvParams p, int seed, ConvAlgorithm algorithm)
     {
-        var widest = Check(p, seed, algorithm, 0);
-        var narrow = Check(p, seed, algorithm, 256);
-        var differ = Enumerable.Range(0, widest.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(widest[i]) != BitConverter.SingleToInt32Bits(narrow[i]), -1);
-        Assert.True(differ < 0, $"512- and 256-bit tiles differ at {differ}: {(differ < 0 ? 0 : widest[differ])} vs {(differ < 0 ? 0 : narrow[differ])}");
+        var widest = Check(p, seed, algorithm, 0, null);
+        SameBits(widest, Check(p, seed, algorithm, 256, null), "512- and 256-bit tiles");
+        if (algorithm == ConvAlgorithm.Winograd)
+        {
+            SameBits(widest, Check(p, seed, algorithm, 0, true), "the chosen and the fused Winograd passes");
+            SameBits(widest, Check(p, seed, algorithm, 0, false), "the chosen and the four Winograd passes");
+        }
     }
 
-    private float[] Check(ConvParams p, int seed, ConvAlgorithm algorithm, int vectorBits)
+    private static void SameBits(float[] a, float[] b, string what)
+    {
+        var differ = Enumerable.Range(0, a.Length).FirstOrDefault(i => BitConverter.SingleToInt32Bits(a[i]) != BitConverter.SingleToInt32Bits(b[i]), -1);
+        Assert.True(differ < 0, $"{what} differ at {differ}: {(differ < 0 ? 0 : a[differ])} vs {(differ < 0 ? 0 : b[differ])}");
+    }
+
+    private float[] Check(ConvParams p, int seed, ConvAlgorithm algorithm, int vectorBits, bool? fused)
     {
         using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvAlgorithm = algorithm, VectorBits = vectorBits });
+        ((CpuBackend)h.Backend).Winograd.Fused = fused;
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, seed);
         int k = p.Window.KernelH, taps = p.GroupInputs * k * k;
         var w = BackendHarness.Random(p.M * taps, seed + 100);
@@ -216,7 +227,7 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         // ~1e-5 of that spread (its transforms scale by up to 8 and 5), direct convolution by ~1e-7.
         var atol = 3e-4 * Math.Sqrt(taps) / 3;
         var result = h.Download(y);
-        Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), result, atol, 1e-4, $"{algorithm} {h.Backend.Name} {p}");
+        Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), result, atol, 1e-4, $"{algorithm} {h.Backend.Name} fused: {fused?.ToString() ?? "chosen"} {p}");
         return result;
     }
 
