@@ -65,26 +65,67 @@ public sealed class CpuWorkersTests
     }
 
     [Fact]
-    public void LoopsFarApartWakeTheSleepingWorkers()
+    public void EachThreadRunsItsOwnShareFirstLoopAfterLoop()
     {
-        // Pauses longer than the workers' spin put them to sleep between loops; each loop must still wake them
-        // (the two items wait for each other, so a worker left asleep fails the loop instead of running it alone).
+        // Four items on two threads: the caller's share is items 0 and 1, the worker's 2 and 3. Item 0 waits until
+        // item 2 has started, so the worker must start on its own share while the caller is busy (first come first
+        // served handed it item 1 instead); item 1 outlasts items 2 and 3 together, so neither thread is left to
+        // help the other. So a frame's panels stay on the core that has them in cache.
         using var workers = new CpuWorkers(2);
-        for (var loop = 0; loop < 20; loop++)
+        var caller = Environment.CurrentManagedThreadId;
+        for (var loop = 0; loop < 10; loop++)
         {
-            Thread.Sleep(loop % 2 == 0 ? 5 : 0);
-            using var both = new CountdownEvent(2);
-            var met = 0;
-            workers.For(2, _ =>
+            using var secondShareStarted = new ManualResetEventSlim();
+            var onCaller = new bool[4];
+            workers.For(4, i =>
             {
-                both.Signal();
-                if (both.Wait(TimeSpan.FromSeconds(10)))
+                onCaller[i] = Environment.CurrentManagedThreadId == caller;
+                if (i == 0)
                 {
-                    Interlocked.Increment(ref met);
+                    Assert.True(secondShareStarted.Wait(TimeSpan.FromSeconds(10)), "item 2 never started while item 0 ran");
+                }
+                else if (i == 1)
+                {
+                    Thread.Sleep(100);
+                }
+                else
+                {
+                    secondShareStarted.Set();
+                    Thread.Sleep(10);
                 }
             });
-            Assert.Equal(2, met);
+            Assert.Equal([true, true, false, false], onCaller);
         }
+    }
+
+    [Fact]
+    public async Task LoopsFarApartWakeTheSleepingWorkers()
+    {
+        // Pauses longer than the workers' spin put them to sleep between loops; each loop must still wake them
+        // (the two items wait for each other, so a worker left asleep shows as items that never met, or as a loop
+        // that never ends: every worker joins every loop, so the caller would wait for the sleeper forever).
+        using var workers = new CpuWorkers(2);
+        var loops = Task.Run(() =>
+        {
+            for (var loop = 0; loop < 20; loop++)
+            {
+                Thread.Sleep(loop % 2 == 0 ? 5 : 0);
+                using var both = new CountdownEvent(2);
+                var met = 0;
+                workers.For(2, _ =>
+                {
+                    both.Signal();
+                    if (both.Wait(TimeSpan.FromSeconds(10)))
+                    {
+                        Interlocked.Increment(ref met);
+                    }
+                });
+                Assert.Equal(2, met);
+            }
+        });
+        var finished = await Task.WhenAny(loops, Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.True(finished == loops, "a loop never ended: a worker slept through it");
+        await loops;
     }
 
     [SkippableFact]

@@ -18,7 +18,8 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// Four passes, each a parallel loop: (1) the input is copied into zero-padded planes of 8 interleaved channels,
 /// so (2) the input transform works on 8 channels per vector; (3) the GEMMs, one 16-channel panel of one ξ per
 /// work item; (4) the output transform, 16 channels per pair of vectors, adds the bias (and a fused Relu) and
-/// scatters into y. Weights are transformed (in double) and packed once per model and kept on the constant tensor.
+/// scatters into y. Where weights and tiles allow (<see cref="FusedChunk"/>), passes 2–4 run as one loop over
+/// chunks of tiles instead, each chunk's three steps on one thread. Weights are transformed (in double) and packed once per model and kept on the constant tensor.
 /// Rounding: the transforms scale values by up to ~10, so results differ from direct convolution by ~1e-5 of the
 /// outputs' spread (the tests bound it against the naive reference; `bench --conv auto,direct` reports it).
 /// </remarks>
@@ -177,8 +178,8 @@ internal sealed unsafe class WinogradConv
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>Transformed weights of one group at most this large take the fused pass: they are read again for
-    /// every chunk of tiles, so they must stay in the last-level cache (a 7×7×512 layer's 37.7 MB do not: read
-    /// from memory for each of its two chunks, they made the fused pass 25% slower than the four passes there).</summary>
+    /// every chunk of tiles, so they should stay in the last-level cache (the largest fused here, 14×14×256, has
+    /// 9.4 MB; nothing larger was measured).</summary>
     private const long FusedWeightBytes = 16L << 20;
 
     /// <summary>A chunk's transformed inputs and sums together at most this large where channels allow (L2's share).</summary>
@@ -190,23 +191,22 @@ internal sealed unsafe class WinogradConv
     /// pass streams from L3 (or memory, on a busy host). The fused pass transforms a chunk of tiles, multiplies it
     /// and writes its outputs while the chunk is still in the core's L2; it pays for that by reading the
     /// transformed weights once per chunk. Chunks are a multiple of the register tile's rows (no block straddles
-    /// two chunks), at least four per thread where there are tiles enough (the last one is short).
-    /// Measured on ResNet-18 (2-core AMD EPYC, AVX-512): 56×56×64 0.70 → 0.45 ms, 28×28×128 0.92 → 0.70,
-    /// 14×14×256 0.90 → 0.70 (now faster than direct there), 7×7×512 1.8 → 2.2 (kept on four passes).
+    /// two chunks), at least four per thread where there are tiles enough (the last one is short); a layer with
+    /// fewer chunks than threads keeps the four passes, whose products split by ξ and panel (7×7×512 has 4 tiles,
+    /// one chunk: fused, one thread did all of it, 2.2 ms against the four passes' 1.8).
+    /// Measured on ResNet-18 (2-core AMD EPYC, AVX-512, a busy hour): 56×56×64 0.70 → 0.45 ms,
+    /// 28×28×128 0.92 → 0.70, 14×14×256 0.90 → 0.70 (now faster than direct there).
     /// </summary>
     private int FusedChunk(int threads)
     {
         var rows = ConvTile.Rows(_wide);
         var weightBytes = (long)_points * _panels * _c8 * NR * sizeof(float);
         var tileBytes = (long)_points * (_c8 + (_panels * NR)) * sizeof(float);
-        if (!(Fused ?? weightBytes <= FusedWeightBytes))
-        {
-            return 0;
-        }
-
         var byCache = Math.Max(rows, FusedChunkBytes / tileBytes / rows * rows);
         var byBalance = RoundUp((_tiles + (4 * threads) - 1) / (4 * threads), rows);
-        return (int)Math.Max(rows, Math.Min(byCache, byBalance));
+        var chunk = (int)Math.Max(rows, Math.Min(byCache, byBalance));
+        var pays = weightBytes <= FusedWeightBytes && (_tiles + chunk - 1) / chunk >= threads;
+        return (Fused ?? pays) ? chunk : 0;
     }
 
     /// <summary>V[ξ][tile][block] = Bᵀ d B for one tile's 8 channels of block <paramref name="cb"/>.</summary>

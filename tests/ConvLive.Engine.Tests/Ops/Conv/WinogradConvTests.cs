@@ -204,6 +204,8 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         {
             SameBits(widest, Check(p, seed, algorithm, 0, true), "the chosen and the fused Winograd passes");
             SameBits(widest, Check(p, seed, algorithm, 0, false), "the chosen and the four Winograd passes");
+            SameBits(widest, Check(p, seed, algorithm, 256, true), "the 512-bit chosen and the 256-bit fused Winograd passes");
+            SameBits(widest, Check(p, seed, algorithm, 256, false), "the 512-bit chosen and the 256-bit four Winograd passes");
         }
     }
 
