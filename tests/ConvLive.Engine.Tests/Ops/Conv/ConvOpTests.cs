@@ -48,7 +48,7 @@ public sealed class ConvOpTests(DeviceFixture devices)
         var data = new TheoryData<string, int>();
         foreach (var device in new[] { "cpu", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
         {
-            for (var geometry = 0; geometry < 3; geometry++)
+            for (var geometry = 0; geometry < 5; geometry++)
             {
                 data.Add(device, geometry);
             }
@@ -62,13 +62,16 @@ public sealed class ConvOpTests(DeviceFixture devices)
     public void ALargerConvMatchesTheNaiveReference(string device, int geometry)
     {
         // Larger than the random cases: on ILGPU's implicit GEMM these span several 64×64 blocks, partial blocks and
-        // many 16-deep slabs of taps on a GPU-shaped device (16×16 blocks, 4-deep slabs on the plain simulator).
+        // many 16-deep slabs of taps on a GPU-shaped device (16×16 blocks, 4-deep slabs on the plain simulator); on
+        // the CPU's direct GEMM, thousands of output positions per panel, the last row block short.
         using var h = BackendHarness.Open(devices, device);
         var p = geometry switch
         {
             0 => Geometry(n: 2, c: 6, hw: 13, m: 70, groups: 2, k: 3, stride: 1, pad: 1, dilation: 1),   // two images, two groups
             1 => Geometry(n: 1, c: 40, hw: 9, m: 130, groups: 1, k: 3, stride: 1, pad: 1, dilation: 1),  // 360 taps, three row blocks
-            _ => Geometry(n: 1, c: 3, hw: 31, m: 24, groups: 1, k: 11, stride: 4, pad: 2, dilation: 1),  // AlexNet conv1's window
+            2 => Geometry(n: 1, c: 3, hw: 31, m: 24, groups: 1, k: 11, stride: 4, pad: 2, dilation: 1),  // AlexNet conv1's window
+            3 => Geometry(n: 2, c: 3, hw: 64, m: 40, groups: 1, k: 7, stride: 2, pad: 3, dilation: 1),   // ResNet's stem window: 1,024 positions an image
+            _ => Geometry(n: 1, c: 4, hw: 70, m: 36, groups: 2, k: 3, stride: 1, pad: 1, dilation: 1),   // 4,900 positions, two groups of 18 outputs
         } with { Relu = geometry != 1 };
         var win = p.Window;
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, geometry);
