@@ -52,6 +52,13 @@ public sealed class BenchCommandTests : IDisposable
         Assert.DoesNotContain("BatchNormalization", ops); // and every BatchNormalization folded into its Conv
         Assert.Equal(1.0, layers.Sum(l => l.GetProperty("share").GetDouble()), 3);
         Assert.Contains(layers, l => l.TryGetProperty("label", out var label) && label.GetString() == "layer2.0.downsample"); // readable names beside the ONNX ones
+
+        // ONNX Runtime's own time for the same layers, from its profiler: every convolution ConvLive ran (ONNX
+        // Runtime names its fused nodes after the value they write; ConvLive's names are the ONNX nodes').
+        var peer = layers.Where(l => l.GetProperty("op").GetString()!.StartsWith("Conv", StringComparison.Ordinal))
+            .Select(l => l.GetProperty("onnxRuntimeMs")).ToArray();
+        Assert.All(peer, ms => Assert.True(ms.ValueKind == JsonValueKind.Number && ms.GetDouble() > 0, $"onnxRuntimeMs {ms}"));
+        Assert.Contains("onnxruntime's node that writes the same value", output, StringComparison.Ordinal);
         using var chart = OpenCvSharp.Cv2.ImRead(png);
         Assert.Equal(1000, chart.Width);
     }

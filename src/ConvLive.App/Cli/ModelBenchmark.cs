@@ -25,6 +25,9 @@ internal sealed record LayerTime(string Node, string Op, double MedianMs, double
 
     /// <summary>The label, else the node's name.</summary>
     public string Shown => Label ?? Node;
+
+    /// <summary>ONNX Runtime's median kernel time for the node of the same name (its profiler), or null.</summary>
+    public double? OnnxRuntimeMs { get; init; }
 }
 
 /// <summary>
@@ -78,7 +81,8 @@ internal static class ModelBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"memory read bandwidth measured now: {bandwidth:0.0} GB/s on {Environment.ProcessorCount} threads{(fcBytes > 0 ? $"; the fully connected weights, {fcBytes / 1e6:0.0} MB in fp32, take {fcBytes / bandwidth / 1e6:0.00} ms a forward at that rate" : string.Empty)}"));
             var results = Report(engines, times, macs, peak);
             var hostCosts = HostCosts(engines);
-            var layers = ProfileLayers(engines, runs);
+            var ortLayers = peers.Contains("ort") ? OrtLayerProfile.Medians(modelPath, input, dims, x, Math.Max(5, runs / 2)) : [];
+            var layers = ProfileLayers(engines, runs, ortLayers);
             var convChoices = PrintConvChoices(engines);
             var agreements = BenchAgreement.Measure(engines, graph, input.Name, dims);
             var machine = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak, {bandwidth:0.0} GB/s memory read bandwidth measured");
@@ -177,8 +181,9 @@ internal static class ModelBenchmark
         return results;
     }
 
-    /// <summary>Where the first ConvLive engine's time goes: each node timed on its own (synchronised).</summary>
-    private static List<LayerTime> ProfileLayers(List<BenchEngine> engines, int runs)
+    /// <summary>Where the first ConvLive engine's time goes: each node timed on its own (synchronised), beside ONNX
+    /// Runtime's time for the node of the same name where its profile has one.</summary>
+    private static List<LayerTime> ProfileLayers(List<BenchEngine> engines, int runs, Dictionary<string, double> ortLayers)
     {
         var layers = new List<LayerTime>();
         if (engines.Count == 0 || engines[0].Model is not { } first)
@@ -191,7 +196,10 @@ internal static class ModelBenchmark
         var readable = Engine.Graph.LayerNames.For(first.Graph);
         var labels = first.Graph.Nodes.Where(n => n.Outputs.Count > 0 && readable.ContainsKey(n.Outputs[0]))
             .GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => readable[g.First().Outputs[0]], StringComparer.Ordinal);
-        var title = $"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms)";
+        var ortTotal = ortLayers.Values.Sum();
+        var outputs = first.Graph.Nodes.GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.First().Outputs, StringComparer.Ordinal);
+        var title = $"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms)" +
+            (ortLayers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"; beside it onnxruntime's node that writes the same value, from its profiler (its nodes sum to {ortTotal:0.00} ms)") : string.Empty);
         var interactive = ConsoleProgress.Interactive; // a Spectre.Console table on a terminal, the plain lines in logs
         if (!interactive)
         {
@@ -201,22 +209,23 @@ internal static class ModelBenchmark
         var rows = new List<IReadOnlyList<string>>();
         foreach (var (node, op, ms) in profile)
         {
-            var layer = new LayerTime(node, op, ms, ms / total) { Label = labels.GetValueOrDefault(node) };
+            var layer = new LayerTime(node, op, ms, ms / total) { Label = labels.GetValueOrDefault(node), OnnxRuntimeMs = OrtLayerProfile.Match(ortLayers, node, outputs.GetValueOrDefault(node) ?? []) };
+            var peerText = layer.OnnxRuntimeMs is { } o ? o.ToString("0.000", CultureInfo.InvariantCulture) : (ortLayers.Count > 0 ? "-" : string.Empty);
             layers.Add(layer);
             if (ms / total >= 0.01)
             {
                 var shown = layer.Label is { } l ? $"{l} ({node})" : node;
-                rows.Add([layer.Label ?? node, layer.Label is null ? string.Empty : node, op, ms.ToString("0.000", CultureInfo.InvariantCulture), (ms / total).ToString("P1", CultureInfo.InvariantCulture)]);
+                rows.Add([layer.Label ?? node, layer.Label is null ? string.Empty : node, op, ms.ToString("0.000", CultureInfo.InvariantCulture), (ms / total).ToString("P1", CultureInfo.InvariantCulture), peerText]);
                 if (!interactive)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {shown,-40} {op,-20} {ms,8:0.000} {ms / total,7:P1}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {shown,-40} {op,-20} {ms,8:0.000} {ms / total,7:P1} {peerText,8}"));
                 }
             }
         }
 
         if (interactive)
         {
-            ConsoleProgress.Table(title, ["layer", "ONNX node", "op", "median ms", "share"], rows);
+            ConsoleProgress.Table(title, ["layer", "ONNX node", "op", "median ms", "share", "onnxruntime ms"], rows);
         }
 
         return layers;
