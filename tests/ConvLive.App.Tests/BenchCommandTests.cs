@@ -34,7 +34,9 @@ public sealed class BenchCommandTests : IDisposable
         var json = _folder.File("bench.json");
         var png = _folder.File("bench.png");
 
-        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(4), "bench", "--model", model, "--peers", "ort,opencv", "--runs", "5", "--json", json, "--png", png);
+        var work = _folder.File("work");
+        Directory.CreateDirectory(work);
+        var (exit, output, errors) = ConvLiveProcess.RunIn(work, TimeSpan.FromMinutes(4), null, null, "bench", "--model", model, "--peers", "ort,opencv", "--runs", "5", "--json", json, "--png", png);
 
         Assert.True(exit == 0, $"exit {exit}\n{output}\n{errors}");
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
@@ -59,6 +61,7 @@ public sealed class BenchCommandTests : IDisposable
             .Select(l => l.GetProperty("onnxRuntimeMs")).ToArray();
         Assert.All(peer, ms => Assert.True(ms.ValueKind == JsonValueKind.Number && ms.GetDouble() > 0, $"onnxRuntimeMs {ms}"));
         Assert.Contains("onnxruntime's node that writes the same value", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(work)); // the profile was written to a temporary folder and removed
         using var chart = OpenCvSharp.Cv2.ImRead(png);
         Assert.Equal(1000, chart.Width);
     }

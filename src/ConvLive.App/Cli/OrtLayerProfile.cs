@@ -24,8 +24,8 @@ internal static class OrtLayerProfile
             Directory.CreateDirectory(folder);
             using var options = new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount, InterOpNumThreads = 1 };
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            options.ProfileOutputPathPrefix = Path.Combine(folder, "ort"); // before enabling: that reads the prefix
             options.EnableProfiling = true;
-            options.ProfileOutputPathPrefix = Path.Combine(folder, "ort");
             using var session = new InferenceSession(modelPath, options);
             var inputs = new[] { NamedOnnxValue.CreateFromTensor(input.Name, new DenseTensor<float>(x, dims)) };
             for (var r = 0; r < runs + 5; r++)
