@@ -177,10 +177,11 @@ internal sealed unsafe class WinogradConv
 
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Transformed weights of one group at most this large take the fused pass: they are read again for
-    /// every chunk of tiles, so they should stay in the last-level cache (the largest fused here, 14×14×256, has
-    /// 9.4 MB; nothing larger was measured).</summary>
-    private const long FusedWeightBytes = 16L << 20;
+    /// <summary>Transformed weights of one group at most this large take the fused pass: every chunk reads all of
+    /// them, where the four passes split them between threads by ξ and panel. Measured on ResNet-18 in a forward
+    /// (2-core EPYC): 28×28×128 (2.4 MB, seven chunks) fused 0.47–0.50 ms against 0.65–0.75; 14×14×256 (9.4 MB,
+    /// two chunks, each thread reading all of them) fused 0.67–0.76 against 0.60–0.65. Not timed per machine.</summary>
+    private const long FusedWeightBytes = 4L << 20;
 
     /// <summary>A chunk's transformed inputs and sums together at most this large where channels allow (L2's share).</summary>
     private const long FusedChunkBytes = 192 * 1024;
@@ -195,7 +196,7 @@ internal sealed unsafe class WinogradConv
     /// fewer chunks than threads keeps the four passes, whose products split by ξ and panel (7×7×512 has 4 tiles,
     /// one chunk: fused, one thread did all of it, 2.2 ms against the four passes' 1.8).
     /// Measured on ResNet-18 (2-core AMD EPYC, AVX-512, a busy hour): 56×56×64 0.70 → 0.45 ms,
-    /// 28×28×128 0.92 → 0.70, 14×14×256 0.90 → 0.70 (now faster than direct there).
+    /// 28×28×128 0.92 → 0.70.
     /// </summary>
     private int FusedChunk(int threads)
     {
