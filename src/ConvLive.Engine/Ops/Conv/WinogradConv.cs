@@ -392,7 +392,7 @@ internal sealed unsafe class WinogradConv
                         // Eight channels' rows, eight columns at a time: an 8×8 transpose in registers.
                         for (; ix + 8 <= width; ix += 8)
                         {
-                            Transpose8x8(src + ix, p.H * p.W, dst + (ix * 8));
+                            Transpose8.Block(src + ix, p.H * p.W, dst + (ix * 8));
                         }
                     }
 
@@ -405,32 +405,6 @@ internal sealed unsafe class WinogradConv
                     }
                 }
             }
-        }
-
-        /// <summary>dst[k·8 + l] = src[l·stride + k] for k, l in 0..8.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transpose8x8(float* src, int stride, float* dst)
-        {
-            var r0 = Avx.LoadVector256(src);
-            var r1 = Avx.LoadVector256(src + stride);
-            var r2 = Avx.LoadVector256(src + (2 * stride));
-            var r3 = Avx.LoadVector256(src + (3 * stride));
-            var r4 = Avx.LoadVector256(src + (4 * stride));
-            var r5 = Avx.LoadVector256(src + (5 * stride));
-            var r6 = Avx.LoadVector256(src + (6 * stride));
-            var r7 = Avx.LoadVector256(src + (7 * stride));
-            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
-            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
-            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE), s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
-            Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE), s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
-            Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
-            Avx.Store(dst + 8, Avx.Permute2x128(s1, s5, 0x20));
-            Avx.Store(dst + 16, Avx.Permute2x128(s2, s6, 0x20));
-            Avx.Store(dst + 24, Avx.Permute2x128(s3, s7, 0x20));
-            Avx.Store(dst + 32, Avx.Permute2x128(s0, s4, 0x31));
-            Avx.Store(dst + 40, Avx.Permute2x128(s1, s5, 0x31));
-            Avx.Store(dst + 48, Avx.Permute2x128(s2, s6, 0x31));
-            Avx.Store(dst + 56, Avx.Permute2x128(s3, s7, 0x31));
         }
     }
 

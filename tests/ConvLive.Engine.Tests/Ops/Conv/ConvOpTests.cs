@@ -75,6 +75,11 @@ public sealed class ConvOpTests(DeviceFixture devices)
         } with { Relu = geometry != 1 };
         var win = p.Window;
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, geometry);
+        if (geometry >= 3)
+        {
+            x[x.Length / 3] = float.NaN; // reaches every output whose window holds it, through the fused Relu too
+        }
+
         var w = BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, geometry + 100, 0.2f);
         var b = BackendHarness.Random(p.M, geometry + 200);
         var y = h.Empty(p.OutputShape);
