@@ -10,11 +10,12 @@ public sealed class OrtLayerProfileTests
     [Fact]
     public void KernelTimesAreMedianPerNodeAfterTheWarmUpRunsAndOtherEventsAreIgnored()
     {
-        // Three runs of two nodes: the first run is warm-up (skipped); a session event and a node's "fence" event
-        // carry durations too and must not count.
+        // Three runs of two nodes: the first run is warm-up (skipped); session events (one even named like a
+        // kernel) and a node's "fence" event carry durations too and must not count.
         const string Trace = """
             [
               {"cat":"Session","name":"model_run","dur":9000},
+              {"cat":"Session","name":"Conv1_kernel_time","dur":8000},
               {"cat":"Node","name":"Conv1_kernel_time","dur":5000},
               {"cat":"Node","name":"Conv1_fence_before","dur":7},
               {"cat":"Node","name":"ReLU2_Output_0_nchwc_kernel_time","dur":900},
@@ -41,5 +42,10 @@ public sealed class OrtLayerProfileTests
         Assert.Equal(2, OrtLayerProfile.Match(ort, "Convolution2", ["ReLU2_Output_0"]));
         Assert.Equal(3, OrtLayerProfile.Match(ort, "Pooling3", ["Pool3_Output_0"]));
         Assert.Null(OrtLayerProfile.Match(ort, "Convolution4", ["ReLU4_Output_0"]));
+
+        // A node of the same name wins over one writing the same value.
+        ort["Convolution5"] = 5;
+        ort["ReLU5_Output_0_nchwc"] = 6;
+        Assert.Equal(5, OrtLayerProfile.Match(ort, "Convolution5", ["ReLU5_Output_0"]));
     }
 }

@@ -36,7 +36,7 @@ internal static class OrtLayerProfile
             var file = session.EndProfiling();
             return Read(File.ReadAllText(Path.IsPathRooted(file) ? file : Path.Combine(Environment.CurrentDirectory, file)), skip: 5);
         }
-        catch (Exception e) when (e is OnnxRuntimeException or IOException or JsonException or UnauthorizedAccessException)
+        catch (Exception e) when (e is OnnxRuntimeException or IOException or JsonException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
             Console.Error.WriteLine($"onnxruntime per layer: left out ({e.Message.Split('\n')[0]})");
             return [];
@@ -47,7 +47,7 @@ internal static class OrtLayerProfile
             {
                 Directory.Delete(folder, recursive: true);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // A profile left in the temp folder is harmless.
             }

@@ -147,7 +147,7 @@ internal sealed class ConvChoices(string? file, int threads)
     private static double Best(Action run)
     {
         run(); // packs or transforms the weights
-        var flush = GC.AllocateUninitializedArray<long>(FlushBytes / sizeof(long));
+        var flush = FlushBuffer();
         var best = double.MaxValue;
         for (var i = 0; i < 3; i++)
         {
@@ -160,21 +160,43 @@ internal sealed class ConvChoices(string? file, int threads)
         return best;
     }
 
-    /// <summary>Written over before each timed run: more than the last-level cache of the machines this runs on
-    /// (32 MB an EPYC core complex, 96 MB with 3D V-Cache).</summary>
+    /// <summary>Read before each timed run: more than the last-level cache of the machines this runs on (32 MB an
+    /// EPYC core complex, 96 MB with 3D V-Cache). One buffer for the process, made at the first timing.</summary>
     private const int FlushBytes = 128 << 20;
 
+    private static long[]? _flush;
+
+    private static long[] FlushBuffer()
+    {
+        lock (Lock)
+        {
+            if (_flush is null)
+            {
+                // Written once: pages never written would all read the one zero page, which flushes nothing.
+                _flush = new long[FlushBytes / sizeof(long)];
+                Array.Fill(_flush, 1L);
+            }
+
+            return _flush;
+        }
+    }
+
+    /// <summary>Reads one word per 64-byte line (reading, not writing: dirty lines would be written back during the
+    /// timed run). Empties the calling core's caches and the shared L3 of the timed layer's weights.</summary>
     private static void Flush(long[] buffer)
     {
-        for (var i = 0; i < buffer.Length; i += 8) // one write per 64-byte line
+        long sum = 0;
+        for (var i = 0; i < buffer.Length; i += 8)
         {
-            buffer[i] = i;
+            sum += buffer[i];
         }
+
+        GC.KeepAlive(sum);
     }
 
     /// <summary>The version of the kernels timed (and of how they are timed): raised whenever a tile, transform or
     /// the timing changes, so a file timed with older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
-    internal const int KernelsVersion = 4;
+    internal const int KernelsVersion = 5;
 
     /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)
