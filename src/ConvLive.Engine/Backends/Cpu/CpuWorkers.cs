@@ -181,9 +181,17 @@ public sealed class CpuWorkers : IDisposable
                 return true;
             }
 
-            if ((spins & 63) == 0 && System.Diagnostics.Stopwatch.GetTimestamp() > deadline)
+            if ((spins & 63) == 0)
             {
-                return false;
+                if (System.Diagnostics.Stopwatch.GetTimestamp() > deadline)
+                {
+                    return false;
+                }
+
+                // Give the core up to any thread waiting for it: with more runnable threads than cores (a training
+                // team beside the inference team, the render thread) the thread this spin waits for may be the one
+                // waiting; sched_yield returns at once when nobody is.
+                Thread.Yield();
             }
 
             Thread.SpinWait(4);
