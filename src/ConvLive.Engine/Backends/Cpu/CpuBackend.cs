@@ -16,9 +16,6 @@ public sealed partial class CpuBackend : IBackend
     private readonly CpuWorkers _workers;
     private readonly WindowConv _window;
     private readonly WinogradConv _winograd;
-
-    /// <summary>The Winograd convolution, for tests that force its passes.</summary>
-    internal WinogradConv Winograd => _winograd;
     private readonly ConvChoices _convChoices;
     private readonly CompactGemv _gemv = new();
     private readonly DirectConvJob _direct = new();
@@ -43,6 +40,9 @@ public sealed partial class CpuBackend : IBackend
         _convChoices = new ConvChoices(options.ConvChoicesFile, _workers.Size);
         _winograd = new WinogradConv(options.WideTiles);
     }
+
+    /// <summary>The Winograd convolution, for tests that force its passes.</summary>
+    internal WinogradConv Winograd => _winograd;
 
     /// <inheritdoc/>
     public string Name => $"{_device.Name}, GEMM: {Sgemm.Describe(Options.Blas)}, conv tiles: {(Options.WideTiles ? 512 : 256)}-bit";

@@ -96,7 +96,8 @@ internal sealed class ConvChoices(string? file, int threads)
     {
         p = p with { Relu = false };
         var key = Key(p, threads);
-        var (w, d) = (Best(winograd), Best(direct));
+        var flush = FlushBuffer(); // for this timing only: 128 MB is not worth keeping for the process's life
+        var (w, d) = (Best(winograd, flush), Best(direct, flush));
         ConvChoice choice;
         lock (Lock)
         {
@@ -144,10 +145,9 @@ internal sealed class ConvChoices(string? file, int threads)
     /// ones. Timed warm, a 14×14×256 layer chose Winograd at 0.35 ms against 0.58 and then took 0.73 ms in the
     /// forward, where ONNX Runtime's direct one took 0.58.
     /// </summary>
-    private static double Best(Action run)
+    private static double Best(Action run, long[] flush)
     {
         run(); // packs or transforms the weights
-        var flush = FlushBuffer();
         var best = double.MaxValue;
         for (var i = 0; i < 3; i++)
         {
@@ -161,24 +161,15 @@ internal sealed class ConvChoices(string? file, int threads)
     }
 
     /// <summary>Read before each timed run: more than the last-level cache of the machines this runs on (32 MB an
-    /// EPYC core complex, 96 MB with 3D V-Cache). One buffer for the process, made at the first timing.</summary>
+    /// EPYC core complex, 96 MB with 3D V-Cache).</summary>
     private const int FlushBytes = 128 << 20;
-
-    private static long[]? _flush;
 
     private static long[] FlushBuffer()
     {
-        lock (Lock)
-        {
-            if (_flush is null)
-            {
-                // Written once: pages never written would all read the one zero page, which flushes nothing.
-                _flush = new long[FlushBytes / sizeof(long)];
-                Array.Fill(_flush, 1L);
-            }
-
-            return _flush;
-        }
+        // Written once: pages never written would all read the one zero page, which flushes nothing.
+        var buffer = GC.AllocateUninitializedArray<long>(FlushBytes / sizeof(long));
+        Array.Fill(buffer, 1L);
+        return buffer;
     }
 
     /// <summary>Reads one word per 64-byte line (reading, not writing: dirty lines would be written back during the

@@ -17,10 +17,11 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// </summary>
 /// <remarks>
 /// A work item is one NR-channel panel of one group over one chunk of output positions (96, a multiple of the
-/// tile's rows): it accumulates the chunk's outputs in a position-major buffer, 12 KB (6 KB for 16-channel panels) that stay in L1, then writes
-/// them to y with the bias through 8×8 transposes. With all positions in one item, ResNet-18's 7×7 stem filled a
-/// 1.6 MB buffer per panel and spent 0.39 of its 1.04 ms reading it back. Nothing is allocated per call once the scratch
-/// has grown; weights of constant tensors are packed once and kept on the tensor.
+/// tile's rows): it accumulates the chunk's outputs in a position-major buffer, 12 KB (6 KB for 16-channel
+/// panels) that stays in L1, then writes them to y with the bias through 8×8 transposes. With all positions in
+/// one item, ResNet-18's 7×7 stem filled a 1.6 MB buffer per panel and spent 0.39 of its 1.04 ms reading it
+/// back. Nothing is allocated per call once the scratch has grown; weights of constant tensors are packed once
+/// and kept on the tensor.
 /// </remarks>
 /// <param name="wide">Use the 512-bit register tile (<see cref="ConvTile.WideAvailable"/> must hold).</param>
 internal sealed unsafe class WindowConv(bool wide) : IWorkItem

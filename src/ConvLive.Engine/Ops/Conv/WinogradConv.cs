@@ -19,7 +19,8 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// so (2) the input transform works on 8 channels per vector; (3) the GEMMs, one 16-channel panel of one ξ per
 /// work item; (4) the output transform, 16 channels per pair of vectors, adds the bias (and a fused Relu) and
 /// scatters into y. Where weights and tiles allow (<see cref="FusedChunk"/>), passes 2–4 run as one loop over
-/// chunks of tiles instead, each chunk's three steps on one thread. Weights are transformed (in double) and packed once per model and kept on the constant tensor.
+/// chunks of tiles instead, each chunk's three steps on one thread. Weights are transformed (in double) and
+/// packed once per model and kept on the constant tensor.
 /// Rounding: the transforms scale values by up to ~10, so results differ from direct convolution by ~1e-5 of the
 /// outputs' spread (the tests bound it against the naive reference; `bench --conv auto,direct` reports it).
 /// </remarks>
