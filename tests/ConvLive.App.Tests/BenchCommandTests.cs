@@ -185,6 +185,15 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("known peers are ort and opencv", errors, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnUnknownDeviceIsRefusedInsteadOfTimingTheCpu()
+    {
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "bench", "--model", "x.onnx", "--device", "cpu", "--device", "none");
+        Assert.Equal(2, exit);
+        Assert.Contains("--device none: use auto, cpu, cuda", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("median", output, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public void AnAbsentDeviceIsOneLineAndExitCode2()
     {

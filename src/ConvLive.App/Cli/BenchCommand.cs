@@ -73,7 +73,14 @@ internal static class BenchCommand
                     return 2;
                 }
 
-                var kinds = (r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"]).Select(CommonOptions.ParseDevice).ToList();
+                var deviceNames = r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"];
+                if (deviceNames.FirstOrDefault(d => !DeviceKinds.TryParse(d, out _)) is { } unknown)
+                {
+                    Console.Error.WriteLine($"error: --device {unknown}: use {string.Join(", ", DeviceKinds.Names)} (repeat --device to time several; --peers none times ConvLive alone)");
+                    return 2;
+                }
+
+                var kinds = deviceNames.Select(CommonOptions.ParseDevice).ToList();
                 if (r.GetValue(retime))
                 {
                     Engine.Backends.Cpu.CpuBackend.ForgetConvChoices(CommonOptions.ConvChoicesFile());

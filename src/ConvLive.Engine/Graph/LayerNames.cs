@@ -9,7 +9,8 @@ namespace ConvLive.Engine.Graph;
 /// layers numbered on from the convolutions (fc6, fc7, fc8 after five). A residual network (an Add of two computed
 /// values) is named as torchvision names ResNet: the stem conv1 and maxpool, then layerS.B.convK per block, the 1×1
 /// projection of a block's input layerS.B.downsample, a new stage S where the blocks' channel count changes, then
-/// avgpool and fc.
+/// avgpool and fc. A fused graph (<see cref="GraphFusion"/>: BatchNormalization folded, Relu in the Conv) gets the
+/// same names as the graph it came from.
 /// </summary>
 public static class LayerNames
 {
@@ -46,7 +47,7 @@ public static class LayerNames
         {
             var name = node.OpType switch
             {
-                "Conv" => $"conv{++convs}",
+                "Conv" or GraphFusion.ConvRelu => $"conv{++convs}",
                 "LRN" => $"norm{convs}",
                 "MaxPool" or "AveragePool" or "LpPool" => $"pool{convs}",
                 "GlobalAveragePool" => "avgpool",
@@ -78,7 +79,7 @@ public static class LayerNames
                 blockOutputs.Add(output);
             }
 
-            if (node.OpType == "Conv" && node.Inputs.Count > 0)
+            if (node.OpType is "Conv" or GraphFusion.ConvRelu && node.Inputs.Count > 0)
             {
                 var input = node.Inputs[0];
                 var fork = computed.Contains(input) && consumers[input].Count() > 1; // a block's input feeds two paths

@@ -36,15 +36,46 @@ public sealed class LayerNamesTests : IDisposable
         Skip.IfNot(File.Exists(path), ResNetPackage.Missing);
         var graph = OnnxLoader.Load(path);
         var names = LayerNames.For(graph);
+        Assert.True(ResNet18Names().SequenceEqual(Ordered(graph, names)), string.Join(", ", Ordered(graph, names)));
+        Assert.Equal("layer2.0.downsample", names["Convolution295_Output_0"]);
+        Assert.Equal("layer1.1.conv1", names["Convolution271_Output_0"]);
+    }
+
+    [SkippableFact]
+    public void ResNet18KeepsTheNamesWhenBatchNormIsFoldedAndReluFusedIntoTheConvs()
+    {
+        var path = ResNetPackage.Network;
+        Skip.IfNot(File.Exists(path), ResNetPackage.Missing);
+        var fused = GraphFusion.Fuse(OnnxLoader.Load(path));
+        Assert.Contains(fused.Nodes, n => n.OpType == GraphFusion.ConvRelu); // what bench profiles
+        var names = LayerNames.For(fused);
+        Assert.True(ResNet18Names().SequenceEqual(Ordered(fused, names)), string.Join(", ", Ordered(fused, names)));
+        Assert.Equal("conv1", names[fused.Nodes.Single(n => n.Name == "Convolution249").Outputs[0]]);
+        Assert.Equal("layer2.0.downsample", names[fused.Nodes.Single(n => n.Name == "Convolution295").Outputs[0]]);
+        Assert.Equal("layer1.1.conv1", names[fused.Nodes.Single(n => n.Name == "Convolution271").Outputs[0]]);
+    }
+
+    [Fact]
+    public void AlexNetWithReluFusedIntoItsConvsToo()
+    {
+        var graph = GraphFusion.Fuse(OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, size: 99, width: 0.0625), _folder.File("tv.onnx"))));
+        Assert.Contains(graph.Nodes, n => n.OpType == GraphFusion.ConvRelu);
+        Assert.Equal(["conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5"], Ordered(graph, LayerNames.For(graph)).Take(8));
+    }
+
+    /// <summary>This export (CNTK's, through ML.NET) has 22 convolutions: a third block in layer4; ML.NET writes a
+    /// stage's projection before its first block.</summary>
+    private static List<string> ResNet18Names()
+    {
         var expected = new List<string> { "conv1", "maxpool" };
-        int[] blocks = [2, 2, 2, 3]; // this export (CNTK's, through ML.NET) has 22 convolutions: a third block in layer4
+        int[] blocks = [2, 2, 2, 3];
         for (var stage = 1; stage <= 4; stage++)
         {
             for (var block = 0; block < blocks[stage - 1]; block++)
             {
                 if (stage > 1 && block == 0)
                 {
-                    expected.Add($"layer{stage}.0.downsample"); // ML.NET writes the projection first
+                    expected.Add($"layer{stage}.0.downsample");
                 }
 
                 expected.Add($"layer{stage}.{block}.conv1");
@@ -53,9 +84,7 @@ public sealed class LayerNamesTests : IDisposable
         }
 
         expected.Add("avgpool");
-        Assert.True(expected.SequenceEqual(Ordered(graph, names)), string.Join(", ", Ordered(graph, names)));
-        Assert.Equal("layer2.0.downsample", names["Convolution295_Output_0"]);
-        Assert.Equal("layer1.1.conv1", names["Convolution271_Output_0"]);
+        return expected;
     }
 
     public void Dispose() => _folder.Dispose();
