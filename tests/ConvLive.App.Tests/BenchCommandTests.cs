@@ -186,6 +186,25 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void CountLaunchesWalksAForwardOnTheSimulatorAndPrintsItsLaunchesAndWaits()
+    {
+        var model = SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 1, size: 99, width: 0.0625), _folder.File("small.onnx"));
+        var json = _folder.File("launches.json");
+        var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "bench", "--model", model, "--count-launches", "--json", json);
+        Assert.True(exit == 0, errors);
+        var line = output.Split('\n').Single(l => l.StartsWith("convlive/ilgpu-cpu:", StringComparison.Ordinal));
+        Assert.Matches(@"convlive/ilgpu-cpu: [1-9][0-9]* kernel launches and 1 host synchronisations a forward", line); // the output's read
+        Assert.DoesNotContain("median", output, StringComparison.Ordinal); // nothing timed
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.True(doc.RootElement.GetProperty("countedWithoutRunning").GetBoolean());
+        Assert.True(doc.RootElement.GetProperty("hostCosts")[0].GetProperty("launches").GetInt64() > 0);
+
+        (exit, _, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), "bench", "--model", model, "--count-launches", "--device", "cpu");
+        Assert.Equal(2, exit);
+        Assert.Contains("--count-launches needs an ILGPU device", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnUnknownDeviceIsRefusedInsteadOfTimingTheCpu()
     {
         var (exit, output, errors) = ConvLiveProcess.Run(TimeSpan.FromMinutes(1), "bench", "--model", "x.onnx", "--device", "cpu", "--device", "none");

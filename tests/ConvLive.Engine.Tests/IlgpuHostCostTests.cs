@@ -4,6 +4,7 @@ using ConvLive.Engine.Backends.Ilgpu;
 using ConvLive.Engine.Graph;
 using ConvLive.Engine.Models;
 using ConvLive.Engine.Onnx;
+using ConvLive.Engine.Tensors;
 using ConvLive.Tests;
 
 namespace ConvLive.Engine.Tests;
@@ -63,6 +64,84 @@ public sealed class IlgpuHostCostTests(DeviceFixture devices, Xunit.Abstractions
         Assert.True(p.Groups > 1 && p.GroupOutputs > 4, $"the case should have groups and many outputs: {p}");
         Assert.Equal(1, backend.Launches - launches);
     }
+
+    [SkippableFact]
+    public void CountingWithoutRunningGivesARealForwardsCountsAndRunsNothing()
+    {
+        // A residual block (Conv+BatchNormalization+Relu, Conv, Add with the block's input, Relu, pools) and AlexNet:
+        // the walk's counts equal a real forward's, and the output is not touched while counting.
+        using var h = BackendHarness.Open(devices, "ilgpu-cpu");
+        var backend = (IlgpuBackend)h.Backend;
+        foreach (var graph in new[] { ResidualBlock(), OnnxLoader.Load(SeededAlexNet.Save(SeededAlexNet.Torchvision(seed: 42, 115, 0.0625), _folder.File("alexnet.onnx"))) })
+        {
+            foreach (var fused in new[] { false, true })
+            {
+                using var model = CompiledModel.Compile(fused ? GraphFusion.Fuse(graph) : graph, h.Backend);
+                var inputLength = model.ShapeOf(graph.Inputs[0].Name).Length;
+                var output = new float[model.ShapeOf(graph.Outputs[0].Name).Length];
+                model.SetInput(graph.Inputs[0].Name, BackendHarness.Random(inputLength, 3));
+                model.Run(); // warm
+                model.Read(graph.Outputs[0].Name, output);
+
+                var (launches, syncs) = (backend.Launches, backend.HostSyncs);
+                model.Run();
+                model.Read(graph.Outputs[0].Name, output);
+                var real = (backend.Launches - launches, backend.HostSyncs - syncs);
+
+                model.SetInput(graph.Inputs[0].Name, BackendHarness.Random(inputLength, 4));
+                backend.CountOnly = true;
+                (launches, syncs) = (backend.Launches, backend.HostSyncs);
+                model.Run();
+                var walked = new float[output.Length];
+                model.Read(graph.Outputs[0].Name, walked);
+                var counted = (backend.Launches - launches, backend.HostSyncs - syncs);
+                backend.CountOnly = false;
+
+                log.WriteLine($"{graph.Source}{(fused ? " fused" : string.Empty)}: a real forward {real}, walked {counted} (launches, host waits)");
+                Assert.True(real.Item1 >= graph.Nodes.Count(n => n.OpType == "Conv"), $"{graph.Source}: {real.Item1} launches");
+                Assert.Equal(real, counted);
+                Assert.Equal(output, walked); // the new input's forward did not run
+
+                model.Run();
+                model.Read(graph.Outputs[0].Name, walked);
+                Assert.NotEqual(output, walked); // and runs again once counting is off
+            }
+        }
+    }
+
+    private static ModelGraph ResidualBlock()
+    {
+        static HostValue Values(TensorShape shape, int seed, float scale, float offset = 0f) =>
+            HostValue.Of(shape, BackendHarness.Random(shape.Length, seed, scale).Select(v => v + offset).ToArray());
+        var init = new Dictionary<string, HostValue>
+        {
+            ["w0"] = Values(new TensorShape(16, 3, 7, 7), 1, 0.2f),
+            ["w1"] = Values(new TensorShape(16, 16, 3, 3), 2, 0.2f),
+            ["s1"] = Values(new TensorShape(16), 3, 0.5f, 1f),
+            ["o1"] = Values(new TensorShape(16), 4, 0.5f),
+            ["m1"] = Values(new TensorShape(16), 5, 0.3f),
+            ["v1"] = Values(new TensorShape(16), 6, 0.4f, 0.6f),
+            ["w2"] = Values(new TensorShape(16, 16, 3, 3), 7, 0.2f),
+            ["b2"] = Values(new TensorShape(16), 8, 0.2f),
+        };
+        var k3 = Attributes(("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }));
+        var nodes = new List<Node>
+        {
+            new("stem", "Conv", ["x", "w0"], ["c0"], Attributes(("kernel_shape", new long[] { 7, 7 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 3, 3, 3, 3 }))),
+            new("stemrelu", "Relu", ["c0"], ["r0"], Attributes()),
+            new("pool", "MaxPool", ["r0"], ["p0"], Attributes(("kernel_shape", new long[] { 3, 3 }), ("strides", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }))),
+            new("conv1", "Conv", ["p0", "w1"], ["c1"], k3),
+            new("bn1", "BatchNormalization", ["c1", "s1", "o1", "m1", "v1"], ["n1"], Attributes()),
+            new("relu1", "Relu", ["n1"], ["r1"], Attributes()),
+            new("conv2", "Conv", ["r1", "w2", "b2"], ["c2"], k3),
+            new("add", "Add", ["c2", "p0"], ["a"], Attributes()),
+            new("relu2", "Relu", ["a"], ["r2"], Attributes()),
+            new("avg", "GlobalAveragePool", ["r2"], ["y"], Attributes()),
+        };
+        return new ModelGraph("residual-block", 13, nodes, [new GraphValue("x", ElementType.Float32, [1, 3, 32, 32])], [new GraphValue("y", ElementType.Float32, null)], init);
+    }
+
+    private static NodeAttributes Attributes(params (string Name, object Value)[] values) => new(values.ToDictionary(v => v.Name, v => v.Value));
 
     public void Dispose() => _folder.Dispose();
 }

@@ -26,7 +26,7 @@ internal static class BenchCommand
         Command ModelCommand(string name, string description, bool modelRequired)
         {
             var model = new Option<string?>("--model") { Description = "The ONNX model (batch 1).", Required = modelRequired };
-            var devices = new Option<string[]>("--device") { Description = "ConvLive devices to time (repeatable; default cpu)." };
+            var devices = new Option<string[]>("--device") { Description = "ConvLive devices to time (repeatable; default cpu, or ilgpu-cpu with --count-launches)." };
             var peers = new Option<string>("--peers") { Description = "Peers timed in the same run, comma-separated: ort, opencv; or none.", DefaultValueFactory = _ => "ort" };
             var modelRuns = new Option<int>("--runs") { Description = "Timed runs per engine after warm-up.", DefaultValueFactory = _ => 50 };
             var modelJson = new Option<string?>("--json") { Description = "Also write the figures (machine, results, layers) to this JSON file." };
@@ -57,7 +57,12 @@ internal static class BenchCommand
             };
             var backward = new Option<bool>("--backward") { Description = "Time the forward alone against forward + the input gradient of the top class score (explain's cost), per device, and each backward step." };
             var retime = new Option<bool>("--retime") { Description = $"Forget the convolution algorithms timed before (in {CommonOptions.ConvChoicesFile()}) and time each layer again, e.g. after the machine or its load changed." };
-            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse, vectorBits, backward, retime };
+            var countLaunches = new Option<bool>("--count-launches")
+            {
+                Description = "Only count: walk one forward on each ILGPU device (--device ilgpu-cpu, cuda, opencl) without running its kernels and print its kernel "
+                    + "launches and host waits, the counts a GPU sees, then stop. For models ILGPU's CPU simulator takes minutes to run (ResNet-18).",
+            };
+            var command = new Command(name, description) { model, devices, peers, modelRuns, modelJson, png, fcWeights, conv, fuse, vectorBits, backward, retime, countLaunches };
             command.SetAction(r =>
             {
                 if (r.GetValue(model) is not { } path)
@@ -73,7 +78,7 @@ internal static class BenchCommand
                     return 2;
                 }
 
-                var deviceNames = r.GetValue(devices) is { Length: > 0 } given ? given : ["cpu"];
+                var deviceNames = r.GetValue(devices) is { Length: > 0 } given ? given : [r.GetValue(countLaunches) ? "ilgpu-cpu" : "cpu"];
                 if (deviceNames.FirstOrDefault(d => !DeviceKinds.TryParse(d, out _)) is { } unknown)
                 {
                     Console.Error.WriteLine($"error: --device {unknown}: use {string.Join(", ", DeviceKinds.Names)} (repeat --device to time several; --peers none times ConvLive alone)");
@@ -85,6 +90,13 @@ internal static class BenchCommand
                 {
                     Engine.Backends.Cpu.CpuBackend.ForgetConvChoices(CommonOptions.ConvChoicesFile());
                     Console.WriteLine($"convolution algorithms forgotten ({CommonOptions.ConvChoicesFile()}): each is timed again");
+                }
+
+                if (r.GetValue(countLaunches))
+                {
+                    return TryParseList(r.GetValue(fuse)!, "--fuse", "on or off", ParseOnOff, true, out var fused)
+                        ? ModelBenchmark.CountLaunches(path, kinds, fused, r.GetValue(modelJson))
+                        : 2;
                 }
 
                 if (r.GetValue(backward))

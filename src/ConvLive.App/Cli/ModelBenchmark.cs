@@ -109,6 +109,60 @@ internal static class ModelBenchmark
         }
     }
 
+    /// <summary><c>bench --count-launches</c>: each ILGPU engine's kernel launches and host waits a forward, walked
+    /// without running its kernels (<see cref="Engine.Backends.Ilgpu.IlgpuBackend.CountOnly"/>), printed; nothing is timed.</summary>
+    public static int CountLaunches(string modelPath, IReadOnlyList<DeviceKind> devices, IReadOnlyList<bool> fusions, string? jsonPath)
+    {
+        if (!TryLoad(modelPath, out var graph, out var input, out var dims))
+        {
+            return 2;
+        }
+
+        var engines = new List<BenchEngine>();
+        try
+        {
+            var x = new float[dims.Aggregate(1, (a, b) => a * b)];
+            if (!BenchEngines.AddConvLive(engines, graph, input, dims, x, devices, [WeightPrecision.Float32], [ConvAlgorithm.Auto], fusions, [0]))
+            {
+                return 2;
+            }
+
+            foreach (var engine in engines.Where(e => e.Ilgpu is null))
+            {
+                Console.Error.WriteLine($"note: {engine.Name} launches no device kernels; --count-launches counts ILGPU devices (ilgpu-cpu, cuda, opencl)");
+            }
+
+            if (!engines.Any(e => e.Ilgpu is not null))
+            {
+                Console.Error.WriteLine("error: --count-launches needs an ILGPU device: add --device ilgpu-cpu (or cuda, opencl)");
+                return 2;
+            }
+
+            Console.WriteLine($"model: {modelPath}, {graph.Nodes.Count} nodes; one forward walked on each ILGPU device without running its kernels:");
+            foreach (var engine in engines.Where(e => e.Ilgpu is not null))
+            {
+                engine.Ilgpu!.CountOnly = true;
+                engine.Forward(); // a first forward's one-time work is not counted
+            }
+
+            var costs = HostCosts(engines);
+            if (jsonPath is not null)
+            {
+                var doc = new { model = modelPath, date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), countedWithoutRunning = true, hostCosts = costs };
+                Engine.IO.AtomicFile.WriteAllBytes(jsonPath, JsonSerializer.SerializeToUtf8Bytes(doc, Indented));
+            }
+
+            return 0;
+        }
+        finally
+        {
+            foreach (var engine in engines)
+            {
+                engine.Owner.Dispose();
+            }
+        }
+    }
+
     /// <summary>Each cpu engine's convolution algorithms chosen by timing on this machine (or found kept), printed.</summary>
     private static List<ConvChoice> PrintConvChoices(List<BenchEngine> engines)
     {
