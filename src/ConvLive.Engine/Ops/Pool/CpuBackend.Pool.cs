@@ -11,7 +11,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Pool(DeviceTensor y, DeviceTensor x, PoolParams p)
     {
-        _pool.Set(Cast(y).Data, Cast(x).Data, p);
+        _pool.Set(Cast(y).Data, Cast(x).Data, p, MaxPoolRows.Lanes(Options.WideTiles));
         _workers.For(p.N * p.C, _pool);
     }
 
@@ -21,14 +21,15 @@ public sealed partial class CpuBackend
         private float[] _y = [];
         private float[] _x = [];
         private PoolParams _p;
+        private int _lanes;
 
-        public void Set(float[] y, float[] x, PoolParams p) => (_y, _x, _p) = (y, x, p);
+        public void Set(float[] y, float[] x, PoolParams p, int lanes) => (_y, _x, _p, _lanes) = (y, x, p, lanes);
 
         public void Run(int plane)
         {
             if (IsSeparableMax(_p))
             {
-                MaxPlaneSeparable(_y.AsSpan(plane * _p.OutH * _p.OutW, _p.OutH * _p.OutW), _x.AsSpan(plane * _p.H * _p.W, _p.H * _p.W), _p);
+                MaxPlaneSeparable(_y.AsSpan(plane * _p.OutH * _p.OutW, _p.OutH * _p.OutW), _x.AsSpan(plane * _p.H * _p.W, _p.H * _p.W), _p, _lanes);
             }
             else
             {
@@ -37,7 +38,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    // Rows this long at most take the vector path: its two row buffers live on the stack (32 KB at most).
+    // Rows this long at most take the vector path: its two row buffers live on the stack (about 32 KB at most).
     private const int MaxRowForSeparable = 4096;
 
     private static bool IsSeparableMax(PoolParams p)
@@ -48,13 +49,15 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Max pooling in vector passes per output row: the window's rows reduced to one row (vector maxima), laid
-    /// into a row padded with −∞ on both sides; its sliding maximum over the window's width at every column
-    /// (KernelW − 1 vector maxima); then every StrideW-th of those is an output. Padding never wins over a real
-    /// value (−∞), and a window wholly in padding gives −∞, as in the reference; NaN propagates as there
-    /// (TensorPrimitives.Max is the IEEE maximum that returns NaN, like MathF.Max).
+    /// Max pooling in vector passes per output row: the window's rows reduced to one row
+    /// (<see cref="MaxPoolRows.Reduce"/>), laid into a row padded with −∞ on both sides; at stride 2 with
+    /// <paramref name="lanes"/> set, <see cref="MaxPoolRows.PickStride2"/> takes it to the outputs in one pass;
+    /// otherwise its sliding maximum over the window's width at every column (KernelW − 1 vector maxima), then every
+    /// StrideW-th of those is an output. Padding never wins over a real value (−∞), and a window wholly in padding
+    /// gives −∞, as in the reference; NaN propagates as there (Vector256.Max and TensorPrimitives.Max are the IEEE
+    /// maximum that returns NaN, like MathF.Max).
     /// </summary>
-    private static void MaxPlaneSeparable(Span<float> y, ReadOnlySpan<float> x, PoolParams p)
+    private static void MaxPlaneSeparable(Span<float> y, ReadOnlySpan<float> x, PoolParams p, int lanes)
     {
         var w = p.Window;
 
@@ -62,13 +65,11 @@ public sealed partial class CpuBackend
         var span = ((p.OutW - 1) * w.StrideW) + w.KernelW;
         var slides = span - w.KernelW + 1;
         var copyEnd = Math.Min(p.W, span - w.PadLeft); // columns past the last window are never read
-        Span<float> padded = stackalloc float[span];
-        Span<float> sliding = stackalloc float[slides];
+        var split = w.StrideW == 2 && lanes > 0;
+        Span<float> padded = stackalloc float[span + MaxPoolRows.Slack];
+        Span<float> sliding = stackalloc float[split ? 0 : slides];
         padded[..Math.Min(w.PadLeft, span)].Fill(float.NegativeInfinity);
-        if (w.PadLeft + copyEnd < span)
-        {
-            padded[(w.PadLeft + copyEnd)..].Fill(float.NegativeInfinity);
-        }
+        padded[Math.Min(w.PadLeft + copyEnd, span)..].Fill(float.NegativeInfinity);
 
         var rowMax = padded.Slice(w.PadLeft, Math.Max(copyEnd, 0));
         for (var oy = 0; oy < p.OutH; oy++)
@@ -82,10 +83,12 @@ public sealed partial class CpuBackend
                 continue;
             }
 
-            x.Slice(iy0 * p.W, rowMax.Length).CopyTo(rowMax);
-            for (var iy = iy0 + 1; iy < iy1; iy++)
+            MaxPoolRows.Reduce(rowMax, x, iy0, iy1 - iy0, p.W);
+
+            if (split)
             {
-                TensorPrimitives.Max(rowMax, x.Slice(iy * p.W, rowMax.Length), rowMax);
+                MaxPoolRows.PickStride2(output, padded, w.KernelW, lanes);
+                continue;
             }
 
             padded[..slides].CopyTo(sliding);

@@ -68,9 +68,20 @@ public sealed class PoolOpTests(DeviceFixture devices)
     [InlineData(1, 1, 1, 1, 1, 1, 0, 0, 0, 0, false, 5)]
     [InlineData(6, 33, 3, 7, 2, 1, 2, 6, 2, 6, false, 6)]
     [InlineData(5, 4000, 2, 3, 2, 1, 0, 1, 0, 1, true, 7)]
+    [InlineData(64, 64, 2, 2, 2, 2, 0, 0, 0, 0, false, 8)] // stride 2 in whole vectors of outputs (32: two of 16, four of 8)
+    [InlineData(20, 70, 3, 5, 1, 2, 1, 2, 1, 2, false, 9)] // a 5-wide window at stride 2: picks from three pairs of vectors
+    [InlineData(8, 31, 3, 3, 2, 2, 1, 1, 1, 1, true, 10)] // 16 outputs, the last window past the row
+    [InlineData(3, 3, 3, 4, 2, 2, 0, 1, 0, 2, false, 12)] // a single output shorter than a vector
+    [InlineData(6, 250, 3, 3, 2, 2, 1, 1, 1, 1, false, 13)] // 125 outputs: seven vectors of 16 and a tail
     public void CpuVectorMaxPoolingMatchesTheNaiveReference(int height, int width, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, bool ceil, int seed)
     {
-        using var h = BackendHarness.Open(devices, "cpu");
+        CpuVectorMaxPooling(BackendHarness.Open(devices, "cpu"), height, width, kh, kw, sh, sw, pt, pl, pb, pr, ceil, seed);
+        CpuVectorMaxPooling(BackendHarness.Open(devices, "cpu", new Backends.BackendOptions { VectorBits = 256 }), height, width, kh, kw, sh, sw, pt, pl, pb, pr, ceil, seed);
+    }
+
+    private static void CpuVectorMaxPooling(BackendHarness h, int height, int width, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, bool ceil, int seed)
+    {
+        using var owned = h;
         const int n = 1, c = 3;
         var outH = Window2D.Resolve("NOTSET", height, kh, sh, 1, ref pt, ref pb, ceil);
         var outW = Window2D.Resolve("NOTSET", width, kw, sw, 1, ref pl, ref pr, ceil);
@@ -92,6 +103,6 @@ public sealed class PoolOpTests(DeviceFixture devices)
         var y = h.Empty(p.OutputShape);
         h.Backend.Pool(y, h.Upload(x, n, c, height, width), p);
 
-        Numerics.AssertClose(ReferenceOps.Pool(x, p), h.Download(y), 0, 0, p.ToString());
+        Numerics.AssertClose(ReferenceOps.Pool(x, p), h.Download(y), 0, 0, $"{h.Backend.Name}: {p}");
     }
 }
