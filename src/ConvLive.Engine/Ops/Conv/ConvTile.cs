@@ -8,11 +8,12 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// <summary>
 /// The register tiles <see cref="WindowConv"/> and <see cref="WinogradConv"/> share: acc[r][0..NR) (+)= Σ_p
 /// x_r[offsets[p]]·w[p][0..NR) over a block of output rows r (positions or Winograd tiles), with weights packed as
-/// NR-channel panels [tap][NR]. Three shapes, the vector width chosen when the backend is created
+/// NR-channel panels [tap][NR]. Four shapes, the vector width chosen when the backend is created
 /// (<see cref="BackendOptions.VectorBits"/>): 6 rows × two 256-bit vectors over 16-channel panels (12 accumulators,
 /// AVX2); 8 rows × one 512-bit vector over 16-channel panels (8 accumulators; Winograd's GEMMs and narrow layers);
 /// 6 rows × two 512-bit vectors over 32-channel panels (12 accumulators; direct layers with more than 16 outputs a
-/// group). All sum every output's taps in one order, so they give the same bits.
+/// group); 6 rows × four 512-bit vectors over 64-channel panels (24 accumulators; direct layers whose groups are
+/// whole panels of 64). All sum every output's taps in one order, so they give the same bits.
 /// </summary>
 internal static unsafe class ConvTile
 {
@@ -21,6 +22,9 @@ internal static unsafe class ConvTile
 
     /// <summary>Output channels per panel of the 512-bit 6×32 tile (<see cref="Block32"/>).</summary>
     public const int NR32 = 32;
+
+    /// <summary>Output channels per panel of the 512-bit 6×64 tile (<see cref="Block64"/>).</summary>
+    public const int NR64 = 64;
 
     /// <summary>
     /// One block of the 512-bit 6×32 tile: 6 rows × two 16-float vectors (12 accumulators, two weight loads and six
@@ -116,6 +120,147 @@ internal static unsafe class ConvTile
             Store512(acc + (4 * NR32) + 16, c41, accumulate);
             Store512(acc + (5 * NR32), c50, accumulate);
             Store512(acc + (5 * NR32) + 16, c51, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// One block of the 512-bit 6×64 tile: 6 rows × four 16-float vectors (24 accumulators; four weight loads and six
+    /// broadcasts per 24 FMAs, against 2 and 6 per 12 in the 6×32 tile) over weights packed as 64-channel panels
+    /// [tap][64]; 4 rows for a short last block. The same tap order per output as the other tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Block64(int kc, float* w, int* offsets, float* x, int* rowBases, int remaining, float* acc, bool accumulate)
+    {
+        var bi = rowBases;
+        if (remaining <= FourRows.Count)
+        {
+            Tile512x64<FourRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, acc, accumulate);
+        }
+        else
+        {
+            Tile512x64<SixRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc, accumulate);
+        }
+    }
+
+    /// <summary>acc[r][0..64) (+)= Σ_p x_r[offsets[p]]·w[p][0..64) for 6 (or 4) rows, 512-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Tile512x64<TRows>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
+        where TRows : struct, ITileRows
+    {
+        var six = TRows.Count == 6;
+        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        for (var p = 0; p < kc; p += 2, w += 2 * NR64)
+        {
+            var o = offsets[p];
+            var b0 = Vector512.Load(w);
+            var b1 = Vector512.Load(w + 16);
+            var b2 = Vector512.Load(w + 32);
+            var b3 = Vector512.Load(w + 48);
+            var a = Vector512.Create(x0[o]);
+            c00 = Vector512.FusedMultiplyAdd(a, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
+            c02 = Vector512.FusedMultiplyAdd(a, b2, c02);
+            c03 = Vector512.FusedMultiplyAdd(a, b3, c03);
+            a = Vector512.Create(x1[o]);
+            c10 = Vector512.FusedMultiplyAdd(a, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
+            c12 = Vector512.FusedMultiplyAdd(a, b2, c12);
+            c13 = Vector512.FusedMultiplyAdd(a, b3, c13);
+            a = Vector512.Create(x2[o]);
+            c20 = Vector512.FusedMultiplyAdd(a, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
+            c22 = Vector512.FusedMultiplyAdd(a, b2, c22);
+            c23 = Vector512.FusedMultiplyAdd(a, b3, c23);
+            a = Vector512.Create(x3[o]);
+            c30 = Vector512.FusedMultiplyAdd(a, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
+            c32 = Vector512.FusedMultiplyAdd(a, b2, c32);
+            c33 = Vector512.FusedMultiplyAdd(a, b3, c33);
+            if (six)
+            {
+                a = Vector512.Create(x4[o]);
+                c40 = Vector512.FusedMultiplyAdd(a, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a, b2, c42);
+                c43 = Vector512.FusedMultiplyAdd(a, b3, c43);
+                a = Vector512.Create(x5[o]);
+                c50 = Vector512.FusedMultiplyAdd(a, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a, b2, c52);
+                c53 = Vector512.FusedMultiplyAdd(a, b3, c53);
+            }
+
+            o = offsets[p + 1];
+            b0 = Vector512.Load(w + 64);
+            b1 = Vector512.Load(w + 80);
+            b2 = Vector512.Load(w + 96);
+            b3 = Vector512.Load(w + 112);
+            a = Vector512.Create(x0[o]);
+            c00 = Vector512.FusedMultiplyAdd(a, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
+            c02 = Vector512.FusedMultiplyAdd(a, b2, c02);
+            c03 = Vector512.FusedMultiplyAdd(a, b3, c03);
+            a = Vector512.Create(x1[o]);
+            c10 = Vector512.FusedMultiplyAdd(a, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
+            c12 = Vector512.FusedMultiplyAdd(a, b2, c12);
+            c13 = Vector512.FusedMultiplyAdd(a, b3, c13);
+            a = Vector512.Create(x2[o]);
+            c20 = Vector512.FusedMultiplyAdd(a, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
+            c22 = Vector512.FusedMultiplyAdd(a, b2, c22);
+            c23 = Vector512.FusedMultiplyAdd(a, b3, c23);
+            a = Vector512.Create(x3[o]);
+            c30 = Vector512.FusedMultiplyAdd(a, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
+            c32 = Vector512.FusedMultiplyAdd(a, b2, c32);
+            c33 = Vector512.FusedMultiplyAdd(a, b3, c33);
+            if (six)
+            {
+                a = Vector512.Create(x4[o]);
+                c40 = Vector512.FusedMultiplyAdd(a, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a, b2, c42);
+                c43 = Vector512.FusedMultiplyAdd(a, b3, c43);
+                a = Vector512.Create(x5[o]);
+                c50 = Vector512.FusedMultiplyAdd(a, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a, b2, c52);
+                c53 = Vector512.FusedMultiplyAdd(a, b3, c53);
+            }
+        }
+
+        Store512(acc, c00, accumulate);
+        Store512(acc + 16, c01, accumulate);
+        Store512(acc + 32, c02, accumulate);
+        Store512(acc + 48, c03, accumulate);
+        Store512(acc + NR64, c10, accumulate);
+        Store512(acc + NR64 + 16, c11, accumulate);
+        Store512(acc + NR64 + 32, c12, accumulate);
+        Store512(acc + NR64 + 48, c13, accumulate);
+        Store512(acc + (2 * NR64), c20, accumulate);
+        Store512(acc + (2 * NR64) + 16, c21, accumulate);
+        Store512(acc + (2 * NR64) + 32, c22, accumulate);
+        Store512(acc + (2 * NR64) + 48, c23, accumulate);
+        Store512(acc + (3 * NR64), c30, accumulate);
+        Store512(acc + (3 * NR64) + 16, c31, accumulate);
+        Store512(acc + (3 * NR64) + 32, c32, accumulate);
+        Store512(acc + (3 * NR64) + 48, c33, accumulate);
+        if (six)
+        {
+            Store512(acc + (4 * NR64), c40, accumulate);
+            Store512(acc + (4 * NR64) + 16, c41, accumulate);
+            Store512(acc + (4 * NR64) + 32, c42, accumulate);
+            Store512(acc + (4 * NR64) + 48, c43, accumulate);
+            Store512(acc + (5 * NR64), c50, accumulate);
+            Store512(acc + (5 * NR64) + 16, c51, accumulate);
+            Store512(acc + (5 * NR64) + 32, c52, accumulate);
+            Store512(acc + (5 * NR64) + 48, c53, accumulate);
         }
     }
 

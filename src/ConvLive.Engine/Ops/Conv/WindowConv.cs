@@ -10,15 +10,15 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// Convolution as a GEMM that reads its input in place: no im2col. The input is copied once into a zero-padded
 /// buffer; output position p then reads tap k at <c>xpad[base(p) + offset(k)]</c>, where base(p) = oy·S·Wp + ox·S
 /// and offset(k) = c·Hp·Wp + ky·D·Wp + kx·D, for any stride, dilation and padding. A register tile
-/// (<see cref="ConvTile"/>: 6 or 8 output positions × NR output channels, NR = 16, or 32 with 512-bit vectors where a
-/// group has more than 16 outputs) broadcasts one input value per position and multiplies it by the NR weights of
-/// that tap, loaded from weights packed once per model as NR-channel panels [tap][NR]: a panel's block of 256 taps
-/// (16 or 32 KB) stays in L1 while every position streams past it.
+/// (<see cref="ConvTile"/>: 6 or 8 output positions × NR output channels; NR = 16, or with 512-bit vectors 64 where a
+/// group's outputs are whole panels of 64 and 32 where a group has more than 16) broadcasts one input value per
+/// position and multiplies it by the NR weights of that tap, loaded from weights packed once per model as NR-channel
+/// panels [tap][NR]: a panel's block of 256 taps (16 to 64 KB) stays in L1 or L2 while every position streams past it.
 /// </summary>
 /// <remarks>
 /// A work item is one NR-channel panel of one group over one chunk of output positions (96, a multiple of the
-/// tile's rows): it accumulates the chunk's outputs in a position-major buffer, 12 KB (6 KB for 16-channel
-/// panels) that stays in L1, then writes them to y with the bias through 8×8 transposes. With all positions in
+/// tile's rows): it accumulates the chunk's outputs in a position-major buffer, 6 to 24 KB by the panel's width, that
+/// stays in L1, then writes them to y with the bias through 8×8 transposes. With all positions in
 /// one item, ResNet-18's 7×7 stem filled a 1.6 MB buffer per panel and spent 0.39 of its 1.04 ms reading it
 /// back. Nothing is allocated per call once the scratch has grown; weights of constant tensors are packed once
 /// and kept on the tensor.
@@ -49,7 +49,6 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     private int _wOffset, _yOffset, _xOffset, _taps, _positions, _paddedPositions, _groupOutputs, _biasOffset;
     private int _chunk, _chunks; // output positions per work item (a multiple of the tile's rows), and chunks a panel
     private int _nr = NR, _rows = 6; // this call's panel width and tile rows
-    private bool _wide32;
     private bool _relu;
 
     /// <summary>Weights packed for one convolution geometry, kept on a constant weight tensor.</summary>
@@ -61,10 +60,10 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         var win = p.Window;
         int cg = p.GroupInputs, mg = p.GroupOutputs, taps = EvenTaps(cg * win.KernelH * win.KernelW);
         int hp = p.H + win.PadTop + win.PadBottom, wp = p.W + win.PadLeft + win.PadRight;
-        // More than 16 outputs a group on 512-bit vectors: 32-channel panels and the 6×32 tile (12 accumulators).
-        _wide32 = _wide && mg > NR;
-        _nr = _wide32 ? ConvTile.NR32 : NR;
-        _rows = _wide32 ? 6 : ConvTile.Rows(_wide);
+        // More than 16 outputs a group on 512-bit vectors: 64-channel panels and the 6×64 tile (24 accumulators) where
+        // the group's outputs are whole panels of 64, else 32-channel panels and the 6×32 tile (12 accumulators).
+        _nr = !_wide || mg <= NR ? NR : mg % ConvTile.NR64 == 0 ? ConvTile.NR64 : ConvTile.NR32;
+        _rows = _nr > NR ? 6 : ConvTile.Rows(_wide);
         int nr = _nr, positions = p.OutH * p.OutW, rows = _rows, padded = (positions + rows - 1) / rows * rows, panels = (mg + nr - 1) / nr;
 
         _w = PackedWeights(w, p.Groups, mg, cg * win.KernelH * win.KernelW, nr);
@@ -138,7 +137,11 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
                 var accumulate = pc > 0;
                 for (var i = first; i < end; i += rows)
                 {
-                    if (_wide32)
+                    if (nr == ConvTile.NR64)
+                    {
+                        ConvTile.Block64(kc, w + (pc * nr), offsets + pc, x, bases + i, _positions - i, acc + (i * nr), accumulate);
+                    }
+                    else if (nr == ConvTile.NR32)
                     {
                         ConvTile.Block32(kc, w + (pc * nr), offsets + pc, x, bases + i, _positions - i, acc + (i * nr), accumulate);
                     }

@@ -6,8 +6,8 @@ using ConvLive.Tests;
 
 namespace ConvLive.Engine.Tests.Ops.Conv;
 
-/// <summary>The two register tiles convolutions share: the 512-bit 8×16 tile and the 256-bit 6×16 tile sum every
-/// output's taps in the same order, so they give the same bits. Called directly, so a machine without AVX-512 runs
+/// <summary>The register tiles convolutions share: the 512-bit 8×16, 6×32 and 6×64 tiles and the 256-bit 6×16 tile
+/// sum every output's taps in the same order, so they give the same bits. Called directly, so a machine without AVX-512 runs
 /// the 512-bit tile too (.NET's software Vector512 fuses its multiply-adds as the hardware does).</summary>
 public sealed unsafe class ConvTileTests
 {
@@ -49,33 +49,43 @@ public sealed unsafe class ConvTileTests
     }
 
     [SkippableTheory]
-    [InlineData(2, false)]
-    [InlineData(256, true)]
-    public void The512Bit6x32TileGivesTheBitsOfTwo256Bit16ChannelTiles(int kc, bool accumulate)
+    [InlineData(2, false, 32)]
+    [InlineData(256, true, 32)]
+    [InlineData(2, false, 64)]
+    [InlineData(256, true, 64)]
+    [InlineData(6, true, 64)]
+    public void The512Bit6RowTilesGiveTheBitsOf256Bit16ChannelTiles(int kc, bool accumulate, int nr)
     {
         Skip.IfNot(Vector256.IsHardwareAccelerated, "no 256-bit vectors here: the 256-bit tile falls back to scalar code");
         const int Stride = 300;
         var r = new Random(kc + 7);
-        var w = BackendHarness.Random(kc * ConvTile.NR32, kc);
-        var (low, high) = (new float[kc * ConvTile.NR], new float[kc * ConvTile.NR]); // the same weights as two 16-channel panels
-        for (var k = 0; k < kc; k++)
+        var w = BackendHarness.Random(kc * nr, kc);
+        var panels = nr / ConvTile.NR;
+        var narrowW = new float[panels][]; // the same weights as 16-channel panels
+        for (var q = 0; q < panels; q++)
         {
-            Array.Copy(w, k * ConvTile.NR32, low, k * ConvTile.NR, ConvTile.NR);
-            Array.Copy(w, (k * ConvTile.NR32) + ConvTile.NR, high, k * ConvTile.NR, ConvTile.NR);
+            narrowW[q] = new float[kc * ConvTile.NR];
+            for (var k = 0; k < kc; k++)
+            {
+                Array.Copy(w, (k * nr) + (q * ConvTile.NR), narrowW[q], k * ConvTile.NR, ConvTile.NR);
+            }
         }
 
         var x = BackendHarness.Random(6 * Stride, kc + 1);
         var offsets = Enumerable.Range(0, kc).Select(_ => r.Next(Stride)).ToArray();
-        var start = BackendHarness.Random(6 * ConvTile.NR32, kc + 2);
+        var start = BackendHarness.Random(6 * nr, kc + 2);
         var wide = (float[])start.Clone();
-        var (a, b) = (new float[6 * ConvTile.NR], new float[6 * ConvTile.NR]);
-        for (var row = 0; row < 6; row++)
+        var narrowAcc = new float[panels][];
+        for (var q = 0; q < panels; q++)
         {
-            Array.Copy(start, row * ConvTile.NR32, a, row * ConvTile.NR, ConvTile.NR);
-            Array.Copy(start, (row * ConvTile.NR32) + ConvTile.NR, b, row * ConvTile.NR, ConvTile.NR);
+            narrowAcc[q] = new float[6 * ConvTile.NR];
+            for (var row = 0; row < 6; row++)
+            {
+                Array.Copy(start, (row * nr) + (q * ConvTile.NR), narrowAcc[q], row * ConvTile.NR, ConvTile.NR);
+            }
         }
 
-        fixed (float* wp = w, lp = low, hp = high, xp = x, wideP = wide, ap = a, bp = b)
+        fixed (float* wp = w, xp = x, wideP = wide)
         fixed (int* o = offsets)
         {
             var rows = new nint[6];
@@ -85,17 +95,55 @@ public sealed unsafe class ConvTileTests
             }
 
             float* Row(int i) => (float*)rows[i];
-            ConvTile.Tile512x32<SixRows>(kc, wp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), wideP, accumulate);
-            ConvTile.Tile256<SixRows>(kc, lp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), ap, accumulate);
-            ConvTile.Tile256<SixRows>(kc, hp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), bp, accumulate);
+            if (nr == ConvTile.NR64)
+            {
+                ConvTile.Tile512x64<SixRows>(kc, wp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), wideP, accumulate);
+            }
+            else
+            {
+                ConvTile.Tile512x32<SixRows>(kc, wp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), wideP, accumulate);
+            }
+
+            for (var q = 0; q < panels; q++)
+            {
+                fixed (float* np = narrowW[q], ap = narrowAcc[q])
+                {
+                    ConvTile.Tile256<SixRows>(kc, np, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), ap, accumulate);
+                }
+            }
         }
 
         for (var i = 0; i < wide.Length; i++)
         {
-            var (row, channel) = (i / ConvTile.NR32, i % ConvTile.NR32);
-            var narrow = channel < ConvTile.NR ? a[(row * ConvTile.NR) + channel] : b[(row * ConvTile.NR) + channel - ConvTile.NR];
-            Assert.True(BitConverter.SingleToInt32Bits(wide[i]) == BitConverter.SingleToInt32Bits(narrow), $"row {row}, channel {channel}: {wide[i]} vs {narrow}");
+            var (row, channel) = (i / nr, i % nr);
+            var narrow = narrowAcc[channel / ConvTile.NR][(row * ConvTile.NR) + (channel % ConvTile.NR)];
+            Assert.True(BitConverter.SingleToInt32Bits(wide[i]) == BitConverter.SingleToInt32Bits(narrow), $"6x{nr}: row {row}, channel {channel}: {wide[i]} vs {narrow}");
         }
+
+        Assert.NotEqual(start, wide); // the tile wrote something
+    }
+
+    [Fact]
+    public void AConvolutionOnWhole64ChannelPanelsGivesTheSameBitsWithEitherVectorWidth()
+    {
+        // 128 outputs in two groups of 64 (one 64-channel panel each on 512-bit vectors), 63 positions (ten 6-row
+        // blocks and a short one), stride 2: the direct GEMM on the 6x64 tile against 16-channel 256-bit panels.
+        var p = new ConvLive.Engine.Ops.ConvParams(1, 16, 13, 17, 128, 2, new ConvLive.Engine.Ops.Window2D(3, 3, 2, 2, 1, 1, 1, 1, 1, 1), 7, 9) { Relu = true };
+        var x = BackendHarness.Random(p.C * p.H * p.W, 4);
+        var w = BackendHarness.Random(p.M * p.GroupInputs * 9, 5);
+        var b = BackendHarness.Random(p.M, 6);
+        float[] Run(int bits)
+        {
+            using var devices = new DeviceFixture();
+            using var h = BackendHarness.Open(devices, "cpu", new ConvLive.Engine.Backends.BackendOptions { VectorBits = bits });
+            var y = h.Empty(p.OutputShape);
+            h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.GroupInputs, 3, 3), h.Upload(b, p.M), p);
+            return h.Download(y);
+        }
+
+        var (widest, narrow) = (Run(0), Run(256));
+        Assert.Equal(narrow.Select(BitConverter.SingleToInt32Bits), widest.Select(BitConverter.SingleToInt32Bits));
+        Numerics.AssertClose(ConvLive.Engine.Reference.ReferenceOps.Conv(x, w, b, p), widest, 1e-4, 1e-4, "direct, 64-channel panels");
     }
 
     [Fact]
