@@ -39,7 +39,8 @@ internal static class BenchCommand
             };
             var conv = new Option<string>("--conv")
             {
-                Description = "Convolution algorithms for the cpu device, comma-separated: auto (Winograd for wide 3x3 stride-1 layers), direct, winograd. "
+                Description = "Convolution algorithms for the cpu device, comma-separated: auto (each layer Winograd could compute timed here: direct, winograd or winograd2x2), "
+                    + "direct, winograd (F(4x4) tiles), winograd2x2 (F(2x2, 3x3) tiles). "
                     + "Each is timed as its own engine and compared with the first.",
                 DefaultValueFactory = _ => "auto",
             };
@@ -105,7 +106,7 @@ internal static class BenchCommand
                 }
 
                 if (!TryParseList(r.GetValue(fcWeights)!, "--fc-weights", "fp32, bf16 or int8", WeightPrecisions.TryParse, WeightPrecision.Float32, out var precisions) ||
-                    !TryParseList(r.GetValue(conv)!, "--conv", "auto, direct or winograd", ConvAlgorithms.TryParse, ConvAlgorithm.Auto, out var algorithms) ||
+                    !TryParseList(r.GetValue(conv)!, "--conv", "auto, direct, winograd or winograd2x2", ConvAlgorithms.TryParse, ConvAlgorithm.Auto, out var algorithms) ||
                     !TryParseList(r.GetValue(fuse)!, "--fuse", "on or off", ParseOnOff, true, out var fusions) ||
                     !TryParseList(r.GetValue(vectorBits)!, "--vector-bits", "512 or 256", ParseBits, 0, out var widths))
                 {

@@ -14,15 +14,20 @@ public enum ConvAlgorithm
     /// geometries, a few ulps closer to the reference than Winograd).</summary>
     Direct,
 
-    /// <summary>Winograd wherever the geometry allows it (3×3, stride 1, no dilation, one group), even where it
-    /// does not pay; for tests and comparisons.</summary>
+    /// <summary>Winograd F(4×4, r×r) wherever the geometry allows it (3×3 or 5×5, stride 1, no dilation), even where
+    /// it does not pay; for tests and comparisons.</summary>
     Winograd,
+
+    /// <summary>Winograd F(2×2, 3×3) wherever the geometry allows it (3×3, stride 1, no dilation; 5×5 kernels take
+    /// F(4×4, 5×5)): 16 transformed weights per channel pair instead of 36, 2.25× fewer multiply-adds than direct
+    /// instead of 4×; for tests and comparisons.</summary>
+    Winograd2x2,
 }
 
 /// <summary>Names of <see cref="ConvAlgorithm"/> as options and logs spell them.</summary>
 public static class ConvAlgorithms
 {
-    /// <summary>Reads auto, direct or winograd (any case).</summary>
+    /// <summary>Reads auto, direct, winograd or winograd2x2 (any case).</summary>
     /// <param name="text">The name.</param>
     /// <param name="algorithm">The algorithm, auto when unknown.</param>
     /// <returns>True when the name is known.</returns>
@@ -34,12 +39,13 @@ public static class ConvAlgorithms
             "auto" => (true, ConvAlgorithm.Auto),
             "direct" => (true, ConvAlgorithm.Direct),
             "winograd" => (true, ConvAlgorithm.Winograd),
+            "winograd2x2" => (true, ConvAlgorithm.Winograd2x2),
             _ => (false, ConvAlgorithm.Auto),
         };
         return known;
     }
 
-    /// <summary>The option's name: auto, direct or winograd.</summary>
+    /// <summary>The option's name: auto, direct, winograd or winograd2x2.</summary>
     /// <param name="algorithm">The algorithm.</param>
     /// <returns>Its name.</returns>
     public static string ToName(this ConvAlgorithm algorithm) => algorithm.ToString().ToLowerInvariant();

@@ -8,20 +8,26 @@ using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
 
-/// <summary>One convolution geometry's algorithm, chosen by timing both on this machine.</summary>
+/// <summary>One convolution geometry's algorithm, chosen by timing each on this machine.</summary>
 /// <param name="Geometry">The geometry and thread count, as the cache file keys it.</param>
-/// <param name="Winograd">Whether Winograd was faster (else the direct GEMM).</param>
-/// <param name="WinogradMs">Its best time of three, ms.</param>
+/// <param name="Winograd">Whether a Winograd algorithm was fastest (else the direct GEMM).</param>
+/// <param name="WinogradMs">F(4×4)'s best time of three, ms.</param>
 /// <param name="DirectMs">The direct GEMM's best time of three, ms.</param>
-public sealed record ConvChoice(string Geometry, bool Winograd, double WinogradMs, double DirectMs)
+/// <param name="Tile">The chosen Winograd's output tile: 4 (F(4×4, r×r)) or 2 (F(2×2, 3×3)).</param>
+/// <param name="Winograd2Ms">F(2×2, 3×3)'s best time of three, ms; 0 where it was not timed (5×5 kernels).</param>
+public sealed record ConvChoice(string Geometry, bool Winograd, double WinogradMs, double DirectMs, int Tile = WinogradConv.Tile4, double Winograd2Ms = 0)
 {
-    /// <summary>The chosen algorithm's name.</summary>
-    public string Algorithm => Winograd ? "winograd" : "direct";
+    /// <summary>The chosen algorithm's name, as <c>--conv</c> spells it.</summary>
+    public string Algorithm => !Winograd ? "direct" : Tile == 2 ? "winograd2x2" : "winograd";
+
+    /// <summary>The Winograd output tile to run, or 0 for the direct GEMM.</summary>
+    internal int WinogradTile => Winograd ? Tile : 0;
 }
 
 /// <summary>
-/// Which algorithm each convolution geometry that both can compute (3×3 or 5×5, stride 1, ≥ 16 channels in and out)
-/// runs on this machine: timed the first time the geometry is met (three runs of each after a warm-up) and kept —
+/// Which algorithm each convolution geometry that Winograd can compute (3×3 or 5×5, stride 1, ≥ 16 channels in and
+/// out) runs on this machine — the direct GEMM, F(4×4, r×r), or for 3×3 kernels F(2×2, 3×3): timed the first time
+/// the geometry is met (three runs of each after a warm-up) and kept —
 /// in memory, and in a cache file when one is given, so later runs on the machine choose the same and give the
 /// same bits (Winograd and direct differ by ~1e-5). Rules tuned on one machine choose wrongly on another: with
 /// full-width 512-bit FMA units, a 14×14 or 7×7 layer's Winograd weights (4× the direct ones) cost more to stream
@@ -38,7 +44,7 @@ internal sealed class ConvChoices(string? file, int threads)
     private static readonly object Lock = new();
     private static readonly Dictionary<string, ConvChoice> Process = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConvChoice> _choices = Load(file);
-    private readonly Dictionary<ConvParams, bool> _known = [];
+    private readonly Dictionary<ConvParams, int> _known = [];
     private readonly List<ConvChoice> _made = [];
 
     /// <summary>The choices this backend used, in the order first met.</summary>
@@ -47,12 +53,12 @@ internal sealed class ConvChoices(string? file, int threads)
     /// <summary>The choice for <paramref name="p"/> when one is known (from this run or the file); nothing allocated
     /// once it has been asked for.</summary>
     /// <param name="p">The geometry.</param>
-    /// <param name="winograd">True for Winograd.</param>
+    /// <param name="tile">The Winograd output tile to run (4 or 2), or 0 for the direct GEMM.</param>
     /// <returns>False when the geometry has not been timed yet.</returns>
-    public bool TryGet(ConvParams p, out bool winograd)
+    public bool TryGet(ConvParams p, out int tile)
     {
         p = p with { Relu = false };
-        if (_known.TryGetValue(p, out winograd))
+        if (_known.TryGetValue(p, out tile))
         {
             return true;
         }
@@ -83,31 +89,35 @@ internal sealed class ConvChoices(string? file, int threads)
         }
 
         Use(p, saved);
-        winograd = saved.Winograd;
+        tile = saved.WinogradTile;
         return true;
     }
 
-    /// <summary>Times both algorithms on <paramref name="p"/> (three runs each after a warm-up) and keeps the faster.</summary>
+    /// <summary>Times the algorithms on <paramref name="p"/> (three runs each after a warm-up) and keeps the fastest.</summary>
     /// <param name="p">The geometry.</param>
-    /// <param name="winograd">Runs Winograd once.</param>
+    /// <param name="winograd">Runs Winograd F(4×4) once.</param>
+    /// <param name="winograd2">Runs Winograd F(2×2, 3×3) once; null where the kernel is not 3×3.</param>
     /// <param name="direct">Runs the direct GEMM once.</param>
-    /// <returns>True for Winograd.</returns>
-    public bool Time(ConvParams p, Action winograd, Action direct)
+    /// <returns>The Winograd output tile to run (4 or 2), or 0 for the direct GEMM.</returns>
+    public int Time(ConvParams p, Action winograd, Action? winograd2, Action direct)
     {
         p = p with { Relu = false };
         var key = Key(p, threads);
         var flush = FlushBuffer(); // for this timing only: 128 MB is not worth keeping for the process's life
         var (w, d) = (Best(winograd, flush), Best(direct, flush));
+        var w2 = winograd2 is null ? 0 : Best(winograd2, flush);
+        var best = Math.Min(d, Math.Min(w, w2 > 0 ? w2 : double.MaxValue));
+        var made = new ConvChoice(key, best < d, w, d, w2 > 0 && w2 < w ? 2 : WinogradConv.Tile4, w2);
         ConvChoice choice;
         lock (Lock)
         {
-            choice = Process.TryGetValue(key, out var other) ? other : Save(new ConvChoice(key, w < d, w, d)); // first in the process stands
+            choice = Process.TryGetValue(key, out var other) ? other : Save(made); // first in the process stands
             Process[key] = choice;
         }
 
         _choices[key] = choice;
         Use(p, choice);
-        return choice.Winograd;
+        return choice.WinogradTile;
     }
 
     /// <summary>Forgets every choice: this process's, and <paramref name="file"/>'s (emptied, atomically), so each
@@ -135,7 +145,7 @@ internal sealed class ConvChoices(string? file, int threads)
 
     private void Use(ConvParams p, ConvChoice choice)
     {
-        _known[p] = choice.Winograd;
+        _known[p] = choice.WinogradTile;
         _made.Add(choice);
     }
 
@@ -187,7 +197,7 @@ internal sealed class ConvChoices(string? file, int threads)
 
     /// <summary>The version of the kernels timed (and of how they are timed): raised whenever a tile, transform or
     /// the timing changes, so a file timed with older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
-    internal const int KernelsVersion = 6;
+    internal const int KernelsVersion = 8;
 
     /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)

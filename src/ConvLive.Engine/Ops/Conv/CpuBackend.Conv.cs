@@ -4,8 +4,8 @@ using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
 
-/// <summary>Convolution: direct for few outputs per group, Winograd F(4×4, 3×3) or F(4×4, 5×5) for wide stride-1 layers
-/// where it was timed faster on this machine (<see cref="ConvChoices"/>), else
+/// <summary>Convolution: direct for few outputs per group, Winograd F(4×4, 3×3), F(2×2, 3×3) or F(4×4, 5×5) for wide
+/// stride-1 layers where it was timed faster on this machine (<see cref="ConvChoices"/>), else
 /// <see cref="WindowConv"/> (GEMM on the padded input, no im2col).</summary>
 public sealed partial class CpuBackend
 {
@@ -25,10 +25,17 @@ public sealed partial class CpuBackend
             return;
         }
 
-        if (ConvAlgorithm == ConvAlgorithm.Winograd ? WinogradConv.Supports(p) : ConvAlgorithm == ConvAlgorithm.Auto && WinogradConv.Pays(p) && ChooseWinograd(yd, xd, w, bd, p))
+        var tile = ConvAlgorithm switch
         {
-            // 3×3 stride 1: 36 multiply-adds per 4×4 output tile and channel pair instead of 144.
-            _winograd.Run(yd, xd, Cast(w), bd, p, _workers);
+            ConvAlgorithm.Winograd => WinogradConv.Supports(p) ? WinogradConv.Tile4 : 0,
+            ConvAlgorithm.Winograd2x2 => WinogradConv.SupportsTile2(p) ? 2 : WinogradConv.Supports(p) ? WinogradConv.Tile4 : 0,
+            ConvAlgorithm.Auto when WinogradConv.Pays(p) => ChooseWinograd(yd, xd, w, bd, p),
+            _ => 0,
+        };
+        if (tile > 0)
+        {
+            // 3×3 stride 1: 36 multiply-adds per 4×4 output tile and channel pair instead of 144 (16 per 2×2 instead of 36).
+            _winograd.Run(yd, xd, Cast(w), bd, p, _workers, tile);
             return;
         }
 
@@ -36,14 +43,18 @@ public sealed partial class CpuBackend
         _window.Run(yd, xd, Cast(w), bd, p, _workers);
     }
 
-    /// <summary>Whether <see cref="ConvAlgorithm.Auto"/> runs Winograd on <paramref name="p"/>: as timed here (the first
-    /// time, both run into y before the choice is made; the caller then runs the chosen one).</summary>
-    private bool ChooseWinograd(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
-        _convChoices.TryGet(p, out var winograd) ? winograd : TimeBoth(yd, xd, w, bd, p);
+    /// <summary>The Winograd tile <see cref="ConvAlgorithm.Auto"/> runs on <paramref name="p"/> (0: the direct GEMM), as
+    /// timed here (the first time, each runs into y before the choice is made; the caller then runs the chosen one).</summary>
+    private int ChooseWinograd(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
+        _convChoices.TryGet(p, out var tile) ? tile : TimeEach(yd, xd, w, bd, p);
 
     /// <summary>The first time only (the closures are made here, not on every call).</summary>
-    private bool TimeBoth(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
-        _convChoices.Time(p, () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers), () => _window.Run(yd, xd, Cast(w), bd, p, _workers));
+    private int TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
+        _convChoices.Time(
+            p,
+            () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers),
+            WinogradConv.SupportsTile2(p) ? () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers, 2) : null,
+            () => _window.Run(yd, xd, Cast(w), bd, p, _workers));
 
     private const int DirectConvMaxOutputs = 4;
     private const int DirectConvMaxTaps = 256;

@@ -9,9 +9,11 @@ namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
 /// Stride-1 convolution by Winograd's minimal filtering (Lavin and Gray, 2015): F(4×4, 3×3) over 6×6 input patches
-/// for 3×3 kernels and F(4×4, 5×5) over 8×8 patches for 5×5. Each 4×4 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over
-/// its patch d, so a tile costs 36 (3×3) or 64 (5×5) multiply-adds per input–output channel pair instead of 144 or
-/// 400. Summed over input channels, the ⊙ becomes α² independent GEMMs U[ξ] (M×C) · V[ξ] (C×tiles), run by
+/// for 3×3 kernels and F(4×4, 5×5) over 8×8 patches for 5×5; for 3×3 kernels also F(2×2, 3×3) over 4×4 patches,
+/// whose transformed weights are 16 a channel pair instead of 36 (for layers where reading them costs more than
+/// the multiply-adds saved: <see cref="ConvChoices"/> times it beside the others). Each m×m output tile is
+/// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over its patch d, so a 4×4 tile costs 36 (3×3) or 64 (5×5) multiply-adds per
+/// input–output channel pair instead of 144 or 400, a 2×2 tile 16 instead of 36. Summed over input channels, the ⊙ becomes α² independent GEMMs U[ξ] (M×C) · V[ξ] (C×tiles), run by
 /// <see cref="WindowConv"/>'s register tile; groups run one after another.
 /// </summary>
 /// <remarks>
@@ -29,8 +31,8 @@ internal sealed unsafe class WinogradConv
     /// <summary>Input patch edge of the hand-written 3×3 transforms.</summary>
     public const int Patch = 6;
 
-    /// <summary>The output tile edge of both algorithms.</summary>
-    private const int Tile = 4;
+    /// <summary>The output tile edge of F(4×4, 3×3) and F(4×4, 5×5); F(2×2, 3×3)'s is 2 (<see cref="Run"/>'s tile).</summary>
+    public const int Tile4 = 4;
     private const int NR = ConvTile.NR;
 
     /// <summary>Rows of the 256-bit tile: what <see cref="Pays"/> counts padding in.</summary>
@@ -58,7 +60,7 @@ internal sealed unsafe class WinogradConv
     private float[] _y = [];
     private AlignedFloats _w = AlignedFloats.Empty;
     private ConvParams _p;
-    private int _c8, _blocks, _panels, _tilesH, _tilesW, _tiles, _paddedTiles, _hp, _wp, _alpha, _points;
+    private int _c8, _blocks, _panels, _tilesH, _tilesW, _tiles, _paddedTiles, _hp, _wp, _alpha, _points, _tile;
     private WinogradMatrices.Set _set = WinogradMatrices.For(3);
     private int _cg, _mg, _group; // channels per group, and the group the passes work on
     private int _chunk;           // tiles per work item of the fused pass; 0: four separate passes
@@ -79,7 +81,7 @@ internal sealed unsafe class WinogradConv
     internal bool? Fused { get; set; }
 
     /// <summary>Weights transformed for one geometry, kept on a constant weight tensor.</summary>
-    private sealed record Packed(AlignedFloats Data, int Groups, int M, int C, int Kernel);
+    private sealed record Packed(AlignedFloats Data, int Groups, int M, int C, int Kernel, int Tile);
 
     /// <summary>Whether the geometry is one this class computes: a 3×3 or 5×5 kernel, stride 1, no dilation.</summary>
     public static bool Supports(ConvParams p)
@@ -89,8 +91,11 @@ internal sealed unsafe class WinogradConv
                win.DilationH == 1 && win.DilationW == 1;
     }
 
-    /// <summary>The patch edge for a kernel: 6 for 3×3 (F(4×4, 3×3)), 8 for 5×5 (F(4×4, 5×5)).</summary>
-    public static int AlphaFor(int kernel) => kernel + Tile - 1;
+    /// <summary>Whether F(2×2, 3×3) computes the geometry too: <see cref="Supports"/> with a 3×3 kernel.</summary>
+    public static bool SupportsTile2(ConvParams p) => Supports(p) && p.Window.KernelH == 3;
+
+    /// <summary>The patch edge for a kernel with 4×4 output tiles: 6 for 3×3 (F(4×4, 3×3)), 8 for 5×5 (F(4×4, 5×5)).</summary>
+    public static int AlphaFor(int kernel) => kernel + Tile4 - 1;
 
     /// <summary>
     /// Whether Winograd should beat the direct GEMM: enough channels per group on both sides that the transforms
@@ -104,38 +109,48 @@ internal sealed unsafe class WinogradConv
         }
 
         int k = p.Window.KernelH, alpha = AlphaFor(k);
-        long tiles = (long)p.N * ((p.OutH + Tile - 1) / Tile) * ((p.OutW + Tile - 1) / Tile);
+        long tiles = (long)p.N * ((p.OutH + Tile4 - 1) / Tile4) * ((p.OutW + Tile4 - 1) / Tile4);
         long positions = (long)p.N * p.OutH * p.OutW;
         return alpha * alpha * RoundUp(tiles, MR) * 10 <= 6 * k * k * RoundUp(positions, MR);
     }
 
     /// <summary>y = conv(x, w) + b for every image of the batch; <see cref="Supports"/> must hold.</summary>
-    public void Run(float[] y, float[] x, CpuTensor w, float[]? b, ConvParams p, CpuWorkers workers)
+    /// <param name="y">The output (N, M, OutH, OutW).</param>
+    /// <param name="x">The input (N, C, H, W).</param>
+    /// <param name="w">The weights (M, C/G, r, r).</param>
+    /// <param name="b">The bias, or null.</param>
+    /// <param name="p">The geometry.</param>
+    /// <param name="workers">The threads.</param>
+    /// <param name="tile">The output tile's edge: 4 (F(4×4, 3×3) or F(4×4, 5×5)) or 2 (F(2×2, 3×3): 16 transformed
+    /// weights per channel pair instead of 36, for layers whose weights cost more to read than the multiply-adds
+    /// saved, or whose size is a poor fit for 4×4 tiles).</param>
+    public void Run(float[] y, float[] x, CpuTensor w, float[]? b, ConvParams p, CpuWorkers workers, int tile = Tile4)
     {
-        if (!Supports(p))
+        if (!Supports(p) || (tile != Tile4 && !(tile == 2 && SupportsTile2(p))))
         {
-            throw new ArgumentException($"Winograd needs a 3x3 or 5x5 stride-1 undilated convolution, got {p.Window}");
+            throw new ArgumentException($"Winograd F({tile}x{tile}) needs a 3x3 (or with 4x4 tiles 5x5) stride-1 undilated convolution, got {p.Window}");
         }
 
         var kernel = p.Window.KernelH;
         _p = p;
         _cg = p.GroupInputs;
         _mg = p.GroupOutputs;
-        _set = WinogradMatrices.For(kernel);
+        _tile = tile;
+        _set = WinogradMatrices.For(kernel, tile);
         _alpha = _set.Alpha;
         _points = _alpha * _alpha;
         _c8 = (int)RoundUp(_cg, 8);
         _blocks = _c8 / 8;
         _panels = (_mg + NR - 1) / NR;
-        _tilesH = (p.OutH + Tile - 1) / Tile;
-        _tilesW = (p.OutW + Tile - 1) / Tile;
+        _tilesH = (p.OutH + tile - 1) / tile;
+        _tilesW = (p.OutW + tile - 1) / tile;
         _tiles = p.N * _tilesH * _tilesW;
         _paddedTiles = (int)RoundUp(_tiles, ConvTile.Rows(_wide));
-        _hp = (Tile * _tilesH) + _alpha - Tile;
-        _wp = (Tile * _tilesW) + _alpha - Tile;
+        _hp = (tile * _tilesH) + _alpha - tile;
+        _wp = (tile * _tilesW) + _alpha - tile;
         _x = x;
         _y = y;
-        _w = TransformedWeights(w, p.Groups, _mg, _cg, kernel);
+        _w = TransformedWeights(w, p.Groups, _mg, _cg, kernel, tile);
 
         AlignedFloats.Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
         AlignedFloats.Grow(ref _v, (long)_points * _paddedTiles * _c8);
@@ -217,11 +232,11 @@ internal sealed unsafe class WinogradConv
         int tx = tile % _tilesW, rest = tile / _tilesW, ty = rest % _tilesH, n = rest / _tilesH, wp = _wp;
         var stride = (long)_paddedTiles * _c8; // between ξ planes of V
         var plane = _planes.Pointer + ((long)((n * _blocks) + cb) * _hp * wp * 8);
-        var corner = plane + ((((ty * Tile * wp) + (tx * Tile))) * 8);
+        var corner = plane + ((((ty * _tile * wp) + (tx * _tile))) * 8);
         var dst = _v.Pointer + ((long)tile * _c8) + (cb * 8);
         if (_alpha != Patch)
         {
-            WinogradMatrices.InputTile8(corner, wp * 8, _set.BTf, dst, stride);
+            WinogradMatrices.InputTile(corner, wp * 8, _set, dst, stride);
             return;
         }
 
@@ -266,7 +281,7 @@ internal sealed unsafe class WinogradConv
     {
         var p = _p;
         int tx = tile % _tilesW, rest = tile / _tilesW, ty = rest % _tilesH, n = rest / _tilesH;
-        int m0 = panel * NR, channels = Math.Min(NR, _mg - m0), rows = Math.Min(Tile, p.OutH - (ty * Tile));
+        int m0 = panel * NR, channels = Math.Min(NR, _mg - m0), edge = _tile, rows = Math.Min(edge, p.OutH - (ty * edge));
         var stride = (long)_panels * _paddedTiles * NR; // between ξ planes of the sums
         var sums = _acc.Pointer + ((((long)panel * _paddedTiles) + tile) * NR);
         var bias = biasAll + (_group * _panels * NR);
@@ -276,7 +291,7 @@ internal sealed unsafe class WinogradConv
             var m = sums + half;
             if (_alpha != Patch)
             {
-                WinogradMatrices.OutputTile8(m, stride, _set.ATf, b, p.Relu, result + half, NR);
+                WinogradMatrices.OutputTile(m, stride, _set, b, p.Relu, result + half, NR);
                 continue;
             }
 
@@ -290,20 +305,20 @@ internal sealed unsafe class WinogradConv
                     s, j);
             }
 
-            // Rows: out[i][j] = (s A)[i][j] + b.
-            for (var i = 0; i < Tile; i++)
+            // Rows: out[i][j] = (s A)[i][j] + b (the 6×6 patch is F(4×4, 3×3)'s).
+            for (var i = 0; i < Tile4; i++)
             {
                 var r = i * Patch;
-                WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * Tile * NR) + half, NR, p.Relu);
+                WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * Tile4 * NR) + half, NR, p.Relu);
             }
         }
 
-        var cols = Math.Min(Tile, p.OutW - (tx * Tile));
-        Scatter(result, y, p, n, (_group * _mg) + m0, channels, ty * Tile, tx * Tile, rows, cols);
+        var cols = Math.Min(edge, p.OutW - (tx * edge));
+        Scatter(result, edge, y, p, n, (_group * _mg) + m0, channels, ty * edge, tx * edge, rows, cols);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scatter(float* result, float* y, ConvParams p, int n, int m0, int channels, int oy, int ox, int rows, int cols)
+    private static void Scatter(float* result, int tile, float* y, ConvParams p, int n, int m0, int channels, int oy, int ox, int rows, int cols)
     {
         var plane = (long)p.OutH * p.OutW;
         for (var j = 0; j < channels; j++)
@@ -311,7 +326,7 @@ internal sealed unsafe class WinogradConv
             var dst = y + (((long)(n * p.M) + m0 + j) * plane) + ((long)oy * p.OutW) + ox;
             for (var i = 0; i < rows; i++)
             {
-                var src = result + (i * Tile * NR) + j;
+                var src = result + (i * tile * NR) + j;
                 var row = dst + ((long)i * p.OutW);
                 if (cols == 4)
                 {
@@ -329,15 +344,15 @@ internal sealed unsafe class WinogradConv
 
     /// <summary>U[ξ] = (G g Gᵀ)[ξ] for every (m, c) of every group, packed as [group][ξ][panel][c8][16], zero past
     /// the group's M and C.</summary>
-    private AlignedFloats TransformedWeights(CpuTensor w, int groups, int m, int c, int kernel)
+    private AlignedFloats TransformedWeights(CpuTensor w, int groups, int m, int c, int kernel, int tile)
     {
-        if (w.IsConstant && w.Derived is Packed cached && cached.Groups == groups && cached.M == m && cached.C == c && cached.Kernel == kernel)
+        if (w.IsConstant && w.Derived is Packed cached && cached.Groups == groups && cached.M == m && cached.C == c && cached.Kernel == kernel && cached.Tile == tile)
         {
             return cached.Data;
         }
 
         int c8 = (int)RoundUp(c, 8), panels = (m + NR - 1) / NR, taps = kernel * kernel;
-        var set = WinogradMatrices.For(kernel);
+        var set = WinogradMatrices.For(kernel, tile);
         var points = set.Alpha * set.Alpha;
         var groupLength = (long)points * panels * c8 * NR;
         var length = groups * groupLength;
@@ -363,7 +378,7 @@ internal sealed unsafe class WinogradConv
 
         if (w.IsConstant)
         {
-            w.Derived = new Packed(packed, groups, m, c, kernel);
+            w.Derived = new Packed(packed, groups, m, c, kernel, tile);
         }
 
         return packed;
@@ -442,8 +457,8 @@ internal sealed unsafe class WinogradConv
         public void Run(int item)
         {
             int ty = item % o._tilesH, rest = item / o._tilesH, n = rest % o._p.N, panel = rest / o._p.N;
-            Span<Vector256<float>> s = stackalloc Vector256<float>[Tile * Patch];
-            var result = stackalloc float[Tile * Tile * NR]; // [position][channel]
+            Span<Vector256<float>> s = stackalloc Vector256<float>[Tile4 * Patch];
+            var result = stackalloc float[Tile4 * Tile4 * NR]; // [position][channel], for either tile
             var first = ((n * o._tilesH) + ty) * o._tilesW;
             fixed (float* biasAll = o._bias, y = o._y)
             {
@@ -463,7 +478,7 @@ internal sealed unsafe class WinogradConv
         {
             int first = item * o._chunk, end = Math.Min(o._tiles, first + o._chunk);
             Span<Vector256<float>> t = stackalloc Vector256<float>[Patch * Patch];
-            var result = stackalloc float[Tile * Tile * NR];
+            var result = stackalloc float[Tile4 * Tile4 * NR];
             for (var cb = 0; cb < o._blocks; cb++)
             {
                 for (var tile = first; tile < end; tile++)
@@ -489,7 +504,7 @@ internal sealed unsafe class WinogradConv
                 {
                     for (var tile = first; tile < end; tile++)
                     {
-                        o.OutputTile(tile, panel, t[..(Tile * Patch)], result, y, biasAll);
+                        o.OutputTile(tile, panel, t[..(Tile4 * Patch)], result, y, biasAll);
                     }
                 }
             }

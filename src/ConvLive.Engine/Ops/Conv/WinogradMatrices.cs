@@ -6,10 +6,12 @@ using System.Runtime.Intrinsics;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
-/// Winograd's minimal filtering F(4×4, r×r) (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
-/// 2015): a 4×4 tile of the correlation of an α×α patch d (α = r + 3) with an r×r kernel g is
+/// Winograd's minimal filtering F(m×m, r×r) (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks",
+/// 2015): an m×m tile of the correlation of an α×α patch d (α = m + r − 1) with an r×r kernel g is
 /// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The matrices come from Toom–Cook interpolation over α points (see
-/// <see cref="Build"/>): 0, ±1, ±2, ∞ for 3×3 kernels (6×6 patches), and 0, ±1, ±2, ±½, ∞ for 5×5 (8×8):
+/// <see cref="Build"/>): 0, ±1, ±2, ∞ for F(4×4, 3×3) (6×6 patches), 0, ±1, ±2, ±½, ∞ for F(4×4, 5×5) (8×8), and
+/// 0, ±1, ∞ for F(2×2, 3×3) (4×4 patches: 16 transformed weights per channel pair where F(4×4, 3×3) has 36, for
+/// 2.25× fewer multiply-adds than direct instead of 4×):
 /// <code>
 ///      [ 4  0 -5  0  1  0 ]        [ 1/4    0     0   ]        [ 1  1  1  1  1  0 ]
 ///      [ 0 -4 -4  1  1  0 ]        [ -1/6 -1/6  -1/6  ]   Aᵀ = [ 0  1 -1  2 -2  0 ]
@@ -18,11 +20,14 @@ namespace ConvLive.Engine.Backends.Cpu;
 ///      [ 0  2 -1 -2  1  0 ]        [ 1/24 -1/12  1/6  ]
 ///      [ 0  4  0 -5  0  1 ]        [ 0      0     1   ]         F(4×4, 3×3)
 /// </code>
-/// The 6×6 vector transforms are written out as the few adds each row needs (8 channels a lane); the 8×8 ones are
-/// generic matrix products over the fp32 matrices (two per tile, cheap next to the GEMM they feed).
+/// The 6×6 vector transforms are written out as the few adds each row needs (8 channels a lane); the 4×4 and 8×8 ones
+/// are generic matrix products over the fp32 matrices (two per tile, cheap next to the GEMM they feed).
 /// </summary>
 internal static class WinogradMatrices
 {
+    /// <summary>Finite interpolation points for 4×4 patches (∞ is the fourth): F(2×2, 3×3).</summary>
+    private static readonly double[] Points4 = [0, 1, -1];
+
     /// <summary>Finite interpolation points for 6×6 patches (∞ is the sixth).</summary>
     private static readonly double[] Points6 = [0, 1, -1, 2, -2];
 
@@ -44,13 +49,16 @@ internal static class WinogradMatrices
 
     private static readonly Set F4x3 = Build(6, 3);
     private static readonly Set F4x5 = Build(8, 5);
+    private static readonly Set F2x3 = Build(4, 3);
 
-    /// <summary>The matrices for an r×r kernel: F(4×4, 3×3) over 6×6 patches, F(4×4, 5×5) over 8×8.</summary>
-    public static Set For(int r) => r switch
+    /// <summary>The matrices for an r×r kernel and an m×m output tile: F(4×4, 3×3) over 6×6 patches, F(4×4, 5×5)
+    /// over 8×8, F(2×2, 3×3) over 4×4.</summary>
+    public static Set For(int r, int tile = 4) => (r, tile) switch
     {
-        3 => F4x3,
-        5 => F4x5,
-        _ => throw new ArgumentOutOfRangeException(nameof(r), r, "3 or 5"),
+        (3, 4) => F4x3,
+        (5, 4) => F4x5,
+        (3, 2) => F2x3,
+        _ => throw new ArgumentOutOfRangeException(nameof(r), r, $"F({tile}x{tile}, {r}x{r}): only F(4x4, 3x3), F(4x4, 5x5) and F(2x2, 3x3)"),
     };
 
     /// <summary>
@@ -60,7 +68,7 @@ internal static class WinogradMatrices
     /// </summary>
     public static Set Build(int alpha, int r)
     {
-        var points = alpha switch { 6 => Points6, 8 => Points8, _ => throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "6 or 8") };
+        var points = alpha switch { 4 => Points4, 6 => Points6, 8 => Points8, _ => throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "4, 6 or 8") };
         int finite = alpha - 1, m = alpha - r + 1;
         var bt = new double[alpha * alpha];
         var g = new double[alpha * r];
@@ -137,73 +145,75 @@ internal static class WinogradMatrices
         }
     }
 
-    /// <summary>V = Bᵀ d B for one 8×8 patch of 8-channel vectors (rows <paramref name="rowStride"/> floats apart),
-    /// element ξ stored at dst + ξ·stride: the generic form, 2·8·8·8 vector multiply-adds.</summary>
-    public static unsafe void InputTile8(float* corner, int rowStride, float[] bt, float* dst, long stride)
+    /// <summary>V = Bᵀ d B for one α×α patch of 8-channel vectors (rows <paramref name="rowStride"/> floats apart),
+    /// element ξ stored at dst + ξ·stride: the generic form, 2·α³ vector multiply-adds (α = 4 or 8; 6 has its own).</summary>
+    public static unsafe void InputTile(float* corner, int rowStride, Set set, float* dst, long stride)
     {
-        const int A = 8;
-        var t = stackalloc Vector256<float>[A * A];
-        for (var i = 0; i < A; i++)
+        var a = set.Alpha;
+        var bt = set.BTf;
+        var t = stackalloc Vector256<float>[a * a];
+        for (var i = 0; i < a; i++)
         {
-            for (var j = 0; j < A; j++)
+            for (var j = 0; j < a; j++)
             {
                 var sum = Vector256<float>.Zero;
-                for (var k = 0; k < A; k++)
+                for (var k = 0; k < a; k++)
                 {
-                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(bt[(i * A) + k]), Vector256.Load(corner + (k * rowStride) + (j * 8)), sum);
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(bt[(i * a) + k]), Vector256.Load(corner + (k * rowStride) + (j * 8)), sum);
                 }
 
-                t[(i * A) + j] = sum;
+                t[(i * a) + j] = sum;
             }
         }
 
-        for (var i = 0; i < A; i++)
+        for (var i = 0; i < a; i++)
         {
-            for (var j = 0; j < A; j++)
+            for (var j = 0; j < a; j++)
             {
                 var sum = Vector256<float>.Zero;
-                for (var k = 0; k < A; k++)
+                for (var k = 0; k < a; k++)
                 {
-                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(bt[(j * A) + k]), t[(i * A) + k], sum);
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(bt[(j * a) + k]), t[(i * a) + k], sum);
                 }
 
-                sum.Store(dst + (((i * A) + j) * stride));
+                sum.Store(dst + (((i * a) + j) * stride));
             }
         }
     }
 
-    /// <summary>out = Aᵀ M A + bias (then max(0, ·) with relu) for one 8×8 block of sums (element ξ at m + ξ·stride),
-    /// a 4×4 tile stored at dst + (4i + j)·dstStride.</summary>
-    public static unsafe void OutputTile8(float* m, long stride, float[] at, Vector256<float> bias, bool relu, float* dst, int dstStride)
+    /// <summary>out = Aᵀ M A + bias (then max(0, ·) with relu) for one α×α block of sums (element ξ at m + ξ·stride),
+    /// an m×m tile stored at dst + (m·i + j)·dstStride: the generic form (α = 4 or 8).</summary>
+    public static unsafe void OutputTile(float* m, long stride, Set set, Vector256<float> bias, bool relu, float* dst, int dstStride)
     {
-        const int A = 8, T = 4;
-        var s = stackalloc Vector256<float>[T * A];
-        for (var i = 0; i < T; i++)
+        int a = set.Alpha, tile = set.Tile;
+        var at = set.ATf;
+        var s = stackalloc Vector256<float>[tile * a];
+        for (var i = 0; i < tile; i++)
         {
-            for (var j = 0; j < A; j++)
+            for (var j = 0; j < a; j++)
             {
                 var sum = Vector256<float>.Zero;
-                for (var k = 0; k < A; k++)
+                for (var k = 0; k < a; k++)
                 {
-                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(at[(i * A) + k]), Vector256.Load(m + (((k * A) + j) * stride)), sum);
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(at[(i * a) + k]), Vector256.Load(m + (((k * a) + j) * stride)), sum);
                 }
 
-                s[(i * A) + j] = sum;
+                s[(i * a) + j] = sum;
             }
         }
 
         var floor = relu ? Vector256<float>.Zero : Vector256.Create(float.NegativeInfinity);
-        for (var i = 0; i < T; i++)
+        for (var i = 0; i < tile; i++)
         {
-            for (var j = 0; j < T; j++)
+            for (var j = 0; j < tile; j++)
             {
                 var sum = bias;
-                for (var k = 0; k < A; k++)
+                for (var k = 0; k < a; k++)
                 {
-                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(at[(j * A) + k]), s[(i * A) + k], sum);
+                    sum = Vector256.FusedMultiplyAdd(Vector256.Create(at[(j * a) + k]), s[(i * a) + k], sum);
                 }
 
-                Floor(sum, floor).Store(dst + (((i * T) + j) * dstStride));
+                Floor(sum, floor).Store(dst + (((i * tile) + j) * dstStride));
             }
         }
     }

@@ -38,6 +38,10 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         int h = r.Next(Math.Max(1, k - pt - pb), 20), w = r.Next(Math.Max(1, k - pl - pr), 20);
         var p = Conv(r.Next(1, 3), cg * groups, h, w, mg * groups, k, groups, pt, pl, pb, pr) with { Relu = seed % 3 == 1 };
         Check(p, seed, ConvAlgorithm.Winograd);
+        if (k == 3)
+        {
+            Check(p, seed, ConvAlgorithm.Winograd2x2); // F(2×2, 3×3): sizes odd and even against its 2×2 tiles
+        }
     }
 
     [Theory]
@@ -54,6 +58,70 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         var p = Conv(n, c, h, w, m, k, groups, k / 2, k / 2, k / 2, k / 2);
         Assert.True(WinogradConv.Pays(p), "auto times Winograd here");
         Check(p, c + m, ConvAlgorithm.Winograd);
+        if (k == 3)
+        {
+            Check(p, c + m, ConvAlgorithm.Winograd2x2);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 512, 7, 7, 512)]   // ResNet-18 layer4: 16 tiles of 2×2 (one row and column past the output)
+    [InlineData(1, 256, 14, 14, 256)] // ResNet-18 layer3: 49 tiles, none past the output
+    public void Winograd2x2IsAccurateAtNetworkScale(int n, int c, int h, int w, int m) =>
+        Check(Conv3x3(n, c, h, w, m, 1, 1, 1, 1), c + 1, ConvAlgorithm.Winograd2x2);
+
+    [Theory]
+    [InlineData(3, 4)]
+    [InlineData(5, 4)]
+    [InlineData(3, 2)]
+    public void EachAlgorithmsTransformsComputeTheCorrelationOfAPatch(int r, int tile)
+    {
+        // Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over one α×α patch, in double from the matrices, against the m×m correlation.
+        var set = WinogradMatrices.For(r, tile);
+        int a = set.Alpha, m = set.Tile;
+        Assert.Equal(tile, m);
+        Assert.Equal(m + r - 1, a);
+        var random = new Random(r * 10 + tile);
+        var d = Enumerable.Range(0, a * a).Select(_ => random.NextDouble() - 0.5).ToArray();
+        var g = Enumerable.Range(0, r * r).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var u = new double[a * a];
+        WinogradMatrices.TransformKernel(g, set, u);
+        static double[] Mul(double[] x, int rows, int inner, double[] y, int cols, bool transposeY = false)
+        {
+            var z = new double[rows * cols];
+            for (var i = 0; i < rows; i++)
+            {
+                for (var j = 0; j < cols; j++)
+                {
+                    for (var k = 0; k < inner; k++)
+                    {
+                        z[(i * cols) + j] += x[(i * inner) + k] * (transposeY ? y[(j * inner) + k] : y[(k * cols) + j]);
+                    }
+                }
+            }
+
+            return z;
+        }
+
+        var v = Mul(Mul(set.BT, a, a, d, a), a, a, set.BT, a, transposeY: true); // Bᵀ d B
+        var product = u.Zip(v, (x, y) => x * y).ToArray();
+        var output = Mul(Mul(set.AT, m, a, product, a), m, a, set.AT, m, transposeY: true); // Aᵀ (U ⊙ V) A
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < m; j++)
+            {
+                var expected = 0.0;
+                for (var ky = 0; ky < r; ky++)
+                {
+                    for (var kx = 0; kx < r; kx++)
+                    {
+                        expected += d[((i + ky) * a) + j + kx] * g[(ky * r) + kx];
+                    }
+                }
+
+                Assert.True(Math.Abs(expected - output[(i * m) + j]) <= 1e-6, $"F({m}x{m}, {r}x{r}) output ({i}, {j}): {output[(i * m) + j]} vs {expected}");
+            }
+        }
     }
 
     [Fact]
@@ -100,8 +168,13 @@ public sealed class WinogradConvTests(DeviceFixture devices)
             return h.Download(y);
         }
 
-        var (winogradOutput, directOutput) = (Forced(ConvAlgorithm.Winograd), Forced(ConvAlgorithm.Direct));
-        Assert.NotEqual(winogradOutput, directOutput); // so the bits below tell which one ran
+        var outputs = new Dictionary<string, float[]>
+        {
+            ["winograd"] = Forced(ConvAlgorithm.Winograd),
+            ["winograd2x2"] = Forced(ConvAlgorithm.Winograd2x2),
+            ["direct"] = Forced(ConvAlgorithm.Direct),
+        };
+        Assert.Equal(3, outputs.Values.Select(o => string.Join(',', o.Take(16))).Distinct().Count()); // so the bits below tell which one ran
         (ConvChoice Choice, int Count) Run()
         {
             using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvChoicesFile = file });
@@ -109,9 +182,9 @@ public sealed class WinogradConvTests(DeviceFixture devices)
             var (xt, wt) = (h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.C, 3, 3));
             h.Backend.Conv(y, xt, wt, null, p);
             var made = ((CpuBackend)h.Backend).ConvChoices;
-            Assert.Equal(made[0].Winograd ? winogradOutput : directOutput, h.Download(y)); // the chosen one's bits, right after timing
+            Assert.Equal(outputs[made[0].Algorithm], h.Download(y)); // the chosen one's bits, right after timing
             h.Backend.Conv(y, xt, wt, null, p); // met again: not timed again
-            Assert.Equal(made[0].Winograd ? winogradOutput : directOutput, h.Download(y));
+            Assert.Equal(outputs[made[0].Algorithm], h.Download(y));
             Numerics.AssertClose(expected, h.Download(y), 1e-3, 1e-4, "the chosen algorithm's output");
             return (made[0], made.Count);
         }
@@ -119,11 +192,13 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         var (first, count) = Run();
         Assert.Equal(1, count);
         Assert.True(first.WinogradMs > 0 && first.DirectMs > 0, $"{first}");
-        Assert.Equal(first.WinogradMs < first.DirectMs, first.Winograd);
+        Assert.True(first.Winograd2Ms > 0, $"a 3x3 layer times F(2x2, 3x3) too: {first}");
+        Assert.Equal(Math.Min(first.WinogradMs, first.Winograd2Ms) < first.DirectMs, first.Winograd);
+        Assert.Equal(first.Winograd2Ms < first.WinogradMs ? 2 : 4, first.Tile);
         Assert.Contains("1x32x14x14>32 g1 k3x3 s1x1 p1,1,1,1 d1x1", first.Geometry, StringComparison.Ordinal);
 
         // A later backend reads the file instead of timing: the other algorithm written there is what it runs.
-        var flipped = first with { Winograd = !first.Winograd, WinogradMs = 1, DirectMs = 2 };
+        var flipped = first.Winograd ? first with { Winograd = false, WinogradMs = 2, DirectMs = 1 } : first with { Winograd = true, Tile = 2, Winograd2Ms = 1, DirectMs = 2 };
         File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(new[] { flipped }));
         Assert.Equal(flipped, Run().Choice);
 
@@ -200,7 +275,7 @@ public sealed class WinogradConvTests(DeviceFixture devices)
     {
         var widest = Check(p, seed, algorithm, 0, null);
         SameBits(widest, Check(p, seed, algorithm, 256, null), "512- and 256-bit tiles");
-        if (algorithm == ConvAlgorithm.Winograd)
+        if (algorithm is ConvAlgorithm.Winograd or ConvAlgorithm.Winograd2x2)
         {
             SameBits(widest, Check(p, seed, algorithm, 0, true), "the chosen and the fused Winograd passes");
             SameBits(widest, Check(p, seed, algorithm, 0, false), "the chosen and the four Winograd passes");
