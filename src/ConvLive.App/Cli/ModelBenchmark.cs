@@ -172,8 +172,8 @@ internal static class ModelBenchmark
             Console.WriteLine($"{engine.Name}: convolution algorithms timed on this machine (kept in {engine.Cpu!.Options.ConvChoicesFile ?? "memory"}):");
             foreach (var c in engine.Cpu.ConvChoices)
             {
-                var f2 = c.Winograd2Ms > 0 ? string.Create(CultureInfo.InvariantCulture, $", winograd2x2 {c.Winograd2Ms,7:0.000} ms") : string.Empty;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {c.Geometry,-52} {c.Algorithm,-11} winograd {c.WinogradMs,7:0.000} ms{f2}, direct {c.DirectMs,7:0.000} ms"));
+                var times = string.Join(", ", c.Timings.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Algorithm} {t.Ms:0.000}")));
+                Console.WriteLine($"  {c.Geometry,-52} {c.Algorithm,-17} ({times} ms)");
             }
 
             all.AddRange(engine.Cpu.ConvChoices);

@@ -8,26 +8,63 @@ using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
 
-/// <summary>One convolution geometry's algorithm, chosen by timing each on this machine.</summary>
-/// <param name="Geometry">The geometry and thread count, as the cache file keys it.</param>
-/// <param name="Winograd">Whether a Winograd algorithm was fastest (else the direct GEMM).</param>
-/// <param name="WinogradMs">F(4×4)'s best time of three, ms.</param>
-/// <param name="DirectMs">The direct GEMM's best time of three, ms.</param>
-/// <param name="Tile">The chosen Winograd's output tile: 4 (F(4×4, r×r)) or 2 (F(2×2, 3×3)).</param>
-/// <param name="Winograd2Ms">F(2×2, 3×3)'s best time of three, ms; 0 where it was not timed (5×5 kernels).</param>
-public sealed record ConvChoice(string Geometry, bool Winograd, double WinogradMs, double DirectMs, int Tile = WinogradConv.Tile4, double Winograd2Ms = 0)
-{
-    /// <summary>The chosen algorithm's name, as <c>--conv</c> spells it.</summary>
-    public string Algorithm => !Winograd ? "direct" : Tile == 2 ? "winograd2x2" : "winograd";
+/// <summary>One candidate's best time of three on a geometry.</summary>
+/// <param name="Algorithm">Its name (<see cref="ConvPlan.Name"/>): direct, winograd, winograd-fused, winograd2x2,
+/// winograd2x2-fused.</param>
+/// <param name="Ms">Milliseconds.</param>
+public sealed record ConvTiming(string Algorithm, double Ms);
 
-    /// <summary>The Winograd output tile to run, or 0 for the direct GEMM.</summary>
-    internal int WinogradTile => Winograd ? Tile : 0;
+/// <summary>One convolution geometry's algorithm, chosen by timing each candidate on this machine.</summary>
+/// <param name="Geometry">The geometry and thread count, as the cache file keys it.</param>
+/// <param name="Algorithm">The fastest candidate's name.</param>
+/// <param name="Timings">Every candidate's time, in the order timed.</param>
+public sealed record ConvChoice(string Geometry, string Algorithm, IReadOnlyList<ConvTiming> Timings)
+{
+    /// <summary>Whether a Winograd variant was fastest (else the direct GEMM).</summary>
+    public bool Winograd => Algorithm != ConvPlan.Direct.Name;
+
+    /// <summary>The named candidate's time, or null where it was not timed.</summary>
+    /// <param name="algorithm">The candidate's name.</param>
+    /// <returns>Milliseconds.</returns>
+    public double? Ms(string algorithm) => Timings.FirstOrDefault(t => t.Algorithm == algorithm)?.Ms;
+}
+
+/// <summary>How a convolution runs: the direct GEMM (<see cref="Tile"/> 0) or Winograd with m×m output tiles, its
+/// passes fused per chunk of tiles, four separate passes, or (null) as <see cref="WinogradConv"/>'s rule says.</summary>
+/// <param name="Tile">0 (direct), 4 or 2.</param>
+/// <param name="Fused">The fused pass, the four passes, or null: the rule.</param>
+internal readonly record struct ConvPlan(int Tile, bool? Fused)
+{
+    /// <summary>The direct GEMM.</summary>
+    public static readonly ConvPlan Direct = new(0, null);
+
+    /// <summary>The candidate's name in choices files and <c>bench</c>.</summary>
+    public string Name => Tile == 0 ? "direct" : (Tile == 2 ? "winograd2x2" : "winograd") + (Fused == true ? "-fused" : string.Empty);
+
+    /// <summary>The plan a name stands for, or false for an unknown name (a damaged or newer file).</summary>
+    /// <param name="name">direct, winograd, winograd-fused, winograd2x2 or winograd2x2-fused.</param>
+    /// <param name="plan">The plan.</param>
+    /// <returns>Whether the name is known.</returns>
+    public static bool TryParse(string? name, out ConvPlan plan)
+    {
+        plan = name switch
+        {
+            "direct" => Direct,
+            "winograd" => new(WinogradConv.Tile4, false),
+            "winograd-fused" => new(WinogradConv.Tile4, true),
+            "winograd2x2" => new(2, false),
+            "winograd2x2-fused" => new(2, true),
+            _ => new(-1, null),
+        };
+        return plan.Tile >= 0;
+    }
 }
 
 /// <summary>
 /// Which algorithm each convolution geometry that Winograd can compute (3×3 or 5×5, stride 1, ≥ 16 channels in and
-/// out) runs on this machine — the direct GEMM, F(4×4, r×r), or for 3×3 kernels F(2×2, 3×3): timed the first time
-/// the geometry is met (three runs of each after a warm-up) and kept —
+/// out) runs on this machine — the direct GEMM, F(4×4, r×r), or for 3×3 kernels F(2×2, 3×3), each Winograd with its
+/// passes fused per chunk of tiles or as four passes: timed the first time the geometry is met (three runs of each
+/// after a warm-up) and kept —
 /// in memory, and in a cache file when one is given, so later runs on the machine choose the same and give the
 /// same bits (Winograd and direct differ by ~1e-5). Rules tuned on one machine choose wrongly on another: with
 /// full-width 512-bit FMA units, a 14×14 or 7×7 layer's Winograd weights (4× the direct ones) cost more to stream
@@ -44,7 +81,7 @@ internal sealed class ConvChoices(string? file, int threads)
     private static readonly object Lock = new();
     private static readonly Dictionary<string, ConvChoice> Process = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConvChoice> _choices = Load(file);
-    private readonly Dictionary<ConvParams, int> _known = [];
+    private readonly Dictionary<ConvParams, ConvPlan> _known = [];
     private readonly List<ConvChoice> _made = [];
 
     /// <summary>The choices this backend used, in the order first met.</summary>
@@ -53,12 +90,12 @@ internal sealed class ConvChoices(string? file, int threads)
     /// <summary>The choice for <paramref name="p"/> when one is known (from this run or the file); nothing allocated
     /// once it has been asked for.</summary>
     /// <param name="p">The geometry.</param>
-    /// <param name="tile">The Winograd output tile to run (4 or 2), or 0 for the direct GEMM.</param>
+    /// <param name="plan">How to run it.</param>
     /// <returns>False when the geometry has not been timed yet.</returns>
-    public bool TryGet(ConvParams p, out int tile)
+    public bool TryGet(ConvParams p, out ConvPlan plan)
     {
         p = p with { Relu = false };
-        if (_known.TryGetValue(p, out tile))
+        if (_known.TryGetValue(p, out plan))
         {
             return true;
         }
@@ -88,26 +125,21 @@ internal sealed class ConvChoices(string? file, int threads)
             return false;
         }
 
-        Use(p, saved);
-        tile = saved.WinogradTile;
+        plan = Use(p, saved);
         return true;
     }
 
-    /// <summary>Times the algorithms on <paramref name="p"/> (three runs each after a warm-up) and keeps the fastest.</summary>
+    /// <summary>Times each candidate on <paramref name="p"/> (three runs each after a warm-up) and keeps the fastest.</summary>
     /// <param name="p">The geometry.</param>
-    /// <param name="winograd">Runs Winograd F(4×4) once.</param>
-    /// <param name="winograd2">Runs Winograd F(2×2, 3×3) once; null where the kernel is not 3×3.</param>
-    /// <param name="direct">Runs the direct GEMM once.</param>
-    /// <returns>The Winograd output tile to run (4 or 2), or 0 for the direct GEMM.</returns>
-    public int Time(ConvParams p, Action winograd, Action? winograd2, Action direct)
+    /// <param name="candidates">Each plan with a call that runs it once.</param>
+    /// <returns>The fastest plan (or the one another backend of the process chose first).</returns>
+    public ConvPlan Time(ConvParams p, IReadOnlyList<(ConvPlan Plan, Action Run)> candidates)
     {
         p = p with { Relu = false };
         var key = Key(p, threads);
         var flush = FlushBuffer(); // for this timing only: 128 MB is not worth keeping for the process's life
-        var (w, d) = (Best(winograd, flush), Best(direct, flush));
-        var w2 = winograd2 is null ? 0 : Best(winograd2, flush);
-        var best = Math.Min(d, Math.Min(w, w2 > 0 ? w2 : double.MaxValue));
-        var made = new ConvChoice(key, best < d, w, d, w2 > 0 && w2 < w ? 2 : WinogradConv.Tile4, w2);
+        var timings = candidates.Select(c => new ConvTiming(c.Plan.Name, Best(c.Run, flush))).ToList();
+        var made = new ConvChoice(key, timings.MinBy(t => t.Ms)!.Algorithm, timings);
         ConvChoice choice;
         lock (Lock)
         {
@@ -116,8 +148,7 @@ internal sealed class ConvChoices(string? file, int threads)
         }
 
         _choices[key] = choice;
-        Use(p, choice);
-        return choice.WinogradTile;
+        return Use(p, choice);
     }
 
     /// <summary>Forgets every choice: this process's, and <paramref name="file"/>'s (emptied, atomically), so each
@@ -143,16 +174,18 @@ internal sealed class ConvChoices(string? file, int threads)
         }
     }
 
-    private void Use(ConvParams p, ConvChoice choice)
+    private ConvPlan Use(ConvParams p, ConvChoice choice)
     {
-        _known[p] = choice.WinogradTile;
+        var plan = ConvPlan.TryParse(choice.Algorithm, out var known) ? known : ConvPlan.Direct; // Load keeps only known names
+        _known[p] = plan;
         _made.Add(choice);
+        return plan;
     }
 
     /// <summary>
     /// Best of three runs, each with the caches emptied first: in a forward a layer's weights were last read a whole
-    /// network ago, so they come from memory, and Winograd's transformed weights are 4× (F(4×4, 3×3)) the direct
-    /// ones. Timed warm, a 14×14×256 layer chose Winograd at 0.35 ms against 0.58 and then took 0.73 ms in the
+    /// network ago, so they come from memory, and Winograd's transformed weights are 4× (F(4×4, 3×3)) or 1.8×
+    /// (F(2×2, 3×3)) the direct ones. Timed warm, a 14×14×256 layer chose Winograd at 0.35 ms against 0.58 and then took 0.73 ms in the
     /// forward, where ONNX Runtime's direct one took 0.58.
     /// </summary>
     private static double Best(Action run, long[] flush)
@@ -197,7 +230,7 @@ internal sealed class ConvChoices(string? file, int threads)
 
     /// <summary>The version of the kernels timed (and of how they are timed): raised whenever a tile, transform or
     /// the timing changes, so a file timed with older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
-    internal const int KernelsVersion = 8;
+    internal const int KernelsVersion = 9;
 
     /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)
@@ -216,7 +249,7 @@ internal sealed class ConvChoices(string? file, int threads)
             {
                 foreach (var c in JsonSerializer.Deserialize<List<ConvChoice>>(File.ReadAllBytes(file)) ?? [])
                 {
-                    if (c?.Geometry is { Length: > 0 })
+                    if (c?.Geometry is { Length: > 0 } && ConvPlan.TryParse(c.Algorithm, out _) && c.Timings is not null)
                     {
                         choices[c.Geometry] = c;
                     }

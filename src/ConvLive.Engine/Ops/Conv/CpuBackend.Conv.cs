@@ -25,17 +25,17 @@ public sealed partial class CpuBackend
             return;
         }
 
-        var tile = ConvAlgorithm switch
+        var plan = ConvAlgorithm switch
         {
-            ConvAlgorithm.Winograd => WinogradConv.Supports(p) ? WinogradConv.Tile4 : 0,
-            ConvAlgorithm.Winograd2x2 => WinogradConv.SupportsTile2(p) ? 2 : WinogradConv.Supports(p) ? WinogradConv.Tile4 : 0,
-            ConvAlgorithm.Auto when WinogradConv.Pays(p) => ChooseWinograd(yd, xd, w, bd, p),
-            _ => 0,
+            ConvAlgorithm.Winograd when WinogradConv.Supports(p) => new ConvPlan(WinogradConv.Tile4, null),
+            ConvAlgorithm.Winograd2x2 when WinogradConv.Supports(p) => new ConvPlan(WinogradConv.SupportsTile2(p) ? 2 : WinogradConv.Tile4, null),
+            ConvAlgorithm.Auto when WinogradConv.Pays(p) => ChoosePlan(yd, xd, w, bd, p),
+            _ => ConvPlan.Direct,
         };
-        if (tile > 0)
+        if (plan.Tile > 0)
         {
             // 3×3 stride 1: 36 multiply-adds per 4×4 output tile and channel pair instead of 144 (16 per 2×2 instead of 36).
-            _winograd.Run(yd, xd, Cast(w), bd, p, _workers, tile);
+            _winograd.Run(yd, xd, Cast(w), bd, p, _workers, plan.Tile, plan.Fused);
             return;
         }
 
@@ -43,18 +43,27 @@ public sealed partial class CpuBackend
         _window.Run(yd, xd, Cast(w), bd, p, _workers);
     }
 
-    /// <summary>The Winograd tile <see cref="ConvAlgorithm.Auto"/> runs on <paramref name="p"/> (0: the direct GEMM), as
-    /// timed here (the first time, each runs into y before the choice is made; the caller then runs the chosen one).</summary>
-    private int ChooseWinograd(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
-        _convChoices.TryGet(p, out var tile) ? tile : TimeEach(yd, xd, w, bd, p);
+    /// <summary>How <see cref="ConvAlgorithm.Auto"/> runs <paramref name="p"/>, as timed here (the first time, each
+    /// candidate runs into y before the choice is made; the caller then runs the chosen one).</summary>
+    private ConvPlan ChoosePlan(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
+        _convChoices.TryGet(p, out var plan) ? plan : TimeEach(yd, xd, w, bd, p);
 
-    /// <summary>The first time only (the closures are made here, not on every call).</summary>
-    private int TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
-        _convChoices.Time(
-            p,
-            () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers),
-            WinogradConv.SupportsTile2(p) ? () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers, 2) : null,
-            () => _window.Run(yd, xd, Cast(w), bd, p, _workers));
+    /// <summary>The first time only (the closures are made here, not on every call): the direct GEMM, and each
+    /// Winograd tile the kernel allows as four passes and, where every thread gets a chunk, fused.</summary>
+    private ConvPlan TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p)
+    {
+        var candidates = new List<(ConvPlan, Action)> { (ConvPlan.Direct, () => _window.Run(yd, xd, Cast(w), bd, p, _workers)) };
+        foreach (var tile in WinogradConv.SupportsTile2(p) ? new[] { WinogradConv.Tile4, 2 } : [WinogradConv.Tile4])
+        {
+            candidates.Add((new ConvPlan(tile, false), () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers, tile, fused: false)));
+            if (WinogradConv.CanFuse(p, tile, Options.WideTiles, _workers.Size))
+            {
+                candidates.Add((new ConvPlan(tile, true), () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers, tile, fused: true)));
+            }
+        }
+
+        return _convChoices.Time(p, candidates);
+    }
 
     private const int DirectConvMaxOutputs = 4;
     private const int DirectConvMaxTaps = 256;

@@ -124,7 +124,9 @@ internal sealed unsafe class WinogradConv
     /// <param name="tile">The output tile's edge: 4 (F(4×4, 3×3) or F(4×4, 5×5)) or 2 (F(2×2, 3×3): 16 transformed
     /// weights per channel pair instead of 36, for layers whose weights cost more to read than the multiply-adds
     /// saved, or whose size is a poor fit for 4×4 tiles).</param>
-    public void Run(float[] y, float[] x, CpuTensor w, float[]? b, ConvParams p, CpuWorkers workers, int tile = Tile4)
+    /// <param name="fused">The fused pass (true) or the four passes (false), as timed for the geometry; null: by
+    /// <see cref="FusedChunk"/>'s rule. <see cref="Fused"/>, set by tests, overrides both.</param>
+    public void Run(float[] y, float[] x, CpuTensor w, float[]? b, ConvParams p, CpuWorkers workers, int tile = Tile4, bool? fused = null)
     {
         if (!Supports(p) || (tile != Tile4 && !(tile == 2 && SupportsTile2(p))))
         {
@@ -173,7 +175,7 @@ internal sealed unsafe class WinogradConv
             _bases[t] = Math.Min(t, _tiles - 1) * _c8; // padded tiles repeat the last; their sums are never read
         }
 
-        _chunk = FusedChunk(workers.Size);
+        _chunk = FusedChunk(workers.Size, fused);
         for (_group = 0; _group < p.Groups; _group++)
         {
             workers.For(p.N * _blocks, _repack);
@@ -193,10 +195,11 @@ internal sealed unsafe class WinogradConv
 
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Transformed weights of one group at most this large take the fused pass: every chunk reads all of
-    /// them, where the four passes split them between threads by ξ and panel. Measured on ResNet-18 in a forward
-    /// (2-core EPYC): 28×28×128 (2.4 MB, seven chunks) fused 0.47–0.50 ms against 0.65–0.75; 14×14×256 (9.4 MB,
-    /// two chunks, each thread reading all of them) fused 0.67–0.76 against 0.60–0.65. Not timed per machine.</summary>
+    /// <summary>Without a timing (<c>--conv winograd</c>), transformed weights of one group at most this large take
+    /// the fused pass: every chunk reads all of them, where the four passes split them between threads by ξ and
+    /// panel. Measured on ResNet-18 in a forward (2-core EPYC): 28×28×128 (2.4 MB, seven chunks) fused 0.47–0.50 ms
+    /// against 0.65–0.75; 14×14×256 (9.4 MB, two chunks, each thread reading all of them) fused 0.67–0.76 against
+    /// 0.60–0.65.</summary>
     private const long FusedWeightBytes = 4L << 20;
 
     /// <summary>A chunk's transformed inputs and sums together at most this large where channels allow (L2's share).</summary>
@@ -207,23 +210,47 @@ internal sealed unsafe class WinogradConv
     /// transforms, then every tile's sums, then read them back: 1.8 MB each for a 56×56×64 layer, past L2, so each
     /// pass streams from L3 (or memory, on a busy host). The fused pass transforms a chunk of tiles, multiplies it
     /// and writes its outputs while the chunk is still in the core's L2; it pays for that by reading the
-    /// transformed weights once per chunk. Chunks are a multiple of the register tile's rows (no block straddles
-    /// two chunks), at least four per thread where there are tiles enough (the last one is short); a layer with
-    /// fewer chunks than threads keeps the four passes, whose products split by ξ and panel (7×7×512 has 4 tiles,
-    /// one chunk: fused, one thread did all of it, 2.2 ms against the four passes' 1.8).
+    /// transformed weights once per chunk. Which is faster is timed per geometry where both can run
+    /// (<see cref="ConvChoices"/>, <paramref name="fused"/>); without a timing the rule is: fused where the
+    /// transformed weights are at most <see cref="FusedWeightBytes"/> and there are chunks for every thread.
     /// Measured on ResNet-18 (2-core AMD EPYC, AVX-512, a busy hour): 56×56×64 0.70 → 0.45 ms,
     /// 28×28×128 0.92 → 0.70.
     /// </summary>
-    private int FusedChunk(int threads)
+    private int FusedChunk(int threads, bool? fused)
     {
-        var rows = ConvTile.Rows(_wide);
-        var weightBytes = (long)_points * _panels * _c8 * NR * sizeof(float);
-        var tileBytes = (long)_points * (_c8 + (_panels * NR)) * sizeof(float);
+        var (chunk, chunks, weightBytes) = Chunking(_points, _panels, _c8, _tiles, ConvTile.Rows(_wide), threads);
+        var rule = weightBytes <= FusedWeightBytes && chunks >= threads;
+        return (Fused ?? fused ?? rule) ? chunk : 0;
+    }
+
+    /// <summary>Whether the fused pass can keep every thread busy on <paramref name="p"/> with m×m tiles (at least as
+    /// many chunks as threads): only then is it a candidate to time. A layer with fewer chunks than threads keeps the
+    /// four passes, whose products split by ξ and panel (7×7×512 has 4 tiles of 4×4, one chunk: fused, one thread
+    /// did all of it, 2.2 ms against the four passes' 1.8).</summary>
+    /// <param name="p">The geometry.</param>
+    /// <param name="tile">4 or 2.</param>
+    /// <param name="wide">Whether the 512-bit tile runs the GEMMs.</param>
+    /// <param name="threads">The workers.</param>
+    /// <returns>True where the fused pass has a chunk for every thread.</returns>
+    public static bool CanFuse(ConvParams p, int tile, bool wide, int threads)
+    {
+        var alpha = p.Window.KernelH + tile - 1;
+        var tiles = p.N * ((p.OutH + tile - 1) / tile) * ((p.OutW + tile - 1) / tile);
+        var rows = ConvTile.Rows(wide && ConvTile.WideAvailable);
+        return Chunking(alpha * alpha, (p.GroupOutputs + NR - 1) / NR, (int)RoundUp(p.GroupInputs, 8), tiles, rows, threads).Chunks >= threads;
+    }
+
+    /// <summary>Chunks are a multiple of the register tile's rows (no block straddles two chunks), small enough that a
+    /// chunk's transforms and sums stay in L2's share, and at least four per thread where there are tiles enough
+    /// (the last one is short).</summary>
+    private static (int Chunk, int Chunks, long WeightBytes) Chunking(int points, int panels, int c8, int tiles, int rows, int threads)
+    {
+        var weightBytes = (long)points * panels * c8 * NR * sizeof(float);
+        var tileBytes = (long)points * (c8 + (panels * NR)) * sizeof(float);
         var byCache = Math.Max(rows, FusedChunkBytes / tileBytes / rows * rows);
-        var byBalance = RoundUp((_tiles + (4 * threads) - 1) / (4 * threads), rows);
+        var byBalance = RoundUp((tiles + (4 * threads) - 1) / (4 * threads), rows);
         var chunk = (int)Math.Max(rows, Math.Min(byCache, byBalance));
-        var pays = weightBytes <= FusedWeightBytes && (_tiles + chunk - 1) / chunk >= threads;
-        return (Fused ?? pays) ? chunk : 0;
+        return (chunk, (tiles + chunk - 1) / chunk, weightBytes);
     }
 
     /// <summary>V[ξ][tile][block] = Bᵀ d B for one tile's 8 channels of block <paramref name="cb"/>.</summary>

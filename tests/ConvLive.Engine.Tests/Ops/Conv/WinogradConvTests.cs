@@ -175,6 +175,8 @@ public sealed class WinogradConvTests(DeviceFixture devices)
             ["direct"] = Forced(ConvAlgorithm.Direct),
         };
         Assert.Equal(3, outputs.Values.Select(o => string.Join(',', o.Take(16))).Distinct().Count()); // so the bits below tell which one ran
+        outputs["winograd-fused"] = outputs["winograd"]; // the fused pass gives the four passes' bits
+        outputs["winograd2x2-fused"] = outputs["winograd2x2"];
         (ConvChoice Choice, int Count) Run()
         {
             using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvChoicesFile = file });
@@ -191,21 +193,40 @@ public sealed class WinogradConvTests(DeviceFixture devices)
 
         var (first, count) = Run();
         Assert.Equal(1, count);
-        Assert.True(first.WinogradMs > 0 && first.DirectMs > 0, $"{first}");
-        Assert.True(first.Winograd2Ms > 0, $"a 3x3 layer times F(2x2, 3x3) too: {first}");
-        Assert.Equal(Math.Min(first.WinogradMs, first.Winograd2Ms) < first.DirectMs, first.Winograd);
-        Assert.Equal(first.Winograd2Ms < first.WinogradMs ? 2 : 4, first.Tile);
+        Assert.Equal(["direct", "winograd", "winograd-fused", "winograd2x2", "winograd2x2-fused"], first.Timings.Select(t => t.Algorithm)); // every thread gets a chunk of 14x14's tiles
+        Assert.All(first.Timings, t => Assert.True(t.Ms > 0, $"{t}"));
+        Assert.Equal(first.Timings.MinBy(t => t.Ms)!.Algorithm, first.Algorithm);
+        Assert.Equal(first.Algorithm != "direct", first.Winograd);
         Assert.Contains("1x32x14x14>32 g1 k3x3 s1x1 p1,1,1,1 d1x1", first.Geometry, StringComparison.Ordinal);
 
         // A later backend reads the file instead of timing: the other algorithm written there is what it runs.
-        var flipped = first.Winograd ? first with { Winograd = false, WinogradMs = 2, DirectMs = 1 } : first with { Winograd = true, Tile = 2, Winograd2Ms = 1, DirectMs = 2 };
+        var other = first.Algorithm == "direct" ? "winograd2x2-fused" : "direct";
+        var flipped = first with { Algorithm = other, Timings = [new ConvTiming(other, 1)] };
         File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(new[] { flipped }));
-        Assert.Equal(flipped, Run().Choice);
+        Assert.Equal(Describe(flipped), Describe(Run().Choice));
 
-        // A damaged file is rewritten with the choice this process made (in memory since the first backend).
+        // A name this build does not know (a newer build's file) is timed again, not run as something else.
+        File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(new[] { first with { Algorithm = "winograd8x8" } }));
+        ConvChoices.Forget(null); // this process's memory too, so only the file could answer
+        var retimed = Run().Choice;
+        Assert.NotEqual("winograd8x8", retimed.Algorithm);
+        Assert.Equal(5, retimed.Timings.Count);
+
+        // A damaged file is rewritten with the choice this process made (in memory since the last timing).
         File.WriteAllText(file, "{ not json");
-        Assert.Equal(first, Run().Choice);
-        Assert.Equal([first], System.Text.Json.JsonSerializer.Deserialize<ConvChoice[]>(File.ReadAllText(file))!);
+        Assert.Equal(Describe(retimed), Describe(Run().Choice));
+        Assert.Equal([Describe(retimed)], System.Text.Json.JsonSerializer.Deserialize<ConvChoice[]>(File.ReadAllText(file))!.Select(Describe));
+    }
+
+    private static string Describe(ConvChoice c) => $"{c.Geometry} {c.Algorithm} {string.Join(", ", c.Timings)}";
+
+    [Fact]
+    public void TheFusedPassIsTimedOnlyWhereEveryThreadGetsAChunk()
+    {
+        Assert.True(WinogradConv.CanFuse(Conv3x3(1, 64, 56, 56, 64, 1, 1, 1, 1), 4, true, 2), "56x56: 196 tiles");
+        Assert.True(WinogradConv.CanFuse(Conv3x3(1, 512, 7, 7, 512, 1, 1, 1, 1), 2, true, 2), "7x7 in 2x2 tiles: 16 tiles, two chunks of 8");
+        Assert.False(WinogradConv.CanFuse(Conv3x3(1, 512, 7, 7, 512, 1, 1, 1, 1), 4, true, 2), "7x7 in 4x4 tiles: 4 tiles, one chunk");
+        Assert.False(WinogradConv.CanFuse(Conv3x3(1, 64, 56, 56, 64, 1, 1, 1, 1), 4, true, 400), "more threads than chunks");
     }
 
     [Fact]
