@@ -249,7 +249,7 @@ internal sealed class ConvChoices(string? file, int threads)
             {
                 foreach (var c in JsonSerializer.Deserialize<List<ConvChoice>>(File.ReadAllBytes(file)) ?? [])
                 {
-                    if (c?.Geometry is { Length: > 0 } && ConvPlan.TryParse(c.Algorithm, out _) && c.Timings is not null)
+                    if (Valid(c))
                     {
                         choices[c.Geometry] = c;
                     }
@@ -263,6 +263,12 @@ internal sealed class ConvChoices(string? file, int threads)
 
         return choices;
     }
+
+    /// <summary>Whether a choice read from a file can be run: a known algorithm (a newer build's is timed again
+    /// here), F(2×2) only on a 3×3 key (Winograd F(2×2, 3×3) has no 5×5 form), timings present.</summary>
+    private static bool Valid(ConvChoice? c) =>
+        c?.Geometry is { Length: > 0 } && ConvPlan.TryParse(c.Algorithm, out var plan) && (plan.Tile != 2 || c.Geometry.Contains(" k3x3 ", StringComparison.Ordinal)) &&
+        c.Timings is not null && c.Timings.All(t => t?.Algorithm is not null);
 
     /// <summary>Adds <paramref name="choice"/> to the file, keeping what other processes wrote since it was read;
     /// returns the choice that stands (another process's, made first, wins: every run then agrees).</summary>

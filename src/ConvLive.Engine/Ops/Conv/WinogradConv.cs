@@ -76,8 +76,9 @@ internal sealed unsafe class WinogradConv
         _fused = new FusedJob(this);
     }
 
-    /// <summary>Forces the fused pass (true) or the four passes (false) for every geometry; null: chosen by
-    /// <see cref="FusedChunk"/>'s rule. For tests, which hold both to the same bits.</summary>
+    /// <summary>Forces the fused pass (true) or the four passes (false) for every geometry, over what
+    /// <see cref="Run"/> is asked for; null: as asked (timed), else <see cref="FusedChunk"/>'s rule. For tests, which
+    /// hold both to the same bits.</summary>
     internal bool? Fused { get; set; }
 
     /// <summary>Weights transformed for one geometry, kept on a constant weight tensor.</summary>

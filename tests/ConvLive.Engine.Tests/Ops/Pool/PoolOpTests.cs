@@ -79,6 +79,47 @@ public sealed class PoolOpTests(DeviceFixture devices)
         CpuVectorMaxPooling(BackendHarness.Open(devices, "cpu", new Backends.BackendOptions { VectorBits = 256 }), height, width, kh, kw, sh, sw, pt, pl, pb, pr, ceil, seed);
     }
 
+    [SkippableTheory]
+    [InlineData(16)]
+    [InlineData(8)]
+    public void TheStride2PickGivesEachWindowsMaximumAtEitherWidth(int lanes)
+    {
+        // Called directly, so each width runs where the CPU has it (a backend picks the widest): every window width
+        // 1-5 and output count 1-40 (whole vectors and tails), with NaN, signed zeros and slack holding garbage.
+        Skip.If(lanes == 16 && !(System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated), "no AVX-512 here");
+        Skip.If(lanes == 8 && !System.Runtime.Intrinsics.X86.Avx2.IsSupported, "no AVX2 here");
+        var random = new Random(lanes);
+        for (var kernelW = 1; kernelW <= 5; kernelW++)
+        {
+            for (var count = 1; count <= 40; count++)
+            {
+                var span = (2 * (count - 1)) + kernelW;
+                var row = new float[span + Backends.Cpu.MaxPoolRows.Slack];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = i >= span ? 1e30f : random.Next(12) switch { 0 => float.NaN, 1 => -0f, 2 => 0f, _ => (float)random.NextDouble() - 0.5f };
+                }
+
+                var output = new float[count + 1];
+                output[count] = 42f; // past the outputs: must stay
+                Backends.Cpu.MaxPoolRows.PickStride2(output.AsSpan(0, count), row, kernelW, lanes);
+                for (var ox = 0; ox < count; ox++)
+                {
+                    var expected = row[2 * ox];
+                    for (var j = 1; j < kernelW; j++)
+                    {
+                        expected = MathF.Max(expected, row[(2 * ox) + j]);
+                    }
+
+                    Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(output[ox]) || (float.IsNaN(expected) && float.IsNaN(output[ox])),
+                        $"lanes {lanes}, window {kernelW}, {count} outputs: output {ox} is {output[ox]}, expected {expected}");
+                }
+
+                Assert.Equal(42f, output[count]);
+            }
+        }
+    }
+
     private static void CpuVectorMaxPooling(BackendHarness h, int height, int width, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr, bool ceil, int seed)
     {
         using var owned = h;
