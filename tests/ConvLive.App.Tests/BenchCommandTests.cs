@@ -138,9 +138,13 @@ public sealed class BenchCommandTests : IDisposable
         var made = doc.RootElement.GetProperty("convChoices").EnumerateArray().ToList();
         Assert.NotEmpty(made); // conv2 (5×5) to conv5 (3×3) are stride 1 with at least 16 channels in and out
         Assert.All(made, c => Assert.Contains(" k", c.GetProperty("geometry").GetString(), StringComparison.Ordinal));
-        Assert.All(made, c => Assert.Equal(
-            c.GetProperty("timings").EnumerateArray().MinBy(t => t.GetProperty("ms").GetDouble()).GetProperty("algorithm").GetString(),
-            c.GetProperty("algorithm").GetString())); // the fastest candidate is the one kept
+        Assert.All(made, c =>
+        {
+            // The fastest candidate is kept, or the direct GEMM where it is within 5% of the fastest.
+            var times = c.GetProperty("timings").EnumerateArray().ToDictionary(t => t.GetProperty("algorithm").GetString()!, t => t.GetProperty("ms").GetDouble());
+            var chosen = c.GetProperty("algorithm").GetString()!;
+            Assert.True(times[chosen] == times.Values.Min() || (chosen == "direct" && times[chosen] <= times.Values.Min() * 1.05), $"{chosen}: {string.Join(", ", times)}");
+        });
         Assert.Equal(made.Count, System.Text.Json.JsonSerializer.Deserialize<Engine.Backends.Cpu.ConvChoice[]>(File.ReadAllText(file))!.Length);
         Assert.Contains("memory read bandwidth measured now", output, StringComparison.Ordinal);
     }

@@ -39,8 +39,8 @@ internal static class BenchCommand
             };
             var conv = new Option<string>("--conv")
             {
-                Description = "Convolution algorithms for the cpu device, comma-separated: auto (where Winograd may pay, the direct GEMM and each Winograd variant, "
-                    + "four passes or fused, timed here at first use and the fastest kept), direct, winograd (F(4x4) tiles), winograd2x2 (F(2x2, 3x3) tiles). "
+                Description = "Convolution algorithms for the cpu device, comma-separated: auto (where Winograd may pay, the direct GEMM and each Winograd tile "
+                    + "timed here at first use and the fastest kept), direct, winograd (F(4x4) tiles), winograd2x2 (F(2x2, 3x3) tiles). "
                     + "Each is timed as its own engine and compared with the first.",
                 DefaultValueFactory = _ => "auto",
             };

@@ -6,8 +6,8 @@ namespace ConvLive.Engine.Backends;
 public enum ConvAlgorithm
 {
     /// <summary>The fastest for the geometry on this machine (CPU: where Winograd may pay — 3×3 or 5×5 stride 1,
-    /// at least 16 channels in and out — the direct GEMM and each Winograd variant (F(4×4), for 3×3 also F(2×2);
-    /// four passes, and fused where every thread gets a chunk) are timed at first use and the fastest is kept, see
+    /// at least 16 channels in and out — the direct GEMM and each Winograd tile (F(4×4), for 3×3 also F(2×2)) are
+    /// timed at first use and the fastest is kept, see
     /// <see cref="BackendOptions.ConvChoicesFile"/>; else the direct GEMM).</summary>
     Auto,
 

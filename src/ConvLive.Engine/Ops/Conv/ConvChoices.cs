@@ -9,8 +9,7 @@ using ConvLive.Engine.Ops;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>One candidate's best time of three on a geometry.</summary>
-/// <param name="Algorithm">Its name (<see cref="ConvPlan.Name"/>): direct, winograd, winograd-fused, winograd2x2,
-/// winograd2x2-fused.</param>
+/// <param name="Algorithm">Its name (<see cref="ConvPlan.Name"/>): direct, winograd or winograd2x2.</param>
 /// <param name="Ms">Milliseconds.</param>
 public sealed record ConvTiming(string Algorithm, double Ms);
 
@@ -30,7 +29,8 @@ public sealed record ConvChoice(string Geometry, string Algorithm, IReadOnlyList
 }
 
 /// <summary>How a convolution runs: the direct GEMM (<see cref="Tile"/> 0) or Winograd with m×m output tiles, its
-/// passes fused per chunk of tiles, four separate passes, or (null) as <see cref="WinogradConv"/>'s rule says.</summary>
+/// passes fused per chunk of tiles or as four passes as <see cref="WinogradConv"/>'s rule says (null), or forced
+/// (a "-fused" name written by hand, for comparisons).</summary>
 /// <param name="Tile">0 (direct), 4 or 2.</param>
 /// <param name="Fused">The fused pass, the four passes, or null: the rule.</param>
 internal readonly record struct ConvPlan(int Tile, bool? Fused)
@@ -42,7 +42,7 @@ internal readonly record struct ConvPlan(int Tile, bool? Fused)
     public string Name => Tile == 0 ? "direct" : (Tile == 2 ? "winograd2x2" : "winograd") + (Fused == true ? "-fused" : string.Empty);
 
     /// <summary>The plan a name stands for, or false for an unknown name (a damaged or newer file).</summary>
-    /// <param name="name">direct, winograd, winograd-fused, winograd2x2 or winograd2x2-fused.</param>
+    /// <param name="name">direct, winograd, winograd2x2, or winograd-fused or winograd2x2-fused (the fused pass forced).</param>
     /// <param name="plan">The plan.</param>
     /// <returns>Whether the name is known.</returns>
     public static bool TryParse(string? name, out ConvPlan plan)
@@ -50,9 +50,9 @@ internal readonly record struct ConvPlan(int Tile, bool? Fused)
         plan = name switch
         {
             "direct" => Direct,
-            "winograd" => new(WinogradConv.Tile4, false),
+            "winograd" => new(WinogradConv.Tile4, null),
             "winograd-fused" => new(WinogradConv.Tile4, true),
-            "winograd2x2" => new(2, false),
+            "winograd2x2" => new(2, null),
             "winograd2x2-fused" => new(2, true),
             _ => new(-1, null),
         };
@@ -62,9 +62,8 @@ internal readonly record struct ConvPlan(int Tile, bool? Fused)
 
 /// <summary>
 /// Which algorithm each convolution geometry that Winograd can compute (3×3 or 5×5, stride 1, ≥ 16 channels in and
-/// out) runs on this machine — the direct GEMM, F(4×4, r×r), or for 3×3 kernels F(2×2, 3×3), each Winograd with its
-/// passes fused per chunk of tiles or as four passes: timed the first time the geometry is met (three runs of each
-/// after a warm-up) and kept —
+/// out) runs on this machine — the direct GEMM, F(4×4, r×r), or for 3×3 kernels F(2×2, 3×3): timed the first time
+/// the geometry is met (three runs of each after a warm-up) and kept —
 /// in memory, and in a cache file when one is given, so later runs on the machine choose the same and give the
 /// same bits (Winograd and direct differ by ~1e-5). Rules tuned on one machine choose wrongly on another: with
 /// full-width 512-bit FMA units, a 14×14 or 7×7 layer's Winograd weights (4× the direct ones) cost more to stream
@@ -139,7 +138,7 @@ internal sealed class ConvChoices(string? file, int threads)
         var key = Key(p, threads);
         var flush = FlushBuffer(); // for this timing only: 128 MB is not worth keeping for the process's life
         var timings = candidates.Select(c => new ConvTiming(c.Plan.Name, Best(c.Run, flush))).ToList();
-        var made = new ConvChoice(key, timings.MinBy(t => t.Ms)!.Algorithm, timings);
+        var made = new ConvChoice(key, Fastest(timings), timings);
         ConvChoice choice;
         lock (Lock)
         {
@@ -149,6 +148,20 @@ internal sealed class ConvChoices(string? file, int threads)
 
         _choices[key] = choice;
         return Use(p, choice);
+    }
+
+    /// <summary>Winograd must beat the direct GEMM by this share to be chosen: the direct GEMM sums every product of
+    /// the definition (a few ulps from the reference, not ~1e-5 of the spread) and its time in a forward is the more
+    /// predictable (the weight-heavy Winograd forms ran slower in the forward than timed alone).</summary>
+    internal const double WinogradMargin = 0.05;
+
+    /// <summary>The fastest candidate's name, the direct GEMM unless a Winograd form beats it by
+    /// <see cref="WinogradMargin"/>.</summary>
+    internal static string Fastest(IReadOnlyList<ConvTiming> timings)
+    {
+        var fastest = timings.MinBy(t => t.Ms)!;
+        var direct = timings.FirstOrDefault(t => t.Algorithm == ConvPlan.Direct.Name);
+        return direct is not null && fastest != direct && direct.Ms <= fastest.Ms * (1 + WinogradMargin) ? direct.Algorithm : fastest.Algorithm;
     }
 
     /// <summary>Forgets every choice: this process's, and <paramref name="file"/>'s (emptied, atomically), so each
@@ -203,7 +216,7 @@ internal sealed class ConvChoices(string? file, int threads)
         return best;
     }
 
-    /// <summary>Read before each timed run: more than the last-level cache of the machines this runs on (32 MB an
+    /// <summary>Written before each timed run: more than the last-level cache of the machines this runs on (32 MB an
     /// EPYC core complex, 96 MB with 3D V-Cache).</summary>
     private const int FlushBytes = 128 << 20;
 
@@ -215,22 +228,23 @@ internal sealed class ConvChoices(string? file, int threads)
         return buffer;
     }
 
-    /// <summary>Reads one word per 64-byte line (reading, not writing: dirty lines would be written back during the
-    /// timed run). Empties the calling core's caches and the shared L3 of the timed layer's weights.</summary>
+    /// <summary>Writes one word per 64-byte line: empties the calling core's caches and the shared L3 of the timed
+    /// layer's weights and leaves them full of dirty lines, as a forward leaves them (activations and scratch
+    /// written by the layers before), so a layer that streams more weights also pays for writing those lines back.
+    /// Read-only flushing left clean lines that cost nothing to evict, and the weight-heavy variants timed faster
+    /// than they ran in the forward: 7×7×512 F(4×4) 0.83–0.88 ms against direct's 0.90–0.91 timed, 0.90–1.34
+    /// against 0.81–0.92 in the forward (session 13).</summary>
     private static void Flush(long[] buffer)
     {
-        long sum = 0;
         for (var i = 0; i < buffer.Length; i += 8)
         {
-            sum += buffer[i];
+            buffer[i]++;
         }
-
-        GC.KeepAlive(sum);
     }
 
     /// <summary>The version of the kernels timed (and of how they are timed): raised whenever a tile, transform or
     /// the timing changes, so a file timed with older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
-    internal const int KernelsVersion = 9;
+    internal const int KernelsVersion = 10;
 
     /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)

@@ -48,18 +48,16 @@ public sealed partial class CpuBackend
     private ConvPlan ChoosePlan(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
         _convChoices.TryGet(p, out var plan) ? plan : TimeEach(yd, xd, w, bd, p);
 
-    /// <summary>The first time only (the closures are made here, not on every call): the direct GEMM, and each
-    /// Winograd tile the kernel allows as four passes and, where every thread gets a chunk, fused.</summary>
+    /// <summary>The first time only (the closures are made here, not on every call): the direct GEMM and each
+    /// Winograd tile the kernel allows, fused or as four passes by <see cref="WinogradConv"/>'s rule (timed alone,
+    /// the two forms differ by a few percent and the faster alone was the slower in a forward; see
+    /// <see cref="WinogradConv.Run"/>).</summary>
     private ConvPlan TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p)
     {
         var candidates = new List<(ConvPlan, Action)> { (ConvPlan.Direct, () => _window.Run(yd, xd, Cast(w), bd, p, _workers)) };
         foreach (var tile in WinogradConv.SupportsTile2(p) ? new[] { WinogradConv.Tile4, 2 } : [WinogradConv.Tile4])
         {
-            candidates.Add((new ConvPlan(tile, false), () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers, tile, fused: false)));
-            if (WinogradConv.CanFuse(p, tile, Options.WideTiles, _workers.Size))
-            {
-                candidates.Add((new ConvPlan(tile, true), () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers, tile, fused: true)));
-            }
+            candidates.Add((new ConvPlan(tile, null), () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers, tile)));
         }
 
         return _convChoices.Time(p, candidates);

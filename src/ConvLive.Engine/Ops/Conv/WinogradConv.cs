@@ -211,34 +211,20 @@ internal sealed unsafe class WinogradConv
     /// transforms, then every tile's sums, then read them back: 1.8 MB each for a 56×56×64 layer, past L2, so each
     /// pass streams from L3 (or memory, on a busy host). The fused pass transforms a chunk of tiles, multiplies it
     /// and writes its outputs while the chunk is still in the core's L2; it pays for that by reading the
-    /// transformed weights once per chunk. Which is faster is timed per geometry where both can run
-    /// (<see cref="ConvChoices"/>, <paramref name="fused"/>); without a timing the rule is: fused where the
-    /// transformed weights are at most <see cref="FusedWeightBytes"/> and there are chunks for every thread.
-    /// Measured on ResNet-18 (2-core AMD EPYC, AVX-512, a busy hour): 56×56×64 0.70 → 0.45 ms,
-    /// 28×28×128 0.92 → 0.70.
+    /// transformed weights once per chunk. The rule: fused where the transformed weights are at most
+    /// <see cref="FusedWeightBytes"/> and there are chunks for every thread (a layer with fewer keeps the four passes,
+    /// whose products split by ξ and panel: 7×7×512 has 4 tiles of 4×4, one chunk: fused, one thread did all of it,
+    /// 2.2 ms against the four passes' 1.8). Measured on ResNet-18 (2-core AMD EPYC, AVX-512, a busy hour):
+    /// 56×56×64 0.70 → 0.45 ms, 28×28×128 0.92 → 0.70. Timing the two forms alone, as <see cref="ConvChoices"/> times
+    /// algorithms, was tried (session 13): they came within a few percent, and the one faster alone was slower in
+    /// the forward (14×14×256 fused 0.65–0.72 ms against the four passes' 0.52–0.60, alternating), so the rule
+    /// stays; <paramref name="fused"/> forces either.
     /// </summary>
     private int FusedChunk(int threads, bool? fused)
     {
         var (chunk, chunks, weightBytes) = Chunking(_points, _panels, _c8, _tiles, ConvTile.Rows(_wide), threads);
         var rule = weightBytes <= FusedWeightBytes && chunks >= threads;
         return (Fused ?? fused ?? rule) ? chunk : 0;
-    }
-
-    /// <summary>Whether the fused pass can keep every thread busy on <paramref name="p"/> with m×m tiles (at least as
-    /// many chunks as threads): only then is it a candidate to time. A layer with fewer chunks than threads keeps the
-    /// four passes, whose products split by ξ and panel (7×7×512 has 4 tiles of 4×4, one chunk: fused, one thread
-    /// did all of it, 2.2 ms against the four passes' 1.8).</summary>
-    /// <param name="p">The geometry.</param>
-    /// <param name="tile">4 or 2.</param>
-    /// <param name="wide">Whether the 512-bit tile runs the GEMMs.</param>
-    /// <param name="threads">The workers.</param>
-    /// <returns>True where the fused pass has a chunk for every thread.</returns>
-    public static bool CanFuse(ConvParams p, int tile, bool wide, int threads)
-    {
-        var alpha = p.Window.KernelH + tile - 1;
-        var tiles = p.N * ((p.OutH + tile - 1) / tile) * ((p.OutW + tile - 1) / tile);
-        var rows = ConvTile.Rows(wide && ConvTile.WideAvailable);
-        return Chunking(alpha * alpha, (p.GroupOutputs + NR - 1) / NR, (int)RoundUp(p.GroupInputs, 8), tiles, rows, threads).Chunks >= threads;
     }
 
     /// <summary>Chunks are a multiple of the register tile's rows (no block straddles two chunks), small enough that a
