@@ -232,7 +232,7 @@ internal sealed class ConvChoices(string? file, int threads)
     /// layer's weights and leaves them full of dirty lines, as a forward leaves them (activations and scratch
     /// written by the layers before), so a layer that streams more weights also pays for writing those lines back.
     /// Read-only flushing left clean lines that cost nothing to evict, and the weight-heavy variants timed faster
-    /// than they ran in the forward: 7×7×512 F(4×4) 0.83–0.88 ms against direct's 0.90–0.91 timed, 0.90–1.34
+    /// than they ran in the forward: 7×7×512 F(4×4) 0.83–0.88 ms against direct's 0.90–0.91 timed, 0.89–1.41
     /// against 0.81–0.92 in the forward (session 13).</summary>
     private static void Flush(long[] buffer)
     {

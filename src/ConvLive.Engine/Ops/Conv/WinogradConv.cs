@@ -217,7 +217,7 @@ internal sealed unsafe class WinogradConv
     /// 2.2 ms against the four passes' 1.8). Measured on ResNet-18 (2-core AMD EPYC, AVX-512, a busy hour):
     /// 56×56×64 0.70 → 0.45 ms, 28×28×128 0.92 → 0.70. Timing the two forms alone, as <see cref="ConvChoices"/> times
     /// algorithms, was tried (session 13): they came within a few percent, and the one faster alone was slower in
-    /// the forward (14×14×256 fused 0.65–0.72 ms against the four passes' 0.52–0.60, alternating), so the rule
+    /// the forward (14×14×256 fused 0.57–0.72 ms against the four passes' 0.52–0.60, alternating), so the rule
     /// stays; <paramref name="fused"/> forces either.
     /// </summary>
     private int FusedChunk(int threads, bool? fused)
