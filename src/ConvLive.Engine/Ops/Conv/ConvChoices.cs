@@ -15,17 +15,13 @@ public sealed record ConvTiming(string Algorithm, double Ms);
 
 /// <summary>One convolution geometry's algorithm, chosen by timing each candidate on this machine.</summary>
 /// <param name="Geometry">The geometry and thread count, as the cache file keys it.</param>
-/// <param name="Algorithm">The fastest candidate's name.</param>
+/// <param name="Algorithm">The chosen candidate's name: the fastest, or the direct GEMM where it is within
+/// <see cref="ConvChoices.WinogradMargin"/> of the fastest.</param>
 /// <param name="Timings">Every candidate's time, in the order timed.</param>
 public sealed record ConvChoice(string Geometry, string Algorithm, IReadOnlyList<ConvTiming> Timings)
 {
-    /// <summary>Whether a Winograd variant was fastest (else the direct GEMM).</summary>
+    /// <summary>Whether a Winograd form was chosen (else the direct GEMM).</summary>
     public bool Winograd => Algorithm != ConvPlan.Direct.Name;
-
-    /// <summary>The named candidate's time, or null where it was not timed.</summary>
-    /// <param name="algorithm">The candidate's name.</param>
-    /// <returns>Milliseconds.</returns>
-    public double? Ms(string algorithm) => Timings.FirstOrDefault(t => t.Algorithm == algorithm)?.Ms;
 }
 
 /// <summary>How a convolution runs: the direct GEMM (<see cref="Tile"/> 0) or Winograd with m×m output tiles, its

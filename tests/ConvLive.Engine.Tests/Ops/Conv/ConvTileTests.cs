@@ -127,24 +127,10 @@ public sealed unsafe class ConvTileTests
     public void AConvolutionOnWhole64ChannelPanelsGivesTheSameBitsWithEitherVectorWidth()
     {
         Skip.IfNot(ConvTile.WideAvailable, "no 512-bit vectors here: both runs would take the 256-bit tiles (the tile itself is compared above)");
+
         // 128 outputs in two groups of 64 (one 64-channel panel each on 512-bit vectors), 63 positions (ten 6-row
         // blocks and a short one), stride 2: the direct GEMM on the 6x64 tile against 16-channel 256-bit panels.
-        var p = new ConvLive.Engine.Ops.ConvParams(1, 16, 13, 17, 128, 2, new ConvLive.Engine.Ops.Window2D(3, 3, 2, 2, 1, 1, 1, 1, 1, 1), 7, 9) { Relu = true };
-        var x = BackendHarness.Random(p.C * p.H * p.W, 4);
-        var w = BackendHarness.Random(p.M * p.GroupInputs * 9, 5);
-        var b = BackendHarness.Random(p.M, 6);
-        float[] Run(int bits)
-        {
-            using var devices = new DeviceFixture();
-            using var h = BackendHarness.Open(devices, "cpu", new ConvLive.Engine.Backends.BackendOptions { VectorBits = bits });
-            var y = h.Empty(p.OutputShape);
-            h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.GroupInputs, 3, 3), h.Upload(b, p.M), p);
-            return h.Download(y);
-        }
-
-        var (widest, narrow) = (Run(0), Run(256));
-        Assert.Equal(narrow.Select(BitConverter.SingleToInt32Bits), widest.Select(BitConverter.SingleToInt32Bits));
-        Numerics.AssertClose(ConvLive.Engine.Reference.ReferenceOps.Conv(x, w, b, p), widest, 1e-4, 1e-4, "direct, 64-channel panels");
+        SameBitsWithEitherVectorWidth(new ConvLive.Engine.Ops.ConvParams(1, 16, 13, 17, 128, 2, new ConvLive.Engine.Ops.Window2D(3, 3, 2, 2, 1, 1, 1, 1, 1, 1), 7, 9) { Relu = true }, 4, "direct, 64-channel panels");
     }
 
     [Fact]
@@ -152,21 +138,27 @@ public sealed unsafe class ConvTileTests
     {
         // 40 outputs: a 32-channel panel and a partial one on 512-bit vectors, 16-channel panels on 256-bit ones;
         // stride 2 and a 5x5 window, so the direct GEMM runs (not Winograd).
-        var p = new ConvLive.Engine.Ops.ConvParams(1, 24, 23, 19, 40, 1, new ConvLive.Engine.Ops.Window2D(5, 5, 2, 2, 2, 2, 2, 2, 1, 1), 12, 10);
-        var x = BackendHarness.Random(p.C * p.H * p.W, 1);
-        var w = BackendHarness.Random(p.M * p.C * 25, 2);
-        var b = BackendHarness.Random(p.M, 3);
+        SameBitsWithEitherVectorWidth(new ConvLive.Engine.Ops.ConvParams(1, 24, 23, 19, 40, 1, new ConvLive.Engine.Ops.Window2D(5, 5, 2, 2, 2, 2, 2, 2, 1, 1), 12, 10), 1, "direct, widest tiles");
+    }
+
+    /// <summary>The convolution on the widest tiles here and on 256-bit ones: the same bits, and close to the reference.</summary>
+    private static void SameBitsWithEitherVectorWidth(ConvLive.Engine.Ops.ConvParams p, int seed, string what)
+    {
+        var (kh, kw) = (p.Window.KernelH, p.Window.KernelW);
+        var x = BackendHarness.Random(p.C * p.H * p.W, seed);
+        var w = BackendHarness.Random(p.M * p.GroupInputs * kh * kw, seed + 1);
+        var b = BackendHarness.Random(p.M, seed + 2);
         float[] Run(int bits)
         {
             using var devices = new DeviceFixture();
             using var h = BackendHarness.Open(devices, "cpu", new ConvLive.Engine.Backends.BackendOptions { VectorBits = bits });
             var y = h.Empty(p.OutputShape);
-            h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.C, 5, 5), h.Upload(b, p.M), p);
+            h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.GroupInputs, kh, kw), h.Upload(b, p.M), p);
             return h.Download(y);
         }
 
         var (widest, narrow) = (Run(0), Run(256));
         Assert.Equal(narrow.Select(BitConverter.SingleToInt32Bits), widest.Select(BitConverter.SingleToInt32Bits));
-        Numerics.AssertClose(ConvLive.Engine.Reference.ReferenceOps.Conv(x, w, b, p), widest, 1e-4, 1e-4, "direct, widest tiles");
+        Numerics.AssertClose(ConvLive.Engine.Reference.ReferenceOps.Conv(x, w, b, p), widest, 1e-4, 1e-4, what);
     }
 }
