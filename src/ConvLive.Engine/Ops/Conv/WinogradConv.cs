@@ -13,7 +13,8 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// whose transformed weights are 16 a channel pair instead of 36 (for layers where reading them costs more than
 /// the multiply-adds saved: <see cref="ConvChoices"/> times it beside the others). Each m×m output tile is
 /// Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over its patch d, so a 4×4 tile costs 36 (3×3) or 64 (5×5) multiply-adds per
-/// input–output channel pair instead of 144 or 400, a 2×2 tile 16 instead of 36. Summed over input channels, the ⊙ becomes α² independent GEMMs U[ξ] (M×C) · V[ξ] (C×tiles), run by
+/// input–output channel pair instead of 144 or 400, a 2×2 tile 16 instead of 36. Summed over input channels, the
+/// ⊙ becomes α² independent GEMMs U[ξ] (M×C) · V[ξ] (C×tiles), run by
 /// <see cref="WindowConv"/>'s register tile; groups run one after another.
 /// </summary>
 /// <remarks>
@@ -77,8 +78,8 @@ internal sealed unsafe class WinogradConv
     }
 
     /// <summary>Forces the fused pass (true) or the four passes (false) for every geometry, over what
-    /// <see cref="Run"/> is asked for; null: as asked (timed), else <see cref="FusedChunk"/>'s rule. For tests, which
-    /// hold both to the same bits.</summary>
+    /// <see cref="Run"/> is asked for; null: as asked, else <see cref="FusedChunk"/>'s rule. For tests, which hold
+    /// both to the same bits.</summary>
     internal bool? Fused { get; set; }
 
     /// <summary>Weights transformed for one geometry, kept on a constant weight tensor.</summary>
@@ -125,8 +126,8 @@ internal sealed unsafe class WinogradConv
     /// <param name="tile">The output tile's edge: 4 (F(4×4, 3×3) or F(4×4, 5×5)) or 2 (F(2×2, 3×3): 16 transformed
     /// weights per channel pair instead of 36, for layers whose weights cost more to read than the multiply-adds
     /// saved, or whose size is a poor fit for 4×4 tiles).</param>
-    /// <param name="fused">The fused pass (true) or the four passes (false), as timed for the geometry; null: by
-    /// <see cref="FusedChunk"/>'s rule. <see cref="Fused"/>, set by tests, overrides both.</param>
+    /// <param name="fused">The fused pass (true) or the four passes (false), as a choices file's "-fused" name asks;
+    /// null: by <see cref="FusedChunk"/>'s rule. <see cref="Fused"/>, set by tests, overrides both.</param>
     public void Run(float[] y, float[] x, CpuTensor w, float[]? b, ConvParams p, CpuWorkers workers, int tile = Tile4, bool? fused = null)
     {
         if (!Supports(p) || (tile != Tile4 && !(tile == 2 && SupportsTile2(p))))
@@ -196,8 +197,7 @@ internal sealed unsafe class WinogradConv
 
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Without a timing (<c>--conv winograd</c>), transformed weights of one group at most this large take
-    /// the fused pass: every chunk reads all of them, where the four passes split them between threads by ξ and
+    /// <summary>Transformed weights of one group at most this large take the fused pass: every chunk reads all of them, where the four passes split them between threads by ξ and
     /// panel. Measured on ResNet-18 in a forward (2-core EPYC): 28×28×128 (2.4 MB, seven chunks) fused 0.47–0.50 ms
     /// against 0.65–0.75; 14×14×256 (9.4 MB, two chunks, each thread reading all of them) fused 0.67–0.76 against
     /// 0.60–0.65.</summary>
@@ -222,22 +222,17 @@ internal sealed unsafe class WinogradConv
     /// </summary>
     private int FusedChunk(int threads, bool? fused)
     {
-        var (chunk, chunks, weightBytes) = Chunking(_points, _panels, _c8, _tiles, ConvTile.Rows(_wide), threads);
-        var rule = weightBytes <= FusedWeightBytes && chunks >= threads;
-        return (Fused ?? fused ?? rule) ? chunk : 0;
-    }
-
-    /// <summary>Chunks are a multiple of the register tile's rows (no block straddles two chunks), small enough that a
-    /// chunk's transforms and sums stay in L2's share, and at least four per thread where there are tiles enough
-    /// (the last one is short).</summary>
-    private static (int Chunk, int Chunks, long WeightBytes) Chunking(int points, int panels, int c8, int tiles, int rows, int threads)
-    {
-        var weightBytes = (long)points * panels * c8 * NR * sizeof(float);
-        var tileBytes = (long)points * (c8 + (panels * NR)) * sizeof(float);
+        // Chunks are a multiple of the register tile's rows (no block straddles two chunks), small enough that a
+        // chunk's transforms and sums stay in L2's share, and at least four per thread where there are tiles enough
+        // (the last one is short).
+        var rows = ConvTile.Rows(_wide);
+        var weightBytes = (long)_points * _panels * _c8 * NR * sizeof(float);
+        var tileBytes = (long)_points * (_c8 + (_panels * NR)) * sizeof(float);
         var byCache = Math.Max(rows, FusedChunkBytes / tileBytes / rows * rows);
-        var byBalance = RoundUp((tiles + (4 * threads) - 1) / (4 * threads), rows);
+        var byBalance = RoundUp((_tiles + (4 * threads) - 1) / (4 * threads), rows);
         var chunk = (int)Math.Max(rows, Math.Min(byCache, byBalance));
-        return (chunk, (tiles + chunk - 1) / chunk, weightBytes);
+        var rule = weightBytes <= FusedWeightBytes && (_tiles + chunk - 1) / chunk >= threads;
+        return (Fused ?? fused ?? rule) ? chunk : 0;
     }
 
     /// <summary>V[ξ][tile][block] = Bᵀ d B for one tile's 8 channels of block <paramref name="cb"/>.</summary>
