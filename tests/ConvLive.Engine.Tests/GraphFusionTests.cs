@@ -31,6 +31,40 @@ public sealed class GraphFusionTests(DeviceFixture devices)
         Assert.Contains(expected, v => v < 0); // bn3 without a Relu after it: negative outputs survive
     }
 
+    [SkippableTheory]
+    [InlineData("cpu")]
+    [InlineData("ilgpu-cpu")]
+    public void ResidualAddsAndTheirRelusBecomeTheConvsStore(string device)
+    {
+        // Two residual blocks (an identity skip; a stride-2 block whose projection is computed after its main path)
+        // and an Add that broadcasts (a pooled (1,24,1,1) value): the first two fuse, the broadcast one does not.
+        var graph = Residual();
+        var fused = GraphFusion.Fuse(graph);
+        Assert.Equal(["Conv+Relu", "Conv+Add+Relu", "Conv+Relu", "Conv", "Conv+Add+Relu", "Conv", "GlobalAveragePool", "Add"], fused.Nodes.Select(n => n.OpType));
+        Assert.Equal("x", fused.Nodes[1].Inputs[3]); // the skip, after the folded bias
+        Assert.NotEmpty(fused.Nodes[1].Inputs[2]);
+        Assert.Equal("bp", fused.Nodes[4].Inputs[3]); // the projection, computed before the fused node that reads it
+
+        var x = BackendHarness.Random(1 * 16 * 10 * 10, 9);
+        foreach (var value in new[] { "y", "r2" })
+        {
+            var expected = Run(device, graph, x, value);
+            Numerics.AssertClose(expected, Run(device, fused, x, value), 1e-4, 1e-4, $"{device}: {value} fused vs unfused");
+        }
+    }
+
+    [Fact]
+    public void AResidualAddIsNotFusedWhereTheConvsOutputOrTheSumIsRead()
+    {
+        var graph = Residual();
+        Assert.DoesNotContain(GraphFusion.Fuse(graph, keep: ["b2"]).Nodes, n => n.Name == "conv2" && n.OpType != "Conv"); // the conv's own output kept
+        var kept = GraphFusion.Fuse(graph, keep: ["sum2"]); // the sum kept: the Add fuses, its Relu stays
+        Assert.Contains(kept.Nodes, n => n.OpType == GraphFusion.ConvAdd && n.Outputs[0] == "sum2");
+        Assert.Contains(kept.Nodes, n => n.Name == "relu2");
+        var x = BackendHarness.Random(1 * 16 * 10 * 10, 10);
+        Numerics.AssertClose(Run("cpu", graph, x, "sum2"), Run("cpu", kept, x, "sum2"), 1e-4, 1e-4, "sum2");
+    }
+
     [Fact]
     public void ValuesSomethingElseReadsAreNotFusedAway()
     {
@@ -109,6 +143,42 @@ public sealed class GraphFusionTests(DeviceFixture devices)
             ? [new("y", ElementType.Float32, null), new("b1", ElementType.Float32, null)]
             : [new("y", ElementType.Float32, null)];
         return new ModelGraph("fusion-test", 13, nodes, [new GraphValue("x", ElementType.Float32, [1, 16, 12, 12])], outputs, init);
+    }
+
+    private static ModelGraph Residual()
+    {
+        var init = new Dictionary<string, HostValue>();
+        var nodes = new List<Node>();
+        var seed = 20;
+        var p3 = Attributes(("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }));
+        var p3s2 = Attributes(("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }), ("strides", new long[] { 2, 2 }));
+        void ConvBn(string name, string input, int c, int m, int k, NodeAttributes attributes, string output)
+        {
+            init[$"w{name}"] = Values(new TensorShape(m, c, k, k), seed++, 0.3f);
+            init[$"s{name}"] = Values(new TensorShape(m), seed++, 0.2f, 1f);
+            init[$"o{name}"] = Values(new TensorShape(m), seed++, 0.2f);
+            init[$"m{name}"] = Values(new TensorShape(m), seed++, 0.2f);
+            init[$"v{name}"] = Values(new TensorShape(m), seed++, 0.2f, 0.8f);
+            nodes.Add(new($"conv{name}", "Conv", [input, $"w{name}"], [$"c{name}"], attributes));
+            nodes.Add(new($"bn{name}", "BatchNormalization", [$"c{name}", $"s{name}", $"o{name}", $"m{name}", $"v{name}"], [output], Attributes()));
+        }
+
+        ConvBn("1", "x", 16, 16, 3, p3, "b1");
+        nodes.Add(new("relu1", "Relu", ["b1"], ["r1"], Attributes()));
+        ConvBn("2", "r1", 16, 16, 3, p3, "b2");
+        nodes.Add(new("add2", "Add", ["b2", "x"], ["sum2"], Attributes()));
+        nodes.Add(new("relu2", "Relu", ["sum2"], ["r2"], Attributes()));
+        ConvBn("3", "r2", 16, 24, 3, p3s2, "b3");
+        nodes.Add(new("relu3", "Relu", ["b3"], ["r3"], Attributes()));
+        ConvBn("4", "r3", 24, 24, 3, p3, "b4");
+        ConvBn("p", "r2", 16, 24, 1, Attributes(("strides", new long[] { 2, 2 })), "bp");
+        nodes.Add(new("add4", "Add", ["b4", "bp"], ["sum4"], Attributes()));
+        nodes.Add(new("relu4", "Relu", ["sum4"], ["r4"], Attributes()));
+        init["w5"] = Values(new TensorShape(24, 24, 1, 1), seed++, 0.3f);
+        nodes.Add(new("conv5", "Conv", ["r4", "w5"], ["c5"], Attributes()));
+        nodes.Add(new("pool", "GlobalAveragePool", ["r4"], ["g"], Attributes()));
+        nodes.Add(new("add5", "Add", ["c5", "g"], ["y"], Attributes()));
+        return new ModelGraph("residual-fusion-test", 13, nodes, [new GraphValue("x", ElementType.Float32, [1, 16, 10, 10])], [new GraphValue("y", ElementType.Float32, null)], init);
     }
 
     private static HostValue Values(TensorShape shape, int seed, float scale, float offset = 0f) =>

@@ -62,7 +62,7 @@ internal static class BenchEngines
 
                 // Inference-time fusion (BatchNormalization folded into Conv, Relu in its epilogue), as ONNX Runtime's
                 // default graph optimisation does; only the outputs need to stay readable here.
-                var model = CompiledModel.Compile(fuse ? GraphFusion.Fuse(graph) : graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
+                var model = CompiledModel.Compile(fuse ? GraphFusion.Fuse(graph, inputSize: dims.Length == 4 && dims[2] == dims[3] ? dims[2] : null) : graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
                 model.SetInput(input.Name, x);
                 var output = new float[model.ShapeOf(graph.Outputs[0].Name).Length];
                 var name = $"convlive/{device.Kind.ToName()}"

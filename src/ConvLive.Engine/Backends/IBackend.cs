@@ -88,13 +88,16 @@ public interface IBackend : IDisposable
     /// <param name="source">The tensor to read.</param>
     void Download(Span<float> destination, DeviceTensor source);
 
-    /// <summary>y = conv(x, w) + b, NCHW, with groups, strides, pads and dilations.</summary>
+    /// <summary>y = conv(x, w) + b (+ residual), NCHW, with groups, strides, pads and dilations; a fused Relu
+    /// (<see cref="ConvParams.Relu"/>) comes after the residual, as in a residual block's Add→Relu.</summary>
     /// <param name="y">(N,M,OH,OW).</param>
     /// <param name="x">(N,C,H,W).</param>
     /// <param name="w">(M,C/G,KH,KW).</param>
     /// <param name="b">(M) or null.</param>
     /// <param name="p">The geometry.</param>
-    void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p);
+    /// <param name="residual">(N,M,OH,OW), added in the store after the bias (the same rounding as a separate Add),
+    /// or null; never the same tensor as y.</param>
+    void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p, DeviceTensor? residual = null);
 
     /// <summary>Max, average or L2 pooling over 2-D windows.</summary>
     /// <param name="y">(N,C,OH,OW).</param>

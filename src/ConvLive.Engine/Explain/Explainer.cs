@@ -138,7 +138,7 @@ public sealed class Explainer : IDisposable
         var last = -1;
         for (var i = 0; i < nodes.Count; i++)
         {
-            if (nodes[i].OpType is "Conv" or GraphFusion.ConvRelu)
+            if (GraphFusion.IsConv(nodes[i].OpType))
             {
                 last = i;
             }
@@ -149,7 +149,7 @@ public sealed class Explainer : IDisposable
             throw new ModelException($"{graph.Source}: no convolution to take Grad-CAM on; name a value with --layer");
         }
 
-        if (nodes[last].OpType == GraphFusion.ConvRelu)
+        if (nodes[last].OpType is GraphFusion.ConvRelu or GraphFusion.ConvAddRelu)
         {
             return nodes[last].Outputs[0];
         }

@@ -7,8 +7,10 @@ namespace ConvLive.Engine.Graph;
 /// <summary>
 /// Inference-time rewrites that remove whole passes over memory without changing what the graph computes:
 /// a BatchNormalization after a Conv is folded into the Conv's weights and bias (w·s, (b − mean)·s + β with
-/// s = γ/√(var + ε), computed in double), and a Relu after a Conv becomes the Conv's epilogue (op
-/// <see cref="ConvRelu"/>). A value survives whenever something else reads it: another node, a graph output, or
+/// s = γ/√(var + ε), computed in double), a Relu after a Conv becomes the Conv's epilogue (op
+/// <see cref="ConvRelu"/>), and an Add of a Conv's output and another value of the same shape (a residual block's
+/// skip) becomes the Conv's too (op <see cref="ConvAdd"/>, the skip as input 3, and <see cref="ConvAddRelu"/> with
+/// the Relu after it), as ONNX Runtime fuses them. A value survives whenever something else reads it: another node, a graph output, or
 /// a name in <c>keep</c> (the live app's taps, a feature a head reads).
 /// </summary>
 /// <remarks>Returns a new graph; the input graph and its initializers are not modified.</remarks>
@@ -17,13 +19,27 @@ public static class GraphFusion
     /// <summary>The op type of a Conv with a fused Relu (only this class makes it).</summary>
     public const string ConvRelu = "Conv+Relu";
 
+    /// <summary>The op type of a Conv whose output is added to a same-shape value (input 3), then stored.</summary>
+    public const string ConvAdd = "Conv+Add";
+
+    /// <summary>The op type of a Conv, a residual Add and a Relu in one store.</summary>
+    public const string ConvAddRelu = "Conv+Add+Relu";
+
+    /// <summary>Whether <paramref name="opType"/> is a convolution, fused or not.</summary>
+    /// <param name="opType">A node's op type.</param>
+    /// <returns>True for Conv and the fused forms this class makes.</returns>
+    public static bool IsConv(string opType) => opType is "Conv" or ConvRelu or ConvAdd or ConvAddRelu;
+
     private static readonly HashSet<string> BatchNormAttributes = ["epsilon", "is_test", "momentum", "spatial", "training_mode", "consumed_inputs"];
 
-    /// <summary>Folds Conv→BatchNormalization and fuses Conv→Relu wherever the intermediate value is not needed.</summary>
+    /// <summary>Folds Conv→BatchNormalization and fuses Conv→Relu and Conv→Add(→Relu) wherever the intermediate value
+    /// is not needed.</summary>
     /// <param name="graph">The graph.</param>
     /// <param name="keep">Values that must stay readable (graph outputs always do).</param>
+    /// <param name="inputSize">The square input size the graph will run at (null: as declared); an Add is fused only
+    /// where both operands have the same shape at this size.</param>
     /// <returns>The rewritten graph (the same nodes where nothing applied).</returns>
-    public static ModelGraph Fuse(ModelGraph graph, IReadOnlyCollection<string>? keep = null)
+    public static ModelGraph Fuse(ModelGraph graph, IReadOnlyCollection<string>? keep = null, int? inputSize = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var pinned = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
@@ -47,8 +63,27 @@ public static class GraphFusion
         var initializers = new Dictionary<string, HostValue>(graph.Initializers, StringComparer.Ordinal);
         var names = new HashSet<string>(graph.Nodes.SelectMany(n => n.Inputs.Concat(n.Outputs)).Concat(graph.Inputs.Select(i => i.Name)).Concat(initializers.Keys), StringComparer.Ordinal);
         var replaced = new HashSet<string>(StringComparer.Ordinal);
+        var shapes = Shapes(graph, inputSize);
         for (var i = 0; i < nodes.Length; i++)
         {
+            if (nodes[i] is { OpType: "Add" } add && ResidualAdd(add, nodes, producer, uses, pinned, shapes) is { } fused)
+            {
+                // The fused node takes the Add's place: the skip may be computed after the Conv (a projection).
+                nodes[fused.Conv] = null;
+                nodes[i] = fused.Node;
+                producer[add.Outputs[0]] = i;
+                continue;
+            }
+
+            if (nodes[i] is { OpType: "Relu" } relu && relu.Input(0) is { } sum && relu.Outputs.Count == 1 && uses.GetValueOrDefault(sum) == 1 &&
+                !pinned.Contains(sum) && producer.TryGetValue(sum, out var a) && nodes[a] is { OpType: ConvAdd } convAdd)
+            {
+                nodes[a] = convAdd with { OpType = ConvAddRelu, Outputs = relu.Outputs };
+                nodes[i] = null;
+                producer[relu.Outputs[0]] = a;
+                continue;
+            }
+
             if (nodes[i] is not { } next || next.Input(0) is not { } between || uses.GetValueOrDefault(between) != 1 || pinned.Contains(between) ||
                 !producer.TryGetValue(between, out var c) || nodes[c] is not { OpType: "Conv" } conv || conv.Outputs.Count != 1)
             {
@@ -83,6 +118,68 @@ public static class GraphFusion
         }
 
         return graph with { Nodes = kept, Initializers = initializers };
+    }
+
+    /// <summary>Each graph input's and each node's first output's shape at <paramref name="inputSize"/>, or empty when the graph cannot be
+    /// walked (then no Add is fused; the other fusions need no shapes).</summary>
+    private static Dictionary<string, Tensors.TensorShape> Shapes(ModelGraph graph, int? inputSize)
+    {
+        var shapes = new Dictionary<string, Tensors.TensorShape>(StringComparer.Ordinal);
+        try
+        {
+            var rows = ModelInspector.Inspect(graph, inputSize);
+            foreach (var input in graph.Inputs.Where(i => i.Dims is not null))
+            {
+                // As the walk sizes them: an unknown dimension is 1, and the image's side is inputSize when given.
+                var dims = input.Dims!.Select(d => d ?? 1).ToArray();
+                if (inputSize is { } size && dims.Length == 4)
+                {
+                    dims[2] = dims[3] = size;
+                }
+
+                shapes[input.Name] = Tensors.TensorShape.FromLongs(dims);
+            }
+
+            for (var k = 0; k < rows.Count && k < graph.Nodes.Count; k++)
+            {
+                if (graph.Nodes[k].Outputs.Count > 0)
+                {
+                    shapes[graph.Nodes[k].Outputs[0]] = rows[k].Output;
+                }
+            }
+        }
+        catch (ModelException)
+        {
+            shapes.Clear();
+        }
+
+        return shapes;
+    }
+
+    /// <summary>Add(conv, skip) or Add(skip, conv) as one fused node (the Conv's inputs, its bias or "", then the skip),
+    /// where the Conv is a plain one read only here and the two operands have the same known shape; else null. The
+    /// rounding is the unfused graph's: the Conv's sum and bias first, then the skip.</summary>
+    private static (int Conv, Node Node)? ResidualAdd(Node add, Node?[] nodes, Dictionary<string, int> producer, Dictionary<string, int> uses, HashSet<string> pinned, Dictionary<string, Tensors.TensorShape> shapes)
+    {
+        if (add.Inputs.Count != 2 || add.Outputs.Count != 1 || add.Outputs[0].Length == 0 || add.Attributes.Names.Any())
+        {
+            return null;
+        }
+
+        for (var k = 0; k < 2; k++)
+        {
+            string between = add.Inputs[k], skip = add.Inputs[1 - k];
+            if (between.Length == 0 || skip.Length == 0 || between == skip || uses.GetValueOrDefault(between) != 1 || pinned.Contains(between) ||
+                !producer.TryGetValue(between, out var c) || nodes[c] is not { OpType: "Conv" } conv || conv.Outputs.Count != 1 || conv.Inputs.Count is < 2 or > 3 ||
+                !shapes.TryGetValue(between, out var a) || !shapes.TryGetValue(skip, out var b) || !a.Equals(b))
+            {
+                continue;
+            }
+
+            return (c, conv with { OpType = ConvAdd, Inputs = [conv.Inputs[0], conv.Inputs[1], conv.Inputs.Count > 2 ? conv.Inputs[2] : string.Empty, skip], Outputs = add.Outputs });
+        }
+
+        return null;
     }
 
     /// <summary>The Conv with the BatchNormalization folded in, or null when the pair is not foldable (weights not

@@ -9,8 +9,8 @@ namespace ConvLive.Engine.Graph;
 /// layers numbered on from the convolutions (fc6, fc7, fc8 after five). A residual network (an Add of two computed
 /// values) is named as torchvision names ResNet: the stem conv1 and maxpool, then layerS.B.convK per block, the 1×1
 /// projection of a block's input layerS.B.downsample, a new stage S where the blocks' channel count changes, then
-/// avgpool and fc. A fused graph (<see cref="GraphFusion"/>: BatchNormalization folded, Relu in the Conv) gets the
-/// same names as the graph it came from.
+/// avgpool and fc. A fused graph (<see cref="GraphFusion"/>: BatchNormalization folded, Relu and a residual Add in
+/// the Conv) gets the same names as the graph it came from.
 /// </summary>
 public static class LayerNames
 {
@@ -21,7 +21,7 @@ public static class LayerNames
     {
         ArgumentNullException.ThrowIfNull(graph);
         var computed = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
-        var residual = graph.Nodes.Any(n => n.OpType == "Add" && n.Inputs.Count == 2 && n.Inputs.All(computed.Contains));
+        var residual = graph.Nodes.Any(n => (n.OpType == "Add" && n.Inputs.Count == 2 && n.Inputs.All(computed.Contains)) || IsResidualConv(n));
         var names = residual ? Residual(graph, computed) : Plain(graph);
         var unique = new Dictionary<string, string>(StringComparer.Ordinal);
         var used = new HashSet<string>(StringComparer.Ordinal);
@@ -47,7 +47,7 @@ public static class LayerNames
         {
             var name = node.OpType switch
             {
-                "Conv" or GraphFusion.ConvRelu => $"conv{++convs}",
+                _ when GraphFusion.IsConv(node.OpType) => $"conv{++convs}",
                 "LRN" => $"norm{convs}",
                 "MaxPool" or "AveragePool" or "LpPool" => $"pool{convs}",
                 "GlobalAveragePool" => "avgpool",
@@ -74,12 +74,12 @@ public static class LayerNames
         foreach (var node in graph.Nodes)
         {
             var output = node.Outputs.Count > 0 ? node.Outputs[0] : string.Empty;
-            if (node.OpType == "Add" || (node.OpType == "Relu" && node.Inputs.Count > 0 && blockOutputs.Contains(node.Inputs[0])))
+            if (node.OpType == "Add" || IsResidualConv(node) || (node.OpType == "Relu" && node.Inputs.Count > 0 && blockOutputs.Contains(node.Inputs[0])))
             {
                 blockOutputs.Add(output);
             }
 
-            if (node.OpType is "Conv" or GraphFusion.ConvRelu && node.Inputs.Count > 0)
+            if (GraphFusion.IsConv(node.OpType) && node.Inputs.Count > 0)
             {
                 var input = node.Inputs[0];
                 var fork = computed.Contains(input) && consumers[input].Count() > 1; // a block's input feeds two paths
@@ -132,7 +132,7 @@ public static class LayerNames
         for (var hops = 0; hops < 4; hops++)
         {
             var next = consumers[value].ToList();
-            if (next.Any(n => n.OpType == "Add"))
+            if (next.Any(n => n.OpType == "Add" || (IsResidualConv(n) && n.Inputs[ConvResidualInput] == value)))
             {
                 return true;
             }
@@ -147,6 +147,12 @@ public static class LayerNames
 
         return false;
     }
+
+    /// <summary>A Conv with a residual Add fused in (the Add's value is its output; the skip is its input 3).</summary>
+    private static bool IsResidualConv(Node node) =>
+        node.OpType is GraphFusion.ConvAdd or GraphFusion.ConvAddRelu && node.Inputs.Count > ConvResidualInput;
+
+    private const int ConvResidualInput = Layers.ConvLayer.ResidualInput;
 
     private static int OutputChannels(ModelGraph graph, Node conv) =>
         conv.Inputs.Count > 1 && graph.Initializers.TryGetValue(conv.Inputs[1], out var w) && w.Shape.Rank > 0 ? w.Shape[0] : -1;

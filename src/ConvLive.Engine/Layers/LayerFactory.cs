@@ -12,6 +12,8 @@ internal static class LayerFactory
     {
         ["Conv"] = ConvLayer.Create,
         [Graph.GraphFusion.ConvRelu] = ConvLayer.CreateWithRelu,
+        [Graph.GraphFusion.ConvAdd] = ConvLayer.CreateWithAdd,
+        [Graph.GraphFusion.ConvAddRelu] = ConvLayer.CreateWithAddRelu,
         ["MaxPool"] = PoolLayer.Create,
         ["AveragePool"] = PoolLayer.Create,
         ["LpPool"] = PoolLayer.Create,

@@ -91,6 +91,52 @@ public sealed class GradientProgramTests(DeviceFixture devices)
 
     [SkippableTheory]
     [MemberData(nameof(Devices))]
+    public void AFusedResidualConvHasTheGradientOfConvAddRelu(string device)
+    {
+        // x → conv → Add(·, x) → Relu: x reaches the output twice (through the convolution and as the skip), and the
+        // fused node's input 3 is x itself, so its gradient sums both paths.
+        using var h = BackendHarness.Open(devices, device);
+        var graph = ConvAddRelu();
+        var fused = GraphFusion.Fuse(graph);
+        Assert.Equal(["Conv+Add+Relu", "Flatten"], fused.Nodes.Select(n => n.OpType));
+        var x = BackendHarness.Random(3 * 36, 52);
+        float[] Gradient(ModelGraph g, GradientRule rule, string of, int seed)
+        {
+            using var model = CompiledModel.Compile(g, h.Backend);
+            using var program = GradientProgram.Create(model, "y", ["x", "w"]);
+            model.SetInput("x", x);
+            model.Run();
+            program.SeedElement(seed);
+            program.Run(rule);
+            var d = new float[model.ShapeOf(of).Length];
+            program.Read(of, d);
+            return d;
+        }
+
+        foreach (var rule in Enum.GetValues<GradientRule>())
+        {
+            foreach (var seed in new[] { 7, 40, 101 })
+            {
+                Numerics.AssertClose(Gradient(graph, rule, "x", seed), Gradient(fused, rule, "x", seed), 1e-6, 1e-5, $"{device} {rule} dx, seed {seed}");
+                Numerics.AssertClose(Gradient(graph, rule, "w", seed), Gradient(fused, rule, "w", seed), 1e-6, 1e-5, $"{device} {rule} dw, seed {seed}");
+            }
+        }
+
+        // And against finite differences of the fused forward: output 40's gradient with respect to x.
+        using var reference = CompiledModel.Compile(fused, h.Backend);
+        var dy = Enumerable.Range(0, 3 * 36).Select(i => i == 40 ? 1f : 0f).ToArray();
+        GradientCheck.AssertMatchesFiniteDifferences(Gradient(fused, GradientRule.Gradient, "x", 40), v =>
+        {
+            reference.SetInput("x", v);
+            reference.Run();
+            var y = new float[dy.Length];
+            reference.Read("y", y);
+            return y;
+        }, x, dy, $"{device} fused residual");
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Devices))]
     public void AChannelSeedOnAMiddleValueGivesTheGradientOfThatChannelsSum(string device)
     {
         using var h = BackendHarness.Open(devices, device);
@@ -232,6 +278,23 @@ public sealed class GradientProgramTests(DeviceFixture devices)
             ["b"] = HostValue.Of(new TensorShape(4), BackendHarness.Random(4, 31, 0.2f)),
         };
         return new ModelGraph("conv-relu", 13, nodes, [In("x", 1, 3, 6, 6)], [new GraphValue("y", ElementType.Float32, null)], init);
+    }
+
+    private static ModelGraph ConvAddRelu()
+    {
+        var nodes = new List<Node>
+        {
+            N("conv", "Conv", ["x", "w", "b"], ["c"], ("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 })),
+            N("add", "Add", ["c", "x"], ["s"]),
+            N("relu", "Relu", ["s"], ["r"]),
+            N("flatten", "Flatten", ["r"], ["y"]),
+        };
+        var init = new Dictionary<string, HostValue>
+        {
+            ["w"] = HostValue.Of(new TensorShape(3, 3, 3, 3), BackendHarness.Random(81, 32, 0.5f)),
+            ["b"] = HostValue.Of(new TensorShape(3), BackendHarness.Random(3, 33, 0.2f)),
+        };
+        return new ModelGraph("conv-add-relu", 13, nodes, [In("x", 1, 3, 6, 6)], [new GraphValue("y", ElementType.Float32, null)], init);
     }
 
     private static Dictionary<string, float[]> Inputs(ModelGraph graph)

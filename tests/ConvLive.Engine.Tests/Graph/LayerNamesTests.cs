@@ -42,12 +42,14 @@ public sealed class LayerNamesTests : IDisposable
     }
 
     [SkippableFact]
-    public void ResNet18KeepsTheNamesWhenBatchNormIsFoldedAndReluFusedIntoTheConvs()
+    public void ResNet18KeepsTheNamesWhenBatchNormIsFoldedAndReluAndTheResidualAddsFusedIntoTheConvs()
     {
         var path = ResNetPackage.Network;
         Skip.IfNot(File.Exists(path), ResNetPackage.Missing);
         var fused = GraphFusion.Fuse(OnnxLoader.Load(path));
         Assert.Contains(fused.Nodes, n => n.OpType == GraphFusion.ConvRelu); // what bench profiles
+        Assert.Equal(9, fused.Nodes.Count(n => n.OpType == GraphFusion.ConvAddRelu)); // every block's Add and Relu (nine blocks here)
+        Assert.DoesNotContain(fused.Nodes, n => n.OpType is "Add" or "Relu");
         var names = LayerNames.For(fused);
         Assert.True(ResNet18Names().SequenceEqual(Ordered(fused, names)), string.Join(", ", Ordered(fused, names)));
         Assert.Equal("conv1", names[fused.Nodes.Single(n => n.Name == "Convolution249").Outputs[0]]);

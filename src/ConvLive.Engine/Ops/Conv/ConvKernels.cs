@@ -5,14 +5,14 @@ using ILGPU;
 
 namespace ConvLive.Engine.Backends.Ilgpu;
 
-internal readonly record struct DirectConvArgs(int C, int H, int W, int M, int CG, int MG, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int HasBias, int Relu = 0);
+internal readonly record struct DirectConvArgs(int C, int H, int W, int M, int CG, int MG, int KH, int KW, int SH, int SW, int PT, int PL, int DH, int DW, int OH, int OW, int HasBias, int Relu = 0, int HasResidual = 0);
 
 /// <summary>Convolution kernels: a direct kernel for few-output layers (the others run as an implicit GEMM, <see cref="ConvColumns"/>).</summary>
 internal static partial class ConvKernels
 {
     /// <summary>Direct convolution, one output per thread (few outputs per group, small kernels: the lecture's
     /// single-channel filters and depthwise layers, where a GEMM's 64×64 blocks would be mostly idle).</summary>
-    public static void DirectConv(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y, DirectConvArgs p, int stride)
+    public static void DirectConv(Index1D i, ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> r, ArrayView<float> y, DirectConvArgs p, int stride)
     {
         for (var e = (int)i; e < y.IntLength; e += stride)
         {
@@ -45,6 +45,11 @@ internal static partial class ConvKernels
                         }
                     }
                 }
+            }
+
+            if (p.HasResidual != 0)
+            {
+                sum += r[e];
             }
 
             y[e] = p.Relu != 0 && sum < 0f ? 0f : sum;

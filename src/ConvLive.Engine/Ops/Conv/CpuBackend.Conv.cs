@@ -10,17 +10,18 @@ namespace ConvLive.Engine.Backends.Cpu;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
-    public void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p)
+    public void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p, DeviceTensor? residual = null)
     {
         float[] yd = Cast(y).Data, xd = Cast(x).Data, wd = Cast(w).Data;
         var bd = b is null ? null : Cast(b).Data;
+        var rd = Residual(y, residual);
         var win = p.Window;
         int cg = p.GroupInputs, mg = p.GroupOutputs, kk = cg * win.KernelH * win.KernelW;
         if (mg <= DirectConvMaxOutputs && kk <= DirectConvMaxTaps)
         {
             // Few outputs per group (the lecture's one-channel filters, depthwise layers): a 16-channel GEMM panel would
             // be mostly zeros. Accumulate shifted input rows instead, a row per work item.
-            _direct.Set(yd, xd, wd, bd, p);
+            _direct.Set(yd, xd, wd, bd, rd, p);
             _workers.For(p.N * p.M * p.OutH, _direct);
             return;
         }
@@ -29,35 +30,51 @@ public sealed partial class CpuBackend
         {
             ConvAlgorithm.Winograd when WinogradConv.Supports(p) => new ConvPlan(WinogradConv.Tile4, null),
             ConvAlgorithm.Winograd2x2 when WinogradConv.Supports(p) => new ConvPlan(WinogradConv.SupportsTile2(p) ? 2 : WinogradConv.Tile4, null),
-            ConvAlgorithm.Auto when WinogradConv.Pays(p) => ChoosePlan(yd, xd, w, bd, p),
+            ConvAlgorithm.Auto when WinogradConv.Pays(p) => ChoosePlan(yd, xd, w, bd, rd, p),
             _ => ConvPlan.Direct,
         };
         if (plan.Tile > 0)
         {
             // 3×3 stride 1: 36 multiply-adds per 4×4 output tile and channel pair instead of 144 (16 per 2×2 instead of 36).
-            _winograd.Run(yd, xd, Cast(w), bd, p, _workers, plan.Tile, plan.Fused);
+            _winograd.Run(yd, xd, Cast(w), bd, rd, p, _workers, plan.Tile, plan.Fused);
             return;
         }
 
         // Everything else: a GEMM that reads the padded input in place (no im2col), weights packed once.
-        _window.Run(yd, xd, Cast(w), bd, p, _workers);
+        _window.Run(yd, xd, Cast(w), bd, rd, p, _workers);
+    }
+
+    /// <summary>The residual's data, checked against y (same shape, not y itself), or null.</summary>
+    private static float[]? Residual(DeviceTensor y, DeviceTensor? residual)
+    {
+        if (residual is null)
+        {
+            return null;
+        }
+
+        if (!residual.Shape.Equals(y.Shape) || ReferenceEquals(Cast(residual).Data, Cast(y).Data))
+        {
+            throw new ArgumentException($"a convolution's residual must be a tensor of its output's shape {y.Shape} other than the output, got {residual.Shape}");
+        }
+
+        return Cast(residual).Data;
     }
 
     /// <summary>How <see cref="ConvAlgorithm.Auto"/> runs <paramref name="p"/>, as timed here (the first time, each
     /// candidate runs into y before the choice is made; the caller then runs the chosen one).</summary>
-    private ConvPlan ChoosePlan(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p) =>
-        _convChoices.TryGet(p, out var plan) ? plan : TimeEach(yd, xd, w, bd, p);
+    private ConvPlan ChoosePlan(float[] yd, float[] xd, DeviceTensor w, float[]? bd, float[]? rd, ConvParams p) =>
+        _convChoices.TryGet(p, out var plan) ? plan : TimeEach(yd, xd, w, bd, rd, p);
 
     /// <summary>The first time only (the closures are made here, not on every call): the direct GEMM and each
     /// Winograd tile the kernel allows, fused or as four passes by <see cref="WinogradConv"/>'s rule (timed alone,
     /// the two forms differ by a few percent and the faster alone was the slower in a forward; see
     /// <see cref="WinogradConv.Run"/>).</summary>
-    private ConvPlan TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, ConvParams p)
+    private ConvPlan TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, float[]? rd, ConvParams p)
     {
-        var candidates = new List<(ConvPlan, Action)> { (ConvPlan.Direct, () => _window.Run(yd, xd, Cast(w), bd, p, _workers)) };
+        var candidates = new List<(ConvPlan, Action)> { (ConvPlan.Direct, () => _window.Run(yd, xd, Cast(w), bd, rd, p, _workers)) };
         foreach (var tile in WinogradConv.SupportsTile2(p) ? new[] { WinogradConv.Tile4, 2 } : [WinogradConv.Tile4])
         {
-            candidates.Add((new ConvPlan(tile, null), () => _winograd.Run(yd, xd, Cast(w), bd, p, _workers, tile)));
+            candidates.Add((new ConvPlan(tile, null), () => _winograd.Run(yd, xd, Cast(w), bd, rd, p, _workers, tile)));
         }
 
         return _convChoices.Time(p, candidates);
@@ -66,16 +83,18 @@ public sealed partial class CpuBackend
     private const int DirectConvMaxOutputs = 4;
     private const int DirectConvMaxTaps = 256;
 
-    /// <summary>Direct convolution of one output row: y[n,m,oy,:] = b[m] + Σ_c,ky,kx w·x[n,c,iy,ox·S − P + kx].</summary>
+    /// <summary>Direct convolution of one output row: y[n,m,oy,:] = b[m] + Σ_c,ky,kx w·x[n,c,iy,ox·S − P + kx]
+    /// (+ the residual's row).</summary>
     private sealed class DirectConvJob : IWorkItem
     {
         private float[] _y = [];
         private float[] _x = [];
         private float[] _w = [];
         private float[]? _b;
+        private float[]? _r;
         private ConvParams _p;
 
-        public void Set(float[] y, float[] x, float[] w, float[]? b, ConvParams p) => (_y, _x, _w, _b, _p) = (y, x, w, b, p);
+        public void Set(float[] y, float[] x, float[] w, float[]? b, float[]? r, ConvParams p) => (_y, _x, _w, _b, _r, _p) = (y, x, w, b, r, p);
 
         public void Run(int item)
         {
@@ -85,7 +104,8 @@ public sealed partial class CpuBackend
             var m = (item / p.OutH) % p.M;
             var n = item / (p.OutH * p.M);
             int cg = p.GroupInputs, g = m / p.GroupOutputs;
-            var row = _y.AsSpan((((n * p.M) + m) * p.OutH + oy) * p.OutW, p.OutW);
+            var start = (((n * p.M) + m) * p.OutH + oy) * p.OutW;
+            var row = _y.AsSpan(start, p.OutW);
             row.Fill(_b is null ? 0f : _b[m]);
             for (var c = 0; c < cg; c++)
             {
@@ -127,6 +147,11 @@ public sealed partial class CpuBackend
                         }
                     }
                 }
+            }
+
+            if (_r is not null)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(row, _r.AsSpan(start, p.OutW), row);
             }
 
             if (p.Relu)

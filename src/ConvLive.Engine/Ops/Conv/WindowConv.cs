@@ -46,6 +46,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     private float[] _w = [];
     private float[] _y = [];
     private float[]? _b;
+    private float[] _r = []; // the residual, or empty
     private int _wOffset, _yOffset, _xOffset, _taps, _positions, _paddedPositions, _groupOutputs, _biasOffset;
     private int _chunk, _chunks; // output positions per work item (a multiple of the tile's rows), and chunks a panel
     private int _nr = NR, _rows = 6; // this call's panel width and tile rows
@@ -54,8 +55,8 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     /// <summary>Weights packed for one convolution geometry, kept on a constant weight tensor.</summary>
     private sealed record Packed(float[] Data, int Groups, int GroupOutputs, int Taps, int Nr);
 
-    /// <summary>y = conv(x, w) + b for every image of the batch.</summary>
-    public void Run(float[] y, float[] x, CpuTensor w, float[]? b, ConvParams p, CpuWorkers workers)
+    /// <summary>y = conv(x, w) + b (+ r) for every image of the batch.</summary>
+    public void Run(float[] y, float[] x, CpuTensor w, float[]? b, float[]? r, ConvParams p, CpuWorkers workers)
     {
         var win = p.Window;
         int cg = p.GroupInputs, mg = p.GroupOutputs, taps = EvenTaps(cg * win.KernelH * win.KernelW);
@@ -68,6 +69,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
 
         _w = PackedWeights(w, p.Groups, mg, cg * win.KernelH * win.KernelW, nr);
         _b = b;
+        _r = r ?? [];
         _taps = taps;
         _positions = positions;
         _paddedPositions = padded;
@@ -115,7 +117,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
             }
         }
 
-        _y = [];
+        _y = _r = [];
         _b = null;
     }
 
@@ -125,7 +127,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     {
         int taps = _taps, rows = _rows, nr = _nr, panel = item / _chunks, first = item % _chunks * _chunk;
         var end = Math.Min(_paddedPositions, first + _chunk);
-        fixed (float* wAll = _w, xAll = _xpad, accAll = _acc, y = _y)
+        fixed (float* wAll = _w, xAll = _xpad, accAll = _acc, y = _y, r = _r)
         fixed (int* offsets = _offsets, bases = _bases)
         {
             var w = wAll + _wOffset + ((long)panel * taps * nr);
@@ -152,12 +154,13 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
                 }
             }
 
-            CopyOut(panel, acc, y, first, Math.Min(_positions, end));
+            CopyOut(panel, acc, y, r, first, Math.Min(_positions, end));
         }
     }
 
-    /// <summary>acc (position-major, NR channels a row) to y (channel-major) with the bias.</summary>
-    private void CopyOut(int panel, float* acc, float* y, int first, int end)
+    /// <summary>acc (position-major, NR channels a row) to y (channel-major) with the bias, then the residual r (null
+    /// for none) at y's own positions, then a fused Relu.</summary>
+    private void CopyOut(int panel, float* acc, float* y, float* r, int first, int end)
     {
         int nr = _nr, m0 = panel * nr, channels = Math.Min(nr, _groupOutputs - m0), positions = _positions;
         var floor = _relu ? 0f : float.NegativeInfinity; // a fused Relu, or nothing
@@ -168,6 +171,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         for (var j0 = 0; j0 < vectors; j0 += 8)
         {
             var rows = y + _yOffset + ((long)(m0 + j0) * positions);
+            var skips = r + _yOffset + ((long)(m0 + j0) * positions);
             var bias = _b is null ? Vector256<float>.Zero : Vector256.Create(_b, _biasOffset + m0 + j0);
             for (var q = first; q < whole; q += 8)
             {
@@ -175,6 +179,11 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
                 for (var c = 0; c < 8; c++)
                 {
                     var v = Vector256.Load(block + (c * 8)) + Vector256.Create(bias.GetElement(c));
+                    if (r != null)
+                    {
+                        v += Vector256.Load(skips + ((long)c * positions) + q);
+                    }
+
                     Vector256.Max(v, lowest).Store(rows + ((long)c * positions) + q); // IEEE maximum: NaN stays NaN
                 }
             }
@@ -184,9 +193,11 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         {
             var b = _b is null ? 0f : _b[_biasOffset + m0 + j];
             var row = y + _yOffset + ((long)(m0 + j) * positions);
+            var skip = r + _yOffset + ((long)(m0 + j) * positions);
             for (var q = j < vectors ? whole : first; q < end; q++)
             {
-                row[q] = MathF.Max(acc[(q * nr) + j] + b, floor); // NaN stays NaN
+                var v = acc[(q * nr) + j] + b;
+                row[q] = MathF.Max(r != null ? v + skip[q] : v, floor); // NaN stays NaN
             }
         }
     }

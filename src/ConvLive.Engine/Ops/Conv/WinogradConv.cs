@@ -59,6 +59,7 @@ internal sealed unsafe class WinogradConv
     // One call's geometry, set by Run before the loops.
     private float[] _x = [];
     private float[] _y = [];
+    private float[] _r = []; // the residual, or empty
     private AlignedFloats _w = AlignedFloats.Empty;
     private ConvParams _p;
     private int _c8, _blocks, _panels, _tilesH, _tilesW, _tiles, _paddedTiles, _hp, _wp, _alpha, _points, _tile;
@@ -121,6 +122,7 @@ internal sealed unsafe class WinogradConv
     /// <param name="x">The input (N, C, H, W).</param>
     /// <param name="w">The weights (M, C/G, r, r).</param>
     /// <param name="b">The bias, or null.</param>
+    /// <param name="r">A residual of y's shape added after the bias (before a fused Relu), or null.</param>
     /// <param name="p">The geometry.</param>
     /// <param name="workers">The threads.</param>
     /// <param name="tile">The output tile's edge: 4 (F(4×4, 3×3) or F(4×4, 5×5)) or 2 (F(2×2, 3×3): 16 transformed
@@ -128,7 +130,7 @@ internal sealed unsafe class WinogradConv
     /// saved, or whose size is a poor fit for 4×4 tiles).</param>
     /// <param name="fused">The fused pass (true) or the four passes (false), as a choices file's "-fused" name asks;
     /// null: by <see cref="FusedChunk"/>'s rule. <see cref="Fused"/>, set by tests, overrides both.</param>
-    public void Run(float[] y, float[] x, CpuTensor w, float[]? b, ConvParams p, CpuWorkers workers, int tile = Tile4, bool? fused = null)
+    public void Run(float[] y, float[] x, CpuTensor w, float[]? b, float[]? r, ConvParams p, CpuWorkers workers, int tile = Tile4, bool? fused = null)
     {
         if (!Supports(p) || (tile != Tile4 && !(tile == 2 && SupportsTile2(p))))
         {
@@ -154,6 +156,7 @@ internal sealed unsafe class WinogradConv
         _wp = (tile * _tilesW) + _alpha - tile;
         _x = x;
         _y = y;
+        _r = r ?? [];
         _w = TransformedWeights(w, p.Groups, _mg, _cg, kernel, tile);
 
         AlignedFloats.Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
@@ -192,7 +195,7 @@ internal sealed unsafe class WinogradConv
             workers.For(_panels * p.N * _tilesH, _output);
         }
 
-        _x = _y = [];
+        _x = _y = _r = [];
     }
 
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
@@ -286,9 +289,10 @@ internal sealed unsafe class WinogradConv
     }
 
     /// <summary>y = Aᵀ M A + b for one tile of one 16-channel panel, written into y's planes.</summary>
-    private void OutputTile(int tile, int panel, Span<Vector256<float>> s, float* result, float* y, float* biasAll)
+    private void OutputTile(int tile, int panel, Span<Vector256<float>> s, float* result, float* y, float* residual, float* biasAll)
     {
         var p = _p;
+        var relu = p.Relu && residual == null; // with a residual, the Relu comes after it, in Scatter
         int tx = tile % _tilesW, rest = tile / _tilesW, ty = rest % _tilesH, n = rest / _tilesH;
         int m0 = panel * NR, channels = Math.Min(NR, _mg - m0), edge = _tile, rows = Math.Min(edge, p.OutH - (ty * edge));
         var stride = (long)_panels * _paddedTiles * NR; // between ξ planes of the sums
@@ -300,7 +304,7 @@ internal sealed unsafe class WinogradConv
             var m = sums + half;
             if (_alpha != Patch)
             {
-                WinogradMatrices.OutputTile(m, stride, _set, b, p.Relu, result + half, NR);
+                WinogradMatrices.OutputTile(m, stride, _set, b, relu, result + half, NR);
                 continue;
             }
 
@@ -318,25 +322,33 @@ internal sealed unsafe class WinogradConv
             for (var i = 0; i < Tile4; i++)
             {
                 var r = i * Patch;
-                WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * Tile4 * NR) + half, NR, p.Relu);
+                WinogradMatrices.OutputRow(s[r], s[r + 1], s[r + 2], s[r + 3], s[r + 4], s[r + 5], b, result + (i * Tile4 * NR) + half, NR, relu);
             }
         }
 
         var cols = Math.Min(edge, p.OutW - (tx * edge));
-        Scatter(result, edge, y, p, n, (_group * _mg) + m0, channels, ty * edge, tx * edge, rows, cols);
+        var corner = (((long)(n * p.M) + (_group * _mg) + m0) * p.OutH * p.OutW) + ((long)ty * edge * p.OutW) + (tx * edge);
+        if (residual == null)
+        {
+            Scatter(result, edge, y + corner, p, channels, rows, cols);
+        }
+        else
+        {
+            ScatterAdding(result, edge, y + corner, residual + corner, p.Relu ? 0f : float.NegativeInfinity, p, channels, rows, cols);
+        }
     }
 
+    /// <summary>One tile's outputs, [position][channel] in result, into y's channel planes from their corner.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scatter(float* result, int tile, float* y, ConvParams p, int n, int m0, int channels, int oy, int ox, int rows, int cols)
+    private static void Scatter(float* result, int tile, float* corner, ConvParams p, int channels, int rows, int cols)
     {
         var plane = (long)p.OutH * p.OutW;
         for (var j = 0; j < channels; j++)
         {
-            var dst = y + (((long)(n * p.M) + m0 + j) * plane) + ((long)oy * p.OutW) + ox;
             for (var i = 0; i < rows; i++)
             {
                 var src = result + (i * tile * NR) + j;
-                var row = dst + ((long)i * p.OutW);
+                var row = corner + (j * plane) + ((long)i * p.OutW);
                 if (cols == 4)
                 {
                     Vector128.Create(src[0], src[NR], src[2 * NR], src[3 * NR]).Store(row);
@@ -346,6 +358,34 @@ internal sealed unsafe class WinogradConv
                 for (var k = 0; k < cols; k++)
                 {
                     row[k] = src[k * NR];
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="Scatter"/> adding the residual at the same positions, then the floor (0 for a fused Relu:
+    /// below it becomes it, NaN stays NaN).</summary>
+    private static void ScatterAdding(float* result, int tile, float* corner, float* residual, float floor, ConvParams p, int channels, int rows, int cols)
+    {
+        var plane = (long)p.OutH * p.OutW;
+        var lowest = Vector128.Create(floor);
+        for (var j = 0; j < channels; j++)
+        {
+            for (var i = 0; i < rows; i++)
+            {
+                var src = result + (i * tile * NR) + j;
+                var at = (j * plane) + ((long)i * p.OutW);
+                if (cols == 4)
+                {
+                    var v = Vector128.Create(src[0], src[NR], src[2 * NR], src[3 * NR]) + Vector128.Load(residual + at);
+                    Vector128.ConditionalSelect(Vector128.LessThan(v, lowest), lowest, v).Store(corner + at);
+                    continue;
+                }
+
+                for (var k = 0; k < cols; k++)
+                {
+                    var v = src[k * NR] + residual[at + k];
+                    corner[at + k] = v < floor ? floor : v;
                 }
             }
         }
@@ -469,11 +509,11 @@ internal sealed unsafe class WinogradConv
             Span<Vector256<float>> s = stackalloc Vector256<float>[Tile4 * Patch];
             var result = stackalloc float[Tile4 * Tile4 * NR]; // [position][channel], for either tile
             var first = ((n * o._tilesH) + ty) * o._tilesW;
-            fixed (float* biasAll = o._bias, y = o._y)
+            fixed (float* biasAll = o._bias, y = o._y, residual = o._r)
             {
                 for (var tile = first; tile < first + o._tilesW; tile++)
                 {
-                    o.OutputTile(tile, panel, s, result, y, biasAll);
+                    o.OutputTile(tile, panel, s, result, y, residual, biasAll);
                 }
             }
         }
@@ -507,13 +547,13 @@ internal sealed unsafe class WinogradConv
                 }
             }
 
-            fixed (float* biasAll = o._bias, y = o._y)
+            fixed (float* biasAll = o._bias, y = o._y, residual = o._r)
             {
                 for (var panel = 0; panel < o._panels; panel++)
                 {
                     for (var tile = first; tile < end; tile++)
                     {
-                        o.OutputTile(tile, panel, t[..(Tile4 * Patch)], result, y, biasAll);
+                        o.OutputTile(tile, panel, t[..(Tile4 * Patch)], result, y, residual, biasAll);
                     }
                 }
             }

@@ -12,7 +12,7 @@ namespace ConvLive.Engine.Backends.Ilgpu;
 /// products (M = 1: a warp per output where B's rows are contiguous, a thread per output where its columns are).</summary>
 public sealed partial class IlgpuBackend
 {
-    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, StridedColumns> _gemm = null!;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, StridedColumns> _gemm = null!;
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> _gemvRows = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int> _gemvColumns = null!;
 
@@ -86,13 +86,13 @@ public sealed partial class IlgpuBackend
             return;
         }
 
-        LaunchBlockedGemm(_gemm, a, b, c, g, new StridedColumns(g.BOffset, g.B0, g.B1), 1, bias);
+        LaunchBlockedGemm(_gemm, a, b, c, g, new StridedColumns(g.BOffset, g.B0, g.B1), 1, bias, default);
     }
 
     /// <summary>The register-blocked GEMM over <paramref name="batch"/> products (grid Z), <see cref="GemmArgs.Tile"/>
     /// threads a side (16 on GPUs, fewer where a group allows fewer threads), (4·Tile)² outputs a group.</summary>
-    private void LaunchBlockedGemm<TColumns>(Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, TColumns> kernel,
-        ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g, TColumns columns, int batch, ArrayView<float> bias)
+    private void LaunchBlockedGemm<TColumns>(Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, TColumns> kernel,
+        ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmArgs g, TColumns columns, int batch, ArrayView<float> bias, ArrayView<float> residual)
         where TColumns : struct, IColumnSource
     {
         if (g.M == 0 || g.N == 0 || batch == 0)
@@ -104,17 +104,19 @@ public sealed partial class IlgpuBackend
         var block = MatrixKernels.RegisterTile * t;
         var shared = SharedMemoryConfig.RequestDynamic<float>((t * (block + 1)) + (t * block));
         var biasView = bias.IsValid ? bias : c;
+        var residualView = residual.IsValid ? residual : c;
+        g = g with { Residual = residual.IsValid ? 1 : 0 };
         var most = Math.Max(1, _accelerator.MaxGridSize.Z); // 65535 on CUDA: a larger batch goes in chunks
         for (var z0 = 0; z0 < batch; z0 += most)
         {
             var grid = new Index3D((g.N + block - 1) / block, (g.M + block - 1) / block, Math.Min(most, batch - z0));
-            kernel(_stream, new KernelConfig(grid, new Index3D(t, t, 1), shared), a, b, c, biasView, g with { Tile = t, ZBase = z0 }, columns);
+            kernel(_stream, new KernelConfig(grid, new Index3D(t, t, 1), shared), a, b, c, biasView, residualView, g with { Tile = t, ZBase = z0 }, columns);
         }
     }
 
     private void LoadMatrix()
     {
-        _gemm = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, StridedColumns>(MatrixKernels.BlockedGemm));
+        _gemm = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, StridedColumns>(MatrixKernels.BlockedGemm));
         _gemvRows = Counted(_accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>(MatrixKernels.GemvRows));
         _gemvColumns = Counted(_accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>(MatrixKernels.GemvColumns));
     }

@@ -5,9 +5,10 @@ using ILGPU;
 namespace ConvLive.Engine.Backends.Ilgpu;
 
 /// <summary>GEMM geometry and its epilogue: with RowBias, bias[BiasOffset + row] is added to each row of C; with
-/// Relu, C = max(0, ·) after it (a convolution's bias and fused Relu, in the GEMM's own store). Tile: threads along
+/// Residual, residual[i] is added to C[i] after the bias; with Relu, C = max(0, ·) after both (a convolution's bias,
+/// a residual block's Add and its Relu, in the GEMM's own store). Tile: threads along
 /// each side of a group of the blocked GEMM; ZBase: the batch index of grid Z's 0 (a batch launched in chunks).</summary>
-internal readonly record struct GemmArgs(int M, int N, int K, int A0, int A1, int B0, int B1, float Alpha, float Beta, int AOffset, int BOffset, int COffset, int Ldc, int Tile = 0, int RowBias = 0, int BiasOffset = 0, int Relu = 0, int ZBase = 0);
+internal readonly record struct GemmArgs(int M, int N, int K, int A0, int A1, int B0, int B1, float Alpha, float Beta, int AOffset, int BOffset, int COffset, int Ldc, int Tile = 0, int RowBias = 0, int BiasOffset = 0, int Relu = 0, int ZBase = 0, int Residual = 0);
 
 /// <summary>Four floats, one per column a thread owns in its row of the register tile.</summary>
 internal readonly record struct Quad(float X, float Y, float Z, float W)
@@ -33,7 +34,7 @@ internal static partial class MatrixKernels
     /// <typeparamref name="TColumns"/>: a matrix, or a convolution's input with the im2col index computed in the
     /// load (no column buffer, one launch for every image and group).
     /// </summary>
-    public static void BlockedGemm<TColumns>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, GemmArgs g, TColumns columns)
+    public static void BlockedGemm<TColumns>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmArgs g, TColumns columns)
         where TColumns : struct, IColumnSource
     {
         var t = g.Tile;
@@ -77,14 +78,14 @@ internal static partial class MatrixKernels
 
         var cOffset = g.COffset + columns.COffset(z);
         var biasOffset = g.BiasOffset + columns.BiasOffset(z);
-        StoreRow(c, bias, g, cOffset, biasOffset, row0 + ty, col0 + tx, t, r0);
-        StoreRow(c, bias, g, cOffset, biasOffset, row0 + ty + t, col0 + tx, t, r1);
-        StoreRow(c, bias, g, cOffset, biasOffset, row0 + ty + (2 * t), col0 + tx, t, r2);
-        StoreRow(c, bias, g, cOffset, biasOffset, row0 + ty + (3 * t), col0 + tx, t, r3);
+        StoreRow(c, bias, residual, g, cOffset, biasOffset, row0 + ty, col0 + tx, t, r0);
+        StoreRow(c, bias, residual, g, cOffset, biasOffset, row0 + ty + t, col0 + tx, t, r1);
+        StoreRow(c, bias, residual, g, cOffset, biasOffset, row0 + ty + (2 * t), col0 + tx, t, r2);
+        StoreRow(c, bias, residual, g, cOffset, biasOffset, row0 + ty + (3 * t), col0 + tx, t, r3);
     }
 
     /// <summary>One row of a thread's register tile: columns <paramref name="col"/>, +t, +2t, +3t.</summary>
-    private static void StoreRow(ArrayView<float> c, ArrayView<float> bias, GemmArgs g, int cOffset, int biasOffset, int row, int col, int t, Quad r)
+    private static void StoreRow(ArrayView<float> c, ArrayView<float> bias, ArrayView<float> residual, GemmArgs g, int cOffset, int biasOffset, int row, int col, int t, Quad r)
     {
         if (row >= g.M)
         {
@@ -92,19 +93,24 @@ internal static partial class MatrixKernels
         }
 
         var rowBias = g.RowBias != 0 ? bias[biasOffset + row] : 0f;
-        StoreOne(c, g, cOffset + (row * g.Ldc), rowBias, col, r.X);
-        StoreOne(c, g, cOffset + (row * g.Ldc), rowBias, col + t, r.Y);
-        StoreOne(c, g, cOffset + (row * g.Ldc), rowBias, col + (2 * t), r.Z);
-        StoreOne(c, g, cOffset + (row * g.Ldc), rowBias, col + (3 * t), r.W);
+        StoreOne(c, residual, g, cOffset + (row * g.Ldc), rowBias, col, r.X);
+        StoreOne(c, residual, g, cOffset + (row * g.Ldc), rowBias, col + t, r.Y);
+        StoreOne(c, residual, g, cOffset + (row * g.Ldc), rowBias, col + (2 * t), r.Z);
+        StoreOne(c, residual, g, cOffset + (row * g.Ldc), rowBias, col + (3 * t), r.W);
     }
 
-    /// <summary>The epilogue of one output: alpha, beta, row bias, Relu, in the one store.</summary>
-    private static void StoreOne(ArrayView<float> c, GemmArgs g, int rowStart, float rowBias, int col, float sum)
+    /// <summary>The epilogue of one output: alpha, beta, row bias, a residual at C's own index, Relu, in the one store.</summary>
+    private static void StoreOne(ArrayView<float> c, ArrayView<float> residual, GemmArgs g, int rowStart, float rowBias, int col, float sum)
     {
         if (col < g.N)
         {
             var index = rowStart + col;
             var value = (g.Beta == 0f ? g.Alpha * sum : (g.Alpha * sum) + (g.Beta * c[index])) + rowBias;
+            if (g.Residual != 0)
+            {
+                value += residual[index];
+            }
+
             c[index] = g.Relu != 0 && value < 0f ? 0f : value;
         }
     }

@@ -98,6 +98,60 @@ public sealed class ConvOpTests(DeviceFixture devices)
         return new ConvParams(n, c, hw, hw, m, groups, new Window2D(k, k, stride, stride, pt, pl, pb, pr, dilation, dilation), outH, outW);
     }
 
+    public static TheoryData<string, int> ResidualCases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var device in new[] { "cpu", "cpu-256", "ilgpu-cpu", "cuda" })
+        {
+            foreach (var seed in new[] { 0, 1, 5, 9, 13, 16, 17, 21, 22, 25, 29, 30 }) // direct and GEMM paths, Relu or not
+            {
+                data.Add(device, seed);
+            }
+        }
+
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(ResidualCases))]
+    public void AResidualInTheStoreGivesTheBitsOfASeparateAddThenRelu(string device, int seed)
+    {
+        // A residual block's end, Conv → Add(skip) → Relu, as one store: the conv's sum and bias, then the skip, then
+        // the Relu (below 0 becomes 0; the skip may turn a negative sum positive and back).
+        using var h = device == "cpu-256" ? BackendHarness.Open(devices, "cpu", new Backends.BackendOptions { VectorBits = 256 }) : BackendHarness.Open(devices, device);
+        var relu = seed % 4 == 1;
+        var p = RandomConv(seed);
+        var win = p.Window;
+        var x = h.Upload(BackendHarness.Random(p.N * p.C * p.H * p.W, seed), p.N, p.C, p.H, p.W);
+        var w = h.Upload(BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, seed + 100), p.M, p.GroupInputs, win.KernelH, win.KernelW);
+        var b = seed % 3 == 0 ? null : h.Upload(BackendHarness.Random(p.M, seed + 200), p.M);
+        var skip = BackendHarness.Random(p.OutputShape.Length, seed + 300, 2f);
+        var plain = h.Empty(p.OutputShape);
+        h.Backend.Conv(plain, x, w, b, p);
+        var expected = h.Download(plain).Select((v, i) => v + skip[i]).Select(v => relu && v < 0f ? 0f : v).ToArray();
+
+        var fused = h.Empty(p.OutputShape);
+        h.Backend.Conv(fused, x, w, b, p with { Relu = relu }, h.Upload(skip, p.OutputShape.Dims.ToArray()));
+        var actual = h.Download(fused);
+
+        Numerics.AssertClose(expected, actual, 0, 0, $"{device} {p} relu {relu}");
+        Assert.Contains(expected, v => relu ? v == 0f : v < 0f); // the Relu (or its absence) shows
+    }
+
+    [Fact]
+    public void AResidualOfAnotherShapeOrTheOutputItselfIsRefused()
+    {
+        using var h = BackendHarness.Open(devices, "cpu");
+        var p = RandomConv(20);
+        var win = p.Window;
+        var x = h.Upload(BackendHarness.Random(p.N * p.C * p.H * p.W, 1), p.N, p.C, p.H, p.W);
+        var w = h.Upload(BackendHarness.Random(p.M * p.GroupInputs * win.KernelH * win.KernelW, 2), p.M, p.GroupInputs, win.KernelH, win.KernelW);
+        var y = h.Empty(p.OutputShape);
+        var wrong = h.Empty(new Tensors.TensorShape(p.N, p.M + 1, p.OutH, p.OutW));
+        Assert.Contains("residual", Assert.Throws<ArgumentException>(() => h.Backend.Conv(y, x, w, null, p, wrong)).Message);
+        Assert.Throws<ArgumentException>(() => h.Backend.Conv(y, x, w, null, p, y));
+    }
+
     [Fact]
     public void ConstantWeightsArePackedOnceAndRepackedAfterAnUpload()
     {

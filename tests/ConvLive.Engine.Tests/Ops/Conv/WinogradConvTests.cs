@@ -124,6 +124,36 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         }
     }
 
+    [Theory]
+    [InlineData(1, 20, 13, 11, 20, 3, false)] // edge tiles on both sides (scalar scatter), 20 outputs (a 4-channel tail)
+    [InlineData(2, 16, 8, 8, 24, 3, true)]    // whole 4×4 tiles (the vector scatter), two images
+    [InlineData(1, 24, 9, 10, 16, 5, true)]   // F(4×4, 5×5)
+    public void AResidualInEachAlgorithmsStoreGivesTheBitsOfASeparateAddThenRelu(int n, int c, int h, int w, int m, int k, bool relu)
+    {
+        var pad = k / 2;
+        var p = Conv(n, c, h, w, m, k, 1, pad, pad, pad, pad);
+        var x = BackendHarness.Random(n * c * h * w, c + m);
+        var weights = BackendHarness.Random(m * c * k * k, c + m + 1);
+        var bias = BackendHarness.Random(m, c + m + 2);
+        var skip = BackendHarness.Random(p.OutputShape.Length, c + m + 3, 2f);
+        var algorithms = k == 3 ? new[] { ConvAlgorithm.Winograd, ConvAlgorithm.Winograd2x2, ConvAlgorithm.Direct } : [ConvAlgorithm.Winograd, ConvAlgorithm.Direct];
+        foreach (var algorithm in algorithms)
+        {
+            foreach (var (bits, fused) in new (int, bool?)[] { (0, true), (0, false), (256, true), (256, false) })
+            {
+                using var hb = BackendHarness.Open(devices, "cpu", new BackendOptions { ConvAlgorithm = algorithm, VectorBits = bits });
+                ((CpuBackend)hb.Backend).Winograd.Fused = fused;
+                DeviceTensor xt = hb.Upload(x, n, c, h, w), wt = hb.Upload(weights, m, c, k, k), bt = hb.Upload(bias, m);
+                var plain = hb.Empty(p.OutputShape);
+                hb.Backend.Conv(plain, xt, wt, bt, p);
+                var expected = hb.Download(plain).Select((v, i) => v + skip[i]).Select(v => relu && v < 0f ? 0f : v).ToArray();
+                var y = hb.Empty(p.OutputShape);
+                hb.Backend.Conv(y, xt, wt, bt, p with { Relu = relu }, hb.Upload(skip, p.OutputShape.Dims.ToArray()));
+                SameBits(expected, hb.Download(y), $"{algorithm} {bits}-bit fused {fused} relu {relu}: a separate Add{(relu ? " and Relu" : string.Empty)} and the store");
+            }
+        }
+    }
+
     [Fact]
     public void TransformedWeightsAreKeptOnAConstantTensorAndRedoneAfterAnUpload()
     {
