@@ -37,7 +37,7 @@ public sealed partial class CpuBackend : IBackend
         _workers = device.Workers ?? throw new ArgumentException($"{device.Name} is not the CPU backend", nameof(device));
         Options = options with { Threads = _workers.Size };
         _window = new WindowConv(options.WideTiles);
-        _convChoices = new ConvChoices(options.ConvChoicesFile, _workers.Size);
+        _convChoices = new ConvChoices(options.ConvChoicesFile, _workers);
         _winograd = new WinogradConv(options.WideTiles);
     }
 

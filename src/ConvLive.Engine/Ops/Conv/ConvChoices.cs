@@ -71,8 +71,11 @@ internal readonly record struct ConvPlan(int Tile, bool? Fused)
 /// choice whichever it runs (the Windows build under Wine, which sees AVX2 only, reads the Linux build's). One
 /// backend per thread; a cache file that cannot be read or written is ignored.
 /// </remarks>
-internal sealed class ConvChoices(string? file, int threads)
+internal sealed class ConvChoices(string? file, CpuWorkers workers)
 {
+    private readonly int threads = workers.Size;
+    private readonly FlushJob _flush = new();
+
     private static readonly object Lock = new();
     private static readonly Dictionary<string, ConvChoice> Process = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ConvChoice> _choices = Load(file);
@@ -132,8 +135,9 @@ internal sealed class ConvChoices(string? file, int threads)
     {
         p = p with { Relu = false };
         var key = Key(p, threads);
-        var flush = FlushBuffer(); // for this timing only: 128 MB is not worth keeping for the process's life
-        var timings = candidates.Select(c => new ConvTiming(c.Plan.Name, Best(c.Run, flush))).ToList();
+        _flush.Buffer = FlushBuffer();
+        var timings = candidates.Select(c => new ConvTiming(c.Plan.Name, Best(c.Run, Flush))).ToList();
+        _flush.Buffer = [];
         var made = new ConvChoice(key, Fastest(timings), timings);
         ConvChoice choice;
         lock (Lock)
@@ -197,13 +201,13 @@ internal sealed class ConvChoices(string? file, int threads)
     /// (F(2×2, 3×3)) the direct ones. Timed warm, a 14×14×256 layer chose Winograd at 0.35 ms against 0.58 and then took 0.73 ms in the
     /// forward, where ONNX Runtime's direct one took 0.58.
     /// </summary>
-    private static double Best(Action run, long[] flush)
+    private static double Best(Action run, Action flush)
     {
         run(); // packs or transforms the weights
         var best = double.MaxValue;
         for (var i = 0; i < 3; i++)
         {
-            Flush(flush);
+            flush();
             var start = Stopwatch.GetTimestamp();
             run();
             best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -216,31 +220,58 @@ internal sealed class ConvChoices(string? file, int threads)
     /// EPYC core complex, 96 MB with 3D V-Cache).</summary>
     private const int FlushBytes = 128 << 20;
 
+    /// <summary>The last flush buffer, held weakly: the geometries of one model are timed one after another in its first
+    /// forward, and writing 128 MB afresh for each cost more than the flushes (a fresh ResNet-18 timing took ~1 s
+    /// more than a kept one); between models the collector may take it back.</summary>
+    private static readonly WeakReference<long[]> LastFlushBuffer = new(null!);
+
     private static long[] FlushBuffer()
     {
-        // Written once: pages never written would all read the one zero page, which flushes nothing.
-        var buffer = GC.AllocateUninitializedArray<long>(FlushBytes / sizeof(long));
-        Array.Fill(buffer, 1L);
-        return buffer;
+        lock (LastFlushBuffer)
+        {
+            if (LastFlushBuffer.TryGetTarget(out var kept))
+            {
+                return kept;
+            }
+
+            // Written once: pages never written would all read the one zero page, which flushes nothing.
+            var buffer = GC.AllocateUninitializedArray<long>(FlushBytes / sizeof(long));
+            Array.Fill(buffer, 1L);
+            LastFlushBuffer.SetTarget(buffer);
+            return buffer;
+        }
     }
 
-    /// <summary>Writes one word per 64-byte line: empties the calling core's caches and the shared L3 of the timed
+    /// <summary>The flush split between the workers, so each core's own caches are emptied too (the timed run uses
+    /// them all), in a quarter of the time of one thread writing it all.</summary>
+    private void Flush() => workers.For(FlushSlices, _flush);
+
+    private const int FlushSlices = 64;
+
+    /// <summary>Writes one word per 64-byte line of its slice: empties the workers' caches and the shared L3 of the timed
     /// layer's weights and leaves them full of dirty lines, as a forward leaves them (activations and scratch
     /// written by the layers before), so a layer that streams more weights also pays for writing those lines back.
     /// Read-only flushing left clean lines that cost nothing to evict, and the weight-heavy variants timed faster
     /// than they ran in the forward: 7×7×512 F(4×4) 0.83–0.88 ms against direct's 0.90–0.91 timed, 0.89–1.41
     /// against 0.81–0.92 in the forward (session 13).</summary>
-    private static void Flush(long[] buffer)
+    private sealed class FlushJob : IWorkItem
     {
-        for (var i = 0; i < buffer.Length; i += 8)
+        public long[] Buffer { get; set; } = [];
+
+        public void Run(int item)
         {
-            buffer[i]++;
+            var buffer = Buffer;
+            var slice = buffer.Length / FlushSlices;
+            for (var i = item * slice; i < (item + 1) * slice; i += 8)
+            {
+                buffer[i]++;
+            }
         }
     }
 
     /// <summary>The version of the kernels timed (and of how they are timed): raised whenever a tile, transform or
     /// the timing changes, so a file timed with older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
-    internal const int KernelsVersion = 10;
+    internal const int KernelsVersion = 11;
 
     /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)
