@@ -46,7 +46,7 @@ internal static class BenchCommand
             };
             var fuse = new Option<string>("--fuse")
             {
-                Description = "Graph fusion (BatchNormalization folded into Conv, Relu fused into it), comma-separated: on, off. "
+                Description = "Graph fusion (BatchNormalization folded into Conv, Relu and a residual Add fused into it), comma-separated: on, off. "
                     + "Each is timed as its own engine and compared with the first.",
                 DefaultValueFactory = _ => "on",
             };

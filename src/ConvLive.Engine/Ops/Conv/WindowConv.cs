@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ConvLive.Engine.Ops;
@@ -159,33 +160,33 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     }
 
     /// <summary>acc (position-major, NR channels a row) to y (channel-major) with the bias, then the residual r (null
-    /// for none) at y's own positions, then a fused Relu.</summary>
+    /// for none) at y's own positions, then a fused Relu (below 0 becomes 0, NaN stays NaN). Eight channels at a time
+    /// through an 8×8 transpose kept in registers, each column finished and stored as it comes out.</summary>
     private void CopyOut(int panel, float* acc, float* y, float* r, int first, int end)
     {
         int nr = _nr, m0 = panel * nr, channels = Math.Min(nr, _groupOutputs - m0), positions = _positions;
-        var floor = _relu ? 0f : float.NegativeInfinity; // a fused Relu, or nothing
+        var relu = _relu;
         var vectors = Avx.IsSupported ? channels / 8 * 8 : 0; // channels written 8 rows at a time through a transpose
         var whole = first + ((end - first) / 8 * 8);
-        var block = stackalloc float[64];
-        var lowest = Vector256.Create(floor);
         for (var j0 = 0; j0 < vectors; j0 += 8)
         {
             var rows = y + _yOffset + ((long)(m0 + j0) * positions);
-            var skips = r + _yOffset + ((long)(m0 + j0) * positions);
+            var skips = r == null ? null : r + _yOffset + ((long)(m0 + j0) * positions);
             var bias = _b is null ? Vector256<float>.Zero : Vector256.Create(_b, _biasOffset + m0 + j0);
+            Vector256<float> b0 = Vector256.Create(bias.GetElement(0)), b1 = Vector256.Create(bias.GetElement(1)), b2 = Vector256.Create(bias.GetElement(2)), b3 = Vector256.Create(bias.GetElement(3));
+            Vector256<float> b4 = Vector256.Create(bias.GetElement(4)), b5 = Vector256.Create(bias.GetElement(5)), b6 = Vector256.Create(bias.GetElement(6)), b7 = Vector256.Create(bias.GetElement(7));
             for (var q = first; q < whole; q += 8)
             {
-                Transpose8.Block(acc + (q * nr) + j0, nr, block); // block[c·8 + r]: channel j0 + c at position q + r
-                for (var c = 0; c < 8; c++)
-                {
-                    var v = Vector256.Load(block + (c * 8)) + Vector256.Create(bias.GetElement(c));
-                    if (r != null)
-                    {
-                        v += Vector256.Load(skips + ((long)c * positions) + q);
-                    }
-
-                    Vector256.Max(v, lowest).Store(rows + ((long)c * positions) + q); // IEEE maximum: NaN stays NaN
-                }
+                // Column c: channel j0 + c at positions q..q+7.
+                Transpose8.Columns(acc + (q * nr) + j0, nr, out var c0, out var c1, out var c2, out var c3, out var c4, out var c5, out var c6, out var c7);
+                Finish(c0 + b0, rows, skips, q, relu);
+                Finish(c1 + b1, rows, skips, positions + q, relu);
+                Finish(c2 + b2, rows, skips, (2L * positions) + q, relu);
+                Finish(c3 + b3, rows, skips, (3L * positions) + q, relu);
+                Finish(c4 + b4, rows, skips, (4L * positions) + q, relu);
+                Finish(c5 + b5, rows, skips, (5L * positions) + q, relu);
+                Finish(c6 + b6, rows, skips, (6L * positions) + q, relu);
+                Finish(c7 + b7, rows, skips, (7L * positions) + q, relu);
             }
         }
 
@@ -197,9 +198,27 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
             for (var q = j < vectors ? whole : first; q < end; q++)
             {
                 var v = acc[(q * nr) + j] + b;
-                row[q] = MathF.Max(r != null ? v + skip[q] : v, floor); // NaN stays NaN
+                v = r != null ? v + skip[q] : v;
+                row[q] = relu && v < 0f ? 0f : v;
             }
         }
+    }
+
+    /// <summary>v (+ the residual at <paramref name="at"/>), floored at 0 for a fused Relu, stored at y[at].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(Vector256<float> v, float* y, float* skips, long at, bool relu)
+    {
+        if (skips != null)
+        {
+            v += Vector256.Load(skips + at);
+        }
+
+        if (relu)
+        {
+            v = Vector256.ConditionalSelect(Vector256.LessThan(v, Vector256<float>.Zero), Vector256<float>.Zero, v);
+        }
+
+        v.Store(y + at);
     }
 
     private static int EvenTaps(int taps) => taps + (taps & 1);
