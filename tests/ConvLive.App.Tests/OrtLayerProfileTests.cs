@@ -1,6 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
 using ConvLive.App.Cli;
+using ConvLive.Engine.Graph;
 
 namespace ConvLive.App.Tests;
 
@@ -47,5 +48,29 @@ public sealed class OrtLayerProfileTests
         ort["Convolution5"] = 5;
         ort["ReLU5_Output_0_nchwc"] = 6;
         Assert.Equal(5, OrtLayerProfile.Match(ort, "Convolution5", ["ReLU5_Output_0"]));
+    }
+
+    [Fact]
+    public void AFusedResidualConvMatchesTheNodeOnnxRuntimeNamedAfterAValueItAbsorbed()
+    {
+        // conv → bn → Add(·, x) → relu fused into one Conv+Add+Relu named after the conv; ONNX Runtime names its own
+        // fused node after the normalised output (BatchNormalization2_Output_0_nchwc).
+        var attributes = new NodeAttributes(new Dictionary<string, object>());
+        Node N(string name, string op, string[] inputs, string output) => new(name, op, inputs, [output], attributes);
+        var original = new ModelGraph("t", 13, [
+            N("Convolution1", "Conv", ["x", "w"], "Convolution1_Output_0"),
+            N("BatchNormalization2", "BatchNormalization", ["Convolution1_Output_0", "s", "o", "m", "v"], "BatchNormalization2_Output_0"),
+            N("Plus3", "Add", ["BatchNormalization2_Output_0", "x"], "Plus3_Output_0"),
+            N("ReLU4", "Relu", ["Plus3_Output_0"], "ReLU4_Output_0"),
+            N("Convolution5", "Conv", ["ReLU4_Output_0", "w5"], "Convolution5_Output_0"),
+        ], [], [], new Dictionary<string, HostValue>());
+        var fused = N("Convolution1", GraphFusion.ConvAddRelu, ["x", "w+bn", "b+bn", "x"], "ReLU4_Output_0");
+
+        var values = OrtLayerProfile.ValuesOf(original, fused);
+
+        Assert.Equal(["ReLU4_Output_0", "Convolution1_Output_0", "BatchNormalization2_Output_0", "Plus3_Output_0"], values);
+        var ort = new Dictionary<string, double>(StringComparer.Ordinal) { ["BatchNormalization2_Output_0_nchwc"] = 7 };
+        Assert.Equal(7, OrtLayerProfile.Match(ort, fused.Name, values));
+        Assert.Equal(["Convolution5_Output_0"], OrtLayerProfile.ValuesOf(original, original.Nodes[4])); // a plain Conv: its own
     }
 }

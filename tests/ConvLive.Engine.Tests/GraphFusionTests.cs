@@ -53,6 +53,40 @@ public sealed class GraphFusionTests(DeviceFixture devices)
         }
     }
 
+    [SkippableTheory]
+    [InlineData("cpu")]
+    [InlineData("ilgpu-cpu")]
+    public void AnAddWithTheConvSecondAndNoBiasFusesToo(string device)
+    {
+        // Add(x, conv(x)) with a bias-free Conv and no Relu after it: the Conv is the Add's second operand, input 2
+        // stays empty, and x + c = c + x bit for bit.
+        var init = new Dictionary<string, HostValue> { ["w"] = Values(new TensorShape(16, 16, 3, 3), 30, 0.2f) };
+        var graph = new ModelGraph("add-second", 13, [
+            new Node("conv", "Conv", ["x", "w"], ["c"], Attributes(("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 1, 1, 1, 1 }))),
+            new Node("add", "Add", ["x", "c"], ["y"], Attributes()),
+        ], [new GraphValue("x", ElementType.Float32, [1, 16, 8, 8])], [new GraphValue("y", ElementType.Float32, null)], init);
+        var fused = GraphFusion.Fuse(graph);
+        var node = Assert.Single(fused.Nodes);
+        Assert.Equal(GraphFusion.ConvAdd, node.OpType);
+        Assert.Equal(["x", "w", string.Empty, "x"], node.Inputs);
+
+        var x = BackendHarness.Random(16 * 8 * 8, 31);
+        Numerics.AssertClose(Run(device, graph, x, "y"), Run(device, fused, x, "y"), 0, 0, $"{device}: Add(x, conv) fused");
+    }
+
+    [Fact]
+    public void AnAddIsNotFusedWhereAnInputsShapeIsSymbolic()
+    {
+        // (N, 16, 8, 8) with N unknown: the Add may broadcast at the size it runs at, so it stays; given the shape, it fuses.
+        var init = new Dictionary<string, HostValue> { ["w"] = Values(new TensorShape(16, 16, 1, 1), 32, 0.2f) };
+        var graph = new ModelGraph("symbolic", 13, [
+            new Node("conv", "Conv", ["x", "w"], ["c"], Attributes()),
+            new Node("add", "Add", ["c", "x"], ["y"], Attributes()),
+        ], [new GraphValue("x", ElementType.Float32, [null, 16, 8, 8])], [new GraphValue("y", ElementType.Float32, null)], init);
+        Assert.Equal(["Conv", "Add"], GraphFusion.Fuse(graph).Nodes.Select(n => n.OpType));
+        Assert.Equal([GraphFusion.ConvAdd], GraphFusion.Fuse(graph, inputShapes: new Dictionary<string, TensorShape> { ["x"] = new(2, 16, 8, 8) }).Nodes.Select(n => n.OpType));
+    }
+
     [Fact]
     public void AResidualAddIsNotFusedWhereTheConvsOutputOrTheSumIsRead()
     {

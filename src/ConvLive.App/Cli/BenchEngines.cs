@@ -60,9 +60,10 @@ internal static class BenchEngines
                 var options = engineDevice.IsIlgpu ? asked : compute with { FullyConnectedWeights = precision, ConvAlgorithm = algorithm, VectorBits = bits == 0 ? compute.VectorBits : bits };
                 var backend = Backend.Create(engineDevice, options, i == 0 ? Note : null);
 
-                // Inference-time fusion (BatchNormalization folded into Conv, Relu in its epilogue), as ONNX Runtime's
-                // default graph optimisation does; only the outputs need to stay readable here.
-                var model = CompiledModel.Compile(fuse ? GraphFusion.Fuse(graph, inputSize: dims.Length == 4 && dims[2] == dims[3] ? dims[2] : null) : graph, backend, new Dictionary<string, TensorShape> { [input.Name] = new(dims) });
+                // Inference-time fusion (BatchNormalization folded into Conv, Relu and a residual Add in its store), as
+                // ONNX Runtime's default graph optimisation does; only the outputs need to stay readable here.
+                var shapes = new Dictionary<string, TensorShape> { [input.Name] = new(dims) };
+                var model = CompiledModel.Compile(fuse ? GraphFusion.Fuse(graph, inputShapes: shapes) : graph, backend, shapes);
                 model.SetInput(input.Name, x);
                 var output = new float[model.ShapeOf(graph.Outputs[0].Name).Length];
                 var name = $"convlive/{device.Kind.ToName()}"

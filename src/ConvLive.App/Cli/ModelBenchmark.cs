@@ -82,7 +82,7 @@ internal static class ModelBenchmark
             var results = Report(engines, times, macs, peak);
             var hostCosts = HostCosts(engines);
             var ortLayers = peers.Contains("ort") ? OrtLayerProfile.Medians(modelPath, input, dims, x, Math.Max(5, runs / 2)) : [];
-            var layers = ProfileLayers(engines, runs, ortLayers);
+            var layers = ProfileLayers(engines, runs, ortLayers, graph);
             var convChoices = PrintConvChoices(engines);
             var agreements = BenchAgreement.Measure(engines, graph, input.Name, dims);
             var machine = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak, {bandwidth:0.0} GB/s memory read bandwidth measured");
@@ -238,7 +238,7 @@ internal static class ModelBenchmark
 
     /// <summary>Where the first ConvLive engine's time goes: each node timed on its own (synchronised), beside ONNX
     /// Runtime's time for the node of the same name where its profile has one.</summary>
-    private static List<LayerTime> ProfileLayers(List<BenchEngine> engines, int runs, Dictionary<string, double> ortLayers)
+    private static List<LayerTime> ProfileLayers(List<BenchEngine> engines, int runs, Dictionary<string, double> ortLayers, ModelGraph original)
     {
         var layers = new List<LayerTime>();
         if (engines.Count == 0 || engines[0].Model is not { } first)
@@ -252,7 +252,7 @@ internal static class ModelBenchmark
         var labels = first.Graph.Nodes.Where(n => n.Outputs.Count > 0 && readable.ContainsKey(n.Outputs[0]))
             .GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => readable[g.First().Outputs[0]], StringComparer.Ordinal);
         var ortTotal = ortLayers.Values.Sum();
-        var outputs = first.Graph.Nodes.GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.First().Outputs, StringComparer.Ordinal);
+        var outputs = first.Graph.Nodes.GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)OrtLayerProfile.ValuesOf(original, g.First()), StringComparer.Ordinal);
         var title = $"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms)" +
             (ortLayers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"; beside it onnxruntime's node that writes the same value, from its profiler (its nodes sum to {ortTotal:0.00} ms)") : string.Empty);
         var interactive = ConsoleProgress.Interactive; // a Spectre.Console table on a terminal, the plain lines in logs

@@ -55,10 +55,11 @@ internal static class OrtLayerProfile
     }
 
     /// <summary>
-    /// ONNX Runtime's time for a ConvLive node: its node of the same name, else the one that writes the same value.
-    /// ONNX Runtime renames the nodes it fuses and converts to its blocked layout after the value they write
-    /// ("ReLU253_Output_0_nchwc"); where it fused more ops into one node than ConvLive did (a residual Add and Relu
-    /// into the convolution before them), its time includes them.
+    /// ONNX Runtime's time for a ConvLive node: its node of the same name, else the one that writes one of the same
+    /// values (<see cref="ValuesOf"/>). ONNX Runtime renames the nodes it fuses and converts to its blocked layout
+    /// after a value they write ("ReLU253_Output_0_nchwc"; a Conv+Add+Relu after the Conv's own normalised output,
+    /// "BatchNormalization265_Output_0_nchwc"); where it fused more ops into one node than ConvLive did (with
+    /// <c>--fuse off</c>), its time includes them.
     /// </summary>
     public static double? Match(Dictionary<string, double> ort, string node, IReadOnlyList<string> outputs)
     {
@@ -76,6 +77,36 @@ internal static class OrtLayerProfile
         }
 
         return null;
+    }
+
+    /// <summary>The values a ConvLive node writes, and for a fused node the ones it absorbed: in the graph as loaded,
+    /// the node of the same name's output followed through single-consumer BatchNormalization, Add and Relu nodes up
+    /// to the fused node's own output.</summary>
+    /// <param name="original">The graph as loaded (before fusion).</param>
+    /// <param name="node">A node of the graph that runs.</param>
+    /// <returns>Its outputs, then the absorbed values.</returns>
+    public static List<string> ValuesOf(ModelGraph original, Node node)
+    {
+        var values = new List<string>(node.Outputs);
+        if (node.OpType == "Conv" || node.Outputs.Count != 1 || original.Nodes.FirstOrDefault(n => n.Name == node.Name) is not { Outputs.Count: 1 } start)
+        {
+            return values;
+        }
+
+        var value = start.Outputs[0];
+        for (var hops = 0; hops < 4 && value != node.Outputs[0]; hops++)
+        {
+            values.Add(value);
+            var readers = original.Nodes.Where(n => n.Inputs.Contains(value)).ToList();
+            if (readers is not [{ OpType: "BatchNormalization" or "Add" or "Relu", Outputs.Count: > 0 } next])
+            {
+                break;
+            }
+
+            value = next.Outputs[0];
+        }
+
+        return values;
     }
 
     /// <summary>Medians of each node's "…_kernel_time" events in an ONNX Runtime profile (Chrome trace JSON),

@@ -36,10 +36,11 @@ public static class GraphFusion
     /// is not needed.</summary>
     /// <param name="graph">The graph.</param>
     /// <param name="keep">Values that must stay readable (graph outputs always do).</param>
-    /// <param name="inputSize">The square input size the graph will run at (null: as declared); an Add is fused only
-    /// where both operands have the same shape at this size.</param>
+    /// <param name="inputShapes">The shapes the graph will run at, as <see cref="CompiledModel.Compile"/> is given them
+    /// (null: as declared). An Add is fused only where both operands have the same shape at these; with an input
+    /// whose declared shape is symbolic and no shape given for it, no Add is fused.</param>
     /// <returns>The rewritten graph (the same nodes where nothing applied).</returns>
-    public static ModelGraph Fuse(ModelGraph graph, IReadOnlyCollection<string>? keep = null, int? inputSize = null)
+    public static ModelGraph Fuse(ModelGraph graph, IReadOnlyCollection<string>? keep = null, IReadOnlyDictionary<string, Tensors.TensorShape>? inputShapes = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var pinned = new HashSet<string>(graph.Outputs.Select(o => o.Name), StringComparer.Ordinal);
@@ -63,7 +64,7 @@ public static class GraphFusion
         var initializers = new Dictionary<string, HostValue>(graph.Initializers, StringComparer.Ordinal);
         var names = new HashSet<string>(graph.Nodes.SelectMany(n => n.Inputs.Concat(n.Outputs)).Concat(graph.Inputs.Select(i => i.Name)).Concat(initializers.Keys), StringComparer.Ordinal);
         var replaced = new HashSet<string>(StringComparer.Ordinal);
-        var shapes = Shapes(graph, inputSize);
+        var shapes = Shapes(graph, inputShapes);
         for (var i = 0; i < nodes.Length; i++)
         {
             if (nodes[i] is { OpType: "Add" } add && ResidualAdd(add, nodes, producer, uses, pinned, shapes) is { } fused)
@@ -120,25 +121,33 @@ public static class GraphFusion
         return graph with { Nodes = kept, Initializers = initializers };
     }
 
-    /// <summary>Each graph input's and each node's first output's shape at <paramref name="inputSize"/>, or empty when the graph cannot be
-    /// walked (then no Add is fused; the other fusions need no shapes).</summary>
-    private static Dictionary<string, Tensors.TensorShape> Shapes(ModelGraph graph, int? inputSize)
+    /// <summary>Each graph input's and each node's first output's shape at <paramref name="inputShapes"/> (else as
+    /// declared), or empty when an input's shape is not known (a symbolic dimension: an Add that is same-shape at one
+    /// size may broadcast at another) or the graph cannot be walked. Then no Add is fused; the other fusions need no
+    /// shapes.</summary>
+    private static Dictionary<string, Tensors.TensorShape> Shapes(ModelGraph graph, IReadOnlyDictionary<string, Tensors.TensorShape>? inputShapes)
     {
         var shapes = new Dictionary<string, Tensors.TensorShape>(StringComparer.Ordinal);
+        foreach (var input in graph.Inputs)
+        {
+            if (inputShapes?.GetValueOrDefault(input.Name) is { } given)
+            {
+                shapes[input.Name] = given;
+            }
+            else if (input.Dims is { } dims && dims.All(d => d is not null))
+            {
+                shapes[input.Name] = Tensors.TensorShape.FromLongs(dims.Select(d => d!.Value).ToArray());
+            }
+            else
+            {
+                shapes.Clear();
+                return shapes;
+            }
+        }
+
         try
         {
-            var rows = ModelInspector.Inspect(graph, inputSize);
-            foreach (var input in graph.Inputs.Where(i => i.Dims is not null))
-            {
-                // As the walk sizes them: an unknown dimension is 1, and the image's side is inputSize when given.
-                var dims = input.Dims!.Select(d => d ?? 1).ToArray();
-                if (inputSize is { } size && dims.Length == 4)
-                {
-                    dims[2] = dims[3] = size;
-                }
-
-                shapes[input.Name] = Tensors.TensorShape.FromLongs(dims);
-            }
+            var rows = ModelInspector.Inspect(graph, inputShapes: shapes);
 
             for (var k = 0; k < rows.Count && k < graph.Nodes.Count; k++)
             {

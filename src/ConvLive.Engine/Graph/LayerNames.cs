@@ -21,7 +21,7 @@ public static class LayerNames
     {
         ArgumentNullException.ThrowIfNull(graph);
         var computed = new HashSet<string>(graph.Nodes.SelectMany(n => n.Outputs), StringComparer.Ordinal);
-        var residual = graph.Nodes.Any(n => (n.OpType == "Add" && n.Inputs.Count == 2 && n.Inputs.All(computed.Contains)) || IsResidualConv(n));
+        var residual = graph.Nodes.Any(n => (n.OpType == "Add" && n.Inputs.Count == 2 && n.Inputs.All(computed.Contains)) || (IsResidualConv(n) && computed.Contains(n.Inputs[ConvResidualInput])));
         var names = residual ? Residual(graph, computed) : Plain(graph);
         var unique = new Dictionary<string, string>(StringComparer.Ordinal);
         var used = new HashSet<string>(StringComparer.Ordinal);

@@ -29,9 +29,11 @@ public static class ModelInspector
     /// <summary>Inspects <paramref name="graph"/> with its first input resized to <paramref name="inputSize"/>².</summary>
     /// <param name="graph">The model.</param>
     /// <param name="inputSize">Square spatial size for the image input, or null for the declared size.</param>
+    /// <param name="inputShapes">Shapes to walk the named inputs at instead (as <see cref="CompiledModel.Compile"/>
+    /// takes them), or null.</param>
     /// <returns>One row per node, in order.</returns>
     /// <exception cref="ModelException">A node is invalid or unsupported.</exception>
-    public static IReadOnlyList<LayerInfo> Inspect(ModelGraph graph, int? inputSize = null)
+    public static IReadOnlyList<LayerInfo> Inspect(ModelGraph graph, int? inputSize = null, IReadOnlyDictionary<string, TensorShape>? inputShapes = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var shapes = new Dictionary<string, TensorShape>(StringComparer.Ordinal);
@@ -56,7 +58,7 @@ public static class ModelInspector
                 dims[2] = dims[3] = size;
             }
 
-            shapes[input.Name] = TensorShape.FromLongs(dims);
+            shapes[input.Name] = inputShapes?.GetValueOrDefault(input.Name) ?? TensorShape.FromLongs(dims);
             fields[input.Name] = (1, 1, 0);
         }
 

@@ -16,6 +16,7 @@ public sealed class IlgpuTensor : DeviceTensor
     {
         View = view;
         _owner = owner;
+        Storage = owner ?? (object)this;
         if (owner is not null)
         {
             TrackOwnedStorage();
@@ -25,11 +26,14 @@ public sealed class IlgpuTensor : DeviceTensor
     /// <summary>The elements on the device.</summary>
     public ArrayView<float> View { get; }
 
+    /// <summary>The buffer the elements live in, the same object for a tensor and its reshaped views.</summary>
+    internal object Storage { get; private init; }
+
     /// <inheritdoc/>
     public override DeviceTensor Reshape(TensorShape shape)
     {
         CheckReshape(shape);
-        return new IlgpuTensor(shape, View, null);
+        return new IlgpuTensor(shape, View, null) { Storage = Storage };
     }
 
     /// <inheritdoc/>

@@ -135,9 +135,17 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
     {
         p = p with { Relu = false };
         var key = Key(p, threads);
+        List<ConvTiming> timings;
         _flush.Buffer = FlushBuffer();
-        var timings = candidates.Select(c => new ConvTiming(c.Plan.Name, Best(c.Run, Flush))).ToList();
-        _flush.Buffer = [];
+        try
+        {
+            timings = candidates.Select(c => new ConvTiming(c.Plan.Name, Best(c.Run, Flush))).ToList();
+        }
+        finally
+        {
+            _flush.Buffer = [];
+        }
+
         var made = new ConvChoice(key, Fastest(timings), timings);
         ConvChoice choice;
         lock (Lock)
@@ -222,7 +230,8 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
 
     /// <summary>The last flush buffer, held weakly: the geometries of one model are timed one after another in its first
     /// forward, and writing 128 MB afresh for each cost more than the flushes (a fresh ResNet-18 timing took ~1 s
-    /// more than a kept one); between models the collector may take it back.</summary>
+    /// more than a kept one). Nothing else holds it, so it is garbage between timings, freed by the next full
+    /// collection as each geometry's own buffer was before.</summary>
     private static readonly WeakReference<long[]> LastFlushBuffer = new(null!);
 
     private static long[] FlushBuffer()
@@ -243,7 +252,9 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
     }
 
     /// <summary>The flush split between the workers, so each core's own caches are emptied too (the timed run uses
-    /// them all), in a quarter of the time of one thread writing it all.</summary>
+    /// them all). Where the cores share one L3 (this machine, desktop parts) it sees all 128 MB; on a part with several
+    /// core complexes each complex's L3 sees its threads' share only (one thread writing it all, as before, emptied
+    /// the caller's complex alone).</summary>
     private void Flush() => workers.For(FlushSlices, _flush);
 
     private const int FlushSlices = 64;

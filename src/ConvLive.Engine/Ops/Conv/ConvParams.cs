@@ -65,7 +65,8 @@ public readonly record struct Window2D(int KernelH, int KernelW, int StrideH, in
 }
 
 /// <summary>A resolved 2-D convolution: x (N,C,H,W) ⊛ w (M,C/G,KH,KW) + b (M) → y (N,M,OH,OW); with
-/// <paramref name="Relu"/>, y = max(0, ·) in the same pass (a Conv followed by a Relu, fused by the compiler).</summary>
+/// <paramref name="Relu"/>, y = max(0, ·) in the same pass, after a residual when the call adds one (a Conv followed
+/// by a Relu, or by a residual Add and a Relu, fused by <see cref="Graph.GraphFusion"/>).</summary>
 public readonly record struct ConvParams(int N, int C, int H, int W, int M, int Groups, Window2D Window, int OutH, int OutW, bool Relu = false)
 {
     /// <summary>Input channels per group.</summary>

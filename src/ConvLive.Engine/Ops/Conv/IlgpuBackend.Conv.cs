@@ -23,7 +23,7 @@ public sealed partial class IlgpuBackend
     public void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p, DeviceTensor? residual = null)
     {
         ArrayView<float> yv = Cast(y).View, xv = Cast(x).View, wv = Cast(w).View;
-        if (residual is not null && (!residual.Shape.Equals(y.Shape) || ReferenceEquals(residual, y)))
+        if (residual is not null && (!residual.Shape.Equals(y.Shape) || ReferenceEquals(Cast(residual).Storage, Cast(y).Storage)))
         {
             throw new ArgumentException($"a convolution's residual must be a tensor of its output's shape {y.Shape} other than the output, got {residual.Shape}");
         }

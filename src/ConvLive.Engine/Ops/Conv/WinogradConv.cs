@@ -21,7 +21,7 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// Four passes, each a parallel loop: (1) the input is copied into zero-padded planes of 8 interleaved channels,
 /// so (2) the input transform works on 8 channels per vector; (3) the GEMMs, one 16-channel panel of one ξ per
 /// work item; (4) the output transform, 16 channels per pair of vectors, adds the bias (and a fused Relu) and
-/// scatters into y. Where weights and tiles allow (<see cref="FusedChunk"/>), passes 2–4 run as one loop over
+/// scatters into y (with a residual, the scatter adds it and applies the Relu after it). Where weights and tiles allow (<see cref="FusedChunk"/>), passes 2–4 run as one loop over
 /// chunks of tiles instead, each chunk's three steps on one thread. Weights are transformed (in double) and
 /// packed once per model and kept on the constant tensor.
 /// Rounding: the transforms scale values by up to ~10, so results differ from direct convolution by ~1e-5 of the
