@@ -65,6 +65,51 @@ public sealed class CpuWorkersTests
     }
 
     [Fact]
+    public void ALoopStartedInsideALoopIsRefusedInsteadOfHanging()
+    {
+        // Without the refusal the nested loops overwrite the running one's state and never finish: bounded here, so
+        // that shows as a failure, not a hung run.
+        var check = Task.Run(NestedLoopsAreRefused);
+        Assert.True(check.Wait(TimeSpan.FromSeconds(60)), "a loop started inside a loop hung");
+    }
+
+    private static void NestedLoopsAreRefused()
+    {
+        using var workers = new CpuWorkers(2);
+        var nested = Assert.Throws<AggregateException>(() => workers.For(4, _ => workers.For(4, _ => { })));
+        Assert.Contains("while one of its loops was running", Assert.IsType<InvalidOperationException>(nested.InnerException).Message);
+
+        // A loop of one item runs on the caller and touches no shared state: allowed inside a loop.
+        var inner = 0;
+        workers.For(4, _ => workers.For(1, _ => Interlocked.Increment(ref inner)));
+        Assert.Equal(4, inner);
+
+        // The work-item form too, and the refused loop leaves the running loop's items alone.
+        var outer = new Counting(workers);
+        Assert.Throws<AggregateException>(() => workers.For(4, outer));
+        Assert.Equal(4, outer.Runs);
+
+        // The team still works afterwards.
+        var sum = 0;
+        workers.For(8, i => Interlocked.Add(ref sum, i));
+        Assert.Equal(28, sum);
+    }
+
+    /// <summary>Counts its runs and tries to start a loop of another item from inside each.</summary>
+    private sealed class Counting(CpuWorkers workers) : IWorkItem
+    {
+        private int _runs;
+
+        public int Runs => _runs;
+
+        public void Run(int index)
+        {
+            Interlocked.Increment(ref _runs);
+            workers.For(4, new Counting(workers));
+        }
+    }
+
+    [Fact]
     public void EachThreadRunsItsOwnShareFirstLoopAfterLoop()
     {
         // Four items on two threads: the caller's share is items 0 and 1, the worker's 2 and 3. Item 0 waits until

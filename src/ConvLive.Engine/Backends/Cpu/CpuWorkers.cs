@@ -16,7 +16,9 @@ public interface IWorkItem
 /// per loop and keeps its threads warm, which matters at batch 1 where a loop lasts tens of microseconds.
 /// The calling thread works too, so a team of N uses N − 1 extra threads.
 /// </summary>
-/// <remarks>Owns its threads; Dispose stops them. <c>For</c> may be called from one thread at a time.</remarks>
+/// <remarks>Owns its threads; Dispose stops them. <c>For</c> may be called from one thread at a time, and not from inside
+/// one of its own work items: a second loop while one runs is refused with an exception (it would overwrite the running
+/// loop's shares and counters, and the caller would wait for ever).</remarks>
 public sealed class CpuWorkers : IDisposable
 {
     private static readonly TimeSpan StuckWarning = TimeSpan.FromSeconds(30);
@@ -36,6 +38,7 @@ public sealed class CpuWorkers : IDisposable
     private IWorkItem? _item;
     private readonly Share[] _shares; // each thread's contiguous share of the current loop's items
     private int _running;
+    private int _inLoop; // 1 while a parallel loop runs: a second one is refused, not left to hang
     private int _generation; // bumped by each loop; workers spin on it, then sleep on _wake
     private int _sleepers;   // workers asleep (or about to sleep) on _wake
     private int _callerWaiting; // 1 while the caller is blocked (or about to block) on _finished
@@ -90,6 +93,29 @@ public sealed class CpuWorkers : IDisposable
             return;
         }
 
+        Enter();
+        try
+        {
+            RunLoop(count, body);
+        }
+        finally
+        {
+            Volatile.Write(ref _inLoop, 0);
+        }
+    }
+
+    /// <summary>Claims the team for one loop, or refuses a second while one runs.</summary>
+    private void Enter()
+    {
+        if (Interlocked.Exchange(ref _inLoop, 1) != 0)
+        {
+            throw new InvalidOperationException("CpuWorkers.For was called while one of its loops was running (from a work item, or from a second thread): "
+                + "a backend's operations must run one at a time on one thread, outside its own loops");
+        }
+    }
+
+    private void RunLoop(int count, Action<int> body)
+    {
         _body = body;
         for (var t = 0; t < _shares.Length; t++)
         {
@@ -133,14 +159,28 @@ public sealed class CpuWorkers : IDisposable
     public void For(int count, IWorkItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (count <= 1 || _threads.Length == 0)
+        {
+            // On the caller, touching nothing a running loop reads (allowed inside one).
+            for (var i = 0; i < count; i++)
+            {
+                item.Run(i);
+            }
+
+            return;
+        }
+
+        Enter(); // before _item is set: a refused loop must not replace the running loop's item
         _item = item;
         try
         {
-            For(count, _runItem ??= RunItem);
+            RunLoop(count, _runItem ??= RunItem);
         }
         finally
         {
             _item = null;
+            Volatile.Write(ref _inLoop, 0);
         }
     }
 
