@@ -10,8 +10,8 @@ namespace ConvLive.Engine.Graph;
 /// s = γ/√(var + ε), computed in double), a Relu after a Conv becomes the Conv's epilogue (op
 /// <see cref="ConvRelu"/>), and an Add of a Conv's output and another value of the same shape (a residual block's
 /// skip) becomes the Conv's too (op <see cref="ConvAdd"/>, the skip as input 3, and <see cref="ConvAddRelu"/> with
-/// the Relu after it), as ONNX Runtime fuses them. A value survives whenever something else reads it: another node, a graph output, or
-/// a name in <c>keep</c> (the live app's taps, a feature a head reads).
+/// the Relu after it), as ONNX Runtime fuses them. A value survives whenever something else reads it: another node, a
+/// graph output, or a name in <c>keep</c> (the live app's taps, a feature a head reads).
 /// </summary>
 /// <remarks>Returns a new graph; the input graph and its initializers are not modified.</remarks>
 public static class GraphFusion
@@ -148,7 +148,6 @@ public static class GraphFusion
         try
         {
             var rows = ModelInspector.Inspect(graph, inputShapes: shapes);
-
             for (var k = 0; k < rows.Count && k < graph.Nodes.Count; k++)
             {
                 if (graph.Nodes[k].Outputs.Count > 0)
