@@ -59,8 +59,12 @@ internal static class ConvLiveProcess
 
         if (!process.WaitForExit(timeout))
         {
+            // What it printed says where it stopped: before its closing summary (the loop), or after it (shutting down).
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"convlive {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s");
+            process.WaitForExit();
+            var tail = (string text) => text.Length > 3000 ? text[^3000..] : text;
+            Assert.Fail($"convlive {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s (killed); its output:\n"
+                + $"{tail(output.GetAwaiter().GetResult())}\n{tail(errors.GetAwaiter().GetResult())}");
         }
 
         process.WaitForExit();

@@ -20,6 +20,7 @@ public sealed partial class CpuBackend : IBackend
     private readonly CompactGemv _gemv = new();
     private readonly DirectConvJob _direct = new();
     private readonly PoolJob _pool = new();
+    private readonly ElementwiseJob _elementwise = new();
     private readonly LrnJob _lrn = new();
     private readonly PreprocessJob _preprocess = new();
     private readonly PackJob _pack = new();

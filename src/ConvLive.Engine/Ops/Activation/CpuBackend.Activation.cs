@@ -11,28 +11,15 @@ public sealed partial class CpuBackend
     /// <inheritdoc/>
     public void Activation(DeviceTensor y, DeviceTensor x, ActivationKind kind, float alpha)
     {
-        Span<float> yd = Cast(y).Span, xd = Cast(x).Span;
-        switch (kind)
+        var op = kind switch
         {
-            case ActivationKind.Relu:
-                TensorPrimitives.Max(xd, 0f, yd);
-                break;
-            case ActivationKind.Tanh:
-                TensorPrimitives.Tanh(xd, yd);
-                break;
-            case ActivationKind.Sigmoid:
-                TensorPrimitives.Sigmoid(xd, yd);
-                break;
-            case ActivationKind.LeakyRelu:
-                for (var i = 0; i < xd.Length; i++)
-                {
-                    yd[i] = xd[i] >= 0f ? xd[i] : alpha * xd[i];
-                }
-
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown activation");
-        }
+            ActivationKind.Relu => ElementwiseJob.Op.Relu,
+            ActivationKind.Tanh => ElementwiseJob.Op.Tanh,
+            ActivationKind.Sigmoid => ElementwiseJob.Op.Sigmoid,
+            ActivationKind.LeakyRelu => ElementwiseJob.Op.LeakyRelu,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown activation"),
+        };
+        _elementwise.Run(_workers, op, Cast(y).Data, Cast(x).Data, [], Cast(y).Length, alpha); // on the workers where large
     }
 
     /// <inheritdoc/>

@@ -5,26 +5,28 @@ using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
 
-/// <summary>Add, Sub, Mul and Div with broadcasting on the CPU.</summary>
+/// <summary>Add, Sub, Mul and Div with broadcasting on the CPU; same-shape ones on the workers
+/// (<see cref="ElementwiseJob"/>).</summary>
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
     public void Binary(DeviceTensor y, DeviceTensor a, DeviceTensor b, BinaryKind kind, BroadcastParams p)
     {
         ArgumentNullException.ThrowIfNull(p);
-        Span<float> yd = Cast(y).Span, ad = Cast(a).Span, bd = Cast(b).Span;
         if (p.SameShape)
         {
-            switch (kind)
+            var op = kind switch
             {
-                case BinaryKind.Add: TensorPrimitives.Add(ad, bd, yd); break;
-                case BinaryKind.Sub: TensorPrimitives.Subtract(ad, bd, yd); break;
-                case BinaryKind.Mul: TensorPrimitives.Multiply(ad, bd, yd); break;
-                default: TensorPrimitives.Divide(ad, bd, yd); break;
-            }
-
+                BinaryKind.Add => ElementwiseJob.Op.Add,
+                BinaryKind.Sub => ElementwiseJob.Op.Sub,
+                BinaryKind.Mul => ElementwiseJob.Op.Mul,
+                _ => ElementwiseJob.Op.Div,
+            };
+            _elementwise.Run(_workers, op, Cast(y).Data, Cast(a).Data, Cast(b).Data, Cast(y).Length);
             return;
         }
+
+        Span<float> yd = Cast(y).Span, ad = Cast(a).Span, bd = Cast(b).Span;
 
         // General case: walk the output in row-major order, carrying per-axis offsets into a and b.
         var dims = p.OutDims;

@@ -5,26 +5,65 @@ using ConvLive.Engine.Ops;
 
 namespace ConvLive.Engine.Backends.Cpu;
 
-/// <summary>Inference BatchNormalization on the CPU.</summary>
+/// <summary>Inference BatchNormalization on the CPU: y = x·k + d per channel (k = γ/√(var + ε), d = β − k·mean), on the
+/// workers in chunks of <see cref="ElementwiseJob.Chunk"/> floats where there are two or more (the unfused graphs the
+/// live app runs have one after every convolution).</summary>
 public sealed partial class CpuBackend
 {
+    private readonly BatchNormJob _batchNorm = new();
+
     /// <inheritdoc/>
     public void BatchNorm(DeviceTensor y, DeviceTensor x, DeviceTensor scale, DeviceTensor bias, DeviceTensor mean, DeviceTensor variance, float epsilon)
     {
-        float[] yd = Cast(y).Data, xd = Cast(x).Data;
-        Span<float> s = Cast(scale).Span, b = Cast(bias).Span, m = Cast(mean).Span, v = Cast(variance).Span;
         int n = x.Shape[0], c = x.Shape[1], spatial = x.Length / Math.Max(1, n * c);
-        for (var ch = 0; ch < c; ch++)
+        _batchNorm.Set(Cast(y).Data, Cast(x).Data, Cast(scale).Data, Cast(bias).Data, Cast(mean).Data, Cast(variance).Data, epsilon, c, spatial, n * c * spatial);
+        var chunks = (_batchNorm.Length + ElementwiseJob.Chunk - 1) / ElementwiseJob.Chunk;
+        if (chunks < 2 || _workers.Size < 2)
         {
-            var k = s[ch] / MathF.Sqrt(v[ch] + epsilon);
-            var d = b[ch] - (k * m[ch]);
-            for (var i = 0; i < n; i++)
+            _batchNorm.Run(0, _batchNorm.Length);
+        }
+        else
+        {
+            _workers.For(chunks, _batchNorm);
+        }
+
+        _batchNorm.Clear();
+    }
+
+    /// <summary>One chunk of the flattened tensor, each plane's part with its channel's k and d (computed as the
+    /// single-threaded loop did, so the bits are the same).</summary>
+    private sealed class BatchNormJob : IWorkItem
+    {
+        private float[] _y = [], _x = [], _s = [], _b = [], _m = [], _v = [];
+        private float _epsilon;
+        private int _channels, _spatial;
+
+        public int Length { get; private set; }
+
+        public void Set(float[] y, float[] x, float[] s, float[] b, float[] m, float[] v, float epsilon, int channels, int spatial, int length) =>
+            (_y, _x, _s, _b, _m, _v, _epsilon, _channels, _spatial, Length) = (y, x, s, b, m, v, epsilon, channels, spatial, length);
+
+        public void Clear() => _y = _x = _s = _b = _m = _v = [];
+
+        public void Run(int item)
+        {
+            var start = item * ElementwiseJob.Chunk;
+            Run(start, Math.Min(Length, start + ElementwiseJob.Chunk));
+        }
+
+        public void Run(int start, int end)
+        {
+            for (var pos = start; pos < end;)
             {
-                var offset = ((i * c) + ch) * spatial;
-                var src = xd.AsSpan(offset, spatial);
-                var dst = yd.AsSpan(offset, spatial);
-                TensorPrimitives.Multiply(src, k, dst);
+                var plane = pos / _spatial;
+                var ch = plane % _channels;
+                var stop = Math.Min(end, (plane + 1) * _spatial);
+                var k = _s[ch] / MathF.Sqrt(_v[ch] + _epsilon);
+                var d = _b[ch] - (k * _m[ch]);
+                var dst = _y.AsSpan(pos, stop - pos);
+                TensorPrimitives.Multiply(_x.AsSpan(pos, stop - pos), k, dst);
                 TensorPrimitives.Add(dst, d, dst);
+                pos = stop;
             }
         }
     }
