@@ -61,10 +61,11 @@ internal static class ConvLiveProcess
         {
             // What it printed says where it stopped: before its closing summary (the loop), or after it (shutting down).
             process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+            var closed = Task.WaitAll([output, errors], TimeSpan.FromSeconds(10));
             var tail = (string text) => text.Length > 3000 ? text[^3000..] : text;
             Assert.Fail($"convlive {string.Join(' ', args)} did not finish within {timeout.TotalSeconds} s (killed); its output:\n"
-                + $"{tail(output.GetAwaiter().GetResult())}\n{tail(errors.GetAwaiter().GetResult())}");
+                + (closed ? $"{tail(output.Result)}\n{tail(errors.Result)}" : "(its output did not close)"));
         }
 
         process.WaitForExit();

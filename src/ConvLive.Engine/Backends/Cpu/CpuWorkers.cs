@@ -18,7 +18,9 @@ public interface IWorkItem
 /// </summary>
 /// <remarks>Owns its threads; Dispose stops them. <c>For</c> may be called from one thread at a time, and not from inside
 /// one of its own work items: a second loop while one runs is refused with an exception (it would overwrite the running
-/// loop's shares and counters, and the caller would wait for ever).</remarks>
+/// loop's shares and counters, and the caller would wait for ever). The refusal is best-effort: one-item loops, a team of
+/// one and calls from two threads that do not overlap in time pass unchecked, and the ops' own work items are single
+/// objects, so a backend is still used from one thread at a time.</remarks>
 public sealed class CpuWorkers : IDisposable
 {
     private static readonly TimeSpan StuckWarning = TimeSpan.FromSeconds(30);

@@ -63,31 +63,36 @@ internal sealed class ElementwiseJob : IWorkItem
     public void Run(CpuWorkers workers, Op op, float[] y, float[] a, float[] b, int length, float alpha = 0f)
     {
         (_y, _a, _b, _length, _op, _alpha) = (y, a, b, length, op, alpha);
-        var chunks = (length + Chunk - 1) / Chunk;
-        if (chunks < 2 || workers.Size < 2)
+        var chunks = length / Chunk; // the last chunk takes the rest: no piece shorter than a chunk, whatever the threads
+        try
         {
-            Run(0, length);
+            if (chunks < 2 || workers.Size < 2)
+            {
+                Run(0, length);
+            }
+            else
+            {
+                workers.For(chunks, this);
+            }
         }
-        else
+        finally
         {
-            workers.For(chunks, this);
+            _y = _a = _b = [];
         }
-
-        _y = _a = _b = [];
     }
 
     /// <inheritdoc/>
     public void Run(int item)
     {
         var start = item * Chunk;
-        Run(start, Math.Min(Chunk, _length - start));
+        Run(start, item == (_length / Chunk) - 1 ? _length - start : Chunk);
     }
 
     private void Run(int start, int count)
     {
         Span<float> y = _y.AsSpan(start, count);
         ReadOnlySpan<float> a = _a.AsSpan(start, count);
-        var b = _op <= Op.Div ? _b.AsSpan(start, count) : default;
+        var b = _op <= Op.Div ? _b.AsSpan(start, count) : default; // the binary ops come first in Op
         switch (_op)
         {
             case Op.Add: TensorPrimitives.Add(a, b, y); break;

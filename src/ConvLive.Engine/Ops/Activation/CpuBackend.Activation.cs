@@ -19,7 +19,12 @@ public sealed partial class CpuBackend
             ActivationKind.LeakyRelu => ElementwiseJob.Op.LeakyRelu,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown activation"),
         };
-        _elementwise.Run(_workers, op, Cast(y).Data, Cast(x).Data, [], Cast(y).Length, alpha); // on the workers where large
+        if (x.Length != y.Length)
+        {
+            throw new ArgumentException($"activation output {y.Shape} and input {x.Shape} differ in length");
+        }
+
+        _elementwise.Run(_workers, op, Cast(y).Data, Cast(x).Data, [], y.Length, alpha); // on the workers where large
     }
 
     /// <inheritdoc/>

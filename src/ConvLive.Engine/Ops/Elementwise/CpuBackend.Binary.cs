@@ -22,7 +22,12 @@ public sealed partial class CpuBackend
                 BinaryKind.Mul => ElementwiseJob.Op.Mul,
                 _ => ElementwiseJob.Op.Div,
             };
-            _elementwise.Run(_workers, op, Cast(y).Data, Cast(a).Data, Cast(b).Data, Cast(y).Length);
+            if (a.Length != y.Length || b.Length != y.Length)
+            {
+                throw new ArgumentException($"a same-shape {kind} of {a.Shape} and {b.Shape} into {y.Shape}: the lengths differ");
+            }
+
+            _elementwise.Run(_workers, op, Cast(y).Data, Cast(a).Data, Cast(b).Data, y.Length);
             return;
         }
 

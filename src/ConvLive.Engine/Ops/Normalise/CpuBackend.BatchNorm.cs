@@ -16,18 +16,28 @@ public sealed partial class CpuBackend
     public void BatchNorm(DeviceTensor y, DeviceTensor x, DeviceTensor scale, DeviceTensor bias, DeviceTensor mean, DeviceTensor variance, float epsilon)
     {
         int n = x.Shape[0], c = x.Shape[1], spatial = x.Length / Math.Max(1, n * c);
-        _batchNorm.Set(Cast(y).Data, Cast(x).Data, Cast(scale).Data, Cast(bias).Data, Cast(mean).Data, Cast(variance).Data, epsilon, c, spatial, n * c * spatial);
-        var chunks = (_batchNorm.Length + ElementwiseJob.Chunk - 1) / ElementwiseJob.Chunk;
-        if (chunks < 2 || _workers.Size < 2)
+        if (y.Length != x.Length || scale.Length < c || bias.Length < c || mean.Length < c || variance.Length < c)
         {
-            _batchNorm.Run(0, _batchNorm.Length);
-        }
-        else
-        {
-            _workers.For(chunks, _batchNorm);
+            throw new ArgumentException($"BatchNormalization of {x.Shape} into {y.Shape} needs {c} scales, biases, means and variances, got {scale.Length}, {bias.Length}, {mean.Length}, {variance.Length}");
         }
 
-        _batchNorm.Clear();
+        _batchNorm.Set(Cast(y).Data, Cast(x).Data, Cast(scale).Data, Cast(bias).Data, Cast(mean).Data, Cast(variance).Data, epsilon, c, spatial, n * c * spatial);
+        var chunks = _batchNorm.Length / ElementwiseJob.Chunk; // the last chunk takes the rest
+        try
+        {
+            if (chunks < 2 || _workers.Size < 2)
+            {
+                _batchNorm.RunRange(0, _batchNorm.Length);
+            }
+            else
+            {
+                _workers.For(chunks, _batchNorm);
+            }
+        }
+        finally
+        {
+            _batchNorm.Clear();
+        }
     }
 
     /// <summary>One chunk of the flattened tensor, each plane's part with its channel's k and d (computed as the
@@ -48,10 +58,10 @@ public sealed partial class CpuBackend
         public void Run(int item)
         {
             var start = item * ElementwiseJob.Chunk;
-            Run(start, Math.Min(Length, start + ElementwiseJob.Chunk));
+            RunRange(start, item == (Length / ElementwiseJob.Chunk) - 1 ? Length : start + ElementwiseJob.Chunk);
         }
 
-        public void Run(int start, int end)
+        public void RunRange(int start, int end)
         {
             for (var pos = start; pos < end;)
             {

@@ -13,6 +13,18 @@ public sealed class ActivationOpTests(DeviceFixture devices)
 {
     public static TheoryData<string> Devices => BackendHarness.Devices;
 
+    [Fact]
+    public void CpuElementwiseOpsRefuseTensorsOfDifferentLengths()
+    {
+        using var h = BackendHarness.Open(devices, "cpu");
+        var y = h.Empty(new(4, 5));
+        Assert.Throws<ArgumentException>(() => h.Backend.Activation(y, h.Upload(new float[24], 4, 6), ActivationKind.Relu, 0f));
+        var same = BroadcastParams.Create(new TensorShape(4, 5), new TensorShape(4, 5));
+        Assert.Throws<ArgumentException>(() => h.Backend.Binary(y, h.Upload(new float[20], 4, 5), h.Upload(new float[24], 4, 6), BinaryKind.Add, same));
+        var scale = h.Upload(new float[3], 3); // 4 channels need 4
+        Assert.Throws<ArgumentException>(() => h.Backend.BatchNorm(y.Reshape(new TensorShape(1, 4, 5)), h.Upload(new float[20], 1, 4, 5), scale, scale, scale, scale, 1e-5f));
+    }
+
     [SkippableTheory]
     [MemberData(nameof(Devices))]
     public void ActivationsMatchTheReference(string device)
