@@ -30,6 +30,11 @@ public static class GraphFusion
     /// <returns>True for Conv and the fused forms this class makes.</returns>
     public static bool IsConv(string opType) => opType is "Conv" or ConvRelu or ConvAdd or ConvAddRelu;
 
+    /// <summary>Whether <paramref name="opType"/> is a Conv with a residual Add fused in (the skip is its input 3).</summary>
+    /// <param name="opType">A node's op type.</param>
+    /// <returns>True for <see cref="ConvAdd"/> and <see cref="ConvAddRelu"/>.</returns>
+    public static bool AddsResidual(string opType) => opType is ConvAdd or ConvAddRelu;
+
     private static readonly HashSet<string> BatchNormAttributes = ["epsilon", "is_test", "momentum", "spatial", "training_mode", "consumed_inputs"];
 
     /// <summary>Folds Conv→BatchNormalization and fuses Conv→Relu and Conv→Add(→Relu) wherever the intermediate value

@@ -150,7 +150,7 @@ public static class LayerNames
 
     /// <summary>A Conv with a residual Add fused in (the Add's value is its output; the skip is its input 3).</summary>
     private static bool IsResidualConv(Node node) =>
-        node.OpType is GraphFusion.ConvAdd or GraphFusion.ConvAddRelu && node.Inputs.Count > ConvResidualInput;
+        GraphFusion.AddsResidual(node.OpType) && node.Inputs.Count > ConvResidualInput;
 
     private const int ConvResidualInput = Layers.ConvLayer.ResidualInput;
 

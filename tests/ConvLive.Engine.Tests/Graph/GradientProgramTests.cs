@@ -70,22 +70,9 @@ public sealed class GradientProgramTests(DeviceFixture devices)
         var fused = GraphFusion.Fuse(graph);
         Assert.Contains(fused.Nodes, n => n.OpType == GraphFusion.ConvRelu);
         var x = BackendHarness.Random(3 * 36, 50);
-        float[] Gradient(ModelGraph g, GradientRule rule)
-        {
-            using var model = CompiledModel.Compile(g, h.Backend);
-            using var program = GradientProgram.Create(model, "y", ["x", "w"]);
-            model.SetInput("x", x);
-            model.Run();
-            program.SeedElement(7);
-            program.Run(rule);
-            var dx = new float[x.Length];
-            program.Read("x", dx);
-            return dx;
-        }
-
         foreach (var rule in Enum.GetValues<GradientRule>())
         {
-            Numerics.AssertClose(Gradient(graph, rule), Gradient(fused, rule), 1e-6, 1e-5, $"{device} {rule}");
+            Numerics.AssertClose(ElementGradient(h, graph, x, rule, "x", 7), ElementGradient(h, fused, x, rule, "x", 7), 1e-6, 1e-5, $"{device} {rule}");
         }
     }
 
@@ -100,18 +87,7 @@ public sealed class GradientProgramTests(DeviceFixture devices)
         var fused = GraphFusion.Fuse(graph);
         Assert.Equal(["Conv+Add+Relu", "Flatten"], fused.Nodes.Select(n => n.OpType));
         var x = BackendHarness.Random(3 * 36, 52);
-        float[] Gradient(ModelGraph g, GradientRule rule, string of, int seed)
-        {
-            using var model = CompiledModel.Compile(g, h.Backend);
-            using var program = GradientProgram.Create(model, "y", ["x", "w"]);
-            model.SetInput("x", x);
-            model.Run();
-            program.SeedElement(seed);
-            program.Run(rule);
-            var d = new float[model.ShapeOf(of).Length];
-            program.Read(of, d);
-            return d;
-        }
+        float[] Gradient(ModelGraph g, GradientRule rule, string of, int seed) => ElementGradient(h, g, x, rule, of, seed);
 
         foreach (var rule in Enum.GetValues<GradientRule>())
         {
@@ -278,6 +254,21 @@ public sealed class GradientProgramTests(DeviceFixture devices)
             ["b"] = HostValue.Of(new TensorShape(4), BackendHarness.Random(4, 31, 0.2f)),
         };
         return new ModelGraph("conv-relu", 13, nodes, [In("x", 1, 3, 6, 6)], [new GraphValue("y", ElementType.Float32, null)], init);
+    }
+
+    /// <summary>The gradient of output element <paramref name="seed"/> of "y" with respect to <paramref name="of"/>
+    /// ("x" or "w"), at input x.</summary>
+    private static float[] ElementGradient(BackendHarness h, ModelGraph g, float[] x, GradientRule rule, string of, int seed)
+    {
+        using var model = CompiledModel.Compile(g, h.Backend);
+        using var program = GradientProgram.Create(model, "y", ["x", "w"]);
+        model.SetInput("x", x);
+        model.Run();
+        program.SeedElement(seed);
+        program.Run(rule);
+        var d = new float[model.ShapeOf(of).Length];
+        program.Read(of, d);
+        return d;
     }
 
     private static ModelGraph ConvAddRelu()

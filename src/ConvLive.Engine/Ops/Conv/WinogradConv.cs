@@ -21,8 +21,9 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// Four passes, each a parallel loop: (1) the input is copied into zero-padded planes of 8 interleaved channels,
 /// so (2) the input transform works on 8 channels per vector; (3) the GEMMs, one 16-channel panel of one ξ per
 /// work item; (4) the output transform, 16 channels per pair of vectors, adds the bias (and a fused Relu) and
-/// scatters into y (with a residual, the scatter adds it and applies the Relu after it). Where weights and tiles allow (<see cref="FusedChunk"/>), passes 2–4 run as one loop over
-/// chunks of tiles instead, each chunk's three steps on one thread. Weights are transformed (in double) and
+/// scatters into y (with a residual, the scatter adds it and applies the Relu after it). Where weights and tiles
+/// allow (<see cref="FusedChunk"/>), passes 2–4 run as one loop over chunks of tiles instead, each chunk's three
+/// steps on one thread. Weights are transformed (in double) and
 /// packed once per model and kept on the constant tensor.
 /// Rounding: the transforms scale values by up to ~10, so results differ from direct convolution by ~1e-5 of the
 /// outputs' spread (the tests bound it against the naive reference; `bench --conv auto,direct` reports it).
@@ -200,8 +201,8 @@ internal sealed unsafe class WinogradConv
 
     private static long RoundUp(long value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>Transformed weights of one group at most this large take the fused pass: every chunk reads all of them, where the four passes split them between threads by ξ and
-    /// panel. Measured on ResNet-18 in a forward (2-core EPYC): 28×28×128 (2.4 MB, seven chunks) fused 0.47–0.50 ms
+    /// <summary>Transformed weights of one group at most this large take the fused pass: every chunk reads all of them,
+    /// where the four passes split them between threads by ξ and panel. Measured on ResNet-18 in a forward (2-core EPYC): 28×28×128 (2.4 MB, seven chunks) fused 0.47–0.50 ms
     /// against 0.65–0.75; 14×14×256 (9.4 MB, two chunks, each thread reading all of them) fused 0.67–0.76 against
     /// 0.60–0.65.</summary>
     private const long FusedWeightBytes = 4L << 20;
@@ -328,44 +329,14 @@ internal sealed unsafe class WinogradConv
 
         var cols = Math.Min(edge, p.OutW - (tx * edge));
         var corner = (((long)(n * p.M) + (_group * _mg) + m0) * p.OutH * p.OutW) + ((long)ty * edge * p.OutW) + (tx * edge);
-        if (residual == null)
-        {
-            Scatter(result, edge, y + corner, p, channels, rows, cols);
-        }
-        else
-        {
-            ScatterAdding(result, edge, y + corner, residual + corner, p.Relu ? 0f : float.NegativeInfinity, p, channels, rows, cols);
-        }
+        Scatter(result, edge, y + corner, residual == null ? null : residual + corner, p.Relu ? 0f : float.NegativeInfinity, p, channels, rows, cols);
     }
 
-    /// <summary>One tile's outputs, [position][channel] in result, into y's channel planes from their corner.</summary>
+    /// <summary>One tile's outputs, [position][channel] in result, into y's channel planes from their corner; with a
+    /// residual (its planes from the same corner, else null), added at the same positions, then the floor (0 for a
+    /// fused Relu: below it becomes it, NaN stays NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scatter(float* result, int tile, float* corner, ConvParams p, int channels, int rows, int cols)
-    {
-        var plane = (long)p.OutH * p.OutW;
-        for (var j = 0; j < channels; j++)
-        {
-            for (var i = 0; i < rows; i++)
-            {
-                var src = result + (i * tile * NR) + j;
-                var row = corner + (j * plane) + ((long)i * p.OutW);
-                if (cols == 4)
-                {
-                    Vector128.Create(src[0], src[NR], src[2 * NR], src[3 * NR]).Store(row);
-                    continue;
-                }
-
-                for (var k = 0; k < cols; k++)
-                {
-                    row[k] = src[k * NR];
-                }
-            }
-        }
-    }
-
-    /// <summary><see cref="Scatter"/> adding the residual at the same positions, then the floor (0 for a fused Relu:
-    /// below it becomes it, NaN stays NaN).</summary>
-    private static void ScatterAdding(float* result, int tile, float* corner, float* residual, float floor, ConvParams p, int channels, int rows, int cols)
+    private static void Scatter(float* result, int tile, float* corner, float* residual, float floor, ConvParams p, int channels, int rows, int cols)
     {
         var plane = (long)p.OutH * p.OutW;
         var lowest = Vector128.Create(floor);
@@ -377,15 +348,27 @@ internal sealed unsafe class WinogradConv
                 var at = (j * plane) + ((long)i * p.OutW);
                 if (cols == 4)
                 {
-                    var v = Vector128.Create(src[0], src[NR], src[2 * NR], src[3 * NR]) + Vector128.Load(residual + at);
-                    Vector128.ConditionalSelect(Vector128.LessThan(v, lowest), lowest, v).Store(corner + at);
+                    var v = Vector128.Create(src[0], src[NR], src[2 * NR], src[3 * NR]);
+                    if (residual != null)
+                    {
+                        v += Vector128.Load(residual + at);
+                        v = Vector128.ConditionalSelect(Vector128.LessThan(v, lowest), lowest, v);
+                    }
+
+                    v.Store(corner + at);
                     continue;
                 }
 
                 for (var k = 0; k < cols; k++)
                 {
-                    var v = src[k * NR] + residual[at + k];
-                    corner[at + k] = v < floor ? floor : v;
+                    var v = src[k * NR];
+                    if (residual != null)
+                    {
+                        v += residual[at + k];
+                        v = v < floor ? floor : v;
+                    }
+
+                    corner[at + k] = v;
                 }
             }
         }

@@ -10,27 +10,15 @@ namespace ConvLive.Engine.Tests.Ops.Conv;
 [Collection(DevicesDefinition.Name)]
 public sealed class ConvOpTests(DeviceFixture devices)
 {
-    public static TheoryData<string, int> Cases()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var device in new[] { "cpu", "cpu-256", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
-        {
-            // Seeds 0-15: one or two outputs per group (the direct path on the CPU); 16-31: 5 to 40 (the GEMM path).
-            for (var seed = 0; seed < 32; seed++)
-            {
-                data.Add(device, seed);
-            }
-        }
-
-        return data;
-    }
+    // Seeds 0-15: one or two outputs per group (the direct path on the CPU); 16-31: 5 to 40 (the GEMM path).
+    public static TheoryData<string, int> Cases() =>
+        DeviceSeeds(["cpu", "cpu-256", "ilgpu-cpu", "ilgpu-warp32", "cuda"], Enumerable.Range(0, 32));
 
     [SkippableTheory]
     [MemberData(nameof(Cases))]
     public void ConvMatchesTheNaiveReference(string device, int seed)
     {
-        // cpu-256: the cpu backend with its 256-bit (AVX2) register tiles forced, where it would take 512-bit ones.
-        using var h = device == "cpu-256" ? BackendHarness.Open(devices, "cpu", new Backends.BackendOptions { VectorBits = 256 }) : BackendHarness.Open(devices, device);
+        using var h = Open(device);
         var p = RandomConv(seed) with { Relu = seed % 4 == 1 }; // a fused Relu on a quarter of the cases
         var win = p.Window;
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, seed);
@@ -98,12 +86,16 @@ public sealed class ConvOpTests(DeviceFixture devices)
         return new ConvParams(n, c, hw, hw, m, groups, new Window2D(k, k, stride, stride, pt, pl, pb, pr, dilation, dilation), outH, outW);
     }
 
-    public static TheoryData<string, int> ResidualCases()
+    // Direct and GEMM paths, Relu (seed % 4 == 1) or not.
+    public static TheoryData<string, int> ResidualCases() =>
+        DeviceSeeds(["cpu", "cpu-256", "ilgpu-cpu", "cuda"], [0, 1, 5, 9, 13, 16, 17, 21, 22, 25, 29, 30]);
+
+    private static TheoryData<string, int> DeviceSeeds(string[] devices, IEnumerable<int> seeds)
     {
         var data = new TheoryData<string, int>();
-        foreach (var device in new[] { "cpu", "cpu-256", "ilgpu-cpu", "cuda" })
+        foreach (var device in devices)
         {
-            foreach (var seed in new[] { 0, 1, 5, 9, 13, 16, 17, 21, 22, 25, 29, 30 }) // direct and GEMM paths, Relu or not
+            foreach (var seed in seeds)
             {
                 data.Add(device, seed);
             }
@@ -112,13 +104,18 @@ public sealed class ConvOpTests(DeviceFixture devices)
         return data;
     }
 
+    /// <summary>A device by name; cpu-256 is the cpu backend with its 256-bit (AVX2) register tiles forced, where it
+    /// would take 512-bit ones.</summary>
+    private BackendHarness Open(string device) =>
+        device == "cpu-256" ? BackendHarness.Open(devices, "cpu", new Backends.BackendOptions { VectorBits = 256 }) : BackendHarness.Open(devices, device);
+
     [SkippableTheory]
     [MemberData(nameof(ResidualCases))]
     public void AResidualInTheStoreGivesTheBitsOfASeparateAddThenRelu(string device, int seed)
     {
         // A residual block's end, Conv → Add(skip) → Relu, as one store: the conv's sum and bias, then the skip, then
         // the Relu (below 0 becomes 0; the skip may turn a negative sum positive and back).
-        using var h = device == "cpu-256" ? BackendHarness.Open(devices, "cpu", new Backends.BackendOptions { VectorBits = 256 }) : BackendHarness.Open(devices, device);
+        using var h = Open(device);
         var relu = seed % 4 == 1;
         var p = RandomConv(seed);
         var win = p.Window;
