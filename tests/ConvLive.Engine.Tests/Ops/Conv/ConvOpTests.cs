@@ -36,7 +36,7 @@ public sealed class ConvOpTests(DeviceFixture devices)
         var data = new TheoryData<string, int>();
         foreach (var device in new[] { "cpu", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
         {
-            for (var geometry = 0; geometry < 6; geometry++)
+            for (var geometry = 0; geometry < 8; geometry++)
             {
                 data.Add(device, geometry);
             }
@@ -60,7 +60,9 @@ public sealed class ConvOpTests(DeviceFixture devices)
             2 => Geometry(n: 1, c: 3, hw: 31, m: 24, groups: 1, k: 11, stride: 4, pad: 2, dilation: 1),  // AlexNet conv1's window
             3 => Geometry(n: 2, c: 3, hw: 64, m: 40, groups: 1, k: 7, stride: 2, pad: 3, dilation: 1),   // ResNet's stem window: 1,024 positions an image
             4 => Geometry(n: 1, c: 4, hw: 70, m: 36, groups: 2, k: 3, stride: 1, pad: 1, dilation: 1),   // 4,900 positions, two groups of 18 outputs
-            _ => Geometry(n: 2, c: 8, hw: 21, m: 13, groups: 1, k: 3, stride: 1, pad: 1, dilation: 1),   // 441 positions, 13 outputs: the 16-channel tiles over several chunks
+            5 => Geometry(n: 2, c: 8, hw: 21, m: 13, groups: 1, k: 3, stride: 1, pad: 1, dilation: 1),   // 441 positions, 13 outputs: the 16-channel tiles over several chunks
+            6 => Geometry(n: 2, c: 12, hw: 41, m: 40, groups: 2, k: 1, stride: 2, pad: 0, dilation: 1),  // a 1×1 stride-2 projection, unpadded: read in place, two images, two groups
+            _ => Geometry(n: 2, c: 6, hw: 16, m: 36, groups: 1, k: 3, stride: 1, pad: 0, dilation: 1),   // unpadded 3×3: 196 positions an image, chunks × panels
         } with { Relu = geometry != 1 };
         var win = p.Window;
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, geometry);
