@@ -59,7 +59,7 @@ internal readonly record struct ConvPlan(int Tile, bool? Fused)
 /// <summary>
 /// Which algorithm each convolution geometry that Winograd can compute (3×3 or 5×5, stride 1, ≥ 16 channels in and
 /// out) runs on this machine — the direct GEMM, F(4×4, r×r), or for 3×3 kernels F(2×2, 3×3): timed the first time
-/// the geometry is met (four rounds after a warm-up, the candidates taking turns) and kept —
+/// the geometry is met (three runs of each after a warm-up) and kept —
 /// in memory, and in a cache file when one is given, so later runs on the machine choose the same and give the
 /// same bits (Winograd and direct differ by ~1e-5). Rules tuned on one machine choose wrongly on another: with
 /// full-width 512-bit FMA units, a 14×14 or 7×7 layer's Winograd weights (4× the direct ones) cost more to stream
@@ -127,7 +127,7 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
         return true;
     }
 
-    /// <summary>Times each candidate on <paramref name="p"/> (four rounds after a warm-up, taking turns) and keeps the fastest.</summary>
+    /// <summary>Times each candidate on <paramref name="p"/> (three runs each after a warm-up) and keeps the fastest.</summary>
     /// <param name="p">The geometry.</param>
     /// <param name="candidates">Each plan with a call that runs it once.</param>
     /// <returns>The fastest plan (or the one another backend of the process chose first).</returns>
@@ -139,8 +139,7 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
         _flush.Buffer = FlushBuffer();
         try
         {
-            var best = Best(candidates.Select(c => c.Run).ToList(), Flush);
-            timings = candidates.Select((c, i) => new ConvTiming(c.Plan.Name, best[i])).ToList();
+            timings = candidates.Select(c => new ConvTiming(c.Plan.Name, Best(c.Run, Flush))).ToList();
         }
         finally
         {
@@ -204,36 +203,22 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
         return plan;
     }
 
-    /// <summary>Timed rounds: each candidate runs once a round, so a burst of load on a shared host falls on all of them
-    /// alike. Timed one after another (three runs each), a burst on a 2-core EPYC VM put the direct GEMM of ResNet-18's
-    /// 7×7×512 layer at 2.82 ms against Winograd's 1.87, and the forward then ran that layer 10% slower.</summary>
-    private const int Rounds = 4;
-
     /// <summary>
-    /// Each candidate's best of <see cref="Rounds"/> runs, the candidates taking turns, the caches emptied before each
-    /// run: in a forward a layer's weights were last read a whole network ago, so they come from memory, and
-    /// Winograd's transformed weights are 4× (F(4×4, 3×3)) or 1.8× (F(2×2, 3×3)) the direct ones. Timed warm, a
-    /// 14×14×256 layer chose Winograd at 0.35 ms against 0.58 and then took 0.73 ms in the forward, where ONNX
-    /// Runtime's direct one took 0.58.
+    /// Best of three runs, each with the caches emptied first: in a forward a layer's weights were last read a whole
+    /// network ago, so they come from memory, and Winograd's transformed weights are 4× (F(4×4, 3×3)) or 1.8×
+    /// (F(2×2, 3×3)) the direct ones. Timed warm, a 14×14×256 layer chose Winograd at 0.35 ms against 0.58 and then took 0.73 ms in the
+    /// forward, where ONNX Runtime's direct one took 0.58.
     /// </summary>
-    internal static double[] Best(List<Action> runs, Action flush)
+    private static double Best(Action run, Action flush)
     {
-        foreach (var run in runs)
+        run(); // packs or transforms the weights
+        var best = double.MaxValue;
+        for (var i = 0; i < 3; i++)
         {
-            run(); // packs or transforms the weights
-        }
-
-        var best = new double[runs.Count];
-        Array.Fill(best, double.MaxValue);
-        for (var round = 0; round < Rounds; round++)
-        {
-            for (var i = 0; i < runs.Count; i++)
-            {
-                flush();
-                var start = Stopwatch.GetTimestamp();
-                runs[i]();
-                best[i] = Math.Min(best[i], Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-            }
+            flush();
+            var start = Stopwatch.GetTimestamp();
+            run();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
 
         return best;
