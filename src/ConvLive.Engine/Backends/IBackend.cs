@@ -91,7 +91,7 @@ public interface IBackend : IDisposable
     /// <summary>y = conv(x, w) + b (+ residual), NCHW, with groups, strides, pads and dilations; a fused Relu
     /// (<see cref="ConvParams.Relu"/>) comes after the residual, as in a residual block's Add→Relu.</summary>
     /// <param name="y">(N,M,OH,OW).</param>
-    /// <param name="x">(N,C,H,W).</param>
+    /// <param name="x">(N,C,H,W); never the same tensor as y.</param>
     /// <param name="w">(M,C/G,KH,KW).</param>
     /// <param name="b">(M) or null.</param>
     /// <param name="p">The geometry.</param>

@@ -7,7 +7,8 @@ namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
 /// The SIMD CPU backend: managed arrays, Vector256/Vector512 loops, the device's worker team, and GEMM through
-/// <see cref="Sgemm"/> (OpenBLAS when installed). Convolution reads its padded input in place (<see cref="WindowConv"/>).
+/// <see cref="Sgemm"/> (OpenBLAS when installed). Convolution reads its input in place (<see cref="WindowConv"/>;
+/// zero-padded planes where the layer pads).
 /// </summary>
 /// <remarks>Owns its scratch (grown, never shrunk). Does not own the <see cref="ComputeDevice"/>. One thread.</remarks>
 public sealed partial class CpuBackend : IBackend

@@ -277,9 +277,9 @@ public sealed class CpuWorkers : IDisposable
 
     /// <summary>
     /// Runs the items of share <paramref name="slot"/>, then helps with the others' until none is left. Each thread
-    /// starting on its own contiguous share keeps the same items (the same weight panels, the same tiles) on the
-    /// same core loop after loop, so they stay in that core's caches between frames; taken first come first
-    /// served, they changed cores every forward (ResNet-18 on a 2-core EPYC: 1.21–1.28× ONNX Runtime's time
+    /// starting on its own contiguous share keeps the same items (the same weight panels or input chunks, the same
+    /// tiles) on the same core loop after loop, so they stay in that core's caches between frames; taken first come
+    /// first served, they changed cores every forward (ResNet-18 on a 2-core EPYC: 1.21–1.28× ONNX Runtime's time
     /// before, 1.11–1.14× after, builds alternating). Every claim is an atomic increment of one share's cursor,
     /// so each item runs exactly once.
     /// </summary>

@@ -59,7 +59,7 @@ internal readonly record struct ConvPlan(int Tile, bool? Fused)
 /// <summary>
 /// Which algorithm each convolution geometry that Winograd can compute (3×3 or 5×5, stride 1, ≥ 16 channels in and
 /// out) runs on this machine — the direct GEMM, F(4×4, r×r), or for 3×3 kernels F(2×2, 3×3): timed the first time
-/// the geometry is met (three runs of each after a warm-up) and kept —
+/// the geometry is met (<see cref="TimeCandidates"/>) and kept —
 /// in memory, and in a cache file when one is given, so later runs on the machine choose the same and give the
 /// same bits (Winograd and direct differ by ~1e-5). Rules tuned on one machine choose wrongly on another: with
 /// full-width 512-bit FMA units, a 14×14 or 7×7 layer's Winograd weights (4× the direct ones) cost more to stream
@@ -127,7 +127,8 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
         return true;
     }
 
-    /// <summary>Times each candidate on <paramref name="p"/> (three runs each after a warm-up) and keeps the fastest.</summary>
+    /// <summary>Times each candidate on <paramref name="p"/> (<see cref="TimeCandidates"/>) and keeps the
+    /// fastest.</summary>
     /// <param name="p">The geometry.</param>
     /// <param name="candidates">Each plan with a call that runs it once.</param>
     /// <returns>The fastest plan (or the one another backend of the process chose first).</returns>
@@ -139,7 +140,8 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
         _flush.Buffer = FlushBuffer();
         try
         {
-            timings = candidates.Select(c => new ConvTiming(c.Plan.Name, Best(c.Run, Flush))).ToList();
+            var best = TimeCandidates(candidates.Select(c => c.Run).ToList(), Flush);
+            timings = candidates.Select((c, i) => new ConvTiming(c.Plan.Name, best[i])).ToList();
         }
         finally
         {
@@ -203,22 +205,45 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
         return plan;
     }
 
+    /// <summary>Sweeps over the candidates, the second in the reverse order.</summary>
+    private const int Sweeps = 2;
+
+    /// <summary>Timed runs of a candidate in each sweep, one after another.</summary>
+    private const int RunsPerSweep = 2;
+
     /// <summary>
-    /// Best of three runs, each with the caches emptied first: in a forward a layer's weights were last read a whole
-    /// network ago, so they come from memory, and Winograd's transformed weights are 4× (F(4×4, 3×3)) or 1.8×
-    /// (F(2×2, 3×3)) the direct ones. Timed warm, a 14×14×256 layer chose Winograd at 0.35 ms against 0.58 and then took 0.73 ms in the
-    /// forward, where ONNX Runtime's direct one took 0.58.
+    /// Each candidate's best time over <see cref="Sweeps"/> sweeps: in each, a candidate runs once untimed (the first
+    /// time, it packs or transforms its weights), then <see cref="RunsPerSweep"/> times, each with the caches emptied
+    /// first: in a forward a layer's weights were last read a whole network ago, so they come from memory, and
+    /// Winograd's transformed weights are 4× (F(4×4, 3×3)) or 1.8× (F(2×2, 3×3)) the direct ones. Timed warm, a
+    /// 14×14×256 layer chose Winograd at 0.35 ms against 0.58 and then took 0.73 ms in the forward, where ONNX
+    /// Runtime's direct one took 0.58. One sweep of three runs each let a burst of load on a shared host land on
+    /// one candidate's runs alone: on a 2-core EPYC VM, AlexNet's 13×13×256 layer timed direct at 3.23 ms against
+    /// 1.58 an hour before, and chose F(2×2). The candidates' runs still come one after another within a sweep: taking
+    /// turns run by run timed ResNet-18's 7×7×512 direct GEMM at 2.36 ms against Winograd's 1.83, where in the
+    /// forward the direct one was the faster (0.83 against 0.91× ONNX Runtime's time).
     /// </summary>
-    private static double Best(Action run, Action flush)
+    /// <param name="runs">Each candidate, run once per call.</param>
+    /// <param name="flush">Empties the caches.</param>
+    /// <returns>Each candidate's best time, ms.</returns>
+    internal static double[] TimeCandidates(IReadOnlyList<Action> runs, Action flush)
     {
-        run(); // packs or transforms the weights
-        var best = double.MaxValue;
-        for (var i = 0; i < 3; i++)
+        var best = new double[runs.Count];
+        Array.Fill(best, double.MaxValue);
+        for (var sweep = 0; sweep < Sweeps; sweep++)
         {
-            flush();
-            var start = Stopwatch.GetTimestamp();
-            run();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            for (var k = 0; k < runs.Count; k++)
+            {
+                var i = sweep % 2 == 0 ? k : runs.Count - 1 - k;
+                runs[i]();
+                for (var r = 0; r < RunsPerSweep; r++)
+                {
+                    flush();
+                    var start = Stopwatch.GetTimestamp();
+                    runs[i]();
+                    best[i] = Math.Min(best[i], Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            }
         }
 
         return best;
@@ -282,7 +307,7 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
 
     /// <summary>The version of the kernels timed (and of how they are timed): raised whenever a tile, transform or
     /// the timing changes, so a file timed with older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
-    internal const int KernelsVersion = 13;
+    internal const int KernelsVersion = 14;
 
     /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)

@@ -6,13 +6,19 @@ namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>Convolution: direct for few outputs per group, Winograd F(4×4, 3×3), F(2×2, 3×3) or F(4×4, 5×5) for wide
 /// stride-1 layers where it was timed faster on this machine (<see cref="ConvChoices"/>), else
-/// <see cref="WindowConv"/> (GEMM on the padded input, no im2col).</summary>
+/// <see cref="WindowConv"/> (GEMM on the input in place, no im2col; copied into zero-padded planes where the layer
+/// pads).</summary>
 public sealed partial class CpuBackend
 {
     /// <inheritdoc/>
     public void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p, DeviceTensor? residual = null)
     {
         float[] yd = Cast(y).Data, xd = Cast(x).Data, wd = Cast(w).Data;
+        if (ReferenceEquals(yd, xd))
+        {
+            throw new ArgumentException($"a convolution's output must be a tensor other than its input ({x.Shape}): the input is read while outputs are stored");
+        }
+
         var bd = b is null ? null : Cast(b).Data;
         var rd = Residual(y, residual);
         var win = p.Window;
@@ -40,7 +46,7 @@ public sealed partial class CpuBackend
             return;
         }
 
-        // Everything else: a GEMM that reads the padded input in place (no im2col), weights packed once.
+        // Everything else: a GEMM that reads the (padded) input in place (no im2col), weights packed once.
         _window.Run(yd, xd, Cast(w), bd, rd, p, _workers);
     }
 
@@ -68,16 +74,38 @@ public sealed partial class CpuBackend
     /// <summary>The first time only (the closures are made here, not on every call): the direct GEMM and each
     /// Winograd tile the kernel allows, fused or as four passes by <see cref="WinogradConv"/>'s rule (timed alone,
     /// the two forms differ by a few percent and the faster alone was the slower in a forward; see
-    /// <see cref="WinogradConv.Run"/>).</summary>
+    /// <see cref="WinogradConv.Run"/>). A weight tensor keeps one derived form, and the candidates are timed in two
+    /// sweeps (<see cref="ConvChoices.TimeCandidates"/>): each candidate's packed or transformed weights are kept here
+    /// between its turns, so none is packed twice, and the chosen one's stay on the tensor.</summary>
     private ConvPlan TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, float[]? rd, ConvParams p)
     {
-        var candidates = new List<(ConvPlan, Action)> { (ConvPlan.Direct, () => _window.Run(yd, xd, Cast(w), bd, rd, p, _workers)) };
-        foreach (var tile in WinogradConv.SupportsTile2(p) ? new[] { WinogradConv.Tile4, 2 } : [WinogradConv.Tile4])
+        var tensor = Cast(w);
+        int[] tiles = WinogradConv.SupportsTile2(p) ? [0, WinogradConv.Tile4, 2] : [0, WinogradConv.Tile4];
+        var kept = new object?[tiles.Length];
+        var candidates = new List<(ConvPlan, Action)>();
+        for (var i = 0; i < tiles.Length; i++)
         {
-            candidates.Add((new ConvPlan(tile, null), () => _winograd.Run(yd, xd, Cast(w), bd, rd, p, _workers, tile)));
+            var (slot, tile) = (i, tiles[i]);
+            candidates.Add((tile == 0 ? ConvPlan.Direct : new ConvPlan(tile, null), () =>
+            {
+                tensor.Derived = kept[slot];
+                if (tile == 0)
+                {
+                    _window.Run(yd, xd, tensor, bd, rd, p, _workers);
+                }
+                else
+                {
+                    _winograd.Run(yd, xd, tensor, bd, rd, p, _workers, tile);
+                }
+
+                kept[slot] = tensor.Derived;
+            }));
         }
 
-        return _convChoices.Time(p, candidates);
+        var chosen = _convChoices.Time(p, candidates);
+        var index = Array.IndexOf(tiles, chosen.Tile);
+        tensor.Derived = index >= 0 ? kept[index] : null;
+        return chosen;
     }
 
     private const int DirectConvMaxOutputs = 4;

@@ -23,6 +23,11 @@ public sealed partial class IlgpuBackend
     public void Conv(DeviceTensor y, DeviceTensor x, DeviceTensor w, DeviceTensor? b, ConvParams p, DeviceTensor? residual = null)
     {
         ArrayView<float> yv = Cast(y).View, xv = Cast(x).View, wv = Cast(w).View;
+        if (ReferenceEquals(Cast(x).Storage, Cast(y).Storage))
+        {
+            throw new ArgumentException($"a convolution's output must be a tensor other than its input ({x.Shape}): the input is read while outputs are stored");
+        }
+
         if (residual is not null && (!residual.Shape.Equals(y.Shape) || ReferenceEquals(Cast(residual).Storage, Cast(y).Storage)))
         {
             throw new ArgumentException($"a convolution's residual must be a tensor of its output's shape {y.Shape} other than the output, got {residual.Shape}");

@@ -11,19 +11,22 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// Convolution as a GEMM that reads its input in place: no im2col. A padded input is copied once into a zero-padded
 /// buffer (an unpadded one is read where it is); output position p then reads tap k at
 /// <c>xpad[base(p) + offset(k)]</c>, where base(p) = oy·S·Wp + ox·S and offset(k) = c·Hp·Wp + ky·D·Wp + kx·D, for any
-/// stride, dilation and padding. A register tile (<see cref="ConvTile"/>: 6 or 8 output positions × NR output channels; NR = 16, or with 512-bit vectors 64 where a
-/// group's outputs are whole panels of 64 and 32 where a group has more than 16) broadcasts one input value per
-/// position and multiplies it by the NR weights of that tap, loaded from weights packed once per model as NR-channel
-/// panels [tap][NR]: a panel's block of 256 taps (16 to 64 KB) stays in L1 or L2 while every position streams past it.
+/// stride, dilation and padding. A register tile (<see cref="ConvTile"/>: 6 or 8 output positions × NR output
+/// channels; NR = 16, or with 512-bit vectors 64 where a group's outputs are whole panels of 64 and 32 where a group
+/// has more than 16) broadcasts one input value per position and multiplies it by the NR weights of that tap, loaded
+/// from weights packed once per model as NR-channel panels [tap][NR]: a panel's block of up to 256 taps (16 to 64 KB)
+/// stays in L1 or L2 while every position streams past it.
 /// </summary>
 /// <remarks>
 /// A work item is one NR-channel panel of one group over one chunk of output positions (96, a multiple of the
 /// tile's rows): it accumulates the chunk's outputs in a position-major buffer, 6 to 24 KB by the panel's width, that
-/// stays in L1, then writes them to y with the bias through 8×8 transposes. A chunk's panels are consecutive items,
-/// so a thread's share reads each chunk of the input once for all its panels, the weights (a few KB to a few hundred a
-/// layer) staying in L2; panel by panel, each panel read the whole input again (2-core EPYC, AVX2, in one process:
-/// ResNet-18's 1×1 stride-2 projection 0.132–0.141 → 0.107–0.114 ms, its 3×3 stride-2 layer2 conv 6–8% faster, the
-/// others equal). With all positions in
+/// stays in L1, then writes them to y with the bias through 8×8 transposes. Where a group's packed weights fit in
+/// <see cref="ChunkMajorWeightBytes"/>, a chunk's panels are consecutive items, so a thread's share reads each chunk
+/// of the input once for all its panels while the weights stay in L2; panel by panel, each panel read the whole input
+/// again (2-core EPYC, AVX2, in one process: ResNet-18's 1×1 stride-2 projection 0.132–0.141 → 0.107–0.114 ms, its
+/// 3×3 stride-2 layer2 conv 6–8% faster, AlexNet's conv1 3%). Larger weights keep the panel-major order: each
+/// panel's weights are read once while the input stays in L2 (equal there on layer3 and layer4's stride-2 layers,
+/// 1.2 and 4.7 MB; not measured on AVX-512). With all positions in
 /// one item, ResNet-18's 7×7 stem filled a 1.6 MB buffer per panel and spent 0.39 of its 1.04 ms reading it
 /// back. Nothing is allocated per call once the scratch has grown; weights of constant tensors are packed once
 /// and kept on the tensor.
@@ -36,8 +39,8 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
 
     private const int KC = 256;
 
-    /// <summary>Taps a K block: at most <see cref="KC"/>, the blocks as equal as an even count allows (576 taps: two of
-    /// 288, not 256, 256 and a last 64 whose accumulator loads and stores cost as much as a full block's). In one
+    /// <summary>Taps a K block: at most <see cref="KC"/>, the blocks as equal as an even count allows (576 taps: three
+    /// of 192, not 256, 256 and a last 64 whose accumulator loads and stores cost as much as a full block's). In one
     /// process, alternating with the 256-tap split (2-core EPYC, AVX2): 3×3 stride-2 64→128 1.18 → 1.12 ms and
     /// AlexNet's conv1 1.55 → 1.49 in one run, equal within the noise in another.</summary>
     private static int BlockTaps(int taps)
@@ -47,13 +50,17 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         return per + (per & 1);
     }
 
+    /// <summary>A group's packed weights up to this size are read chunk by chunk, all panels of a chunk in turn (a
+    /// Zen 3 core's L2; the layers measured faster so were 37 to 295 KB).</summary>
+    private const long ChunkMajorWeightBytes = 512 << 10;
+
     /// <summary>Output positions per work item: a multiple of both tiles' rows (6 and 8).</summary>
     private const int ChunkPositions = 96;
 
     private readonly bool _wide = wide && ConvTile.WideAvailable;
 
     private float[] _xpad = [];
-    private float[] _x = []; // what the tiles read: the padded copy, or x itself where there is no padding
+    private float[] _x = []; // what the tiles read: the padded copy, or x itself where there is no padding (x is not y)
     private float[] _acc = [];
     private int[] _offsets = [];
     private int[] _bases = [];
@@ -67,7 +74,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     private int _wOffset, _yOffset, _xOffset, _taps, _positions, _paddedPositions, _groupOutputs, _biasOffset;
     private int _chunk, _chunks; // output positions per work item (a multiple of the tile's rows), and chunks a panel
     private int _nr = NR, _rows = 6; // this call's panel width and tile rows
-    private bool _relu;
+    private bool _relu, _chunkMajor;
 
     /// <summary>Weights packed for one convolution geometry, kept on a constant weight tensor.</summary>
     private sealed record Packed(float[] Data, int Groups, int GroupOutputs, int Taps, int Nr);
@@ -94,9 +101,8 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         _relu = p.Relu;
         _chunk = ChunkPositions / rows * rows;
         _chunks = (padded + _chunk - 1) / _chunk;
-        // Copied into the padded planes where there is padding, or where y is x (the items still reading x would see
-        // the outputs stored before them).
-        var copy = win.PadTop != 0 || win.PadLeft != 0 || win.PadBottom != 0 || win.PadRight != 0 || ReferenceEquals(x, y);
+        // Copied into the padded planes where there is padding (x is never y: CpuBackend.Conv refuses it).
+        var copy = win.PadTop != 0 || win.PadLeft != 0 || win.PadBottom != 0 || win.PadRight != 0;
         if (copy)
         {
             ScratchArrays.Grow(ref _xpad, (long)p.C * hp * wp);
@@ -129,32 +135,38 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
             _bases[i] = ((q / p.OutW) * win.StrideH * wp) + ((q % p.OutW) * win.StrideW);
         }
 
-        for (var n = 0; n < p.N; n++)
+        _chunkMajor = (long)panels * taps * nr * sizeof(float) <= ChunkMajorWeightBytes;
+        try
         {
-            // Without padding the tiles read image n where it is: copying it cost ResNet-18's 1×1 stride-2
-            // projections a serial pass over their whole input (800 KB for layer2's).
-            var image = 0;
-            if (copy)
+            for (var n = 0; n < p.N; n++)
             {
-                PadInput(x, n * p.C * p.H * p.W, p, hp, wp, workers);
-            }
-            else
-            {
-                image = n * p.C * p.H * p.W;
-            }
+                // Without padding the tiles read image n where it is: copying it cost ResNet-18's 1×1 stride-2
+                // projections a serial pass over their whole input (800 KB for layer2's).
+                var image = 0;
+                if (copy)
+                {
+                    PadInput(x, n * p.C * p.H * p.W, p, hp, wp, workers);
+                }
+                else
+                {
+                    image = n * p.C * p.H * p.W;
+                }
 
-            for (var g = 0; g < p.Groups; g++)
-            {
-                _xOffset = image + (g * cg * hp * wp);
-                _wOffset = g * panels * taps * nr;
-                _yOffset = ((n * p.M) + (g * mg)) * positions;
-                _biasOffset = g * mg;
-                workers.For(panels * _chunks, this);
+                for (var g = 0; g < p.Groups; g++)
+                {
+                    _xOffset = image + (g * cg * hp * wp);
+                    _wOffset = g * panels * taps * nr;
+                    _yOffset = ((n * p.M) + (g * mg)) * positions;
+                    _biasOffset = g * mg;
+                    workers.For(panels * _chunks, this);
+                }
             }
         }
-
-        _y = _r = _x = [];
-        _b = null;
+        finally
+        {
+            _y = _r = _x = [];
+            _b = null;
+        }
     }
 
     /// <summary>One NR-channel panel of the current group over one chunk of positions: all taps, then the copy-out
@@ -163,7 +175,8 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     {
         int taps = _taps, rows = _rows, nr = _nr;
         var panels = (_groupOutputs + nr - 1) / nr;
-        int panel = item % panels, first = item / panels * _chunk; // the chunk's panels are consecutive items
+        int panel = _chunkMajor ? item % panels : item / _chunks;
+        var first = (_chunkMajor ? item / panels : item % _chunks) * _chunk;
         var end = Math.Min(_paddedPositions, first + _chunk);
         fixed (float* wAll = _w, xAll = _x, accAll = _acc, y = _y, r = _r)
         fixed (int* offsets = _offsets, bases = _bases)

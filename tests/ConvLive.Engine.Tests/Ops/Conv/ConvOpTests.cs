@@ -34,9 +34,9 @@ public sealed class ConvOpTests(DeviceFixture devices)
     public static TheoryData<string, int> LargeCases()
     {
         var data = new TheoryData<string, int>();
-        foreach (var device in new[] { "cpu", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
+        foreach (var device in new[] { "cpu", "cpu-256", "ilgpu-cpu", "ilgpu-warp32", "cuda" })
         {
-            for (var geometry = 0; geometry < 8; geometry++)
+            for (var geometry = 0; geometry < 10; geometry++)
             {
                 data.Add(device, geometry);
             }
@@ -52,7 +52,7 @@ public sealed class ConvOpTests(DeviceFixture devices)
         // Larger than the random cases: on ILGPU's implicit GEMM these span several 64×64 blocks, partial blocks and
         // many 16-deep slabs of taps on a GPU-shaped device (16×16 blocks, 4-deep slabs on the plain simulator); on
         // the CPU's direct GEMM, thousands of output positions per panel, the last row block short.
-        using var h = BackendHarness.Open(devices, device);
+        using var h = Open(device);
         var p = geometry switch
         {
             0 => Geometry(n: 2, c: 6, hw: 13, m: 70, groups: 2, k: 3, stride: 1, pad: 1, dilation: 1),   // two images, two groups
@@ -62,7 +62,9 @@ public sealed class ConvOpTests(DeviceFixture devices)
             4 => Geometry(n: 1, c: 4, hw: 70, m: 36, groups: 2, k: 3, stride: 1, pad: 1, dilation: 1),   // 4,900 positions, two groups of 18 outputs
             5 => Geometry(n: 2, c: 8, hw: 21, m: 13, groups: 1, k: 3, stride: 1, pad: 1, dilation: 1),   // 441 positions, 13 outputs: the 16-channel tiles over several chunks
             6 => Geometry(n: 2, c: 12, hw: 41, m: 40, groups: 2, k: 1, stride: 2, pad: 0, dilation: 1),  // a 1×1 stride-2 projection, unpadded: read in place, two images, two groups
-            _ => Geometry(n: 2, c: 6, hw: 16, m: 36, groups: 1, k: 3, stride: 1, pad: 0, dilation: 1),   // unpadded 3×3: 196 positions an image, chunks × panels
+            7 => Geometry(n: 2, c: 6, hw: 16, m: 36, groups: 1, k: 3, stride: 1, pad: 0, dilation: 1),   // unpadded 3×3: 196 positions an image, chunks × panels
+            8 => Geometry(n: 2, c: 16, hw: 17, m: 128, groups: 1, k: 3, stride: 2, pad: 0, dilation: 1, width: 23), // unpadded, not square, whole 64-channel panels
+            _ => Geometry(n: 1, c: 64, hw: 27, m: 256, groups: 1, k: 3, stride: 2, pad: 1, dilation: 1),  // 590 KB of packed weights: panel by panel, 3 chunks
         } with { Relu = geometry != 1 };
         var win = p.Window;
         var x = BackendHarness.Random(p.N * p.C * p.H * p.W, geometry);
@@ -80,12 +82,12 @@ public sealed class ConvOpTests(DeviceFixture devices)
         Numerics.AssertClose(ReferenceOps.Conv(x, w, b, p), h.Download(y), 1e-5, 1e-4, $"{device} {p}");
     }
 
-    private static ConvParams Geometry(int n, int c, int hw, int m, int groups, int k, int stride, int pad, int dilation)
+    private static ConvParams Geometry(int n, int c, int hw, int m, int groups, int k, int stride, int pad, int dilation, int? width = null)
     {
-        int pt = pad, pb = pad, pl = pad, pr = pad;
+        int pt = pad, pb = pad, pl = pad, pr = pad, w = width ?? hw;
         var outH = Window2D.Resolve("NOTSET", hw, k, stride, dilation, ref pt, ref pb);
-        var outW = Window2D.Resolve("NOTSET", hw, k, stride, dilation, ref pl, ref pr);
-        return new ConvParams(n, c, hw, hw, m, groups, new Window2D(k, k, stride, stride, pt, pl, pb, pr, dilation, dilation), outH, outW);
+        var outW = Window2D.Resolve("NOTSET", w, k, stride, dilation, ref pl, ref pr);
+        return new ConvParams(n, c, hw, w, m, groups, new Window2D(k, k, stride, stride, pt, pl, pb, pr, dilation, dilation), outH, outW);
     }
 
     // Direct and GEMM paths, Relu (seed % 4 == 1) or not.
@@ -152,6 +154,21 @@ public sealed class ConvOpTests(DeviceFixture devices)
         Assert.Contains("residual", Assert.Throws<ArgumentException>(() => h.Backend.Conv(y, x, w, null, p, wrong)).Message);
         Assert.Throws<ArgumentException>(() => h.Backend.Conv(y, x, w, null, p, y));
         Assert.Throws<ArgumentException>(() => h.Backend.Conv(y, x, w, null, p, y.Reshape(p.OutputShape))); // a view of y is y
+    }
+
+    [SkippableTheory]
+    [InlineData("cpu")]
+    [InlineData("ilgpu-cpu")]
+    public void AnOutputThatIsTheInputIsRefused(string device)
+    {
+        // Unpadded inputs are read in place while outputs are stored: the same tensor (or a view of it) would be
+        // overwritten under the reads.
+        using var h = BackendHarness.Open(devices, device);
+        var p = Geometry(n: 1, c: 20, hw: 6, m: 20, groups: 1, k: 3, stride: 1, pad: 1, dilation: 1);
+        var x = h.Upload(BackendHarness.Random(20 * 36, 1), 1, 20, 6, 6);
+        var w = h.Upload(BackendHarness.Random(20 * 20 * 9, 2), 20, 20, 3, 3);
+        Assert.Contains("other than its input", Assert.Throws<ArgumentException>(() => h.Backend.Conv(x, x, w, null, p)).Message);
+        Assert.Throws<ArgumentException>(() => h.Backend.Conv(x.Reshape(p.OutputShape), x, w, null, p));
     }
 
     [Fact]

@@ -270,6 +270,19 @@ public sealed class WinogradConvTests(DeviceFixture devices)
     public void WinogradMustBeatTheDirectGemmByTheMargin(double direct, double winograd, double winograd2, string chosen) =>
         Assert.Equal(chosen, ConvChoices.Fastest([new ConvTiming("direct", direct), new ConvTiming("winograd", winograd), new ConvTiming("winograd2x2", winograd2)]));
 
+    [Fact]
+    public void CandidatesAreTimedInTwoSweepsSoABurstOfLoadOnOneIsNotItsOnlyTime()
+    {
+        var order = new List<int>();
+        var flushes = 0;
+        var best = ConvChoices.TimeCandidates([() => order.Add(0), () => order.Add(1), () => { order.Add(2); Thread.Sleep(order.Count < 4 ? 50 : 0); }], () => flushes++);
+
+        // Each sweep: a candidate's untimed run, then its timed runs one after another; the second sweep backwards.
+        Assert.Equal([0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 1, 1, 1, 0, 0, 0], order);
+        Assert.Equal(12, flushes);
+        Assert.True(best[2] < 40, $"the untimed run is not timed: best {best[2]} ms");
+    }
+
     private static string Describe(ConvChoice c) => $"{c.Geometry} {c.Algorithm} {string.Join(", ", c.Timings)}";
 
     [Fact]
