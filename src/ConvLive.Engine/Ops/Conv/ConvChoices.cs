@@ -221,7 +221,9 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
     /// one candidate's runs alone: on a 2-core EPYC VM, AlexNet's 13×13×256 layer timed direct at 3.23 ms against
     /// 1.58 an hour before, and chose F(2×2). The candidates' runs still come one after another within a sweep: taking
     /// turns run by run timed ResNet-18's 7×7×512 direct GEMM at 2.36 ms against Winograd's 1.83, where in the
-    /// forward the direct one was the faster (0.83 against 0.91× ONNX Runtime's time).
+    /// forward the direct one was the faster (0.83 against 0.91× ONNX Runtime's time). Even so, that layer's direct
+    /// time moved between processes on that VM (1.64 and 2.95 ms, Winograd 1.81 and 1.78), so its choice there
+    /// depends on the minute it is first timed (<c>bench --retime</c> times it again).
     /// </summary>
     /// <param name="runs">Each candidate, run once per call.</param>
     /// <param name="flush">Empties the caches.</param>
