@@ -72,7 +72,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     private float[]? _b;
     private float[] _r = []; // the residual, or empty
     private int _wOffset, _yOffset, _xOffset, _taps, _positions, _paddedPositions, _groupOutputs, _biasOffset;
-    private int _chunk, _chunks; // output positions per work item (a multiple of the tile's rows), and chunks a panel
+    private int _chunk, _chunks, _panels; // output positions per work item (a multiple of the tile's rows), chunks a panel, panels a group
     private int _nr = NR, _rows = 6; // this call's panel width and tile rows
     private bool _relu, _chunkMajor;
 
@@ -135,6 +135,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
             _bases[i] = ((q / p.OutW) * win.StrideH * wp) + ((q % p.OutW) * win.StrideW);
         }
 
+        _panels = panels;
         _chunkMajor = (long)panels * taps * nr * sizeof(float) <= ChunkMajorWeightBytes;
         try
         {
@@ -174,9 +175,8 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     public void Run(int item)
     {
         int taps = _taps, rows = _rows, nr = _nr;
-        var panels = (_groupOutputs + nr - 1) / nr;
-        int panel = _chunkMajor ? item % panels : item / _chunks;
-        var first = (_chunkMajor ? item / panels : item % _chunks) * _chunk;
+        int panel = _chunkMajor ? item % _panels : item / _chunks;
+        var first = (_chunkMajor ? item / _panels : item % _chunks) * _chunk;
         var end = Math.Min(_paddedPositions, first + _chunk);
         fixed (float* wAll = _w, xAll = _x, accAll = _acc, y = _y, r = _r)
         fixed (int* offsets = _offsets, bases = _bases)
