@@ -108,7 +108,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
 
             if (last)
             {
-                allocatedBeforeLast = GC.GetAllocatedBytesForCurrentThread();
+                allocatedBeforeLast = FrameAllocatedBytes();
             }
 
             // Compose only when something on screen changed (a new result, input, status text, a resize) or
@@ -153,9 +153,9 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
 
     /// <summary>Bytes allocated per frame after warm-up; the last frame's screenshot buffer is not per-frame work,
     /// so frames count up to the start of that frame.</summary>
-    private static double AllocatedPerFrame(long rendered, long allocatedAtWarmup, long allocatedBeforeLast)
+    private double AllocatedPerFrame(long rendered, long allocatedAtWarmup, long allocatedBeforeLast)
     {
-        var end = allocatedBeforeLast >= 0 ? allocatedBeforeLast : GC.GetAllocatedBytesForCurrentThread();
+        var end = allocatedBeforeLast >= 0 ? allocatedBeforeLast : FrameAllocatedBytes();
         var counted = allocatedBeforeLast >= 0 ? rendered - 1 : rendered;
         return allocatedAtWarmup >= 0 && counted > WarmupFrames ? (double)(end - allocatedAtWarmup) / (counted - WarmupFrames) : double.NaN;
     }
@@ -206,7 +206,7 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         _resources.Tick(rendered);
         if (rendered == WarmupFrames)
         {
-            allocatedAtWarmup = GC.GetAllocatedBytesForCurrentThread();
+            allocatedAtWarmup = FrameAllocatedBytes();
         }
 
         // The display counts as warm once results have been on screen for a while (first textures made and sized).
@@ -232,8 +232,28 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         return true;
     }
 
+    /// <summary>The render thread's managed allocations so far, less the status refreshes': those come four times a
+    /// second whatever the frame rate, so counted per frame they grew as the display slowed (a loaded CI machine read
+    /// 166 B a frame where 60 frames a second read under 64).</summary>
+    private long FrameAllocatedBytes() => GC.GetAllocatedBytesForCurrentThread() - _statusAllocated;
+
+    private long _statusAllocated;
+
     /// <summary>Refreshes the status lines, a few times a second (strings are made here, not per frame).</summary>
     private void UpdateStatus()
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        try
+        {
+            RefreshStatus();
+        }
+        finally
+        {
+            _statusAllocated += GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+    }
+
+    private void RefreshStatus()
     {
         var inferenceFps = state.Inferred.PerSecond is var rate && double.IsFinite(rate) ? rate : 0;
         _status.Rates = string.Create(CultureInfo.InvariantCulture, $"inference {inferenceFps:0.0} fps, {Ms(state.ForwardMs.Percentile(50))}");

@@ -94,7 +94,8 @@ internal sealed class LiveStats
 
     public (string Layer, string Label, int Channel, string Colormap)? Selection { get; init; }
 
-    /// <summary>Managed bytes the render thread allocated per frame after warm-up (the hot path should not allocate).</summary>
+    /// <summary>Managed bytes the render thread allocated per frame after warm-up, the status lines' refreshes (four a
+    /// second, not per frame) left out (the hot path should not allocate).</summary>
     public double RenderThreadBytesPerFrame { get; init; }
 
     /// <summary>Managed bytes the inference thread allocated per inferred frame after warm-up.</summary>
