@@ -27,6 +27,7 @@ public sealed partial class Display : IDisposable
     private readonly Action<MouseClick> _onClick;
     private readonly Action<int, int> _onResize;
     private volatile bool _closeRequested;
+    private bool _uploadsBegun; // BeginUploads ran this frame: BeginFrame keeps its budget
     private bool _disposed;
 
     private Display(IGlHost host)
@@ -63,7 +64,8 @@ public sealed partial class Display : IDisposable
     public event Action<int, int>? Resized;
 
     /// <summary>The most texture pixels uploaded in one frame; further uploads wait for the next frame.
-    /// Default 4 Mpx: a few camera-sized panels a frame keeps GL uploads from stalling the display.</summary>
+    /// Default 8 Mpx: a 1080p camera frame and ResNet-18's every feature map (a 4.3 Mpx atlas) go up in one frame
+    /// (about a millisecond on llvmpipe), while a burst of larger uploads still cannot stall the display.</summary>
     public long MaxPixelsUploadedPerFrame { get => Textures.MaxPixelsPerFrame; set => Textures.MaxPixelsPerFrame = value; }
 
     /// <summary>"window" or "headless (EGL surfaceless)".</summary>
@@ -177,12 +179,31 @@ public sealed partial class Display : IDisposable
         return new PanelTexture(this, _gl, smooth);
     }
 
-    /// <summary>Starts a frame: frees queued textures, resets the upload budget, clears to <paramref name="background"/>.</summary>
+    /// <summary>Starts a frame's uploads before it is known whether the frame will be composed: frees queued textures
+    /// and resets the upload budget. A loop that composes only once a result is wholly uploaded calls this first; the
+    /// frame then ends with <see cref="BeginFrame"/> … <see cref="EndFrame"/> or with <see cref="PresentRetained"/>.</summary>
+    public void BeginUploads()
+    {
+        Thread.Ensure();
+        Textures.BeginFrame(_gl);
+        _uploadsBegun = true;
+    }
+
+    /// <summary>Starts a frame: frees queued textures, resets the upload budget (unless <see cref="BeginUploads"/>
+    /// already did this frame), clears to <paramref name="background"/>.</summary>
     /// <param name="background">The clear colour.</param>
     public void BeginFrame(Colour background)
     {
         Thread.Ensure();
-        Textures.BeginFrame(_gl);
+        if (_uploadsBegun)
+        {
+            Textures.Drain(_gl);
+        }
+        else
+        {
+            Textures.BeginFrame(_gl);
+        }
+
         _frame.Bind(Width, Height);
         _gl.Viewport(0, 0, (uint)Width, (uint)Height);
         _gl.Disable(EnableCap.DepthTest);
@@ -250,6 +271,7 @@ public sealed partial class Display : IDisposable
     public void EndFrame()
     {
         Thread.Ensure();
+        _uploadsBegun = false;
         if (_host.IsOffscreen)
         {
             _gl.Flush();
@@ -262,7 +284,11 @@ public sealed partial class Display : IDisposable
 
     /// <summary>A refresh when nothing on screen changed: the last composed frame stays (nothing is drawn, copied or
     /// sent to the window system); a caller recomposes at least every tenth of a second, repairing an uncovered window.</summary>
-    public void PresentRetained() => Thread.Ensure();
+    public void PresentRetained()
+    {
+        Thread.Ensure();
+        _uploadsBegun = false;
+    }
 
     /// <summary>Releases GL objects, then the window or context. Render thread only; idempotent.</summary>
     public void Dispose()

@@ -92,6 +92,15 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
 
             var current = state.Results.ReadSlot;
             var t0 = Stopwatch.GetTimestamp();
+            if (uploadPending)
+            {
+                // Uploads come before the choice to compose: a result whose textures take two frames' upload budget
+                // is composed once, when all of it is up (every panel from the same frame), not once a frame.
+                display.BeginUploads();
+                uploadPending = !view.TryUpload(current);
+                state.UploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                _recompose |= !uploadPending;
+            }
 
             if (options.TrainEvery > 0 && t0 >= _nextTrain && state.Pipeline is ModelPipeline { Training: { Busy: false } periodic })
             {
@@ -111,16 +120,17 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
                 allocatedBeforeLast = FrameAllocatedBytes();
             }
 
-            // Compose only when something on screen changed (a new result, input, status text, a resize) or
-            // a tenth of a second passed; otherwise the retained frame stays. On a software rasteriser
-            // composing every panel at the display rate took a core that inference needs.
-            var compose = uploadPending || _recompose || last || _screenshotRequested || t0 - lastComposed >= RecomposeTicks;
+            // Compose only when something on screen changed (a result wholly uploaded, input, a resize) or a tenth
+            // of a second passed (status text, training progress), and never while a result is half uploaded (the
+            // rest goes up next frame); otherwise the retained frame stays. On a software rasteriser a composition
+            // costs ~13 ms of its threads at 1280x720, which inference needs.
+            var compose = !uploadPending && (_recompose || last || _screenshotRequested || t0 - lastComposed >= RecomposeTicks);
             if (compose)
             {
                 _recompose = false;
                 lastComposed = t0;
                 _framesComposed++;
-                Compose(current, t0, shownAny, last, ref uploadPending);
+                Compose(current, shownAny, last);
             }
             else
             {
@@ -140,10 +150,9 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
                 return new RenderResult(rendered, firstTicks, _warmFrame, warmTicks, lastTicks, _framesComposed, double.NaN, _resources.Samples.ToArray(), why);
             }
 
-            if (UpdateStatusWhenDue(ref lastStatus, ref renderedAtStatus, rendered))
-            {
-                _recompose = true;
-            }
+            // New status lines wait for the next composition, at most a tenth of a second away: composing for them
+            // alone, four times a second, cost a sixth of all compositions with results at 17 a second.
+            UpdateStatusWhenDue(ref lastStatus, ref renderedAtStatus, rendered);
 
             pacer.Wait(state.Stop.Token);
         }
@@ -160,17 +169,11 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         return allocatedAtWarmup >= 0 && counted > WarmupFrames ? (double)(end - allocatedAtWarmup) / (counted - WarmupFrames) : double.NaN;
     }
 
-    /// <summary>Draws every panel into the display's frame: pending uploads, the view, a screenshot when asked.</summary>
-    private void Compose(FrameResult current, long t0, bool shownAny, bool last, ref bool uploadPending)
+    /// <summary>Draws every panel into the display's frame: the view, a screenshot when asked.</summary>
+    private void Compose(FrameResult current, bool shownAny, bool last)
     {
-        display.BeginFrame(Background);
-        if (uploadPending)
-        {
-            uploadPending = !view.TryUpload(current);
-            state.UploadMs.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-        }
-
         var t1 = Stopwatch.GetTimestamp();
+        display.BeginFrame(Background);
         if (shownAny)
         {
             view.Draw(current, _status);
@@ -217,19 +220,18 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         }
     }
 
-    /// <summary>Every quarter second: the display rate and the status lines. True when they were refreshed.</summary>
-    private bool UpdateStatusWhenDue(ref long lastStatus, ref long renderedAtStatus, long rendered)
+    /// <summary>Every quarter second: the display rate and the status lines.</summary>
+    private void UpdateStatusWhenDue(ref long lastStatus, ref long renderedAtStatus, long rendered)
     {
         var now = Stopwatch.GetTimestamp();
         if (Stopwatch.GetElapsedTime(lastStatus, now) <= TimeSpan.FromSeconds(0.25))
         {
-            return false;
+            return;
         }
 
         _displayFps = (rendered - renderedAtStatus) / Stopwatch.GetElapsedTime(lastStatus, now).TotalSeconds;
         (lastStatus, renderedAtStatus) = (now, rendered);
         UpdateStatus();
-        return true;
     }
 
     /// <summary>The render thread's managed allocations so far, less the status refreshes': those come four times a

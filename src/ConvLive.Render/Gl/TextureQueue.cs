@@ -15,7 +15,7 @@ internal sealed class TextureQueue
     private long _pixelsThisFrame;
 
     /// <summary>The most texture pixels uploaded in one frame (the first upload of a frame always goes through).</summary>
-    public long MaxPixelsPerFrame { get; set; } = 4 * 1024 * 1024;
+    public long MaxPixelsPerFrame { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>Queues a texture for deletion on the render thread; any thread.</summary>
     public void Queue(uint handle) => _dead.Enqueue(handle);
