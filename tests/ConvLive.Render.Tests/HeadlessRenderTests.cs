@@ -95,6 +95,30 @@ public sealed class HeadlessRenderTests
         display.EndFrame();
     }
 
+    [Fact]
+    public void UploadsBegunBeforeTheFrameShareItsBudgetAndARetainedFrameEndsIt()
+    {
+        using var display = Display.CreateHeadless(W, H);
+        display.MaxPixelsUploadedPerFrame = W * H;
+        using var a = display.CreateTexture();
+        using var b = display.CreateTexture();
+        var rgba = KnownRgba(W, H);
+
+        display.BeginUploads();
+        Assert.True(a.TryUpload(rgba, W, H, PixelLayout.Rgba8));
+        display.BeginFrame(new Colour(0, 0, 0)); // the same frame: the budget is not reset
+        Assert.False(b.TryUpload(rgba, W, H, PixelLayout.Rgba8));
+        display.EndFrame();
+
+        display.BeginUploads();
+        Assert.True(b.TryUpload(rgba, W, H, PixelLayout.Rgba8));
+        display.PresentRetained();
+
+        display.BeginFrame(new Colour(0, 0, 0)); // a new frame after the retained one: a new budget
+        Assert.True(a.TryUpload(rgba, W, H, PixelLayout.Rgba8));
+        display.EndFrame();
+    }
+
     internal static byte[] KnownRgba(int w, int h)
     {
         var rgba = new byte[w * h * 4];
