@@ -45,14 +45,21 @@ internal sealed class FramePacer
                 return;
             }
 
+            // Sleep, never spin: a yield loop over the last millisecond or two of every frame took a few percent of a
+            // core that, on two cores, inference needs. A sleep may end up to a millisecond late; the deadlines are
+            // absolute, so the next frame is that much shorter and the average rate stays exact.
             var ms = remaining * 1000 / Stopwatch.Frequency;
             if (ms >= 2)
             {
                 Thread.Sleep((int)ms - 1);
             }
+            else if (remaining * 2 >= Stopwatch.Frequency / 1000)
+            {
+                Thread.Sleep(1);
+            }
             else
             {
-                Thread.Yield();
+                return; // under half a millisecond early
             }
         }
     }
