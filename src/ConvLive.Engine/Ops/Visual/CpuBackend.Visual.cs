@@ -1,6 +1,5 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -86,8 +85,7 @@ public sealed partial class CpuBackend
         {
             var layout = _layout;
             ReadOnlySpan<float> values = _x.AsSpan(c * _plane, _plane);
-            var min = TensorPrimitives.Min(values);
-            var max = TensorPrimitives.Max(values);
+            var (min, max) = MinMax(values);
             var scale = max > min ? 255f / (max - min) : 0f;
             var offset = 0.5f - (min * scale);
             var (tx, ty) = layout.TileOrigin(c);
@@ -101,6 +99,49 @@ public sealed partial class CpuBackend
                 dst[count..].Clear();
             }
         }
+    }
+
+    /// <summary>The least and greatest of <paramref name="values"/> in one pass (TensorPrimitives' Min then Max read
+    /// each plane twice); NaN for both where any value is NaN, as they gave. Empty: (+∞, −∞).</summary>
+    internal static (float Min, float Max) MinMax(ReadOnlySpan<float> values)
+    {
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        var ordered = true;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && values.Length >= 16)
+        {
+            ref var s = ref MemoryMarshal.GetReference(values);
+            Vector256<float> lo0 = Vector256.Create(min), lo1 = lo0, hi0 = Vector256.Create(max), hi1 = hi0;
+            var same = Vector256<float>.AllBitsSet;
+            for (; i + 16 <= values.Length; i += 16)
+            {
+                var a = Vector256.LoadUnsafe(ref s, (nuint)i);
+                var b = Vector256.LoadUnsafe(ref s, (nuint)i + 8);
+                (lo0, lo1) = (Vector256.MinNative(lo0, a), Vector256.MinNative(lo1, b));
+                (hi0, hi1) = (Vector256.MaxNative(hi0, a), Vector256.MaxNative(hi1, b));
+                same &= Vector256.Equals(a, a) & Vector256.Equals(b, b); // false lanes: a NaN went by
+            }
+
+            var lo = Vector256.MinNative(lo0, lo1);
+            var hi = Vector256.MaxNative(hi0, hi1);
+            for (var lane = 0; lane < Vector256<float>.Count; lane++)
+            {
+                min = Math.Min(min, lo.GetElement(lane));
+                max = Math.Max(max, hi.GetElement(lane));
+            }
+
+            ordered = same.AsInt32() == Vector256<int>.AllBitsSet; // as integers: all bits set is a NaN as floats
+        }
+
+        for (; i < values.Length; i++)
+        {
+            var v = values[i];
+            ordered &= !float.IsNaN(v);
+            min = Math.Min(min, v);
+            max = Math.Max(max, v);
+        }
+
+        return ordered ? (min, max) : (float.NaN, float.NaN);
     }
 
     /// <summary>dst = (byte)clamp(src·scale + offset, 0, 255), 32 at a time (NaN becomes 0).</summary>

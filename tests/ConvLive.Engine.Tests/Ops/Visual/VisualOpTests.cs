@@ -128,4 +128,33 @@ public sealed class VisualOpTests(DeviceFixture devices)
         Assert.Contains(actual, b => b == 255);
         Assert.Equal(2, actual.Count(b => b == 0) - (Length - (2 * 3 * 45))); // each channel's minimum, nothing else
     }
+    [Fact]
+    public void OnePassMinMaxAgreesWithLinqAtEveryLengthAndNaNGivesNaN()
+    {
+        var random = new Random(5);
+        for (var n = 0; n <= 70; n++)
+        {
+            var values = Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 200) - 100)).ToArray();
+            var (min, max) = Backends.Cpu.CpuBackend.MinMax(values);
+            Assert.Equal(n == 0 ? float.PositiveInfinity : values.Min(), min);
+            Assert.Equal(n == 0 ? float.NegativeInfinity : values.Max(), max);
+            if (n == 0)
+            {
+                continue;
+            }
+
+            // The extremes at every position: first, in the vector body, in the tail.
+            foreach (var at in new[] { 0, n / 2, n - 1 })
+            {
+                var copy = (float[])values.Clone();
+                copy[at] = float.PositiveInfinity;
+                Assert.Equal(float.PositiveInfinity, Backends.Cpu.CpuBackend.MinMax(copy).Max);
+                copy[at] = float.NegativeInfinity;
+                Assert.Equal(float.NegativeInfinity, Backends.Cpu.CpuBackend.MinMax(copy).Min);
+                copy[at] = float.NaN;
+                var nan = Backends.Cpu.CpuBackend.MinMax(copy);
+                Assert.True(float.IsNaN(nan.Min) && float.IsNaN(nan.Max), $"length {n}, NaN at {at}: ({nan.Min}, {nan.Max})");
+            }
+        }
+    }
 }
