@@ -1,5 +1,7 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Numerics.Tensors;
+
 namespace ConvLive.Engine.Explain;
 
 /// <summary>Where the network input lies in a frame: the square the preprocessing crops (frame pixels) and the
@@ -165,17 +167,9 @@ public sealed class TopActivations
         for (var c = 0; c < Channels; c++)
         {
             var map = maps.Slice(c * plane, plane);
-            int best = -1;
-            var value = float.NegativeInfinity;
-            for (var i = 0; i < map.Length; i++)
-            {
-                if (map[i] > value)
-                {
-                    (value, best) = (map[i], i);
-                }
-            }
-
-            if (best < 0 || !Enters(c, value, out var rank))
+            var best = FirstMaximum(map);
+            var value = best < 0 ? float.NegativeInfinity : map[best];
+            if (best < 0 || value == float.NegativeInfinity || !Enters(c, value, out var rank))
             {
                 continue; // all NaN (or −∞), or not high enough
             }
@@ -187,6 +181,29 @@ public sealed class TopActivations
         }
 
         return entered;
+    }
+
+    /// <summary>Where <paramref name="map"/>'s first greatest value lies, NaNs passed over; −1 when all are NaN. Vectorised
+    /// (a scalar scan of ResNet-18's conv1, 800K values, took ~0.8 ms of the inference thread every frame); a NaN
+    /// stops that search, and then the scalar one runs. (A +0 after a −0 may be taken where the scan kept the −0.)</summary>
+    private static int FirstMaximum(ReadOnlySpan<float> map)
+    {
+        var best = map.IsEmpty ? -1 : TensorPrimitives.IndexOfMax(map);
+        if (best < 0 || !float.IsNaN(map[best]))
+        {
+            return best;
+        }
+
+        best = -1;
+        for (var i = 0; i < map.Length; i++)
+        {
+            if (!float.IsNaN(map[i]) && (best < 0 || map[i] > map[best]))
+            {
+                best = i;
+            }
+        }
+
+        return best;
     }
 
     /// <summary>A channel's entries as a square grid (3×3 for nine) of crops scaled to <paramref name="cell"/> pixels,

@@ -73,6 +73,23 @@ public sealed class TopActivationsTests(DeviceFixture devices) : IDisposable
     }
 
     [Fact]
+    public void AChannelOfNaNsOrMinusInfinityTakesNoEntryAndANaNAmongValuesIsPassedOver()
+    {
+        var tracker = new TopActivations(3, Side, Side, receptiveField: 1, jump: 1, start: 0, cropSide: 1);
+        var maps = new float[3 * Side * Side];
+        maps.AsSpan(0, Side * Side).Fill(float.NaN);
+        maps.AsSpan(Side * Side, Side * Side).Fill(float.NegativeInfinity);
+        var third = maps.AsSpan(2 * Side * Side, Side * Side);
+        third.Fill(1f);
+        (third[3], third[20], third[21]) = (float.NaN, 5f, 5f); // a NaN before the maximum, and a tie after it
+
+        Assert.Equal(1, tracker.Offer(maps, 0, Frame(0), Side, Side, Identity));
+        Assert.Equal((0, 0, 1), (tracker.Count(0), tracker.Count(1), tracker.Count(2)));
+        var entry = tracker.Entry(2, 0);
+        Assert.Equal((5f, 20 % Side, 20 / Side), (entry.Value, entry.X, entry.Y));
+    }
+
+    [Fact]
     public void ACropIsThePixelsUnderTheReceptiveFieldWithThePaddingBlack()
     {
         // A 3×3 field with stride 2 and padding 1 (start −1) over a 6×6 input: unit (0, 0) sees input −1..1.
