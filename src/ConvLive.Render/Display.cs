@@ -65,7 +65,7 @@ public sealed partial class Display : IDisposable
 
     /// <summary>The most texture pixels uploaded in one frame; further uploads wait for the next frame.
     /// Default 8 Mpx: a 1080p camera frame and ResNet-18's every feature map (a 4.3 Mpx atlas) go up in one frame
-    /// (about a millisecond on llvmpipe), while a burst of larger uploads still cannot stall the display.</summary>
+    /// (with a 640×480 camera, 1.3–1.5 ms on llvmpipe), while a burst of larger uploads still cannot stall the display.</summary>
     public long MaxPixelsUploadedPerFrame { get => Textures.MaxPixelsPerFrame; set => Textures.MaxPixelsPerFrame = value; }
 
     /// <summary>"window" or "headless (EGL surfaceless)".</summary>
@@ -282,8 +282,9 @@ public sealed partial class Display : IDisposable
         _host.Present();
     }
 
-    /// <summary>A refresh when nothing on screen changed: the last composed frame stays (nothing is drawn, copied or
-    /// sent to the window system); a caller recomposes at least every tenth of a second, repairing an uncovered window.</summary>
+    /// <summary>A refresh when nothing on screen changed, or while a result is still going up: the last composed frame
+    /// stays (nothing is drawn, copied or sent to the window system); the live loop recomposes at least every tenth of
+    /// a second once nothing is half uploaded (within a few frames), repairing an uncovered window.</summary>
     public void PresentRetained()
     {
         Thread.Ensure();

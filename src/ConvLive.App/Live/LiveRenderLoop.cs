@@ -82,7 +82,10 @@ internal sealed class LiveRenderLoop(LiveState state, LiveOptions options, Displ
         while (!display.IsCloseRequested)
         {
             display.PollEvents();
-            if (!_frozen && state.Results.TryTakeNewest(out var result))
+            // A newer result waits until the one going up is wholly up: taken at once, it restarted the uploads, and
+            // results as fast as frames with more than a frame's upload budget each would never finish one (nothing
+            // would be composed). Each result is up within a bounded number of frames.
+            if (!_frozen && !uploadPending && state.Results.TryTakeNewest(out var result))
             {
                 uploadPending = true;
                 state.LatencyMs.Add(Stopwatch.GetElapsedTime(result.Frame.CapturedTicks).TotalMilliseconds);
