@@ -45,13 +45,18 @@ internal sealed class FramePacer
                 return;
             }
 
-            // Sleep, never spin: a yield loop over the last millisecond or two of every frame took a few percent of a
-            // core that, on two cores, inference needs. A sleep may end up to a millisecond late; the deadlines are
-            // absolute, so the next frame is that much shorter and the average rate stays exact.
+            // Sleep, never spin, where a short sleep is short: a yield loop over the last millisecond or two of every
+            // frame took a few percent of a core that, on two cores, inference needs. On Linux a sleep may end up to a
+            // millisecond late; the deadlines are absolute, so the next frame is that much shorter and the average
+            // rate stays exact. Windows keeps the yield: its Sleep(1) lasts a 15.6 ms timer tick.
             var ms = remaining * 1000 / Stopwatch.Frequency;
             if (ms >= 2)
             {
                 Thread.Sleep((int)ms - 1);
+            }
+            else if (OperatingSystem.IsWindows())
+            {
+                Thread.Yield();
             }
             else if (remaining * 2 >= Stopwatch.Frequency / 1000)
             {
