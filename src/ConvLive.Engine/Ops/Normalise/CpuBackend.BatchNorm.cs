@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using ConvLive.Engine.Ops;
@@ -66,16 +67,21 @@ public sealed partial class CpuBackend
         /// multiply as they were (the JIT does not contract the two into a fused multiply-add).</summary>
         private static void ScaleShift(ReadOnlySpan<float> x, float k, float d, Span<float> y)
         {
-            var i = 0;
-            if (Vector256.IsHardwareAccelerated)
+            if (!Vector256.IsHardwareAccelerated)
             {
-                Vector256<float> vk = Vector256.Create(k), vd = Vector256.Create(d);
-                ref var xs = ref MemoryMarshal.GetReference(x);
-                ref var ys = ref MemoryMarshal.GetReference(y);
-                for (; i + 8 <= x.Length; i += 8)
-                {
-                    ((Vector256.LoadUnsafe(ref xs, (nuint)i) * vk) + vd).StoreUnsafe(ref ys, (nuint)i);
-                }
+                // 128-bit machines: TensorPrimitives' two vectorised passes beat one scalar one.
+                TensorPrimitives.Multiply(x, k, y);
+                TensorPrimitives.Add(y, d, y);
+                return;
+            }
+
+            Vector256<float> vk = Vector256.Create(k), vd = Vector256.Create(d);
+            ref var xs = ref MemoryMarshal.GetReference(x);
+            ref var ys = ref MemoryMarshal.GetReference(y);
+            var i = 0;
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                ((Vector256.LoadUnsafe(ref xs, (nuint)i) * vk) + vd).StoreUnsafe(ref ys, (nuint)i);
             }
 
             for (; i < x.Length; i++)

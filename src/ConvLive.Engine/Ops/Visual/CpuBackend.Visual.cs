@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -105,6 +106,12 @@ public sealed partial class CpuBackend
     /// each plane twice); NaN for both where any value is NaN, as they gave. Empty: (+∞, −∞).</summary>
     internal static (float Min, float Max) MinMax(ReadOnlySpan<float> values)
     {
+        if (!Vector256.IsHardwareAccelerated)
+        {
+            // 128-bit machines: TensorPrimitives' two vectorised passes beat one scalar one.
+            return values.IsEmpty ? (float.PositiveInfinity, float.NegativeInfinity) : (TensorPrimitives.Min(values), TensorPrimitives.Max(values));
+        }
+
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         var ordered = true;
         var i = 0;

@@ -128,6 +128,7 @@ public sealed class VisualOpTests(DeviceFixture devices)
         Assert.Contains(actual, b => b == 255);
         Assert.Equal(2, actual.Count(b => b == 0) - (Length - (2 * 3 * 45))); // each channel's minimum, nothing else
     }
+
     [Fact]
     public void OnePassMinMaxAgreesWithLinqAtEveryLengthAndNaNGivesNaN()
     {
