@@ -82,8 +82,9 @@ public sealed class SyntheticSource : IFrameSource
         var cell = Math.Max(boardSize / 6, 2);
 
         // Row by row, region by region: the background or the stripes, the bars, the board, then the disc over the
-        // span its circle covers on this row. Per pixel with every test, the scene took 4-5 ms a frame, 7% of a core at
-        // 30 fps, on a machine whose two cores inference needs. SyntheticSourceTests holds the per-pixel reference.
+        // span its circle covers on this row. Per pixel with every test, the capture thread took 6% of a core at
+        // 30 fps (2% now) on a machine whose two cores inference needs. SyntheticAndSpecTests holds the per-pixel
+        // reference.
         for (var y = 0; y < height; y++)
         {
             var row = bgr.Slice(y * width * 3, width * 3);

@@ -28,6 +28,9 @@ public sealed class SyntheticAndSpecTests
     [InlineData(1280, 720)]
     [InlineData(37, 23)]
     [InlineData(16, 16)]
+    [InlineData(16, 40)] // taller than 1.6 × wide: the disc leaves the frame
+    [InlineData(20, 64)]
+    [InlineData(3, 2)]
     public void TheSceneDrawnRegionByRegionEqualsThePerPixelReference(int width, int height)
     {
         var (fast, naive) = (new byte[width * height * 3], new byte[width * height * 3]);
