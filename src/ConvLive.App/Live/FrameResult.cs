@@ -1,5 +1,8 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ConvLive.Capture;
 
 namespace ConvLive.App.Live;
@@ -39,9 +42,27 @@ internal abstract class FrameResult
             Bgra = new byte[pixels * 4];
         }
 
-        var bgr = source.Pixels;
-        var bgra = Bgra.AsSpan(0, pixels * 4);
-        for (int i = 0, o = 0; i + 2 < bgr.Length; i += 3, o += 4)
+        ExpandBgr(source.Pixels[..(pixels * 3)], Bgra.AsSpan(0, pixels * 4));
+    }
+
+    /// <summary>B,G,R → B,G,R,255, four pixels a 16-byte shuffle where the hardware has one (a byte at a time took
+    /// ~0.7 ms of the inference thread for a 640×480 frame).</summary>
+    internal static void ExpandBgr(ReadOnlySpan<byte> bgr, Span<byte> bgra)
+    {
+        int i = 0, o = 0;
+        if (Ssse3.IsSupported)
+        {
+            var order = Vector128.Create((byte)0, 1, 2, 0x80, 3, 4, 5, 0x80, 6, 7, 8, 0x80, 9, 10, 11, 0x80);
+            var alpha = Vector128.Create(0xFF000000u).AsByte();
+            ref var src = ref MemoryMarshal.GetReference(bgr);
+            ref var dst = ref MemoryMarshal.GetReference(bgra);
+            for (; i + 16 <= bgr.Length; i += 12, o += 16) // reads 16 bytes, uses 12: stops 4 short of the end
+            {
+                (Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)i), order) | alpha).StoreUnsafe(ref dst, (nuint)o);
+            }
+        }
+
+        for (; i + 2 < bgr.Length; i += 3, o += 4)
         {
             bgra[o] = bgr[i];
             bgra[o + 1] = bgr[i + 1];
