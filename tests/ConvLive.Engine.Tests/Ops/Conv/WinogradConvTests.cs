@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Diagnostics;
 using ConvLive.Tests;
 using ConvLive.Engine.Backends;
 using ConvLive.Engine.Backends.Cpu;
@@ -291,6 +292,31 @@ public sealed class WinogradConvTests(DeviceFixture devices)
         Assert.Equal(12, flushes);
         Assert.True(best[2] < 40, $"the untimed runs are not timed: best {best[2]} ms");
     }
+
+    [Theory]
+    [InlineData(new[] { 30.0, 60, 45, 50, 31, 40 }, 3, 30)]           // the third sweep confirms 30 (31 within 10%)
+    [InlineData(new[] { 30.0, 32, 50, 50 }, 2, 30)]                   // confirmed in two sweeps: no more
+    [InlineData(new[] { 10.0, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120 }, 6, 10)] // never confirmed: six sweeps at most
+    public void SweepsGoOnUntilEachBestTimeIsConfirmedByASecondRun(double[] noisyMs, int sweeps, double best)
+    {
+        // A fake clock: candidate 1's timed runs take noisyMs in turn; candidate 0's always 5 ms; untimed runs nothing.
+        long now = 0, ms = Stopwatch.Frequency / 1000;
+        int calls0 = 0, calls1 = 0, flushes = 0;
+        void Zero() => now += calls0++ % (RunsPerSweep + 1) == 0 ? 0 : 5 * ms;
+        void One()
+        {
+            var call = calls1++;
+            now += call % (RunsPerSweep + 1) == 0 ? 0 : (long)(noisyMs[Math.Min((call / (RunsPerSweep + 1) * RunsPerSweep) + (call % (RunsPerSweep + 1)) - 1, noisyMs.Length - 1)] * ms);
+        }
+
+        var times = ConvChoices.TimeCandidates([Zero, One], () => flushes++, () => now);
+
+        Assert.Equal(sweeps * 2 * RunsPerSweep, flushes);
+        Assert.Equal(5, times[0], 3);
+        Assert.Equal(best, times[1], 3);
+    }
+
+    private const int RunsPerSweep = 2;
 
     private static string Describe(ConvChoice c) => $"{c.Geometry} {c.Algorithm} {string.Join(", ", c.Timings)}";
 
