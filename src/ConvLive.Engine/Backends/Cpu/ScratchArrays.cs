@@ -15,23 +15,10 @@ internal static class ScratchArrays
     }
 
     /// <summary>
-    /// Where weights packed for an op go: a new array when the weights are constant (the caller keeps it on the
-    /// tensor, so it is packed once per model), else the op's own scratch, zeroed (weights being trained change
-    /// every call and are packed every call).
+    /// Where weights packed for an op's register tiles go, 64-byte aligned: a new buffer when the weights are constant
+    /// (the caller keeps it on the tensor, so it is packed once per model), else the op's own scratch, zeroed (weights
+    /// being trained change every call and are packed every call).
     /// </summary>
-    public static float[] ForPacking(CpuTensor weights, ref float[] scratch, long length)
-    {
-        if (weights.IsConstant)
-        {
-            return new float[length];
-        }
-
-        Grow(ref scratch, length);
-        Array.Clear(scratch, 0, (int)length);
-        return scratch;
-    }
-
-    /// <summary><see cref="ForPacking(CpuTensor, ref float[], long)"/> for packings the register tiles read: 64-byte aligned.</summary>
     public static AlignedFloats ForPacking(CpuTensor weights, ref AlignedFloats scratch, long length)
     {
         if (weights.IsConstant)

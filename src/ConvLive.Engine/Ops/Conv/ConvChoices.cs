@@ -210,10 +210,11 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
     private const int Sweeps = 2;
 
     /// <summary>Timed runs of a candidate in each sweep, one after another.</summary>
-    private const int RunsPerSweep = 2;
+    internal const int RunsPerSweep = 2;
 
     /// <summary>
-    /// Each candidate's best time over <see cref="Sweeps"/> sweeps: in each, a candidate runs once untimed (the first
+    /// Each candidate's best time over at least <see cref="Sweeps"/> sweeps (up to <see cref="MaxSweeps"/> while one is
+    /// not <see cref="Confirmed"/>): in each, a candidate runs once untimed (the first
     /// time, it packs or transforms its weights), then <see cref="RunsPerSweep"/> times, each with the caches emptied
     /// first: in a forward a layer's weights were last read a whole network ago, so they come from memory, and
     /// Winograd's transformed weights are 4× (F(4×4, 3×3)) or 1.8× (F(2×2, 3×3)) the direct ones. Timed warm, a
@@ -262,23 +263,21 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
     private const int MaxSweeps = 6;
 
     /// <summary>
-    /// Whether a candidate's best time is confirmed: its second best lies within 10% (and 0.02 ms) of it. On a shared
-    /// host a best of four runs can still be one lucky (or every run an unlucky) minute: timed again in a busy minute of
-    /// the Zen 3 VM, AlexNet's 5×5 conv2 had direct at 3.03 ms and Winograd at 3.19 and chose direct, where quieter
-    /// minutes had timed 2.45 against 1.37. Unconfirmed, the sweeps go on (alternating direction, up to
-    /// <see cref="MaxSweeps"/>), so a best time rests on two runs that agree.
+    /// Whether a candidate's best time is confirmed by another sweep: the two lowest of its sweeps' fastest runs lie
+    /// within 10% (and 0.02 ms) of each other. A sweep's runs come one after another, so a burst of host load can slow
+    /// (or a quiet moment speed) all of them alike, and two runs of one sweep agreeing says little: timed again in a
+    /// busy minute of the Zen 3 VM, AlexNet's 5×5 conv2 had direct at 3.03 ms and Winograd at 3.19 and chose direct,
+    /// where quieter minutes had timed 2.45 against 1.37. Unconfirmed, the sweeps go on (alternating direction, up to
+    /// <see cref="MaxSweeps"/>). A minute that is slow for every sweep still passes: this catches a burst, not a
+    /// host that stays busy (<c>bench --retime</c> times again).
     /// </summary>
     private static bool Confirmed(List<double> times)
     {
-        if (times.Count < 2)
-        {
-            return false;
-        }
-
         double best = double.MaxValue, second = double.MaxValue;
-        foreach (var t in times)
+        for (var sweep = 0; sweep + RunsPerSweep <= times.Count; sweep += RunsPerSweep)
         {
-            (best, second) = t < best ? (t, best) : (best, Math.Min(second, t));
+            var fastest = times.GetRange(sweep, RunsPerSweep).Min();
+            (best, second) = fastest < best ? (fastest, best) : (best, Math.Min(second, fastest));
         }
 
         return second <= (best * 1.10) + 0.02;

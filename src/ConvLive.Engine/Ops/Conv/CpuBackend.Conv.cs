@@ -75,7 +75,7 @@ public sealed partial class CpuBackend
     /// Winograd tile the kernel allows, fused or as four passes by <see cref="WinogradConv"/>'s rule (timed alone,
     /// the two forms differ by a few percent and the faster alone was the slower in a forward; see
     /// <see cref="WinogradConv.Run"/>). A weight tensor keeps one derived form, and the candidates are timed in two
-    /// sweeps (<see cref="ConvChoices.TimeCandidates"/>): each candidate's packed or transformed weights are kept here
+    /// sweeps or more (<see cref="ConvChoices.TimeCandidates"/>): each candidate's packed or transformed weights are kept here
     /// between its turns, so none is packed twice, and the chosen one's stay on the tensor.</summary>
     private ConvPlan TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, float[]? rd, ConvParams p)
     {

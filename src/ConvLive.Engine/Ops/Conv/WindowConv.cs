@@ -166,6 +166,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         finally
         {
             _y = _r = _x = [];
+            _w = AlignedFloats.Empty;
             _b = null;
         }
     }

@@ -115,7 +115,7 @@ public sealed partial class CpuBackend
         float min = float.PositiveInfinity, max = float.NegativeInfinity;
         var ordered = true;
         var i = 0;
-        if (Vector256.IsHardwareAccelerated && values.Length >= 16)
+        if (values.Length >= 16)
         {
             ref var s = ref MemoryMarshal.GetReference(values);
             Vector256<float> lo0 = Vector256.Create(min), lo1 = lo0, hi0 = Vector256.Create(max), hi1 = hi0;
