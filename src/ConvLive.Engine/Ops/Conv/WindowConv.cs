@@ -73,6 +73,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
     private float[] _r = []; // the residual, or empty
     private int _wOffset, _yOffset, _xOffset, _taps, _positions, _paddedPositions, _groupOutputs, _biasOffset;
     private int _chunk, _chunks, _panels; // output positions per work item (a multiple of the tile's rows), chunks a panel, panels a group
+    private int _blockTaps; // taps a K block (BlockTaps), the same for every item of a call
     private int _nr = NR, _rows = 6; // this call's panel width and tile rows
     private bool _relu, _chunkMajor;
 
@@ -136,6 +137,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
         }
 
         _panels = panels;
+        _blockTaps = BlockTaps(taps);
         _chunkMajor = (long)panels * taps * nr * sizeof(float) <= ChunkMajorWeightBytes;
         try
         {
@@ -186,7 +188,7 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
             var w = wAll + _wOffset + ((long)panel * taps * nr);
             var acc = accAll + ((long)panel * _paddedPositions * nr);
             var x = xAll + _xOffset;
-            var step = BlockTaps(taps);
+            var step = _blockTaps;
             for (var pc = 0; pc < taps; pc += step)
             {
                 var kc = Math.Min(step, taps - pc);
