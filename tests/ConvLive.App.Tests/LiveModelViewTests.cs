@@ -1,5 +1,6 @@
 // Copyright (c) ConvLive authors. Licensed under the MIT licence.
 
+using System.Diagnostics;
 using System.Text.Json;
 using ConvLive.Tests;
 using OpenCvSharp;
@@ -69,9 +70,25 @@ public sealed class LiveModelViewTests : IDisposable
             }
         }
 
+        // The files go once the app has read one (a frame came through), not after a fixed time: on a busy CI machine
+        // the app once took longer than 1.5 s to start, the source never gave a frame, and the loop waited for its
+        // first one until the test killed it. Reading a file moves its access time on from an old one (relatime);
+        // where access times are not kept, the files go after 20 s.
+        var old = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        foreach (var file in Directory.GetFiles(dir))
+        {
+            File.SetLastAccessTimeUtc(file, old);
+        }
+
         var (exit2, output2, errors2) = ConvLiveProcess.Run(TimeSpan.FromMinutes(2), null, () =>
             {
-                Thread.Sleep(1500);
+                var waited = Stopwatch.StartNew();
+                while (waited.Elapsed < TimeSpan.FromSeconds(20) && Directory.GetFiles(dir).All(f => File.GetLastAccessTimeUtc(f) == old))
+                {
+                    Thread.Sleep(50);
+                }
+
+                Thread.Sleep(500);
                 foreach (var file in Directory.GetFiles(dir))
                 {
                     File.Delete(file);
