@@ -23,7 +23,7 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// work item; (4) the output transform, 16 channels per pair of vectors, adds the bias (and a fused Relu) and
 /// scatters into y (with a residual, the scatter adds it and applies the Relu after it). Where weights and tiles
 /// allow (<see cref="FusedChunk"/>), passes 2–4 run as one loop over chunks of tiles instead, each chunk's three
-/// steps on one thread. Weights are transformed (in double) and
+/// steps on one thread, in buffers of that thread's own that stay in its core's L2. Weights are transformed (in double) and
 /// packed once per model and kept on the constant tensor.
 /// Rounding: the transforms scale values by up to ~10, so results differ from direct convolution by ~1e-5 of the
 /// outputs' spread (the tests bound it against the naive reference; `bench --conv auto,direct` reports it).
@@ -161,8 +161,6 @@ internal sealed unsafe class WinogradConv
         _w = TransformedWeights(w, p.Groups, _mg, _cg, kernel, tile);
 
         AlignedFloats.Grow(ref _planes, (long)p.N * _c8 * _hp * _wp);
-        AlignedFloats.Grow(ref _v, (long)_points * _paddedTiles * _c8);
-        AlignedFloats.Grow(ref _acc, (long)_points * _panels * _paddedTiles * NR);
         ScratchArrays.Grow(ref _bias, (long)p.Groups * _panels * NR);
         ScratchArrays.Grow(ref _bases, _paddedTiles);
         Array.Clear(_bias);
@@ -182,6 +180,13 @@ internal sealed unsafe class WinogradConv
         }
 
         _chunk = FusedChunk(workers.Size, fused);
+        if (_chunk == 0)
+        {
+            // The four passes' whole-layer transforms and sums (the fused pass keeps a chunk's per thread).
+            AlignedFloats.Grow(ref _v, (long)_points * _paddedTiles * _c8);
+            AlignedFloats.Grow(ref _acc, (long)_points * _panels * _paddedTiles * NR);
+        }
+
         for (_group = 0; _group < p.Groups; _group++)
         {
             workers.For(p.N * _blocks, _repack);
@@ -239,14 +244,16 @@ internal sealed unsafe class WinogradConv
         return (Fused ?? fused ?? rule) ? chunk : 0;
     }
 
-    /// <summary>V[ξ][tile][block] = Bᵀ d B for one tile's 8 channels of block <paramref name="cb"/>.</summary>
-    private void InputTile(int tile, int cb, Span<Vector256<float>> t)
+    /// <summary>V[ξ][slot][block] = Bᵀ d B for one tile's 8 channels of block <paramref name="cb"/>, into
+    /// <paramref name="v"/> ([ξ][slots][c8]: all tiles, slot = tile, or one chunk's, slot = tile − its first) whose ξ
+    /// planes are <paramref name="slots"/> tiles apart.</summary>
+    private void InputTile(int tile, int cb, Span<Vector256<float>> t, float* v, int slots, int slot)
     {
         int tx = tile % _tilesW, rest = tile / _tilesW, ty = rest % _tilesH, n = rest / _tilesH, wp = _wp;
-        var stride = (long)_paddedTiles * _c8; // between ξ planes of V
+        var stride = (long)slots * _c8; // between ξ planes of V
         var plane = _planes.Pointer + ((long)((n * _blocks) + cb) * _hp * wp * 8);
         var corner = plane + ((((ty * _tile * wp) + (tx * _tile))) * 8);
-        var dst = _v.Pointer + ((long)tile * _c8) + (cb * 8);
+        var dst = v + ((long)slot * _c8) + (cb * 8);
         if (_alpha != Patch)
         {
             WinogradMatrices.InputTile(corner, wp * 8, _set, dst, stride);
@@ -271,14 +278,16 @@ internal sealed unsafe class WinogradConv
         }
     }
 
-    /// <summary>M[ξ] = U[ξ]·V[ξ] for one 16-channel panel of one ξ, tiles [first, end) (first a multiple of the
-    /// tile's rows; a last block past end computes padding rows, which are never read).</summary>
-    private void GemmTiles(int xi, int panel, int first, int end, int* offsets, int* bases)
+    /// <summary>M[ξ] = U[ξ]·V[ξ] for one 16-channel panel of one ξ, slots [first, end) of V (first a multiple of the
+    /// tile's rows; a last block past end computes padding rows, which are never read) into sums
+    /// [ξ][panel][slots][16]; V and the sums hold <paramref name="slots"/> tiles a plane, and row i reads
+    /// V's tile at <paramref name="bases"/>[i].</summary>
+    private void GemmTiles(int xi, int panel, int first, int end, int* offsets, int* bases, float* v, float* sums, int slots)
     {
-        int c8 = _c8, padded = _paddedTiles, rows = ConvTile.Rows(_wide);
+        int c8 = _c8, rows = ConvTile.Rows(_wide);
         var w = _w.Pointer + ((((((long)_group * _points) + xi) * _panels) + panel) * c8 * NR);
-        var x = _v.Pointer + ((long)xi * padded * c8);
-        var acc = _acc.Pointer + ((((long)xi * _panels) + panel) * padded * NR);
+        var x = v + ((long)xi * slots * c8);
+        var acc = sums + ((((long)xi * _panels) + panel) * slots * NR);
         for (var pc = 0; pc < c8; pc += KC)
         {
             var kc = Math.Min(KC, c8 - pc);
@@ -289,15 +298,16 @@ internal sealed unsafe class WinogradConv
         }
     }
 
-    /// <summary>y = Aᵀ M A + b for one tile of one 16-channel panel, written into y's planes.</summary>
-    private void OutputTile(int tile, int panel, Span<Vector256<float>> s, float* result, float* y, float* residual, float* biasAll)
+    /// <summary>y = Aᵀ M A + b for one tile of one 16-channel panel, written into y's planes, from its sums at
+    /// <paramref name="slot"/> of <paramref name="sums"/> ([ξ][panel][slots][16]).</summary>
+    private void OutputTile(int tile, int panel, Span<Vector256<float>> s, float* result, float* y, float* residual, float* biasAll, float* sums, int slots, int slot)
     {
         var p = _p;
         var relu = p.Relu && residual == null; // with a residual, the Relu comes after it, in Scatter
         int tx = tile % _tilesW, rest = tile / _tilesW, ty = rest % _tilesH, n = rest / _tilesH;
         int m0 = panel * NR, channels = Math.Min(NR, _mg - m0), edge = _tile, rows = Math.Min(edge, p.OutH - (ty * edge));
-        var stride = (long)_panels * _paddedTiles * NR; // between ξ planes of the sums
-        var sums = _acc.Pointer + ((((long)panel * _paddedTiles) + tile) * NR);
+        var stride = (long)_panels * slots * NR; // between ξ planes of the sums
+        sums += (((long)panel * slots) + slot) * NR;
         var bias = biasAll + (_group * _panels * NR);
         for (var half = 0; half < NR; half += 8)
         {
@@ -466,7 +476,7 @@ internal sealed unsafe class WinogradConv
             var first = ((n * o._tilesH) + ty) * o._tilesW;
             for (var tile = first; tile < first + o._tilesW; tile++)
             {
-                o.InputTile(tile, cb, t);
+                o.InputTile(tile, cb, t, o._v.Pointer, o._paddedTiles, tile);
             }
         }
     }
@@ -478,7 +488,7 @@ internal sealed unsafe class WinogradConv
         {
             fixed (int* offsets = o._offsets, bases = o._bases)
             {
-                o.GemmTiles(item / o._panels, item % o._panels, 0, o._tiles, offsets, bases);
+                o.GemmTiles(item / o._panels, item % o._panels, 0, o._tiles, offsets, bases, o._v.Pointer, o._acc.Pointer, o._paddedTiles);
             }
         }
     }
@@ -496,36 +506,56 @@ internal sealed unsafe class WinogradConv
             {
                 for (var tile = first; tile < first + o._tilesW; tile++)
                 {
-                    o.OutputTile(tile, panel, s, result, y, residual, biasAll);
+                    o.OutputTile(tile, panel, s, result, y, residual, biasAll, o._acc.Pointer, o._paddedTiles, tile);
                 }
             }
         }
     }
 
+    /// <summary>A thread's transforms and sums of one chunk of the fused pass: [ξ][chunk][c8], then [ξ][panel][chunk][16].
+    /// Its own and reused chunk after chunk, so they stay in the core's L2; in the whole layer's buffers each chunk
+    /// wrote lines no other chunk used, which a forward brings from memory (a fully connected layer streamed 234 MB
+    /// since the last one). In one process, alternating, the caches emptied before each run (2-core EPYC, AVX2):
+    /// AlexNet's conv2 (27×27, 5×5, 64 → 192) 1.59–1.75 → 1.35–1.52 ms, its conv1 folded (<see cref="SpaceToDepthConv"/>)
+    /// 1.01–1.09 → 0.89–1.08; warm, equal.</summary>
+    [ThreadStatic]
+    private static AlignedFloats? t_chunkScratch;
+
     /// <summary>Passes 2–4 for one chunk of tiles, one after another on one thread, so the chunk's transforms and
-    /// sums are still in that core's L2 when the next step reads them (see <see cref="FusedChunk"/>).</summary>
+    /// sums stay in that core's L2 (see <see cref="FusedChunk"/> and <see cref="t_chunkScratch"/>).</summary>
     private sealed class FusedJob(WinogradConv o) : IWorkItem
     {
         public void Run(int item)
         {
-            int first = item * o._chunk, end = Math.Min(o._tiles, first + o._chunk);
+            int first = item * o._chunk, end = Math.Min(o._tiles, first + o._chunk), count = end - first, slots = o._chunk;
+            long vLength = (long)o._points * slots * o._c8; // a multiple of 48 floats: the sums start 64-byte aligned
+            var scratch = t_chunkScratch ?? AlignedFloats.Empty;
+            AlignedFloats.Grow(ref scratch, vLength + ((long)o._points * o._panels * slots * NR));
+            t_chunkScratch = scratch;
+            float* v = scratch.Pointer, sums = scratch.Pointer + vLength;
             Span<Vector256<float>> t = stackalloc Vector256<float>[Patch * Patch];
             var result = stackalloc float[Tile4 * Tile4 * NR];
+            var bases = stackalloc int[slots]; // rows past the chunk's last tile repeat it; their sums are never read
+            for (var i = 0; i < slots; i++)
+            {
+                bases[i] = Math.Min(i, count - 1) * o._c8;
+            }
+
             for (var cb = 0; cb < o._blocks; cb++)
             {
                 for (var tile = first; tile < end; tile++)
                 {
-                    o.InputTile(tile, cb, t);
+                    o.InputTile(tile, cb, t, v, slots, tile - first);
                 }
             }
 
-            fixed (int* offsets = o._offsets, bases = o._bases)
+            fixed (int* offsets = o._offsets)
             {
                 for (var xi = 0; xi < o._points; xi++)
                 {
                     for (var panel = 0; panel < o._panels; panel++)
                     {
-                        o.GemmTiles(xi, panel, first, end, offsets, bases);
+                        o.GemmTiles(xi, panel, 0, count, offsets, bases, v, sums, slots);
                     }
                 }
             }
@@ -536,7 +566,7 @@ internal sealed unsafe class WinogradConv
                 {
                     for (var tile = first; tile < end; tile++)
                     {
-                        o.OutputTile(tile, panel, t[..(Tile4 * Patch)], result, y, residual, biasAll);
+                        o.OutputTile(tile, panel, t[..(Tile4 * Patch)], result, y, residual, biasAll, sums, slots, tile - first);
                     }
                 }
             }
