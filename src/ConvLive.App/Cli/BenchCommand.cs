@@ -40,7 +40,7 @@ internal static class BenchCommand
             var conv = new Option<string>("--conv")
             {
                 Description = "Convolution algorithms for the cpu device, comma-separated: auto (where Winograd may pay, the direct GEMM and each Winograd tile "
-                    + "timed here at first use and the fastest kept), direct, winograd (F(4x4) tiles), winograd2x2 (F(2x2, 3x3) tiles). "
+                    + "timed here at first use and the fastest kept), direct, winograd (F(4x4) tiles; strided layers over few channels, as AlexNet's conv1, on their space-to-depth form), winograd2x2 (F(2x2, 3x3) tiles). "
                     + "Each is timed as its own engine and compared with the first.",
                 DefaultValueFactory = _ => "auto",
             };

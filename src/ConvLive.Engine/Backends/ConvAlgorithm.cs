@@ -6,7 +6,8 @@ namespace ConvLive.Engine.Backends;
 public enum ConvAlgorithm
 {
     /// <summary>The fastest for the geometry on this machine (CPU: where Winograd may pay — 3×3 or 5×5 stride 1,
-    /// at least 16 channels in and out — the direct GEMM and each Winograd tile (F(4×4), for 3×3 also F(2×2)) are
+    /// at least 16 channels in and out, or a strided layer over few channels whose space-to-depth form is such a
+    /// layer, as AlexNet's conv1 — the direct GEMM and each Winograd form (F(4×4), for 3×3 also F(2×2)) are
     /// timed at first use and the fastest is kept, see
     /// <see cref="BackendOptions.ConvChoicesFile"/>; else the direct GEMM).</summary>
     Auto,
@@ -15,12 +16,13 @@ public enum ConvAlgorithm
     /// geometries, a few ulps closer to the reference than Winograd).</summary>
     Direct,
 
-    /// <summary>Winograd F(4×4, r×r) wherever the geometry allows it (3×3 or 5×5, stride 1, no dilation), even where
+    /// <summary>Winograd F(4×4, r×r) wherever the geometry allows it (3×3 or 5×5, stride 1, no dilation; and a
+    /// strided layer whose space-to-depth form is one, e.g. 11×11 stride 4 as 3×3 over 16× the channels), even where
     /// it does not pay; for tests and comparisons.</summary>
     Winograd,
 
-    /// <summary>Winograd F(2×2, 3×3) wherever the geometry allows it (3×3, stride 1, no dilation; 5×5 kernels take
-    /// F(4×4, 5×5)): 16 transformed weights per channel pair instead of 36, 2.25× fewer multiply-adds than direct
+    /// <summary>Winograd F(2×2, 3×3) wherever the geometry allows it (3×3, stride 1, no dilation; 5×5 kernels and
+    /// strided layers' space-to-depth forms take F(4×4)): 16 transformed weights per channel pair instead of 36, 2.25× fewer multiply-adds than direct
     /// instead of 4×; for tests and comparisons.</summary>
     Winograd2x2,
 }

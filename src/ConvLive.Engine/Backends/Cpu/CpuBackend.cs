@@ -17,6 +17,7 @@ public sealed partial class CpuBackend : IBackend
     private readonly CpuWorkers _workers;
     private readonly WindowConv _window;
     private readonly WinogradConv _winograd;
+    private readonly SpaceToDepthConv _spaceToDepth;
     private readonly ConvChoices _convChoices;
     private readonly CompactGemv _gemv = new();
     private readonly DirectConvJob _direct = new();
@@ -41,6 +42,7 @@ public sealed partial class CpuBackend : IBackend
         _window = new WindowConv(options.WideTiles);
         _convChoices = new ConvChoices(options.ConvChoicesFile, _workers);
         _winograd = new WinogradConv(options.WideTiles);
+        _spaceToDepth = new SpaceToDepthConv(_winograd);
     }
 
     /// <summary>The Winograd convolution, for tests that force its passes.</summary>

@@ -26,19 +26,25 @@ public sealed record ConvChoice(string Geometry, string Algorithm, IReadOnlyList
 
 /// <summary>How a convolution runs: the direct GEMM (<see cref="Tile"/> 0) or Winograd with m×m output tiles, its
 /// passes fused per chunk of tiles or as four passes as <see cref="WinogradConv"/>'s rule says (null), or forced
-/// (a "-fused" name written by hand, for comparisons).</summary>
+/// (a "-fused" name written by hand, for comparisons); a strided layer's Winograd runs on its space-to-depth
+/// rearrangement (<see cref="SpaceToDepthConv"/>).</summary>
 /// <param name="Tile">0 (direct), 4 or 2.</param>
 /// <param name="Fused">The fused pass, the four passes, or null: the rule.</param>
-internal readonly record struct ConvPlan(int Tile, bool? Fused)
+/// <param name="SpaceToDepth">Winograd F(4×4) on the strided layer's stride-1 form (<see cref="SpaceToDepthConv"/>).</param>
+internal readonly record struct ConvPlan(int Tile, bool? Fused, bool SpaceToDepth = false)
 {
     /// <summary>The direct GEMM.</summary>
     public static readonly ConvPlan Direct = new(0, null);
 
+    /// <summary>Winograd F(4×4) on a strided layer's space-to-depth form.</summary>
+    public static readonly ConvPlan Folded = new(WinogradConv.Tile4, null, true);
+
     /// <summary>The candidate's name in choices files and <c>bench</c>.</summary>
-    public string Name => Tile == 0 ? "direct" : (Tile == 2 ? "winograd2x2" : "winograd") + (Fused == true ? "-fused" : string.Empty);
+    public string Name => Tile == 0 ? "direct" : (Tile == 2 ? "winograd2x2" : "winograd") + (SpaceToDepth ? "-s2d" : string.Empty) + (Fused == true ? "-fused" : string.Empty);
 
     /// <summary>The plan a name stands for, or false for an unknown name (a damaged or newer file).</summary>
-    /// <param name="name">direct, winograd, winograd2x2, or winograd-fused or winograd2x2-fused (the fused pass forced).</param>
+    /// <param name="name">direct, winograd, winograd2x2, winograd-s2d (a strided layer's space-to-depth form), or any
+    /// Winograd name with "-fused" (the fused pass forced).</param>
     /// <param name="plan">The plan.</param>
     /// <returns>Whether the name is known.</returns>
     public static bool TryParse(string? name, out ConvPlan plan)
@@ -50,6 +56,8 @@ internal readonly record struct ConvPlan(int Tile, bool? Fused)
             "winograd-fused" => new(WinogradConv.Tile4, true),
             "winograd2x2" => new(2, null),
             "winograd2x2-fused" => new(2, true),
+            "winograd-s2d" => Folded,
+            "winograd-s2d-fused" => Folded with { Fused = true },
             _ => new(-1, null),
         };
         return plan.Tile >= 0;

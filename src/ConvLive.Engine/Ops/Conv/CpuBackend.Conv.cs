@@ -5,7 +5,8 @@ using ConvLive.Engine.Ops;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>Convolution: direct for few outputs per group, Winograd F(4×4, 3×3), F(2×2, 3×3) or F(4×4, 5×5) for wide
-/// stride-1 layers where it was timed faster on this machine (<see cref="ConvChoices"/>), else
+/// stride-1 layers, and F(4×4) on the space-to-depth form of strided layers over few channels
+/// (<see cref="SpaceToDepthConv"/>), where it was timed faster on this machine (<see cref="ConvChoices"/>), else
 /// <see cref="WindowConv"/> (GEMM on the input in place, no im2col; copied into zero-padded planes where the layer
 /// pads).</summary>
 public sealed partial class CpuBackend
@@ -34,12 +35,21 @@ public sealed partial class CpuBackend
 
         var plan = ConvAlgorithm switch
         {
+            ConvAlgorithm.Winograd or ConvAlgorithm.Winograd2x2 when SpaceToDepthConv.Supports(p) => ConvPlan.Folded,
             ConvAlgorithm.Winograd when WinogradConv.Supports(p) => new ConvPlan(WinogradConv.Tile4, null),
             ConvAlgorithm.Winograd2x2 when WinogradConv.Supports(p) => new ConvPlan(WinogradConv.SupportsTile2(p) ? 2 : WinogradConv.Tile4, null),
-            ConvAlgorithm.Auto when WinogradConv.Pays(p) => ChoosePlan(yd, xd, w, bd, rd, p),
+            ConvAlgorithm.Auto when WinogradConv.Pays(p) || SpaceToDepthConv.Pays(p) => ChoosePlan(yd, xd, w, bd, rd, p),
             _ => ConvPlan.Direct,
         };
-        if (plan.Tile > 0)
+        if (plan.SpaceToDepth && SpaceToDepthConv.Supports(p))
+        {
+            // A strided layer over few channels (AlexNet's conv1, ResNet-18's stem) as a stride-1 3×3 or 5×5 over its
+            // space-to-depth rearrangement, by Winograd.
+            _spaceToDepth.Run(yd, xd, Cast(w), bd, rd, p, _workers, plan.Fused);
+            return;
+        }
+
+        if (plan.Tile > 0 && !plan.SpaceToDepth && WinogradConv.Supports(p))
         {
             // 3×3 stride 1: 36 multiply-adds per 4×4 output tile and channel pair instead of 144 (16 per 2×2 instead of 36).
             _winograd.Run(yd, xd, Cast(w), bd, rd, p, _workers, plan.Tile, plan.Fused);
@@ -72,7 +82,7 @@ public sealed partial class CpuBackend
         _convChoices.TryGet(p, out var plan) ? plan : TimeEach(yd, xd, w, bd, rd, p);
 
     /// <summary>The first time only (the closures are made here, not on every call): the direct GEMM and each
-    /// Winograd tile the kernel allows, fused or as four passes by <see cref="WinogradConv"/>'s rule (timed alone,
+    /// Winograd form that may pay (the tiles a stride-1 kernel allows, or a strided layer's space-to-depth form), fused or as four passes by <see cref="WinogradConv"/>'s rule (timed alone,
     /// the two forms differ by a few percent and the faster alone was the slower in a forward; see
     /// <see cref="WinogradConv.Run"/>). A weight tensor keeps one derived form, and the candidates are timed in two
     /// sweeps or more (<see cref="ConvChoices.TimeCandidates"/>): each candidate's packed or transformed weights are kept here
@@ -80,22 +90,40 @@ public sealed partial class CpuBackend
     private ConvPlan TimeEach(float[] yd, float[] xd, DeviceTensor w, float[]? bd, float[]? rd, ConvParams p)
     {
         var tensor = Cast(w);
-        int[] tiles = WinogradConv.SupportsTile2(p) ? [0, WinogradConv.Tile4, 2] : [0, WinogradConv.Tile4];
-        var kept = new object?[tiles.Length];
-        var candidates = new List<(ConvPlan, Action)>();
-        for (var i = 0; i < tiles.Length; i++)
+        List<ConvPlan> plans = [ConvPlan.Direct];
+        if (WinogradConv.Pays(p))
         {
-            var (slot, tile) = (i, tiles[i]);
-            candidates.Add((tile == 0 ? ConvPlan.Direct : new ConvPlan(tile, null), () =>
+            plans.Add(new ConvPlan(WinogradConv.Tile4, null));
+            if (WinogradConv.SupportsTile2(p))
+            {
+                plans.Add(new ConvPlan(2, null));
+            }
+        }
+
+        if (SpaceToDepthConv.Pays(p))
+        {
+            plans.Add(ConvPlan.Folded);
+        }
+
+        var kept = new object?[plans.Count];
+        var candidates = new List<(ConvPlan, Action)>();
+        for (var i = 0; i < plans.Count; i++)
+        {
+            var (slot, plan) = (i, plans[i]);
+            candidates.Add((plan, () =>
             {
                 tensor.Derived = kept[slot];
-                if (tile == 0)
+                if (plan.SpaceToDepth)
+                {
+                    _spaceToDepth.Run(yd, xd, tensor, bd, rd, p, _workers);
+                }
+                else if (plan.Tile == 0)
                 {
                     _window.Run(yd, xd, tensor, bd, rd, p, _workers);
                 }
                 else
                 {
-                    _winograd.Run(yd, xd, tensor, bd, rd, p, _workers, tile);
+                    _winograd.Run(yd, xd, tensor, bd, rd, p, _workers, plan.Tile);
                 }
 
                 kept[slot] = tensor.Derived;
@@ -103,7 +131,7 @@ public sealed partial class CpuBackend
         }
 
         var chosen = _convChoices.Time(p, candidates);
-        var index = Array.IndexOf(tiles, chosen.Tile);
+        var index = plans.IndexOf(chosen);
         tensor.Derived = index >= 0 ? kept[index] : null;
         return chosen;
     }
