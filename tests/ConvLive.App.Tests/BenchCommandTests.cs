@@ -63,6 +63,24 @@ public sealed class BenchCommandTests : IDisposable
         var peer = layers.Where(l => l.GetProperty("op").GetString()!.StartsWith("Conv", StringComparison.Ordinal))
             .Select(l => l.GetProperty("onnxRuntimeMs")).ToArray();
         Assert.All(peer, ms => Assert.True(ms.ValueKind == JsonValueKind.Number && ms.GetDouble() > 0, $"onnxRuntimeMs {ms}"));
+
+        // Each convolution's rate from its direct multiply-adds and time, and its share of the peak measured in the
+        // run; none for the layers that do not multiply (pools, Relu after an Add).
+        foreach (var layer in layers)
+        {
+            var op = layer.GetProperty("op").GetString()!;
+            var (gflops, share) = (layer.GetProperty("gflops"), layer.GetProperty("shareOfPeak"));
+            if (op.StartsWith("Conv", StringComparison.Ordinal))
+            {
+                Assert.InRange(gflops.GetDouble(), 1e-3, 1e4);
+                Assert.Equal(gflops.GetDouble() / share.GetDouble(), results[0].GetProperty("gflops").GetDouble() / results[0].GetProperty("shareOfPeak").GetDouble(), 6);
+            }
+            else if (op is "MaxPool" or "Add" or "Relu" or "GlobalAveragePool")
+            {
+                Assert.Equal(JsonValueKind.Null, gflops.ValueKind);
+            }
+        }
+
         Assert.Contains("onnxruntime's node that writes the same value", output, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(work)); // ONNX Runtime's profile went to a temporary folder...
         Assert.DoesNotContain(Directory.GetFileSystemEntries(temp), e => Path.GetFileName(e).StartsWith("convlive-ort-profile", StringComparison.Ordinal)); // ...which was removed

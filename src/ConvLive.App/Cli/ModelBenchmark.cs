@@ -28,6 +28,13 @@ internal sealed record LayerTime(string Node, string Op, double MedianMs, double
 
     /// <summary>ONNX Runtime's median kernel time for the node of the same name (its profiler), or null.</summary>
     public double? OnnxRuntimeMs { get; init; }
+
+    /// <summary>For a Conv or Gemm: its direct multiply-adds ×2 a second, in GFLOP/s (Winograd's can pass the
+    /// peak); else null.</summary>
+    public double? Gflops { get; init; }
+
+    /// <summary><see cref="Gflops"/> over the FMA peak measured in the same run, or null.</summary>
+    public double? ShareOfPeak { get; init; }
 }
 
 /// <summary>
@@ -82,7 +89,7 @@ internal static class ModelBenchmark
             var results = Report(engines, times, macs, peak);
             var hostCosts = HostCosts(engines);
             var ortLayers = peers.Contains("ort") ? OrtLayerProfile.Medians(modelPath, input, dims, x, Math.Max(5, runs / 2)) : [];
-            var layers = ProfileLayers(engines, runs, ortLayers, graph);
+            var layers = ProfileLayers(engines, runs, ortLayers, graph, peak);
             var convChoices = PrintConvChoices(engines);
             var agreements = BenchAgreement.Measure(engines, graph, input.Name, dims);
             var machine = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} threads, {ComputeDevice.CpuSimdName()}, {peak:0.0} GFLOP/s fp32 FMA peak, {bandwidth:0.0} GB/s memory read bandwidth measured");
@@ -236,9 +243,10 @@ internal static class ModelBenchmark
         return results;
     }
 
-    /// <summary>Where the first ConvLive engine's time goes: each node timed on its own (synchronised), beside ONNX
-    /// Runtime's time for the node of the same name where its profile has one.</summary>
-    private static List<LayerTime> ProfileLayers(List<BenchEngine> engines, int runs, Dictionary<string, double> ortLayers, ModelGraph original)
+    /// <summary>Where the first ConvLive engine's time goes: each node timed on its own (synchronised), its GFLOP/s
+    /// and share of the FMA peak where it multiplies (Conv, Gemm, MatMul), beside ONNX Runtime's time for the node
+    /// of the same name where its profile has one.</summary>
+    private static List<LayerTime> ProfileLayers(List<BenchEngine> engines, int runs, Dictionary<string, double> ortLayers, ModelGraph original, double peak)
     {
         var layers = new List<LayerTime>();
         if (engines.Count == 0 || engines[0].Model is not { } first)
@@ -247,13 +255,19 @@ internal static class ModelBenchmark
         }
 
         var profile = first.Profile(Math.Max(5, runs / 2));
+        var multiplyAdds = new Dictionary<string, long>(StringComparer.Ordinal); // by node name (fusion keeps the Conv's)
+        foreach (var (row, node) in ModelInspector.Inspect(original).Zip(original.Nodes))
+        {
+            multiplyAdds.TryAdd(node.Name, row.Computations);
+        }
+
         var total = profile.Sum(p => p.MedianMs);
         var readable = Engine.Graph.LayerNames.For(first.Graph);
         var labels = first.Graph.Nodes.Where(n => n.Outputs.Count > 0 && readable.ContainsKey(n.Outputs[0]))
             .GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => readable[g.First().Outputs[0]], StringComparer.Ordinal);
         var ortTotal = ortLayers.Values.Sum();
         var outputs = first.Graph.Nodes.GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)OrtLayerProfile.ValuesOf(original, g.First()), StringComparer.Ordinal);
-        var title = $"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms)" +
+        var title = $"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms; GFLOP/s from the direct multiply-adds, and their share of the peak)" +
             (ortLayers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"; beside it onnxruntime's node that writes the same value, from its profiler (its nodes sum to {ortTotal:0.00} ms)") : string.Empty);
         var interactive = ConsoleProgress.Interactive; // a Spectre.Console table on a terminal, the plain lines in logs
         if (!interactive)
@@ -264,23 +278,32 @@ internal static class ModelBenchmark
         var rows = new List<IReadOnlyList<string>>();
         foreach (var (node, op, ms) in profile)
         {
-            var layer = new LayerTime(node, op, ms, ms / total) { Label = labels.GetValueOrDefault(node), OnnxRuntimeMs = OrtLayerProfile.Match(ortLayers, node, outputs.GetValueOrDefault(node) ?? []) };
+            double? gflops = multiplyAdds.GetValueOrDefault(node) is > 0 and var m && ms > 0 ? 2.0 * m / (ms * 1e6) : null;
+            var layer = new LayerTime(node, op, ms, ms / total)
+            {
+                Label = labels.GetValueOrDefault(node),
+                OnnxRuntimeMs = OrtLayerProfile.Match(ortLayers, node, outputs.GetValueOrDefault(node) ?? []),
+                Gflops = gflops,
+                ShareOfPeak = gflops / peak,
+            };
             var peerText = layer.OnnxRuntimeMs is { } o ? o.ToString("0.000", CultureInfo.InvariantCulture) : (ortLayers.Count > 0 ? "-" : string.Empty);
+            var rateText = gflops is { } g ? string.Create(CultureInfo.InvariantCulture, $"{g,6:0.0} {g / peak,5:P0}") : string.Empty;
             layers.Add(layer);
             if (ms / total >= 0.01)
             {
                 var shown = layer.Label is { } l ? $"{l} ({node})" : node;
-                rows.Add([layer.Label ?? node, layer.Label is null ? string.Empty : node, op, ms.ToString("0.000", CultureInfo.InvariantCulture), (ms / total).ToString("P1", CultureInfo.InvariantCulture), peerText]);
+                rows.Add([layer.Label ?? node, layer.Label is null ? string.Empty : node, op, ms.ToString("0.000", CultureInfo.InvariantCulture), (ms / total).ToString("P1", CultureInfo.InvariantCulture),
+                    gflops?.ToString("0.0", CultureInfo.InvariantCulture) ?? string.Empty, gflops is { } r ? (r / peak).ToString("P0", CultureInfo.InvariantCulture) : string.Empty, peerText]);
                 if (!interactive)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {shown,-40} {op,-20} {ms,8:0.000} {ms / total,7:P1} {peerText,8}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {shown,-40} {op,-20} {ms,8:0.000} {ms / total,7:P1} {rateText,12} {peerText,8}"));
                 }
             }
         }
 
         if (interactive)
         {
-            ConsoleProgress.Table(title, ["layer", "ONNX node", "op", "median ms", "share", "onnxruntime ms"], rows);
+            ConsoleProgress.Table(title, ["layer", "ONNX node", "op", "median ms", "share", "GFLOP/s", "of peak", "onnxruntime ms"], rows);
         }
 
         return layers;
