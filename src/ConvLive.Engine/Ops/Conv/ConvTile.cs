@@ -27,7 +27,10 @@ internal static unsafe class ConvTile
     /// a few multiply-adds per line, and the hardware prefetcher alone left them waiting on memory: with the caches
     /// flushed before each run (2-core EPYC, AVX-512), 14×14×256 0.80 → 0.66 ms, 28×28×128 0.61 → 0.56,
     /// 7×7×512 1.26–1.33 → 1.02. The direct GEMM's 32- and 64-channel tiles multiply each weight line by 6 rows and
-    /// gain nothing from it (tried in session 12), so they do not prefetch.
+    /// gain nothing from it (tried in session 12), so they do not prefetch; nor does the 16-channel tile where a
+    /// direct layer's weights stay in L2 (<see cref="NoPrefetching"/>). In one process, alternating, caches emptied
+    /// before each run (2-core EPYC, AVX2): ResNet-18's stem 1.79–2.11 ms without against 1.99–3.25 with; 7×7×512,
+    /// whose 9.4 MB of direct weights stream, 1.35–1.39 with against 1.37–1.45 without (warm).
     /// </summary>
     private const int PrefetchAhead = 1024;
 
@@ -294,46 +297,53 @@ internal static unsafe class ConvTile
     public static bool WideAvailable => Vector512.IsHardwareAccelerated;
 
     /// <summary>One block of <see cref="Rows"/> rows starting at <paramref name="rowBases"/> (each row's base offset
-    /// into <paramref name="x"/>); <paramref name="remaining"/> rows are real, the rest repeat the last.</summary>
+    /// into <paramref name="x"/>); <paramref name="remaining"/> rows are real, the rest repeat the last. Weights
+    /// prefetched ahead or not by <typeparamref name="TPrefetch"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block(bool wide, int kc, float* w, int* offsets, float* x, int* rowBases, int remaining, float* acc, bool accumulate)
+    public static void Block<TPrefetch>(bool wide, int kc, float* w, int* offsets, float* x, int* rowBases, int remaining, float* acc, bool accumulate)
+        where TPrefetch : struct, IWeightPrefetch
     {
         var bi = rowBases;
         if (wide)
         {
             if (remaining <= FourRows.Count)
             {
-                Tile512<FourRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, null, null, acc, accumulate);
+                Tile512<FourRows, TPrefetch>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, null, null, acc, accumulate);
             }
             else
             {
-                Tile512<EightRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], x + bi[6], x + bi[7], acc, accumulate);
+                Tile512<EightRows, TPrefetch>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], x + bi[6], x + bi[7], acc, accumulate);
             }
         }
         else if (remaining <= FourRows.Count)
         {
-            Tile256<FourRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, acc, accumulate);
+            Tile256<FourRows, TPrefetch>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], null, null, acc, accumulate);
         }
         else
         {
-            Tile256<SixRows>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc, accumulate);
+            Tile256<SixRows, TPrefetch>(kc, w, offsets, x + bi[0], x + bi[1], x + bi[2], x + bi[3], x + bi[4], x + bi[5], acc, accumulate);
         }
     }
 
     /// <summary>
     /// The 512-bit tile: 8 rows (or 4 for a short last block), one 16-float vector of weights a tap, one accumulator
-    /// a row. Each output sums its taps in the same order as <see cref="Tile256{TRows}"/>, so both tiles give the same
+    /// a row. Each output sums its taps in the same order as <see cref="Tile256{TRows, TPrefetch}"/>, so both tiles give the same
     /// bits: a model's outputs do not depend on the CPU's vector width.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile512<TRows>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* x6, float* x7, float* acc, bool accumulate)
+    internal static void Tile512<TRows, TPrefetch>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* x6, float* x7, float* acc, bool accumulate)
         where TRows : struct, ITileRows
+        where TPrefetch : struct, IWeightPrefetch
     {
         var eight = TRows.Count == 8;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         for (var p = 0; p < kc; p += 2, w += 2 * NR)
         {
-            Prefetch(w);
+            if (TPrefetch.On)
+            {
+                Prefetch(w);
+            }
+
             var o = offsets[p];
             var b = Vector512.Load(w);
             c0 = Vector512.FusedMultiplyAdd(Vector512.Create(x0[o]), b, c0);
@@ -393,8 +403,9 @@ internal static unsafe class ConvTile
     /// 256-bit accumulators a row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile256<TRows>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
+    internal static void Tile256<TRows, TPrefetch>(int kc, float* w, int* offsets, float* x0, float* x1, float* x2, float* x3, float* x4, float* x5, float* acc, bool accumulate)
         where TRows : struct, ITileRows
+        where TPrefetch : struct, IWeightPrefetch
     {
         var six = TRows.Count == 6;
         if (!Vector256.IsHardwareAccelerated)
@@ -409,7 +420,11 @@ internal static unsafe class ConvTile
         // Two taps an iteration (kc is even): half the loop overhead, about 5% on the AlexNet convolutions.
         for (var p = 0; p < kc; p += 2, w += 2 * NR)
         {
-            Prefetch(w);
+            if (TPrefetch.On)
+            {
+                Prefetch(w);
+            }
+
             var o = offsets[p];
             var b0 = Vector256.Load(w);
             var b1 = Vector256.Load(w + 8);
@@ -523,6 +538,26 @@ internal readonly struct EightRows : ITileRows
 internal readonly struct SixRows : ITileRows
 {
     public static int Count => 6;
+}
+
+/// <summary>Whether a tile asks for its weights <see cref="ConvTile"/>'s prefetch distance ahead; the JIT drops the
+/// code that is off.</summary>
+internal interface IWeightPrefetch
+{
+    /// <summary>True to prefetch.</summary>
+    static abstract bool On { get; }
+}
+
+/// <summary>Weights streamed from memory (Winograd's, a direct layer's larger than L2): prefetched.</summary>
+internal readonly struct Prefetching : IWeightPrefetch
+{
+    public static bool On => true;
+}
+
+/// <summary>Weights that stay in L1 or L2 while positions stream past them: not prefetched.</summary>
+internal readonly struct NoPrefetching : IWeightPrefetch
+{
+    public static bool On => false;
 }
 
 /// <summary>A 4-row tile for a block's last 1–4 rows (less work than a padded full tile).</summary>

@@ -203,9 +203,14 @@ internal sealed unsafe class WindowConv(bool wide) : IWorkItem
                     {
                         ConvTile.Block32(kc, w + (pc * nr), offsets + pc, x, bases + i, _positions - i, acc + (i * nr), accumulate);
                     }
+                    else if (_chunkMajor)
+                    {
+                        // The group's weights stay in L2 while chunks pass: no prefetch (ResNet-18's stem 5–10% faster).
+                        ConvTile.Block<NoPrefetching>(_wide, kc, w + (pc * nr), offsets + pc, x, bases + i, _positions - i, acc + (i * nr), accumulate);
+                    }
                     else
                     {
-                        ConvTile.Block(_wide, kc, w + (pc * nr), offsets + pc, x, bases + i, _positions - i, acc + (i * nr), accumulate);
+                        ConvTile.Block<Prefetching>(_wide, kc, w + (pc * nr), offsets + pc, x, bases + i, _positions - i, acc + (i * nr), accumulate);
                     }
                 }
             }

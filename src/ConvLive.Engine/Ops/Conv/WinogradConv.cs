@@ -293,7 +293,7 @@ internal sealed unsafe class WinogradConv
             var kc = Math.Min(KC, c8 - pc);
             for (var i = first; i < end; i += rows)
             {
-                ConvTile.Block(_wide, kc, w + (pc * NR), offsets + pc, x, bases + i, end - i, acc + (i * NR), pc > 0);
+                ConvTile.Block<Prefetching>(_wide, kc, w + (pc * NR), offsets + pc, x, bases + i, end - i, acc + (i * NR), pc > 0);
             }
         }
     }

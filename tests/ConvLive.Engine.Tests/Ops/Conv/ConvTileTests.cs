@@ -37,9 +37,9 @@ public sealed unsafe class ConvTileTests
             }
 
             float* Row(int i) => (float*)row[i];
-            ConvTile.Tile512<EightRows>(kc, wp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), Row(6), Row(7), a, accumulate);
-            ConvTile.Tile256<SixRows>(kc, wp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), b, accumulate);
-            ConvTile.Tile256<FourRows>(kc, wp, o, Row(6), Row(7), Row(6), Row(7), null, null, b + (6 * ConvTile.NR), accumulate);
+            ConvTile.Tile512<EightRows, Prefetching>(kc, wp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), Row(6), Row(7), a, accumulate);
+            ConvTile.Tile256<SixRows, Prefetching>(kc, wp, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), b, accumulate);
+            ConvTile.Tile256<FourRows, NoPrefetching>(kc, wp, o, Row(6), Row(7), Row(6), Row(7), null, null, b + (6 * ConvTile.NR), accumulate);
         }
 
         // Rows 6 and 7 came from a four-row call whose last two rows repeat them (written to rows 8 and 9, not compared).
@@ -108,7 +108,7 @@ public sealed unsafe class ConvTileTests
             {
                 fixed (float* np = narrowW[q], ap = narrowAcc[q])
                 {
-                    ConvTile.Tile256<SixRows>(kc, np, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), ap, accumulate);
+                    ConvTile.Tile256<SixRows, Prefetching>(kc, np, o, Row(0), Row(1), Row(2), Row(3), Row(4), Row(5), ap, accumulate);
                 }
             }
         }
