@@ -20,6 +20,7 @@ public sealed partial class CpuBackend : IBackend
     private readonly SpaceToDepthConv _spaceToDepth;
     private readonly ConvChoices _convChoices;
     private readonly CompactGemv _gemv = new();
+    private readonly ColumnGemv _columnGemv = new();
     private readonly DirectConvJob _direct = new();
     private readonly PoolJob _pool = new();
     private readonly ElementwiseJob _elementwise = new();
@@ -44,6 +45,10 @@ public sealed partial class CpuBackend : IBackend
         _winograd = new WinogradConv(options.WideTiles);
         _spaceToDepth = new SpaceToDepthConv(_winograd);
     }
+
+    /// <summary>Columns of W the last batch-1 fully connected layer with constant fp32 weights read (its input's
+    /// non-zeros), for tests.</summary>
+    internal int ColumnsRead => _columnGemv.ColumnsRead;
 
     /// <summary>The Winograd convolution, for tests that force its passes.</summary>
     internal WinogradConv Winograd => _winograd;

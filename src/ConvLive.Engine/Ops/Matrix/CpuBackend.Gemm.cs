@@ -80,6 +80,18 @@ public sealed partial class CpuBackend
             // Batch 1 is a matrix-vector product. Constant weights are kept in the precision asked for; weights that
             // change (a head being trained) stay fp32, whose form refers to the tensor's own array.
             var precision = weights.IsConstant ? FullyConnectedWeights : WeightPrecision.Float32;
+            if (weights.IsConstant && precision == WeightPrecision.Float32)
+            {
+                // Constant fp32 weights are read by columns, skipping those the input's zeros (a Relu's) multiply.
+                if (weights.Derived is not ColumnGemv.Weights columns || columns.Rows != p.N || columns.Cols != p.K)
+                {
+                    weights.Derived = columns = ColumnGemv.Transpose(w, p.N, p.K, _workers);
+                }
+
+                _columnGemv.Run(y, a, columns, p.Alpha, beta, _workers);
+                return;
+            }
+
             if (weights.Derived is not CompactGemv.Weights compact || compact.Precision != precision || compact.Rows != p.N || compact.Cols != p.K)
             {
                 weights.Derived = compact = CompactGemv.Compress(w, p.N, p.K, precision);
