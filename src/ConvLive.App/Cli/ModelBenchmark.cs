@@ -29,8 +29,9 @@ internal sealed record LayerTime(string Node, string Op, double MedianMs, double
     /// <summary>ONNX Runtime's median kernel time for the node of the same name (its profiler), or null.</summary>
     public double? OnnxRuntimeMs { get; init; }
 
-    /// <summary>For a Conv or Gemm: its direct multiply-adds ×2 a second, in GFLOP/s (Winograd's can pass the
-    /// peak); else null.</summary>
+    /// <summary>For a layer with weights (Conv, Gemm, MatMul against a constant): the lecture's count of its
+    /// multiply-adds (<see cref="Engine.Graph.LayerInfo.Computations"/>: parameters, biases included, × output
+    /// positions) ×2 a second, in GFLOP/s, so Winograd's and the skipped zeros' can pass the peak; else null.</summary>
     public double? Gflops { get; init; }
 
     /// <summary><see cref="Gflops"/> over the FMA peak measured in the same run, or null.</summary>
@@ -244,8 +245,8 @@ internal static class ModelBenchmark
     }
 
     /// <summary>Where the first ConvLive engine's time goes: each node timed on its own (synchronised), its GFLOP/s
-    /// and share of the FMA peak where it multiplies (Conv, Gemm, MatMul), beside ONNX Runtime's time for the node
-    /// of the same name where its profile has one.</summary>
+    /// and share of the FMA peak where it has weights (<see cref="LayerTime.Gflops"/>), beside ONNX Runtime's time for
+    /// the node of the same name where its profile has one.</summary>
     private static List<LayerTime> ProfileLayers(List<BenchEngine> engines, int runs, Dictionary<string, double> ortLayers, ModelGraph original, double peak)
     {
         var layers = new List<LayerTime>();
@@ -267,7 +268,7 @@ internal static class ModelBenchmark
             .GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => readable[g.First().Outputs[0]], StringComparer.Ordinal);
         var ortTotal = ortLayers.Values.Sum();
         var outputs = first.Graph.Nodes.GroupBy(n => n.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (IReadOnlyList<string>)OrtLayerProfile.ValuesOf(original, g.First()), StringComparer.Ordinal);
-        var title = $"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms; GFLOP/s from the direct multiply-adds, and their share of the peak)" +
+        var title = $"{engines[0].Name} per layer (median ms of {Math.Max(5, runs / 2)} runs, layers over 1% of the sum {total:0.00} ms; GFLOP/s from the multiply-adds inspect counts, and their share of the peak)" +
             (ortLayers.Count > 0 ? string.Create(CultureInfo.InvariantCulture, $"; beside it onnxruntime's node that writes the same value, from its profiler (its nodes sum to {ortTotal:0.00} ms)") : string.Empty);
         var interactive = ConsoleProgress.Interactive; // a Spectre.Console table on a terminal, the plain lines in logs
         if (!interactive)

@@ -137,6 +137,7 @@ public sealed partial class CpuBackend : IBackend
     public void Dispose()
     {
         _scratch = [];
+        _spaceToDepth.Dispose();
     }
 
     internal static CpuTensor Cast(DeviceTensor t) =>

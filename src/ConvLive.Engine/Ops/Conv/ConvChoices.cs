@@ -9,7 +9,7 @@ using ConvLive.Engine.Ops;
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>One candidate's best time of three on a geometry.</summary>
-/// <param name="Algorithm">Its name (<see cref="ConvPlan.Name"/>): direct, winograd or winograd2x2.</param>
+/// <param name="Algorithm">Its name (<see cref="ConvPlan.Name"/>): direct, winograd, winograd2x2 or winograd-s2d.</param>
 /// <param name="Ms">Milliseconds.</param>
 public sealed record ConvTiming(string Algorithm, double Ms);
 
@@ -66,8 +66,9 @@ internal readonly record struct ConvPlan(int Tile, bool? Fused, bool SpaceToDept
 
 /// <summary>
 /// Which algorithm each convolution geometry that Winograd can compute (3×3 or 5×5, stride 1, ≥ 16 channels in and
-/// out) runs on this machine — the direct GEMM, F(4×4, r×r), or for 3×3 kernels F(2×2, 3×3): timed the first time
-/// the geometry is met (<see cref="TimeCandidates"/>) and kept —
+/// out, or a strided layer whose space-to-depth form is one, <see cref="SpaceToDepthConv"/>) runs on this machine —
+/// the direct GEMM, F(4×4, r×r), for 3×3 kernels F(2×2, 3×3), or F(4×4) on the space-to-depth form: timed the first
+/// time the geometry is met (<see cref="TimeCandidates"/>) and kept —
 /// in memory, and in a cache file when one is given, so later runs on the machine choose the same and give the
 /// same bits (Winograd and direct differ by ~1e-5). Rules tuned on one machine choose wrongly on another: with
 /// full-width 512-bit FMA units, a 14×14 or 7×7 layer's Winograd weights (4× the direct ones) cost more to stream
@@ -349,7 +350,7 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
 
     /// <summary>The version of the kernels timed (and of how they are timed): raised whenever a tile, transform or
     /// the timing changes, so a file timed with older kernels is not trusted (its entries no longer match a key, and are timed again).</summary>
-    internal const int KernelsVersion = 16;
+    internal const int KernelsVersion = 17;
 
     /// <summary>The geometry and threads, e.g. <c>1x256x14x14>256 g1 k3x3 s1x1 p1,1,1,1 d1x1 t2 v2</c>.</summary>
     internal static string Key(ConvParams p, int threads)
@@ -383,10 +384,13 @@ internal sealed class ConvChoices(string? file, CpuWorkers workers)
         return choices;
     }
 
-    /// <summary>Whether a choice read from a file can be run: a known algorithm (a newer build's is timed again
-    /// here), F(2×2) only on a 3×3 key (Winograd F(2×2, 3×3) has no 5×5 form), timings present.</summary>
+    /// <summary>Whether a choice read from a file can be run as it says: a known algorithm (a newer build's is timed
+    /// again here), F(2×2) only on a 3×3 key (Winograd F(2×2, 3×3) has no 5×5 form), the space-to-depth form only on a
+    /// strided key and the other Winograd forms only on a stride-1 one (a hand-edited file: timed again rather than
+    /// run as something else), timings present.</summary>
     private static bool Valid(ConvChoice? c) =>
         c?.Geometry is { Length: > 0 } && ConvPlan.TryParse(c.Algorithm, out var plan) && (plan.Tile != 2 || c.Geometry.Contains(" k3x3 ", StringComparison.Ordinal)) &&
+        (plan.Tile == 0 || plan.SpaceToDepth != c.Geometry.Contains(" s1x1 ", StringComparison.Ordinal)) &&
         c.Timings is not null && c.Timings.All(t => t?.Algorithm is not null);
 
     /// <summary>Adds <paramref name="choice"/> to the file, keeping what other processes wrote since it was read;

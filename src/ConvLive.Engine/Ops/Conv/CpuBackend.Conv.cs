@@ -43,8 +43,8 @@ public sealed partial class CpuBackend
         };
         if (plan.SpaceToDepth && SpaceToDepthConv.Supports(p))
         {
-            // A strided layer over few channels (AlexNet's conv1, ResNet-18's stem) as a stride-1 3×3 or 5×5 over its
-            // space-to-depth rearrangement, by Winograd.
+            // A strided layer over few channels (AlexNet's conv1) as a stride-1 3×3 or 5×5 over its space-to-depth
+            // rearrangement, by Winograd.
             _spaceToDepth.Run(yd, xd, Cast(w), bd, rd, p, _workers, plan.Fused);
             return;
         }

@@ -19,14 +19,24 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// of the direct GEMM's. ResNet-18's stem (3 → 64, 7×7, stride 2) would become 4×4 over 12 channels, widened to 5×5
 /// for F(4×4, 5×5), too few channels for Winograd to pay (<see cref="Pays"/>). The rearranged weights are made
 /// once per model and kept on the weight tensor (their Winograd transform on them); the rearranged input is one
-/// gather a call, a tenth of the input's size to a quarter of it. Rounding is Winograd's (~1e-5 of the outputs' spread),
-/// and which of this, the direct GEMM or nothing else runs is timed per machine (<see cref="ConvChoices"/>).
+/// gather a call, about the input's own size (AlexNet's: 48·57·57 values for 3·224·224). Rounding is Winograd's (~1e-5
+/// of the outputs' spread), and whether this or the direct GEMM runs is timed per machine (<see cref="ConvChoices"/>).
+/// Non-finite inputs spread further than in direct convolution: the taps the folding adds past the kernel (its 11
+/// padded to 12, a 4×4 widened to 5×5) have zero weights but still multiply real inputs, and 0·∞ is NaN; Winograd's
+/// transforms already spread one NaN over its tile.
 /// </remarks>
-internal sealed class SpaceToDepthConv(WinogradConv winograd)
+internal sealed class SpaceToDepthConv(WinogradConv winograd) : IDisposable
 {
     private readonly GatherJob _gather = new();
     private float[] _z = [];
-    private float[] _scratchWeights = []; // w′ of a weight that is not constant (training), rebuilt every call
+    private CpuTensor? _scratchWeights; // w′ of a weight that is not constant (training), refilled every call
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _scratchWeights?.Dispose();
+        _scratchWeights = null;
+    }
 
     /// <summary>w′ for one geometry, kept on a constant weight tensor (its own Winograd transform kept on w′).</summary>
     private sealed record Folded(CpuTensor Weights, int Stride, int Kernel, int Groups);
@@ -117,11 +127,16 @@ internal sealed class SpaceToDepthConv(WinogradConv winograd)
         }
         else
         {
-            // A trained weight changes between calls: rebuilt into one scratch array (not constant, so Winograd
-            // transforms it again too).
-            ScratchArrays.Grow(ref _scratchWeights, shape.Length);
-            _scratchWeights.AsSpan(0, shape.Length).Clear();
-            target = new CpuTensor(shape, _scratchWeights);
+            // A trained weight changes between calls: refilled in one scratch tensor, made again only for another
+            // shape (not constant, so Winograd transforms it again too).
+            if (_scratchWeights is null || !_scratchWeights.Shape.Equals(shape))
+            {
+                _scratchWeights?.Dispose();
+                _scratchWeights = new CpuTensor(shape, new float[shape.Length]);
+            }
+
+            target = _scratchWeights;
+            target.Span.Clear();
         }
 
         var source = w.Data;

@@ -528,7 +528,7 @@ internal sealed unsafe class WinogradConv
         public void Run(int item)
         {
             int first = item * o._chunk, end = Math.Min(o._tiles, first + o._chunk), count = end - first, slots = o._chunk;
-            long vLength = (long)o._points * slots * o._c8; // a multiple of 48 floats: the sums start 64-byte aligned
+            long vLength = (long)o._points * slots * o._c8; // slots a multiple of 6 or 8, c8 of 8: the sums start 64-byte aligned
             var scratch = t_chunkScratch ?? AlignedFloats.Empty;
             AlignedFloats.Grow(ref scratch, vLength + ((long)o._points * o._panels * slots * NR));
             t_chunkScratch = scratch;

@@ -99,14 +99,24 @@ public sealed class SpaceToDepthConvTests(DeviceFixture devices)
         Assert.Equal(outputs[choice.Algorithm], chosen);
         Assert.Contains("1x3x67x67>32 g1 k11x11 s4x4 p2,2,2,2 d1x1", choice.Geometry, StringComparison.Ordinal);
 
-        // Pinned in the file: each name runs what it names; a stride-1 form's name on this strided key (a hand-edited
-        // file) runs the direct GEMM instead of failing.
-        foreach (var (name, bits) in new[] { ("winograd-s2d", folded), ("winograd-s2d-fused", folded), ("direct", direct), ("winograd", direct) })
+        // Pinned in the file: each name runs what it names.
+        foreach (var (name, bits) in new[] { ("winograd-s2d", folded), ("winograd-s2d-fused", folded), ("direct", direct) })
         {
             ConvChoices.Forget(null);
             File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(new[] { choice with { Algorithm = name, Timings = [new ConvTiming(name, 1)] } }));
             Assert.Equal(bits, Run(new BackendOptions { ConvChoicesFile = file, Threads = 2 }, out made));
             Assert.Equal(name, Assert.Single(made).Algorithm);
+        }
+
+        // A stride-1 form's name on this strided key (a hand-edited file) is not run as something else: timed again.
+        foreach (var name in new[] { "winograd", "winograd2x2-fused" })
+        {
+            ConvChoices.Forget(null);
+            File.WriteAllText(file, System.Text.Json.JsonSerializer.Serialize(new[] { choice with { Algorithm = name, Timings = [new ConvTiming(name, 1)] } }));
+            var output = Run(new BackendOptions { ConvChoicesFile = file, Threads = 2 }, out made);
+            var retimed = Assert.Single(made);
+            Assert.Equal(["direct", "winograd-s2d"], retimed.Timings.Select(t => t.Algorithm));
+            Assert.Equal(outputs[retimed.Algorithm], output);
         }
     }
 
@@ -159,8 +169,14 @@ public sealed class SpaceToDepthConvTests(DeviceFixture devices)
             var b = seed % 3 == 0 ? null : BackendHarness.Random(p.M, seed + 200);
             var r = residual ? BackendHarness.Random(p.OutputShape.Length, seed + 300) : null;
             var y = h.Empty(p.OutputShape);
-            h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), h.Upload(w, p.M, p.GroupInputs, k, k), b is null ? null : h.Upload(b, p.M), p,
-                r is null ? null : h.Upload(r, p.OutputShape.Dims.ToArray()));
+            var wt = h.Upload(w, p.M, p.GroupInputs, k, k);
+            wt.IsConstant = fused != false; // the folded weights kept on the tensor, and rebuilt every call for a trained one
+            h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), wt, b is null ? null : h.Upload(b, p.M), p, r is null ? null : h.Upload(r, p.OutputShape.Dims.ToArray()));
+            if (wt.IsConstant)
+            {
+                h.Backend.Conv(y, h.Upload(x, p.N, p.C, p.H, p.W), wt, b is null ? null : h.Upload(b, p.M), p, r is null ? null : h.Upload(r, p.OutputShape.Dims.ToArray())); // from the kept form
+            }
+
             var expected = ReferenceOps.Conv(x, w, b, p with { Relu = false });
             for (var i = 0; i < expected.Length; i++)
             {

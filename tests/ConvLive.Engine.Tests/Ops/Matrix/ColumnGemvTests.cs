@@ -59,13 +59,16 @@ public sealed class ColumnGemvTests(DeviceFixture devices)
         }
     }
 
-    [Fact]
-    public void AnInfiniteWeightTimesAZeroInputStillGivesNaNAndANaNInputIsNeverSkipped()
+    [Theory]
+    [InlineData(float.PositiveInfinity)]
+    [InlineData(float.NegativeInfinity)]
+    [InlineData(float.NaN)]
+    public void ANonFiniteWeightTimesAZeroInputStillGivesNaNAndANaNInputIsNeverSkipped(float weight)
     {
         using var h = BackendHarness.Open(devices, "cpu");
         const int Rows = 16, Cols = 24;
         var w = BackendHarness.Random(Rows * Cols, 1);
-        w[(3 * Cols) + 5] = float.PositiveInfinity; // row 3, column 5
+        w[(3 * Cols) + 5] = weight; // row 3, column 5
         var x = BackendHarness.Random(Cols, 2);
         x[5] = 0f;
         var wt = h.Upload(w, Rows, Cols);
@@ -76,9 +79,9 @@ public sealed class ColumnGemvTests(DeviceFixture devices)
         h.Backend.Gemm(y, h.Upload(x, 1, Cols), wt, null, p);
 
         var actual = h.Download(y);
-        Assert.True(float.IsNaN(actual[3]), $"0·∞ in row 3 gave {actual[3]}, not NaN");
+        Assert.True(float.IsNaN(actual[3]), $"0·{weight} in row 3 gave {actual[3]}, not NaN");
         Assert.Equal(Rows - 1, actual.Count(float.IsFinite));
-        Assert.Equal(Cols, ((CpuBackend)h.Backend).ColumnsRead); // a matrix with an infinity is read whole
+        Assert.Equal(Cols, ((CpuBackend)h.Backend).ColumnsRead); // a matrix with a non-finite weight is read whole
 
         // Finite weights: a NaN input is not 0, so its column is read and its outputs are NaN.
         w[(3 * Cols) + 5] = 1f;
@@ -87,6 +90,32 @@ public sealed class ColumnGemvTests(DeviceFixture devices)
         h.Backend.Gemm(y, h.Upload(x, 1, Cols), wt, null, p);
         Assert.All(h.Download(y), v => Assert.True(float.IsNaN(v)));
         Assert.Equal(Cols - 1, ((CpuBackend)h.Backend).ColumnsRead);
+    }
+
+    [Fact]
+    public void EachOutputSumsItsTermsInOneOrderWhateverTheThreads()
+    {
+        const int Rows = 1000, Cols = 700;
+        var w = BackendHarness.Random(Rows * Cols, 8);
+        var x = BackendHarness.Random(Cols, 9).Select(v => v < 0f ? 0f : v).ToArray();
+        float[] Run(int threads)
+        {
+            using var device = Devices.ComputeDevice.Open(Devices.DeviceKind.Cpu, null, threads);
+            using var h = new BackendHarness(Engine.Backends.Backend.Create(device, new BackendOptions()));
+            var wt = h.Upload(w, Rows, Cols);
+            wt.IsConstant = true;
+            var y = h.Empty(new(1, Rows));
+            h.Backend.Gemm(y, h.Upload(x, 1, Cols), wt, null, new GemmParams(1, Rows, Cols, false, true, 1f, 0f, BiasLayout.None));
+            return h.Download(y);
+        }
+
+        var one = Run(1);
+        foreach (var threads in new[] { 2, 3 })
+        {
+            var other = Run(threads);
+            var differ = Enumerable.Range(0, Rows).FirstOrDefault(i => BitConverter.SingleToInt32Bits(one[i]) != BitConverter.SingleToInt32Bits(other[i]), -1);
+            Assert.True(differ < 0, $"{threads} threads differ from one at output {differ}");
+        }
     }
 
     [Fact]
