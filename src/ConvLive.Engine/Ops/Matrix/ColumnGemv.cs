@@ -16,7 +16,9 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// </summary>
 /// <remarks>Each work item is one band of output columns, its sums in a buffer of the thread's own that stays in L1,
 /// accumulating four of the input's non-zero columns at a time (four rows of Wᵀ streamed together). Nothing is
-/// allocated per call once the scratch has grown.</remarks>
+/// allocated per call once the scratch has grown. The copy is made at the layer's first call (a model's first
+/// forward: AlexNet's 234 MB in a few hundred milliseconds, `classify` started 1.99–2.30 s against 1.84–2.34) and keeps
+/// the weights twice in memory, beside the tensor's own array that other readers (training, explanations) use.</remarks>
 internal sealed unsafe class ColumnGemv : IWorkItem
 {
     private Weights? _w;
