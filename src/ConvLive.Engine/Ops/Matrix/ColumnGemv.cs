@@ -2,17 +2,19 @@
 
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ConvLive.Engine.Backends.Cpu;
 
 /// <summary>
-/// A batch-1 fully connected layer with constant fp32 weights, y = α·W·x + β·y, read by columns: Wᵀ is kept
-/// (cols × rows, a copy made once per model) and y = Σ x_j·Wᵀ[j] over the inputs x_j that are not 0. Such a layer's
+/// A batch-1 fully connected layer with constant weights, y = α·W·x + β·y, read by columns: Wᵀ is kept (cols × rows,
+/// a copy made once per model, in fp32, or in bf16 or int8 as <see cref="BackendOptions.FullyConnectedWeights"/> asks:
+/// fewer bytes to stream) and y = Σ x_j·Wᵀ[j] over the inputs x_j that are not 0. Such a layer's
 /// time is the bytes of W it streams from memory (AlexNet's fc6 is 151 MB), and its input is a Relu's output: on
 /// <c>bench</c>'s input a third of fc6's and half of fc7's and fc8's inputs are exactly 0, and their columns of W are
 /// never read. Every product it skips is 0·w with w finite (a matrix holding an infinity or NaN is read whole, so
-/// 0·∞ still gives NaN); the sums are the same terms as the row-by-row <see cref="CompactGemv"/>'s, added in
-/// another order.
+/// 0·∞ still gives NaN; int8 weights are always finite). bf16 keeps 8 mantissa bits of each weight (rounded to
+/// nearest even); int8 scales each output's weights by their max |w| / 127 and multiplies the sum by it.
 /// </summary>
 /// <remarks>Each work item is one band of output columns, its sums in a buffer of the thread's own that stays in L1,
 /// accumulating four of the input's non-zero columns at a time (four rows of Wᵀ streamed together). Nothing is
@@ -31,29 +33,38 @@ internal sealed unsafe class ColumnGemv : IWorkItem
     [ThreadStatic]
     private static AlignedFloats? t_sums;
 
-    /// <summary>Wᵀ of a constant (rows × cols) matrix, and whether every weight is finite.</summary>
+    /// <summary>Wᵀ of a constant (rows × cols) matrix in one precision, and whether every weight is finite.</summary>
     internal sealed class Weights
     {
+        /// <summary>How Wᵀ is stored.</summary>
+        public required WeightPrecision Precision { get; init; }
+
         /// <summary>Outputs: W's rows, Wᵀ's columns.</summary>
         public required int Rows { get; init; }
 
         /// <summary>Inputs: W's columns, Wᵀ's rows.</summary>
         public required int Cols { get; init; }
 
-        /// <summary>Wᵀ, cols × rows, 64-byte aligned.</summary>
+        /// <summary>Wᵀ, cols × rows, 64-byte aligned, in <see cref="Precision"/>'s format (its bytes: fp32, bf16 or int8).</summary>
         public required AlignedFloats Transposed { get; init; }
+
+        /// <summary>int8: each output's scale (W's row's max |w| / 127); else null.</summary>
+        public float[]? Scales { get; init; }
 
         /// <summary>False when a weight is ±∞ or NaN: then no column is skipped (0·∞ is NaN).</summary>
         public required bool AllFinite { get; init; }
     }
 
-    /// <summary>Wᵀ of w (rows × cols), transposed in 64×64 blocks across the worker team.</summary>
-    public static Weights Transpose(float[] w, int rows, int cols, CpuWorkers workers)
+    /// <summary>Wᵀ of w (rows × cols) in <paramref name="precision"/>, transposed in 64×64 blocks across the worker
+    /// team.</summary>
+    public static Weights Transpose(float[] w, int rows, int cols, WeightPrecision precision, CpuWorkers workers)
     {
-        var transposed = new AlignedFloats((long)rows * cols);
-        var job = new TransposeJob(w, transposed, rows, cols);
+        var size = precision switch { WeightPrecision.BFloat16 => 2, WeightPrecision.Int8 => 1, _ => 4 };
+        var transposed = new AlignedFloats((((long)rows * cols * size) + 3) / 4); // the bytes, in whole floats
+        var scales = precision == WeightPrecision.Int8 ? new float[rows] : null;
+        var job = new TransposeJob(w, transposed, scales, rows, cols, precision);
         workers.For((rows + TransposeJob.Block - 1) / TransposeJob.Block, job);
-        return new Weights { Rows = rows, Cols = cols, Transposed = transposed, AllFinite = job.AllFinite };
+        return new Weights { Precision = precision, Rows = rows, Cols = cols, Transposed = transposed, Scales = scales, AllFinite = job.AllFinite || precision == WeightPrecision.Int8 };
     }
 
     /// <summary>The columns of W the last call read: the non-zero inputs, or all of them (for tests and logs).</summary>
@@ -88,6 +99,23 @@ internal sealed unsafe class ColumnGemv : IWorkItem
     /// <summary>Output columns [band·width, …) of y.</summary>
     public void Run(int band)
     {
+        switch (_w!.Precision)
+        {
+            case WeightPrecision.BFloat16:
+                Band<BFloat16Format>(band);
+                break;
+            case WeightPrecision.Int8:
+                Band<Int8Format>(band);
+                break;
+            default:
+                Band<Float32Format>(band);
+                break;
+        }
+    }
+
+    private void Band<T>(int band)
+        where T : struct, IWeightFormat
+    {
         var w = _w!;
         int c0 = band * _bandWidth, width = Math.Min(_bandWidth, w.Rows - c0), n = w.Rows, count = _count;
         var scratch = t_sums ?? AlignedFloats.Empty;
@@ -95,7 +123,8 @@ internal sealed unsafe class ColumnGemv : IWorkItem
         t_sums = scratch;
         var sums = scratch.Pointer;
         new Span<float>(sums, width).Clear();
-        var wt = w.Transposed.Pointer + c0;
+        var wt = (byte*)w.Transposed.Pointer + ((long)c0 * T.Size);
+        long row = (long)n * T.Size;
         fixed (float* x = _x, y = _y)
         fixed (int* nonzero = _nonzero)
         {
@@ -103,73 +132,79 @@ internal sealed unsafe class ColumnGemv : IWorkItem
             for (; i + 4 <= count; i += 4)
             {
                 int j0 = nonzero[i], j1 = nonzero[i + 1], j2 = nonzero[i + 2], j3 = nonzero[i + 3];
-                Accumulate4(sums, width, wt + ((long)j0 * n), wt + ((long)j1 * n), wt + ((long)j2 * n), wt + ((long)j3 * n), x[j0], x[j1], x[j2], x[j3]);
+                Accumulate4<T>(sums, width, wt + (j0 * row), wt + (j1 * row), wt + (j2 * row), wt + (j3 * row), x[j0], x[j1], x[j2], x[j3]);
             }
 
             for (; i < count; i++)
             {
                 var j = nonzero[i];
-                Accumulate1(sums, width, wt + ((long)j * n), x[j]);
+                Accumulate1<T>(sums, width, wt + (j * row), x[j]);
             }
 
-            var (alpha, beta) = (_alpha, _beta);
+            var (alpha, beta, scales) = (_alpha, _beta, w.Scales);
             for (var c = 0; c < width; c++)
             {
+                var sum = scales is null ? sums[c] : sums[c] * scales[c0 + c];
                 ref var yc = ref y[c0 + c];
-                yc = beta == 0f ? alpha * sums[c] : (alpha * sums[c]) + (beta * yc);
+                yc = beta == 0f ? alpha * sum : (alpha * sum) + (beta * yc);
             }
         }
     }
 
     /// <summary>sums[c] += a·r0[c] + b·r1[c] + d·r2[c] + e·r3[c], in that order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate4(float* sums, int width, float* r0, float* r1, float* r2, float* r3, float a, float b, float d, float e)
+    private static void Accumulate4<T>(float* sums, int width, byte* r0, byte* r1, byte* r2, byte* r3, float a, float b, float d, float e)
+        where T : struct, IWeightFormat
     {
         var c = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx2.IsSupported && Fma.IsSupported)
         {
             Vector256<float> va = Vector256.Create(a), vb = Vector256.Create(b), vd = Vector256.Create(d), ve = Vector256.Create(e);
             for (; c + 8 <= width; c += 8)
             {
+                var o = c * T.Size;
                 var s = Vector256.Load(sums + c);
-                s = Vector256.FusedMultiplyAdd(va, Vector256.Load(r0 + c), s);
-                s = Vector256.FusedMultiplyAdd(vb, Vector256.Load(r1 + c), s);
-                s = Vector256.FusedMultiplyAdd(vd, Vector256.Load(r2 + c), s);
-                s = Vector256.FusedMultiplyAdd(ve, Vector256.Load(r3 + c), s);
+                s = Vector256.FusedMultiplyAdd(va, T.Load8(r0 + o), s);
+                s = Vector256.FusedMultiplyAdd(vb, T.Load8(r1 + o), s);
+                s = Vector256.FusedMultiplyAdd(vd, T.Load8(r2 + o), s);
+                s = Vector256.FusedMultiplyAdd(ve, T.Load8(r3 + o), s);
                 s.Store(sums + c);
             }
         }
 
         for (; c < width; c++)
         {
-            var s = MathF.FusedMultiplyAdd(a, r0[c], sums[c]);
-            s = MathF.FusedMultiplyAdd(b, r1[c], s);
-            s = MathF.FusedMultiplyAdd(d, r2[c], s);
-            sums[c] = MathF.FusedMultiplyAdd(e, r3[c], s);
+            var o = c * T.Size;
+            var s = MathF.FusedMultiplyAdd(a, T.Load1(r0 + o), sums[c]);
+            s = MathF.FusedMultiplyAdd(b, T.Load1(r1 + o), s);
+            s = MathF.FusedMultiplyAdd(d, T.Load1(r2 + o), s);
+            sums[c] = MathF.FusedMultiplyAdd(e, T.Load1(r3 + o), s);
         }
     }
 
     /// <summary>sums[c] += a·r[c].</summary>
-    private static void Accumulate1(float* sums, int width, float* r, float a)
+    private static void Accumulate1<T>(float* sums, int width, byte* r, float a)
+        where T : struct, IWeightFormat
     {
         var c = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (Avx2.IsSupported && Fma.IsSupported)
         {
             var va = Vector256.Create(a);
             for (; c + 8 <= width; c += 8)
             {
-                Vector256.FusedMultiplyAdd(va, Vector256.Load(r + c), Vector256.Load(sums + c)).Store(sums + c);
+                Vector256.FusedMultiplyAdd(va, T.Load8(r + (c * T.Size)), Vector256.Load(sums + c)).Store(sums + c);
             }
         }
 
         for (; c < width; c++)
         {
-            sums[c] = MathF.FusedMultiplyAdd(a, r[c], sums[c]);
+            sums[c] = MathF.FusedMultiplyAdd(a, T.Load1(r + (c * T.Size)), sums[c]);
         }
     }
 
-    /// <summary>One block of 64 rows of W into Wᵀ, 64 columns at a time; notes a weight that is not finite.</summary>
-    private sealed class TransposeJob(float[] w, AlignedFloats transposed, int rows, int cols) : IWorkItem
+    /// <summary>One block of 64 rows of W into Wᵀ, 64 columns at a time, in the precision asked for (an int8 row's
+    /// scale found first); notes a weight that is not finite.</summary>
+    private sealed class TransposeJob(float[] w, AlignedFloats transposed, float[]? scales, int rows, int cols, WeightPrecision precision) : IWorkItem
     {
         public const int Block = 64;
 
@@ -181,17 +216,41 @@ internal sealed unsafe class ColumnGemv : IWorkItem
         {
             int r0 = item * Block, r1 = Math.Min(rows, r0 + Block);
             var finite = true;
-            var dst = transposed.Pointer;
+            for (var r = r0; r < r1; r++)
+            {
+                var row = w.AsSpan((int)((long)r * cols), cols);
+                finite &= IsFinite(row);
+                if (scales is not null)
+                {
+                    scales[r] = Int8Format.Scale(row);
+                }
+            }
+
+            var f32 = transposed.Pointer;
+            var b16 = (ushort*)transposed.Pointer;
+            var i8 = (sbyte*)transposed.Pointer;
             for (var k0 = 0; k0 < cols; k0 += Block)
             {
                 var k1 = Math.Min(cols, k0 + Block);
                 for (var r = r0; r < r1; r++)
                 {
-                    var src = w.AsSpan((int)((long)r * cols) + k0, k1 - k0);
-                    finite &= IsFinite(src);
+                    var scale = scales?[r] ?? 1f;
                     for (var k = k0; k < k1; k++)
                     {
-                        dst[((long)k * rows) + r] = w[((long)r * cols) + k];
+                        var at = ((long)k * rows) + r;
+                        var v = w[((long)r * cols) + k];
+                        switch (precision)
+                        {
+                            case WeightPrecision.BFloat16:
+                                b16[at] = BFloat16Format.From(v);
+                                break;
+                            case WeightPrecision.Int8:
+                                i8[at] = Int8Format.Quantize(v, scale);
+                                break;
+                            default:
+                                f32[at] = v;
+                                break;
+                        }
                     }
                 }
             }

@@ -77,24 +77,24 @@ public sealed partial class CpuBackend
         var w = weights.Data;
         if (p.M == 1)
         {
-            // Batch 1 is a matrix-vector product. Constant weights are kept in the precision asked for; weights that
-            // change (a head being trained) stay fp32, whose form refers to the tensor's own array.
-            var precision = weights.IsConstant ? FullyConnectedWeights : WeightPrecision.Float32;
-            if (weights.IsConstant && precision == WeightPrecision.Float32)
+            // Batch 1 is a matrix-vector product. Constant weights are read by columns from a copy in the precision
+            // asked for, skipping those the input's zeros (a Relu's) multiply; weights that change (a head being
+            // trained) stay fp32 and are read row by row from the tensor's own array.
+            if (weights.IsConstant)
             {
-                // Constant fp32 weights are read by columns, skipping those the input's zeros (a Relu's) multiply.
-                if (weights.Derived is not ColumnGemv.Weights columns || columns.Rows != p.N || columns.Cols != p.K)
+                var precision = FullyConnectedWeights;
+                if (weights.Derived is not ColumnGemv.Weights columns || columns.Precision != precision || columns.Rows != p.N || columns.Cols != p.K)
                 {
-                    weights.Derived = columns = ColumnGemv.Transpose(w, p.N, p.K, _workers);
+                    weights.Derived = columns = ColumnGemv.Transpose(w, p.N, p.K, precision, _workers);
                 }
 
                 _columnGemv.Run(y, a, columns, p.Alpha, beta, _workers);
                 return;
             }
 
-            if (weights.Derived is not CompactGemv.Weights compact || compact.Precision != precision || compact.Rows != p.N || compact.Cols != p.K)
+            if (weights.Derived is not CompactGemv.Weights compact || compact.Rows != p.N || compact.Cols != p.K || !ReferenceEquals(compact.Float32, w))
             {
-                weights.Derived = compact = CompactGemv.Compress(w, p.N, p.K, precision);
+                weights.Derived = compact = CompactGemv.Of(w, p.N, p.K);
             }
 
             _gemv.Run(y, a, compact, p.Alpha, beta, _workers);

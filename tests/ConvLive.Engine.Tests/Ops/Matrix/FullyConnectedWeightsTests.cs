@@ -11,10 +11,11 @@ namespace ConvLive.Engine.Tests.Ops.Matrix;
 /// <summary>
 /// Batch-1 fully connected layers with fp32, bf16 and int8 weights against a double-precision product, within
 /// each format's rounding bound: bf16 keeps 8 mantissa bits (relative error ≤ 2⁻⁹ per weight), int8 rounds each
-/// weight to half a step of its row's scale.
+/// weight to half a step of its row's scale. Constant weights in every precision are read by columns and skip the
+/// input's zeros (<see cref="ColumnGemv"/>).
 /// </summary>
 [Collection(DevicesDefinition.Name)]
-public sealed class CompactGemvTests(DeviceFixture devices)
+public sealed class FullyConnectedWeightsTests(DeviceFixture devices)
 {
     [Theory]
     [InlineData(WeightPrecision.Float32, 1, 1)]
@@ -31,6 +32,11 @@ public sealed class CompactGemvTests(DeviceFixture devices)
         w[0] = 3f; // one large weight: int8's scale comes from it
         w[^1] = -2.5f; // and a row whose largest magnitude is negative
         var x = BackendHarness.Random(cols, 2);
+        for (var k = 0; k < cols; k += 3)
+        {
+            x[k] = 0f; // a third of the inputs 0, as a Relu leaves them: their columns are not read
+        }
+
         var bias = BackendHarness.Random(rows, 3);
         var wt = h.Upload(w, rows, cols);
         wt.IsConstant = true;
@@ -38,6 +44,7 @@ public sealed class CompactGemvTests(DeviceFixture devices)
 
         h.Backend.Gemm(y, h.Upload(x, 1, cols), wt, h.Upload(bias, rows), new GemmParams(1, rows, cols, false, true, 1f, 1f, BiasLayout.Row));
 
+        Assert.Equal(x.Count(v => v != 0f), ((CpuBackend)h.Backend).ColumnsRead);
         var actual = h.Download(y);
         for (var r = 0; r < rows; r++)
         {
@@ -64,10 +71,10 @@ public sealed class CompactGemvTests(DeviceFixture devices)
     [Fact]
     public void BFloat16RoundsToNearestEven()
     {
-        Assert.Equal(0x3F80, CompactGemv.ToBFloat16(1f));
-        Assert.Equal(0x3F80, CompactGemv.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F808000))); // tie → even
-        Assert.Equal(0x3F82, CompactGemv.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F818000))); // tie → even (up)
-        Assert.Equal(0x3F81, CompactGemv.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F808001)));
-        Assert.True(float.IsNaN(BitConverter.UInt32BitsToSingle((uint)CompactGemv.ToBFloat16(float.NaN) << 16)));
+        Assert.Equal(0x3F80, BFloat16Format.From(1f));
+        Assert.Equal(0x3F80, BFloat16Format.From(BitConverter.UInt32BitsToSingle(0x3F808000))); // tie → even
+        Assert.Equal(0x3F82, BFloat16Format.From(BitConverter.UInt32BitsToSingle(0x3F818000))); // tie → even (up)
+        Assert.Equal(0x3F81, BFloat16Format.From(BitConverter.UInt32BitsToSingle(0x3F808001)));
+        Assert.True(float.IsNaN(BitConverter.UInt32BitsToSingle((uint)BFloat16Format.From(float.NaN) << 16)));
     }
 }
