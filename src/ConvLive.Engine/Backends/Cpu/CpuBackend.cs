@@ -71,7 +71,7 @@ public sealed partial class CpuBackend : IBackend
     public ConvAlgorithm ConvAlgorithm => Options.ConvAlgorithm;
 
     /// <summary>How constant fully connected weights are kept for batch-1 products (the live path): fp32 by default;
-    /// bf16 or int8 trade exactness for bandwidth (see <see cref="CompactGemv"/>).</summary>
+    /// bf16 or int8 trade exactness for bandwidth (see <see cref="ColumnGemv"/>).</summary>
     public WeightPrecision FullyConnectedWeights => Options.FullyConnectedWeights;
 
     /// <inheritdoc/>

@@ -13,14 +13,17 @@ namespace ConvLive.Engine.Backends.Cpu;
 /// time is the bytes of W it streams from memory (AlexNet's fc6 is 151 MB), and its input is a Relu's output: on
 /// <c>bench</c>'s input a third of fc6's and half of fc7's and fc8's inputs are exactly 0, and their columns of W are
 /// never read. Every product it skips is 0·w with w finite (a matrix holding an infinity or NaN is read whole, so
-/// 0·∞ still gives NaN; int8 weights are always finite). bf16 keeps 8 mantissa bits of each weight (rounded to
+/// 0·∞ still gives NaN, in bf16 also where a finite weight past its range rounded to ∞; int8 turns ±∞ into ±127
+/// and NaN into 0, a row holding either falling back to scale 1, as the row-by-row int8 form did, so its weights are
+/// always finite). bf16 keeps 8 mantissa bits of each weight (rounded to
 /// nearest even); int8 scales each output's weights by their max |w| / 127 and multiplies the sum by it.
 /// </summary>
 /// <remarks>Each work item is one band of output columns, its sums in a buffer of the thread's own that stays in L1,
 /// accumulating four of the input's non-zero columns at a time (four rows of Wᵀ streamed together). Nothing is
 /// allocated per call once the scratch has grown. The copy is made at the layer's first call (a model's first
-/// forward: AlexNet's 234 MB in a few hundred milliseconds, `classify` started 1.99–2.30 s against 1.84–2.34) and keeps
-/// the weights twice in memory, beside the tensor's own array that other readers (training, explanations) use.</remarks>
+/// forward: AlexNet's 234 MB in fp32 in a few hundred milliseconds, `classify` started 1.99–2.30 s against 1.84–2.34)
+/// and keeps the weights once more in memory (all of them in fp32, half in bf16, a quarter in int8), beside the
+/// tensor's own array that other readers (training, explanations) use.</remarks>
 internal sealed unsafe class ColumnGemv : IWorkItem
 {
     private Weights? _w;
@@ -83,7 +86,7 @@ internal sealed unsafe class ColumnGemv : IWorkItem
             }
         }
 
-        // A band a thread: the longest runs of each row of Wᵀ (8 KB of AlexNet's 16 KB rows on two threads). Against
+        // A band a thread: the longest runs of each row of Wᵀ (8 KB of AlexNet's 16 KB fp32 rows on two threads). Against
         // two bands a thread (2-core EPYC, AVX2, alternating runs): fc6 3.6–4.8 ms against 4.9–6.2. Splitting the
         // non-zero inputs between the threads instead (whole rows, partial sums added after) came out the same, and
         // prefetching the next four rows while multiplying these gained nothing beyond the noise.
@@ -242,7 +245,9 @@ internal sealed unsafe class ColumnGemv : IWorkItem
                         switch (precision)
                         {
                             case WeightPrecision.BFloat16:
-                                b16[at] = BFloat16Format.From(v);
+                                var half = BFloat16Format.From(v);
+                                finite &= (half & 0x7F80) != 0x7F80; // a finite weight past bf16's range rounds to ∞
+                                b16[at] = half;
                                 break;
                             case WeightPrecision.Int8:
                                 i8[at] = Int8Format.Quantize(v, scale);

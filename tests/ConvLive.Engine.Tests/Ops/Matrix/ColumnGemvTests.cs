@@ -60,12 +60,15 @@ public sealed class ColumnGemvTests(DeviceFixture devices)
     }
 
     [Theory]
-    [InlineData(float.PositiveInfinity)]
-    [InlineData(float.NegativeInfinity)]
-    [InlineData(float.NaN)]
-    public void ANonFiniteWeightTimesAZeroInputStillGivesNaNAndANaNInputIsNeverSkipped(float weight)
+    [InlineData(float.PositiveInfinity, WeightPrecision.Float32)]
+    [InlineData(float.NegativeInfinity, WeightPrecision.Float32)]
+    [InlineData(float.NaN, WeightPrecision.Float32)]
+    [InlineData(float.PositiveInfinity, WeightPrecision.BFloat16)]
+    [InlineData(3.4e38f, WeightPrecision.BFloat16)] // finite in fp32, ∞ once rounded to bf16
+    [InlineData(float.NaN, WeightPrecision.BFloat16)]
+    public void ANonFiniteWeightTimesAZeroInputStillGivesNaNAndANaNInputIsNeverSkipped(float weight, WeightPrecision precision)
     {
-        using var h = BackendHarness.Open(devices, "cpu");
+        using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { FullyConnectedWeights = precision });
         const int Rows = 16, Cols = 24;
         var w = BackendHarness.Random(Rows * Cols, 1);
         w[(3 * Cols) + 5] = weight; // row 3, column 5
@@ -90,6 +93,27 @@ public sealed class ColumnGemvTests(DeviceFixture devices)
         h.Backend.Gemm(y, h.Upload(x, 1, Cols), wt, null, p);
         Assert.All(h.Download(y), v => Assert.True(float.IsNaN(v)));
         Assert.Equal(Cols - 1, ((CpuBackend)h.Backend).ColumnsRead);
+    }
+
+    [Fact]
+    public void Int8WeightsAreAlwaysFiniteSoZeroInputsAreSkippedEvenBesideAnInfinity()
+    {
+        // int8 clamps ±∞ to ±127 (its row's scale falls back to 1), as the row-by-row int8 form did: no NaN to keep.
+        using var h = BackendHarness.Open(devices, "cpu", new BackendOptions { FullyConnectedWeights = WeightPrecision.Int8 });
+        const int Rows = 16, Cols = 24;
+        var w = BackendHarness.Random(Rows * Cols, 1);
+        w[(3 * Cols) + 5] = float.PositiveInfinity;
+        var x = BackendHarness.Random(Cols, 2);
+        x[5] = 0f;
+        x[6] = 0f;
+        var wt = h.Upload(w, Rows, Cols);
+        wt.IsConstant = true;
+        var y = h.Empty(new(1, Rows));
+
+        h.Backend.Gemm(y, h.Upload(x, 1, Cols), wt, null, new GemmParams(1, Rows, Cols, false, true, 1f, 0f, BiasLayout.None));
+
+        Assert.All(h.Download(y), v => Assert.True(float.IsFinite(v), $"{v}"));
+        Assert.Equal(Cols - 2, ((CpuBackend)h.Backend).ColumnsRead);
     }
 
     [Fact]

@@ -22,6 +22,8 @@ public sealed class FullyConnectedWeightsTests(DeviceFixture devices)
     [InlineData(WeightPrecision.Float32, 13, 1037)]
     [InlineData(WeightPrecision.BFloat16, 13, 1037)]
     [InlineData(WeightPrecision.BFloat16, 3, 5)]
+    [InlineData(WeightPrecision.BFloat16, 64, 256)]  // the 8-wide loads in a second band of outputs
+    [InlineData(WeightPrecision.BFloat16, 1000, 75)]
     [InlineData(WeightPrecision.Int8, 13, 1037)]
     [InlineData(WeightPrecision.Int8, 64, 256)]
     [InlineData(WeightPrecision.Int8, 2, 7)]
