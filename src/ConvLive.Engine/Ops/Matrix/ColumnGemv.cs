@@ -221,11 +221,12 @@ internal sealed unsafe class ColumnGemv : IWorkItem
             var finite = true;
             for (var r = r0; r < r1; r++)
             {
-                var row = w.AsSpan((int)((long)r * cols), cols);
-                finite &= IsFinite(row);
+                // One pass a row: its largest magnitude is ±∞ or NaN exactly when a weight is, and sets int8's scale.
+                var max = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(w.AsSpan((int)((long)r * cols), cols));
+                finite &= float.IsFinite(max);
                 if (scales is not null)
                 {
-                    scales[r] = Int8Format.Scale(row);
+                    scales[r] = Int8Format.Scale(max);
                 }
             }
 
@@ -264,19 +265,6 @@ internal sealed unsafe class ColumnGemv : IWorkItem
             {
                 Interlocked.Exchange(ref _notFinite, 1);
             }
-        }
-
-        private static bool IsFinite(ReadOnlySpan<float> values)
-        {
-            foreach (var v in values)
-            {
-                if (!float.IsFinite(v))
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
     }
 }

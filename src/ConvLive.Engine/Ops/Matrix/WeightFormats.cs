@@ -59,10 +59,12 @@ internal readonly unsafe struct Int8Format : IWeightFormat
 
     public static float Load1(byte* p) => *(sbyte*)p;
 
-    /// <summary>The scale of one row: max |w| / 127, or 1 for a row of zeros or one holding a non-finite weight.</summary>
-    public static float Scale(ReadOnlySpan<float> row)
+    /// <summary>The scale of a row whose largest magnitude is <paramref name="maxMagnitude"/>
+    /// (<c>TensorPrimitives.MaxMagnitude</c>, the value itself, maybe negative): max |w| / 127, or 1 for a row of zeros
+    /// or one holding a non-finite weight.</summary>
+    public static float Scale(float maxMagnitude)
     {
-        var max = MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row)); // the value, maybe negative
+        var max = MathF.Abs(maxMagnitude);
         return max > 0f && float.IsFinite(max) ? max / 127f : 1f;
     }
 
